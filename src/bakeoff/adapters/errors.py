@@ -1,0 +1,38 @@
+"""The one error hierarchy adapters raise; the harness counts failures per kind."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorKind(StrEnum):
+    TRANSIENT = "transient"
+    FATAL = "fatal"
+    UNSUPPORTED = "unsupported"
+
+
+class AdapterError(Exception):
+    """Base of every error an adapter reports to the harness."""
+
+    kind: ErrorKind = ErrorKind.FATAL
+
+
+class TransientError(AdapterError):
+    """The operation failed but the engine is healthy: a timeout, a conflict, a busy lock.
+
+    The harness counts it and carries on.
+    """
+
+    kind = ErrorKind.TRANSIENT
+
+
+class FatalError(AdapterError):
+    """The connection or the engine is gone; the trial cannot continue."""
+
+    kind = ErrorKind.FATAL
+
+
+class UnsupportedError(AdapterError):
+    """The adapter cannot perform this operation at all (a capability it lacks)."""
+
+    kind = ErrorKind.UNSUPPORTED

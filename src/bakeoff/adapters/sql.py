@@ -1,0 +1,343 @@
+"""The SQL adapter: one YCSB-style table driven through SQLAlchemy 2 Core.
+
+Serves every engine SQLAlchemy has a dialect for; the catalog uses it for SQLite, DuckDB
+(through duckdb-engine), PostgreSQL (psycopg 3) and MariaDB/MySQL (PyMySQL).
+
+Statements are built with SQLAlchemy Core and compiled once per adapter by the engine's
+own dialect (quoting, paramstyle, LIMIT syntax); each call then goes straight to the DBAPI
+cursor with bound parameters. Going through ``Connection.execute`` would add tens of
+microseconds of SQLAlchemy bookkeeping to every timed call, which on an embedded engine is
+more than the operation itself costs.
+
+Every operation runs in autocommit mode, as YCSB's JDBC binding does by default.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from bakeoff.adapters.errors import FatalError, TransientError, UnsupportedError
+from bakeoff.adapters.protocol import Capability, Endpoint, Record, TableSpec
+
+KEY_COLUMN = "ycsb_key"
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+_SETTING_VALUE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+# Engines whose settings live in the connection (there is no server to configure).
+_CONNECTION_SETTINGS = {"sqlite": "PRAGMA {name} = {value}", "duckdb": "SET {name} = '{value}'"}
+# Above this length a VARCHAR would exceed MySQL's row size limit; use an unbounded type.
+_MAX_VARCHAR = 4096
+
+
+def validate_identifier(name: str, what: str) -> str:
+    if not _IDENTIFIER.match(name):
+        raise UnsupportedError(
+            f"{what} {name!r} is not a valid identifier (letters, digits and _, "
+            "starting with a letter or _, at most 63 characters)"
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class _Statement:
+    """A statement compiled for one dialect: SQL text plus how to lay out its parameters."""
+
+    sql: str
+    names: tuple[str, ...]
+    positional: bool
+    defaults: Mapping[str, Any]
+    """Parameters the dialect added itself (SQLite's ``OFFSET ?`` after a LIMIT)."""
+
+    def params(self, values: Mapping[str, Any]) -> Any:
+        if self.positional:
+            defaults = self.defaults
+            return tuple(values[n] if n in values else defaults[n] for n in self.names)
+        return values
+
+
+class SqlAdapter:
+    """YCSB table on any SQLAlchemy dialect: a text primary key and text fields.
+
+    Scans are ``WHERE key >= :start ORDER BY key LIMIT :n``, served by the primary key index.
+    """
+
+    name: ClassVar[str] = "sql"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            Capability.SCAN,
+            Capability.ORDERED_SCAN,
+            Capability.BATCH_INSERT,
+            Capability.DELETE,
+            Capability.COUNT,
+        }
+    )
+
+    def __init__(self) -> None:
+        self._engine: Any = None
+        self._connection: Any = None
+        self._dbapi: Any = None
+        self._cursor: Any = None
+        self._tables: dict[str, Any] = {}
+        self._statements: dict[tuple[str, str, tuple[str, ...]], _Statement] = {}
+        self._transient: tuple[type[BaseException], ...] = ()
+        self._fatal: tuple[type[BaseException], ...] = ()
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def connect(self, endpoint: Endpoint, options: Mapping[str, str]) -> None:
+        import sqlalchemy as sa  # lazily: importing the adapter must not need the driver
+        from sqlalchemy.pool import NullPool
+
+        try:
+            # One adapter is one connection; pooling would only hide connection churn.
+            self._engine = sa.create_engine(endpoint.url, poolclass=NullPool)
+            connection = self._engine.connect()
+            try:
+                self._connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            except (AttributeError, NotImplementedError):
+                # duckdb-engine advertises AUTOCOMMIT but cannot set it; DuckDB commits
+                # each statement itself, and setup()/teardown() commit their DDL.
+                self._connection = connection
+            # The driver's own connection, under any wrapper SQLAlchemy's dialect adds
+            # (duckdb-engine wraps DuckDB's connection in a Python shim).
+            self._dbapi = self._connection.connection.driver_connection
+        except ModuleNotFoundError as exc:
+            raise FatalError(
+                f"the driver for {endpoint.engine} is not installed ({exc.name}); "
+                f"install bakeoff with the matching extra"
+            ) from exc
+        except sa.exc.DBAPIError as exc:
+            raise FatalError(
+                f"cannot connect to {endpoint.engine} at {endpoint.display_url}: "
+                f"{type(exc.orig).__name__}"
+            ) from exc
+        self._transient, self._fatal = _driver_exceptions(
+            self._engine.dialect.loaded_dbapi, self._dbapi
+        )
+        self._cursor = self._dbapi.cursor()
+        self._apply_connection_settings(endpoint.settings)
+
+    def _apply_connection_settings(self, settings: Mapping[str, str]) -> None:
+        template = _CONNECTION_SETTINGS.get(self._engine.dialect.name)
+        if template is None:
+            return
+        for name, value in settings.items():
+            validate_identifier(name, "setting")
+            if not _SETTING_VALUE.match(value):
+                raise UnsupportedError(f"setting {name} has an unsafe value {value!r}")
+            self._run(template.format(name=name, value=value), ())
+
+    def setup(self, table: TableSpec) -> None:
+        sa_table = self._table(table)
+        sa_table.create(self._connection, checkfirst=True)
+        self._connection.commit()
+
+    def teardown(self, table: TableSpec) -> None:
+        sa_table = self._table(table)
+        sa_table.drop(self._connection, checkfirst=True)
+        self._connection.commit()
+        self._tables.pop(table.name, None)
+        self._statements = {k: v for k, v in self._statements.items() if k[1] != table.name}
+
+    def close(self) -> None:
+        cursor, self._cursor = self._cursor, None
+        if cursor is not None:
+            try:
+                cursor.close()
+            except Exception:  # noqa: BLE001, S110 - closing a broken cursor must not mask the cause
+                pass
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    # -- operations ------------------------------------------------------------------
+
+    def read(self, table: str, key: str, fields: Sequence[str] | None) -> Record | None:
+        stmt = self._compiled("read", table, tuple(fields) if fields else ())
+        rows = self._fetch(stmt, {"key": key})
+        if not rows:
+            return None
+        names = stmt.names_out
+        return dict(zip(names, rows[0], strict=True))
+
+    def insert(self, table: str, key: str, values: Mapping[str, str]) -> None:
+        stmt = self._compiled("insert", table, tuple(values))
+        self._run(stmt.sql, stmt.params({KEY_COLUMN: key, **values}))
+
+    def insert_batch(self, table: str, rows: Sequence[tuple[str, Mapping[str, str]]]) -> None:
+        if not rows:
+            return
+        stmt = self._compiled("insert", table, tuple(rows[0][1]))
+        params = [stmt.params({KEY_COLUMN: key, **values}) for key, values in rows]
+        self._guard(self._insert_many, stmt.sql, params)
+
+    def _insert_many(self, sql: str, params: list[Any]) -> None:
+        # One transaction per batch: autocommit per row would make loading fsync-bound.
+        self._cursor.execute("BEGIN")
+        try:
+            self._cursor.executemany(sql, params)
+        except BaseException:
+            self._cursor.execute("ROLLBACK")
+            raise
+        self._cursor.execute("COMMIT")
+
+    def update(self, table: str, key: str, values: Mapping[str, str]) -> None:
+        stmt = self._compiled("update", table, tuple(values))
+        self._run(stmt.sql, stmt.params({"key": key, **values}))
+
+    def delete(self, table: str, key: str) -> None:
+        stmt = self._compiled("delete", table, ())
+        self._run(stmt.sql, stmt.params({"key": key}))
+
+    def scan(
+        self, table: str, start_key: str, count: int, fields: Sequence[str] | None
+    ) -> list[tuple[str, Record]]:
+        stmt = self._compiled("scan", table, tuple(fields) if fields else ())
+        rows = self._fetch(stmt, {"key": start_key, "count": count})
+        names = stmt.names_out[1:]
+        return [(row[0], dict(zip(names, row[1:], strict=True))) for row in rows]
+
+    def count_records(self, table: str) -> int:
+        stmt = self._compiled("count", table, ())
+        rows = self._fetch(stmt, {})
+        return int(rows[0][0])
+
+    # -- statements ------------------------------------------------------------------
+
+    def _table(self, spec: TableSpec) -> Any:
+        import sqlalchemy as sa
+
+        existing = self._tables.get(spec.name)
+        if existing is not None:
+            return existing
+        validate_identifier(spec.name, "table name")
+        for field in spec.field_names:
+            validate_identifier(field, "field name")
+        text_type: Any = (
+            sa.String(spec.max_field_length) if spec.max_field_length <= _MAX_VARCHAR else sa.Text()
+        )
+        metadata = sa.MetaData()
+        sa_table = sa.Table(
+            spec.name,
+            metadata,
+            sa.Column(KEY_COLUMN, sa.String(spec.key_length), primary_key=True),
+            *(sa.Column(name, text_type) for name in spec.field_names),
+        )
+        self._tables[spec.name] = sa_table
+        return sa_table
+
+    def _known_table(self, name: str) -> Any:
+        sa_table = self._tables.get(name)
+        if sa_table is None:
+            # Operations may arrive on a connection that did not run setup(): describe the
+            # table from the database itself rather than guessing its columns.
+            import sqlalchemy as sa
+
+            validate_identifier(name, "table name")
+            metadata = sa.MetaData()
+            try:
+                sa_table = sa.Table(name, metadata, autoload_with=self._connection)
+            except sa.exc.NoSuchTableError as exc:
+                raise FatalError(f"table {name!r} does not exist: was setup() called?") from exc
+            self._tables[name] = sa_table
+        return sa_table
+
+    def _compiled(self, kind: str, table: str, fields: tuple[str, ...]) -> _CompiledStatement:
+        cache_key = (kind, table, fields)
+        stmt = self._statements.get(cache_key)
+        if stmt is None:
+            stmt = self._build(kind, self._known_table(table), fields)
+            self._statements[cache_key] = stmt
+        return stmt  # type: ignore[return-value]
+
+    def _build(self, kind: str, t: Any, fields: tuple[str, ...]) -> _CompiledStatement:
+        import sqlalchemy as sa
+
+        key = t.c[KEY_COLUMN]
+        field_cols = [t.c[f] for f in fields] if fields else [c for c in t.c if c is not key]
+        out: tuple[str, ...] = ()
+        stmt: Any
+        if kind == "read":
+            stmt = sa.select(*field_cols).where(key == sa.bindparam("key"))
+            out = tuple(c.name for c in field_cols)
+        elif kind == "scan":
+            stmt = (
+                sa.select(key, *field_cols)
+                .where(key >= sa.bindparam("key"))
+                .order_by(key)
+                .limit(sa.bindparam("count", type_=sa.Integer, literal_execute=False))
+            )
+            out = (KEY_COLUMN, *(c.name for c in field_cols))
+        elif kind == "insert":
+            stmt = sa.insert(t).values(
+                {KEY_COLUMN: sa.bindparam(KEY_COLUMN), **{f: sa.bindparam(f) for f in fields}}
+            )
+        elif kind == "update":
+            stmt = (
+                sa.update(t)
+                .where(key == sa.bindparam("key"))
+                .values({f: sa.bindparam(f) for f in fields})
+            )
+        elif kind == "delete":
+            stmt = sa.delete(t).where(key == sa.bindparam("key"))
+        elif kind == "count":
+            stmt = sa.select(sa.func.count()).select_from(t)
+        else:  # pragma: no cover - kinds are this module's own constants
+            raise ValueError(kind)
+        compiled = stmt.compile(dialect=self._engine.dialect)
+        positional = bool(compiled.positional)
+        names = tuple(compiled.positiontup or ()) if positional else tuple(compiled.params)
+        defaults = {k: v for k, v in compiled.params.items() if v is not None}
+        return _CompiledStatement(str(compiled), names, positional, defaults, out)
+
+    # -- execution -------------------------------------------------------------------
+
+    def _run(self, sql: str, params: Any) -> None:
+        self._guard(self._cursor.execute, sql, params)
+
+    def _fetch(self, stmt: _CompiledStatement, values: Mapping[str, Any]) -> list[Any]:
+        def execute_and_fetch() -> list[Any]:
+            self._cursor.execute(stmt.sql, stmt.params(values))
+            return list(self._cursor.fetchall())
+
+        return self._guard(execute_and_fetch)
+
+    def _guard(self, call: Callable[..., Any], *args: Any) -> Any:
+        """Translate driver exceptions into the adapter error hierarchy."""
+        if self._cursor is None:
+            raise FatalError("the adapter is not connected")
+        try:
+            return call(*args)
+        except self._transient as exc:
+            raise TransientError(f"{type(exc).__name__}: {exc}") from exc
+        except self._fatal as exc:
+            raise FatalError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _driver_exceptions(
+    dbapi_module: Any, driver_connection: Any
+) -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
+    """PEP 249 exception classes: (transient, any driver error).
+
+    Some dialects' DBAPI shims omit them, so fall back to the driver's top-level module.
+    """
+    driver_module = sys.modules.get(type(driver_connection).__module__.split(".")[0])
+    modules = [m for m in (dbapi_module, driver_module) if m is not None]
+
+    def find(name: str) -> list[type[BaseException]]:
+        return [getattr(m, name) for m in modules if isinstance(getattr(m, name, None), type)]
+
+    transient = tuple(find("OperationalError") + find("IntegrityError"))
+    return transient, tuple(find("Error"))
+
+
+@dataclass(frozen=True)
+class _CompiledStatement(_Statement):
+    names_out: tuple[str, ...] = ()
+    """Column names of the result set, in order (reads and scans)."""

@@ -1,0 +1,379 @@
+"""The `bakeoff` command line."""
+
+from __future__ import annotations
+
+import importlib
+import math
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bakeoff import __version__
+from bakeoff.adapters.registry import CapabilityError, UnknownAdapterError
+from bakeoff.engines.base import Provisioner, ProvisioningError
+from bakeoff.engines.catalog import (
+    CATALOG,
+    EngineSpec,
+    Provision,
+    UnknownEngineError,
+    engine_spec,
+    missing_drivers,
+)
+from bakeoff.engines.embedded import EmbeddedProvisioner
+from bakeoff.harness.plan import plan_trials
+from bakeoff.harness.progress import ProgressSink
+from bakeoff.harness.runner import RunInterruptedError, RunOptions, TrialRunner, run_trials
+from bakeoff.report.store import RunWriter, load
+from bakeoff.report.summary import summarize
+from bakeoff.workloads import commands as workload_commands
+from bakeoff.workloads.loader import WorkloadError, load_workload, resolve_workload
+from bakeoff.workloads.model import Workload
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+app = typer.Typer(
+    help=(
+        "bakeoff: run the same declarative workload on several database engines and "
+        "compare their throughput and latency honestly."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+app.add_typer(workload_commands.app, name="workloads")
+stdout = Console()
+stderr = Console(stderr=True)
+
+
+def _mount_optional(module: str, name: str) -> None:
+    """Sub-apps whose modules need optional packages are mounted only when importable."""
+    try:
+        sub = importlib.import_module(module)
+    except ModuleNotFoundError:
+        return
+    app.add_typer(sub.app, name=name)
+
+
+_mount_optional("bakeoff.engines.commands", "images")
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
+    stderr.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        stdout.print(f"bakeoff {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """bakeoff: one declarative workload, many engines, honest numbers."""
+
+
+# -- run -----------------------------------------------------------------------------
+
+
+def _parse_pairs(values: Sequence[str], option: str, engines: Sequence[str]) -> dict[str, str]:
+    """ENGINE=VALUE pairs; a bare VALUE applies when exactly one engine was given."""
+    pairs: dict[str, str] = {}
+    for raw in values:
+        engine, sep, value = raw.partition("=")
+        if sep and engine in CATALOG:
+            pairs[engine] = value
+        elif len(engines) == 1:
+            pairs[engines[0]] = raw
+        else:
+            raise _fail(f"{option} {raw!r}: expected ENGINE=VALUE when several engines run")
+    return pairs
+
+
+def _parse_knobs(values: Sequence[str], engines: Sequence[str]) -> dict[str, dict[str, str]]:
+    knobs: dict[str, dict[str, str]] = {}
+    for raw in values:
+        target, sep, value = raw.partition("=")
+        if not sep:
+            raise _fail(f"--knob {raw!r}: expected [ENGINE.]NAME=VALUE")
+        engine, dot, name = target.rpartition(".")
+        if not dot:
+            if len(engines) != 1:
+                raise _fail(f"--knob {raw!r}: say which engine, as ENGINE.NAME=VALUE")
+            engine, name = engines[0], target
+        if engine not in engines:
+            raise _fail(f"--knob {raw!r}: engine {engine!r} is not part of this run")
+        knobs.setdefault(engine, {})[name] = value
+    return knobs
+
+
+class _ProvisionerFactory:
+    def __init__(
+        self,
+        *,
+        keep: bool,
+        urls: dict[str, str],
+        images: dict[str, str],
+        knobs: dict[str, dict[str, str]],
+        cpus: float | None,
+        memory: str | None,
+    ) -> None:
+        self.keep = keep
+        self.urls = urls
+        self.images = images
+        self.knobs = knobs
+        self.cpus = cpus
+        self.memory = memory
+
+    def __call__(self, spec: EngineSpec) -> Provisioner:
+        knobs = self.knobs.get(spec.name, {})
+        if spec.name in self.urls:
+            external: Any = _optional("bakeoff.engines.external", spec)
+            provisioner: Provisioner = external.ExternalProvisioner(spec, self.urls[spec.name])
+            return provisioner
+        if spec.provision is Provision.EMBEDDED:
+            return EmbeddedProvisioner(spec, knobs=knobs, keep=self.keep)
+        container: Any = _optional("bakeoff.engines.container", spec)
+        provisioner = container.ContainerProvisioner(
+            spec,
+            image=self.images.get(spec.name),
+            knobs=knobs,
+            cpus=self.cpus,
+            memory=self.memory,
+        )
+        return provisioner
+
+
+def _optional(module: str, spec: EngineSpec) -> Any:
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        raise ProvisioningError(
+            f"{spec.display_name} needs {exc.name}: pip install 'bakeoff[containers,{spec.extra}]'"
+        ) from exc
+
+
+def _load_workloads(names: Sequence[str], **overrides: Any) -> list[tuple[Workload, Path]]:
+    loaded = []
+    for name in names:
+        path = resolve_workload(name)
+        loaded.append((load_workload(path).with_overrides(**overrides), path))
+    return loaded
+
+
+@app.command()
+def run(
+    workloads: Annotated[
+        list[str],
+        typer.Argument(help="Workload files or shipped names (see `bakeoff workloads list`)."),
+    ],
+    engine: Annotated[
+        list[str],
+        typer.Option("--engine", "-e", help="Engine to benchmark; repeat for a bake-off."),
+    ],
+    threads: Annotated[
+        int, typer.Option(min=1, max=1024, help="Closed-loop workers, one connection each.")
+    ] = 1,
+    operations: Annotated[
+        int | None,
+        typer.Option(min=1, help="Operations to measure (overrides the workload's count)."),
+    ] = None,
+    duration: Annotated[
+        float | None,
+        typer.Option(min=0.1, help="Seconds to measure instead of a fixed operation count."),
+    ] = None,
+    records: Annotated[
+        int | None, typer.Option(min=1, help="Records to load (overrides the workload's).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Override the workload's seed.")] = None,
+    output: Annotated[
+        Path, typer.Option(help="Folder that receives the run's results folder.")
+    ] = Path("results"),
+    interval: Annotated[
+        float, typer.Option(min=0.05, help="Width of the result intervals, seconds.")
+    ] = 1.0,
+    keep: Annotated[
+        bool,
+        typer.Option(help="Keep embedded database files and the benchmark table afterwards."),
+    ] = False,
+    url: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Benchmark an existing server: [ENGINE=]URL (SQLAlchemy URL or redis://). "
+            "Credentials in it are never written anywhere."
+        ),
+    ] = None,
+    knob: Annotated[
+        list[str] | None,
+        typer.Option(help="Engine setting [ENGINE.]NAME=VALUE, e.g. sqlite.synchronous=full."),
+    ] = None,
+    image: Annotated[
+        list[str] | None,
+        typer.Option(help="Container image [ENGINE=]IMAGE (else BAKEOFF_IMAGE_<ENGINE>)."),
+    ] = None,
+    cpus: Annotated[
+        float | None, typer.Option(min=0.1, help="CPU limit per engine container.")
+    ] = None,
+    memory: Annotated[
+        str | None, typer.Option(help="Memory limit per engine container, e.g. 2g.")
+    ] = None,
+) -> None:
+    """Run WORKLOADS on every --engine and print a comparison table.
+
+    Each trial provisions a fresh engine, loads the records, runs the optional warm-up
+    (not counted), measures, verifies the data and removes the engine. Results go to
+    OUTPUT/<run-id>/ (manifest.json + samples.parquet); load them with
+    bakeoff.report.load().
+    """
+    if operations is not None and duration is not None:
+        raise _fail("give --operations or --duration, not both")
+    engines = list(dict.fromkeys(engine))
+    try:
+        specs = [engine_spec(name) for name in engines]
+        factory = _ProvisionerFactory(
+            keep=keep,
+            urls=_parse_pairs(url or [], "--url", engines),
+            images=_parse_pairs(image or [], "--image", engines),
+            knobs=_parse_knobs(knob or [], engines),
+            cpus=cpus,
+            memory=memory,
+        )
+        loaded = _load_workloads(
+            workloads, records=records, operation_count=operations, duration_s=duration, seed=seed
+        )
+        trials = plan_trials(loaded, specs)
+    except (WorkloadError, UnknownEngineError, UnknownAdapterError, CapabilityError) as exc:
+        raise _fail(str(exc)) from None
+    except ValueError as exc:  # an override that makes the workload invalid
+        raise _fail(str(exc).splitlines()[0]) from None
+    _install_container_cleanup()
+    progress = _progress()
+    writer = RunWriter(
+        output,
+        command=["bakeoff", *sys.argv[1:]],
+        options={"threads": threads, "interval_s": interval, "keep": keep},
+    )
+    runner = TrialRunner(RunOptions(threads=threads, interval_s=interval, keep_table=keep), progress)
+    try:
+        records_done = run_trials(trials, factory, writer, runner)
+    except (RunInterruptedError, KeyboardInterrupt):
+        stderr.print(f"interrupted: results so far kept in {writer.path_final}")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    _print_summary(writer.path_final)
+    stdout.print(f"results: {writer.path_final}")
+    failed = [r for r in records_done if r.status != "ok"]
+    for record in failed:
+        stderr.print(f"[red]{record.engine} / {record.workload.name}: {record.error}[/red]")
+    if failed:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _progress() -> ProgressSink:
+    from bakeoff.cli_progress import PlainProgress, RichProgress
+
+    if stderr.is_terminal:
+        return RichProgress(stderr)
+    return PlainProgress(sys.stderr)
+
+
+def _install_container_cleanup() -> None:
+    try:
+        container = importlib.import_module("bakeoff.engines.container")
+    except ModuleNotFoundError:
+        return
+    container.install_signal_cleanup()
+
+
+def _fmt(value: float, digits: int = 0) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:,.{digits}f}"
+
+
+def _print_summary(run_dir: Path) -> None:
+    frame = load(run_dir)
+    if frame.empty:
+        stdout.print("no results were measured")
+        return
+    summary = summarize(frame)
+    table = Table(title="service time (closed loop), µs", title_justify="left")
+    for column in ("workload", "engine", "operation", "ops/s", "p50", "p99", "p99.9", "max",
+                   "errors"):
+        table.add_column(column, justify="left" if column in {"workload", "engine",
+                                                               "operation"} else "right")
+    for row in summary.sort_values(["workload", "operation", "ops_per_s"],
+                                   ascending=[True, True, False]).itertuples():
+        table.add_row(
+            str(row.workload),
+            str(row.engine),
+            str(row.operation),
+            _fmt(float(row.ops_per_s)),
+            _fmt(float(row.p50_us), 1),
+            _fmt(float(row.p99_us), 1),
+            _fmt(float(row.p999_us), 1),
+            _fmt(float(row.max_us), 1),
+            str(int(row.errors)),
+        )
+    stdout.print(table)
+
+
+# -- engines -------------------------------------------------------------------------
+
+
+def _docker_status() -> str | None:
+    """None when a Docker engine answers, else why not."""
+    socket = Path(os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock").removeprefix(
+        "unix://"))
+    if not socket.exists():
+        return f"no Docker engine at {socket} (install docker.io and start dockerd)"
+    return None
+
+
+def engine_availability(spec: EngineSpec) -> tuple[bool, str]:
+    missing = missing_drivers(spec)
+    if missing:
+        return False, f"missing {', '.join(missing)}: pip install 'bakeoff[{spec.extra}]'"
+    if spec.provision is Provision.CONTAINER:
+        docker_problem = _docker_status()
+        if docker_problem:
+            return False, docker_problem
+    note = "" if spec.tested_here else "untested by bakeoff's CI"
+    return True, note
+
+
+@app.command()
+def engines() -> None:
+    """List every engine bakeoff knows and whether it can run on this machine."""
+    table = Table()
+    for column in ("engine", "family", "provided as", "adapter", "runs here", "notes"):
+        table.add_column(column)
+    for spec in CATALOG.values():
+        ok, why = engine_availability(spec)
+        notes = "; ".join(x for x in (why, spec.notes) if x)
+        table.add_row(
+            spec.name,
+            spec.family.value,
+            spec.provision.value + (f" ({spec.image})" if spec.image else ""),
+            spec.adapter,
+            "[green]yes[/green]" if ok else "[red]no[/red]",
+            notes,
+        )
+    stdout.print(table)
+
+
+def main() -> None:
+    app()
+

@@ -1,0 +1,58 @@
+"""The provisioner contract: something that makes an engine answer, then takes it away."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Protocol
+
+from bakeoff.adapters.protocol import Endpoint
+
+
+class ProvisioningError(RuntimeError):
+    """The engine could not be started or reached; the message says why and what to do."""
+
+
+class Provisioner(Protocol):
+    """Starts one engine instance for one trial.
+
+    `stop` must be safe to call more than once and after a failed `start`: the runner
+    calls it from `finally` blocks and signal handlers so nothing is left running.
+    """
+
+    def start(self) -> Endpoint: ...
+
+    def stop(self) -> None: ...
+
+    def __enter__(self) -> Endpoint: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+class ProvisionerBase:
+    """Context-manager plumbing shared by provisioners."""
+
+    def start(self) -> Endpoint:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Endpoint:
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

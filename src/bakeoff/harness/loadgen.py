@@ -1,0 +1,272 @@
+"""Closed-loop load generation: one worker = one adapter (one connection) + one recorder.
+
+The per-operation path is kept to a dispatch, two clock reads and four list stores.
+Everything else happens per chunk, outside the timed region: keys, values, field choices
+and scan lengths are generated in bulk with numpy, and the chunk's latencies are folded
+into the recorder's histograms in one vectorised call.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from bakeoff.adapters.errors import AdapterError, ErrorKind
+from bakeoff.adapters.protocol import Adapter, BatchInsert
+from bakeoff.harness.recorder import Outcome, Recorder
+from bakeoff.workloads.generators import (
+    OperationChooser,
+    ValuePool,
+    key_names,
+    make_key_chooser,
+    make_length_chooser,
+    worker_rng,
+)
+from bakeoff.workloads.model import Operation, Workload
+
+CHUNK = 512
+"""Operations generated and recorded together (small enough that a duration-bound run
+stops on time, large enough that per-chunk work is amortised)."""
+
+_OUTCOME_OF_KIND = {
+    ErrorKind.TRANSIENT: Outcome.TRANSIENT,
+    ErrorKind.FATAL: Outcome.FATAL,
+    ErrorKind.UNSUPPORTED: Outcome.UNSUPPORTED,
+}
+# Operations whose None result means "the key was not there".
+_LOOKUPS = frozenset({Operation.READ, Operation.READ_MODIFY_WRITE})
+
+Call = tuple[Callable[..., Any], tuple[Any, ...]]
+
+
+def split_evenly(total: int, parts: int) -> list[int]:
+    """`total` split into `parts` integers differing by at most one."""
+    base, extra = divmod(total, parts)
+    return [base + (1 if i < extra else 0) for i in range(parts)]
+
+
+def worker_key_number(index: np.ndarray[Any, Any], records: int, worker: int, workers: int) -> Any:
+    """Map a worker-local key index to the global key number.
+
+    Indexes below `records` are the loaded records, shared by all workers. Above, each
+    worker owns the numbers ``records + worker + k * workers`` for its k-th insert, so
+    workers never insert the same key and never read a key another worker has not yet
+    inserted, without coordinating.
+    """
+    own = index >= records
+    return np.where(own, records + worker + (index - records) * workers, index)
+
+
+@dataclass
+class OperationStream:
+    """The operations of one worker, generated a chunk at a time, deterministic per seed."""
+
+    workload: Workload
+    worker: int
+    workers: int
+    expected_operations: int
+    inserted: int = 0
+    """Records this worker has scheduled for insertion so far (its own key space)."""
+    operations: tuple[Operation, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        w = self.workload
+        mix = w.operations.proportions()
+        expected_inserts = int(self.expected_operations * mix[Operation.INSERT] * 2) + 1
+        rng = lambda stream: worker_rng(w.seed, self.worker, stream)  # noqa: E731
+        self._ops = OperationChooser(w.operations, rng("operations"))
+        self.operations = self._ops.operations
+        self._keys = make_key_chooser(
+            w.request_distribution,
+            records=w.records,
+            expected_inserts=expected_inserts,
+            rng=rng("keys"),
+        )
+        self._scan_lengths = make_length_chooser(w.scan_length, rng("scan-length"))
+        self._values = ValuePool(w.fields.length, rng("values"))
+        self._field_choice = rng("fields")
+        self._field_names = w.fields.names()
+
+    def next_chunk(self, adapter: Adapter, n: int) -> tuple[list[int], list[Call]]:
+        """`n` operations as (operation indexes, bound calls)."""
+        w = self.workload
+        op_indexes = self._ops.choose(n)
+        ops = [self.operations[i] for i in op_indexes.tolist()]
+        upper = w.records + self.inserted
+        chosen = self._keys.choose(n, upper)
+        insert_positions = [i for i, op in enumerate(ops) if op is Operation.INSERT]
+        if insert_positions:
+            fresh = np.arange(upper, upper + len(insert_positions), dtype=np.int64)
+            chosen[insert_positions] = fresh
+            self.inserted += len(insert_positions)
+        numbers = worker_key_number(chosen, w.records, self.worker, self.workers)
+        keys = key_names(numbers, prefix=w.key_prefix, insert_order=w.insert_order)
+        scan_lengths = self._scan_lengths.choose(n).tolist()
+        one_field = self._field_choice.integers(0, len(self._field_names), size=n).tolist()
+        table = w.table
+        read_fields = None if w.read_all_fields else self._field_names
+        calls: list[Call] = []
+        for i, op in enumerate(ops):
+            key = keys[i]
+            fields = None if read_fields is None else (read_fields[one_field[i]],)
+            if op is Operation.READ:
+                calls.append((adapter.read, (table, key, fields)))
+            elif op is Operation.UPDATE:
+                calls.append((adapter.update, (table, key, self._write_values(one_field[i]))))
+            elif op is Operation.INSERT:
+                calls.append((adapter.insert, (table, key, self._values.record(self._field_names))))
+            elif op is Operation.SCAN:
+                calls.append((adapter.scan, (table, key, scan_lengths[i], fields)))
+            elif op is Operation.READ_MODIFY_WRITE:
+                values = self._write_values(one_field[i])
+                calls.append((_read_modify_write, (adapter, table, key, fields, values)))
+            else:
+                calls.append((adapter.delete, (table, key)))
+        return op_indexes.tolist(), calls
+
+    def _write_values(self, field_index: int) -> dict[str, str]:
+        if self.workload.write_all_fields:
+            return self._values.record(self._field_names)
+        return self._values.record((self._field_names[field_index],))
+
+    def lookup_flags(self) -> list[bool]:
+        """Per operation index: does a None result mean NOT_FOUND?"""
+        return [op in _LOOKUPS for op in self.operations]
+
+
+def _read_modify_write(
+    adapter: Adapter, table: str, key: str, fields: Sequence[str] | None, values: dict[str, str]
+) -> object:
+    record = adapter.read(table, key, fields)
+    if record is None:
+        return None
+    adapter.update(table, key, values)
+    return record
+
+
+@dataclass
+class WorkerState:
+    """What the main thread may read while a worker runs (progress, failure)."""
+
+    completed: int = 0
+    stop_requested: bool = False
+    fatal_error: str | None = None
+
+
+def run_closed_loop(
+    adapter: Adapter,
+    stream: OperationStream,
+    recorder: Recorder,
+    state: WorkerState,
+    *,
+    operations: int | None,
+    deadline_ns: int | None,
+) -> None:
+    """Issue operations back to back until the count or the deadline is reached.
+
+    Closed loop: each operation starts when the previous one completes, so the recorder
+    measures service time only (a stalled engine delays the requests that would have been
+    sent meanwhile, and they never appear: that is what closed-loop results are).
+    """
+    lookup = stream.lookup_flags()
+    clock = time.perf_counter_ns
+    remaining = operations if operations is not None else -1
+    ends = [0] * CHUNK
+    latencies = [0] * CHUNK
+    outcomes = [0] * CHUNK
+    ok, not_found = int(Outcome.OK), int(Outcome.NOT_FOUND)
+    while remaining != 0 and not state.stop_requested:
+        n = CHUNK if remaining < 0 else min(CHUNK, remaining)
+        op_indexes, calls = stream.next_chunk(adapter, n)
+        done = 0
+        for i in range(n):
+            fn, args = calls[i]
+            start = clock()
+            try:
+                result = fn(*args)
+                outcome = not_found if result is None and lookup[op_indexes[i]] else ok
+            except AdapterError as exc:
+                outcome = int(_OUTCOME_OF_KIND[exc.kind])
+                if exc.kind is ErrorKind.FATAL:
+                    state.fatal_error = str(exc)
+            end = clock()
+            ends[i] = end
+            latencies[i] = end - start
+            outcomes[i] = outcome
+            done = i + 1
+            if state.fatal_error is not None or (deadline_ns is not None and end >= deadline_ns):
+                break
+        recorder.add_chunk(
+            np.array(op_indexes[:done], dtype=np.uint8),
+            np.array(ends[:done], dtype=np.int64),
+            np.array(latencies[:done], dtype=np.int64),
+            np.array(outcomes[:done], dtype=np.uint8),
+        )
+        state.completed += done
+        if remaining > 0:
+            remaining -= done
+        if state.fatal_error is not None or done < n:
+            return
+
+
+def load_records(
+    adapter: Adapter,
+    workload: Workload,
+    first: int,
+    count: int,
+    recorder: Recorder,
+    state: WorkerState,
+    *,
+    batch_size: int,
+    worker: int,
+) -> None:
+    """Insert records number ``first .. first+count-1`` (the load phase).
+
+    With BATCH_INSERT each batch is one timed call, recorded as ``insert_batch``; without,
+    each record is one ``insert``. Operation index 0 is whichever of the two applies.
+    """
+    values = ValuePool(workload.fields.length, worker_rng(workload.seed, worker, "load"))
+    names = workload.fields.names()
+    batched = isinstance(adapter, BatchInsert) and batch_size > 1
+    step = batch_size if batched else CHUNK
+    clock = time.perf_counter_ns
+    table = workload.table
+    for offset in range(first, first + count, step):
+        if state.stop_requested:
+            return
+        n = min(step, first + count - offset)
+        numbers = np.arange(offset, offset + n, dtype=np.int64)
+        keys = key_names(numbers, prefix=workload.key_prefix, insert_order=workload.insert_order)
+        rows = [(key, values.record(names)) for key in keys]
+        if batched:
+            timings = [_timed(clock, state, adapter.insert_batch, table, rows)]  # type: ignore[attr-defined]
+        else:
+            timings = [_timed(clock, state, adapter.insert, table, key, rec) for key, rec in rows]
+        recorder.add_chunk(
+            np.zeros(len(timings), dtype=np.uint8),
+            np.array([t[0] for t in timings], dtype=np.int64),
+            np.array([t[1] for t in timings], dtype=np.int64),
+            np.array([t[2] for t in timings], dtype=np.uint8),
+        )
+        state.completed += n
+        if state.fatal_error is not None:
+            return
+
+
+def _timed(
+    clock: Callable[[], int], state: WorkerState, fn: Callable[..., Any], *args: Any
+) -> tuple[int, int, int]:
+    start = clock()
+    try:
+        fn(*args)
+        outcome = int(Outcome.OK)
+    except AdapterError as exc:
+        outcome = int(_OUTCOME_OF_KIND[exc.kind])
+        if exc.kind is ErrorKind.FATAL:
+            state.fatal_error = str(exc)
+    end = clock()
+    return end, end - start, outcome

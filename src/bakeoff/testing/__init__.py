@@ -1,0 +1,5 @@
+"""Test support shipped with bakeoff, so third-party adapters can run the same suite."""
+
+from bakeoff.testing.conformance import AdapterConformance
+
+__all__ = ["AdapterConformance"]

@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bakeoff.adapters.sql import SqlAdapter
+from bakeoff.engines.catalog import engine_spec
+from bakeoff.engines.embedded import EmbeddedProvisioner
+from bakeoff.harness.loadgen import (
+    OperationStream,
+    WorkerState,
+    load_records,
+    run_closed_loop,
+    split_evenly,
+    worker_key_number,
+)
+from bakeoff.harness.recorder import Recorder
+from bakeoff.report.schema import Phase
+from bakeoff.workloads.loader import load_workload, shipped_workloads_dir
+from bakeoff.workloads.model import Workload
+
+
+def ycsb(name: str, **overrides: int) -> Workload:
+    workload = load_workload(shipped_workloads_dir() / f"{name}.yaml")
+    return workload.with_overrides(**overrides)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def sqlite_adapter(tmp_path: Path) -> Iterator[SqlAdapter]:
+    with EmbeddedProvisioner(engine_spec("sqlite"), parent_dir=tmp_path) as endpoint:
+        adapter = SqlAdapter()
+        adapter.connect(endpoint, {})
+        yield adapter
+        adapter.close()
+
+
+def test_split_evenly_sums_and_balances() -> None:
+    for total, parts in [(10, 3), (1, 4), (0, 2), (1000, 7)]:
+        shares = split_evenly(total, parts)
+        assert sum(shares) == total and max(shares) - min(shares) <= 1
+
+
+def test_workers_insert_disjoint_keys() -> None:
+    records, workers = 100, 4
+    own = np.arange(records, records + 50, dtype=np.int64)
+    numbers = [set(worker_key_number(own, records, w, workers).tolist()) for w in range(workers)]
+    for a in range(workers):
+        assert min(numbers[a]) >= records
+        for b in range(a + 1, workers):
+            assert not numbers[a] & numbers[b]
+    loaded = np.arange(records, dtype=np.int64)
+    assert worker_key_number(loaded, records, 2, workers).tolist() == loaded.tolist()
+
+
+def test_stream_is_deterministic_per_seed(sqlite_adapter: SqlAdapter) -> None:
+    workload = ycsb("ycsb-a", records=50)
+
+    def keys(seed_workload: Workload) -> list[object]:
+        stream = OperationStream(seed_workload, worker=0, workers=1, expected_operations=100)
+        _, calls = stream.next_chunk(sqlite_adapter, 100)
+        return [args[1] for _, args in calls]
+
+    assert keys(workload) == keys(workload)
+    assert keys(workload) != keys(workload.with_overrides(seed=workload.seed + 1))
+
+
+def test_closed_loop_runs_exact_count_against_sqlite(sqlite_adapter: SqlAdapter) -> None:
+    workload = ycsb("ycsb-a", records=200)
+    sqlite_adapter.setup(workload.table_spec())
+    state = WorkerState()
+    loader = Recorder(["insert_batch"], Phase.LOAD, start_ns=0)
+    load_records(sqlite_adapter, workload, 0, 200, loader, state, batch_size=64, worker=0)
+    assert sqlite_adapter.count_records(workload.table) == 200
+    stream = OperationStream(workload, worker=0, workers=1, expected_operations=1000)
+    import time
+
+    recorder = Recorder([op.value for op in stream.operations], Phase.MEASURE,
+                        start_ns=time.perf_counter_ns())
+    state = WorkerState()
+    run_closed_loop(sqlite_adapter, stream, recorder, state, operations=1000, deadline_ns=None)
+    assert state.completed == 1000 and state.fatal_error is None
+    rows = recorder.rows(time.perf_counter_ns())
+    assert sum(r.count + r.not_found for r in rows) == 1000
+    assert {r.operation for r in rows} == {"read", "update"}
+
+
+def test_inserts_extend_the_key_space(sqlite_adapter: SqlAdapter) -> None:
+    workload = ycsb("ycsb-d", records=100)
+    sqlite_adapter.setup(workload.table_spec())
+    load_records(sqlite_adapter, workload, 0, 100, Recorder(["insert"], Phase.LOAD, start_ns=0),
+                 WorkerState(), batch_size=1, worker=0)
+    stream = OperationStream(workload, worker=0, workers=1, expected_operations=2000)
+    recorder = Recorder([op.value for op in stream.operations], Phase.MEASURE, start_ns=0)
+    state = WorkerState()
+    run_closed_loop(sqlite_adapter, stream, recorder, state, operations=2000, deadline_ns=None)
+    rows = recorder.rows(10**18)
+    inserted = sum(r.count for r in rows if r.operation == "insert")
+    assert inserted == stream.inserted > 0
+    assert sqlite_adapter.count_records(workload.table) == 100 + inserted
+    # "latest" reads the newest records, which exist: no read misses.
+    assert sum(r.not_found for r in rows) == 0
+
+
+def test_duration_bound_loop_stops_on_time(sqlite_adapter: SqlAdapter) -> None:
+    import time
+
+    workload = ycsb("ycsb-c", records=50)
+    sqlite_adapter.setup(workload.table_spec())
+    load_records(sqlite_adapter, workload, 0, 50, Recorder(["insert"], Phase.LOAD, start_ns=0),
+                 WorkerState(), batch_size=50, worker=0)
+    stream = OperationStream(workload, worker=0, workers=1, expected_operations=0)
+    start = time.perf_counter_ns()
+    recorder = Recorder(["read"], Phase.MEASURE, start_ns=start)
+    run_closed_loop(sqlite_adapter, stream, recorder, WorkerState(), operations=None,
+                    deadline_ns=start + 300_000_000)
+    elapsed = (time.perf_counter_ns() - start) / 1e9
+    assert 0.3 <= elapsed < 1.0
+
+
+def test_stop_request_ends_the_loop(sqlite_adapter: SqlAdapter) -> None:
+    workload = ycsb("ycsb-c", records=10)
+    sqlite_adapter.setup(workload.table_spec())
+    stream = OperationStream(workload, worker=0, workers=1, expected_operations=0)
+    state = WorkerState(stop_requested=True)
+    run_closed_loop(sqlite_adapter, stream, Recorder(["read"], Phase.MEASURE, start_ns=0), state,
+                    operations=None, deadline_ns=None)
+    assert state.completed == 0
+
+

@@ -1,0 +1,1 @@
+"""Engines: the catalog and the provisioners that make an engine answer for a trial."""

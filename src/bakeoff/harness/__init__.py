@@ -1,0 +1,1 @@
+"""The harness: plans trials, generates load, records latencies."""

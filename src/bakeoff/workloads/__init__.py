@@ -1,0 +1,1 @@
+"""Workloads: the declarative model, its loader, and the key and value generators."""

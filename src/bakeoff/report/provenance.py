@@ -1,0 +1,199 @@
+"""Where a result came from: host, harness build, driver versions; and credential redaction.
+
+Everything here ends up in a run's manifest, which is meant to be published next to the
+numbers, so nothing in this module may return a secret.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterable
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from urllib.parse import unquote
+
+import psutil
+
+import bakeoff
+
+DRIVER_DISTRIBUTIONS: tuple[str, ...] = (
+    "sqlalchemy",
+    "duckdb",
+    "duckdb-engine",
+    "psycopg",
+    "pymysql",
+    "redis",
+    "hiredis",
+    "pymongo",
+    "cassandra-driver",
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "hdrhistogram",
+)
+"""Distributions whose version can change a result, recorded by default."""
+
+REDACTED = "***"
+
+_GIT_TIMEOUT_S = 2.0
+
+# Names of query parameters (and option keys) whose value is a secret. Deliberately loose:
+# hiding a harmless value costs little, publishing a password costs a lot.
+_SECRET_NAME = re.compile(
+    r"passw|passphrase|pwd|secret|token|api[-_]?key|credential", re.IGNORECASE
+)
+
+# scheme://user:password@ — the password runs to the first '@', as SQLAlchemy, redis-py and
+# pymongo all require a literal '@' in a password to be percent-encoded. Passwords may hold
+# '/', '?' or '#' unencoded, which is why the authority is not cut at those.
+_SCHEME = r"[A-Za-z][A-Za-z0-9+.-]*://"
+_URL_USERINFO = re.compile(rf"^(?P<head>{_SCHEME}(?P<user>[^:@/\s]*):)(?P<pw>[^@]*)@")
+_TEXT_USERINFO = re.compile(rf"(?P<head>{_SCHEME}[^:@/\s]*:)(?P<pw>[^@\s]+)@")
+_TEXT_SECRET_PARAM = re.compile(r"(?P<head>[?&;](?P<name>[^=&;#\s]+)=)(?P<value>[^&;#\s]*)")
+
+
+def host_info() -> dict[str, object]:
+    """The machine the load generator ran on."""
+    uname = platform.uname()
+    return {
+        "cpu_model": _cpu_model(),
+        "logical_cores": os.cpu_count(),
+        # Fewer than logical_cores when a container or taskset limits the process.
+        "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "memory_bytes": int(psutil.virtual_memory().total),
+        "os": uname.system,
+        "kernel": uname.release,
+        "platform": platform.platform(),
+        "machine": uname.machine,
+        "python": sys.version.split()[0],
+        "python_implementation": platform.python_implementation(),
+    }
+
+
+def _cpu_model() -> str | None:
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        text = ""
+    # x86 says "model name"; ARM and others use one of the later keys.
+    for key in ("model name", "Hardware", "Processor", "cpu model", "cpu"):
+        for line in text.splitlines():
+            name, sep, value = line.partition(":")
+            if sep and name.strip() == key and value.strip():
+                return value.strip()
+    return platform.processor() or None
+
+
+def bakeoff_provenance() -> dict[str, object]:
+    """bakeoff's version and, when it runs from a git checkout, the commit and dirty flag.
+
+    `git_sha` and `dirty` are None when the package is not in a work tree (an installed
+    wheel) or the work tree has no commit yet.
+    """
+    sha, dirty = _git_state(Path(bakeoff.__file__).resolve().parent)
+    return {"version": bakeoff.__version__, "git_sha": sha, "dirty": dirty}
+
+
+def _git_state(package_dir: Path) -> tuple[str | None, bool | None]:
+    git = shutil.which("git")
+    if git is None:
+        return None, None
+    # A wheel installed into a virtualenv inside some repository is inside a work tree too;
+    # only a package directory git does not ignore is the source of the running code.
+    inside = _git(git, package_dir, "rev-parse", "--is-inside-work-tree")
+    if inside != "true" or _git_ok(git, package_dir, "check-ignore", "-q", "."):
+        return None, None
+    sha = _git(git, package_dir, "rev-parse", "HEAD")
+    if not sha:
+        return None, None
+    # Untracked files do not count, as with `git describe --dirty`: scratch files in a
+    # checkout are common and do not change what was measured.
+    status = _git(git, package_dir, "status", "--porcelain", "--untracked-files=no")
+    return sha, None if status is None else bool(status)
+
+
+def _run_git(git: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str] | None:
+    # No index lock: a benchmark must never interfere with an editor or a concurrent git.
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+    try:
+        return subprocess.run(  # noqa: S603 - fixed git arguments, no shell
+            [git, *args],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=_GIT_TIMEOUT_S,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _git(git: str, cwd: Path, *args: str) -> str | None:
+    done = _run_git(git, cwd, *args)
+    if done is None or done.returncode != 0:
+        return None
+    return done.stdout.strip()
+
+
+def _git_ok(git: str, cwd: Path, *args: str) -> bool:
+    done = _run_git(git, cwd, *args)
+    return done is not None and done.returncode == 0
+
+
+def driver_versions(modules: Iterable[str] = DRIVER_DISTRIBUTIONS) -> dict[str, str]:
+    """Installed versions of the given distributions; those not installed are left out."""
+    found: dict[str, str] = {}
+    for name in modules:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return found
+
+
+def looks_secret(name: str) -> bool:
+    """Whether a parameter or option name suggests its value is a credential."""
+    return _SECRET_NAME.search(name) is not None
+
+
+def redact_url(url: str) -> str:
+    """The URL with its password, and any secret-looking query parameter, replaced by ***.
+
+    The user name is kept (it tells a reader which role ran the benchmark). Works on any
+    scheme://[user[:password]@]host... form, SQLAlchemy's `dialect+driver://` included.
+    """
+    match = _URL_USERINFO.match(url)
+    if match and match.group("pw"):
+        url = f"{match.group('head')}{REDACTED}@{url[match.end() :]}"
+    base, hash_sign, fragment = url.partition("#")
+    base, question, query = base.partition("?")
+    if not question:
+        return url
+    return f"{base}?{_redact_query(query)}{hash_sign}{fragment}"
+
+
+def _redact_query(query: str) -> str:
+    parts = re.split(r"([&;])", query)
+    for i in range(0, len(parts), 2):
+        name, eq, _value = parts[i].partition("=")
+        if eq and looks_secret(unquote(name)):
+            parts[i] = f"{name}={REDACTED}"
+    return "".join(parts)
+
+
+def redact_text(text: str) -> str:
+    """Any URL credential embedded in free text (an error message, an argv item) hidden."""
+    text = _TEXT_USERINFO.sub(lambda m: f"{m.group('head')}{REDACTED}@", text)
+
+    def param(m: re.Match[str]) -> str:
+        if m.group("value") and looks_secret(unquote(m.group("name"))):
+            return f"{m.group('head')}{REDACTED}"
+        return m.group(0)
+
+    return _TEXT_SECRET_PARAM.sub(param, text)

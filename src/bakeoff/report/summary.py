@@ -1,0 +1,119 @@
+"""One row per trial and operation: throughput, errors and latency percentiles.
+
+Percentiles come from the exact merge of the interval histograms; averaging per-interval
+percentiles would be wrong, and so would averaging across workers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import pandas as pd
+
+from bakeoff.harness.histogram import Histogram, merge_encoded, percentiles_us
+from bakeoff.report.schema import COLUMNS, LatencyKind, Phase
+
+TOTAL = "TOTAL"
+"""The `operation` of the row that merges all operations of a trial."""
+
+TRIAL_KEYS = (
+    "run_id",
+    "trial",
+    "repetition",
+    "engine",
+    "engine_version",
+    "workload",
+    "workload_hash",
+)
+SUMMARY_COLUMNS = (
+    *TRIAL_KEYS,
+    "operation",
+    "duration_s",
+    "ops_per_s",
+    "count",
+    "errors",
+    "not_found",
+    "p50_us",
+    "p90_us",
+    "p99_us",
+    "p999_us",
+    "max_us",
+    "mean_us",
+)
+_INT_COLUMNS = ("trial", "repetition", "count", "errors", "not_found")
+_FLOAT_COLUMNS = (
+    "duration_s",
+    "ops_per_s",
+    "p50_us",
+    "p90_us",
+    "p99_us",
+    "p999_us",
+    "max_us",
+    "mean_us",
+)
+
+
+def summarize(
+    df: pd.DataFrame, *, phase: str = "measure", latency_kind: str = "service"
+) -> pd.DataFrame:
+    """Per trial, one row per operation plus a TOTAL row, from the rows of `load()`.
+
+    `duration_s` is the phase's wall time, the end of its last interval over all
+    operations of the trial; `ops_per_s` is successful operations over that time.
+    """
+    phase_value = Phase(phase).value
+    kind_value = LatencyKind(latency_kind).value
+    missing = [c for c in COLUMNS if c not in df.columns]
+    if missing:
+        raise ValueError(f"not a bakeoff samples frame: missing columns {missing}")
+
+    rows: list[dict[str, object]] = []
+    in_phase = df[df["phase"] == phase_value]
+    for key, trial_rows in in_phase.groupby(list(TRIAL_KEYS), sort=True, dropna=False):
+        # The phase lasts as long as its last interval whatever the latency kind, so the
+        # wall time is taken before selecting one kind.
+        duration = float((trial_rows["start_s"] + trial_rows["duration_s"]).max())
+        selected = trial_rows[trial_rows["latency_kind"] == kind_value]
+        if selected.empty:
+            continue
+        trial = dict(zip(TRIAL_KEYS, _as_tuple(key), strict=True))
+        for operation, op_rows in selected.groupby("operation", sort=True):
+            hist = _merge(op_rows["histogram"])
+            rows.append(_summary_row(trial, str(operation), duration, op_rows, hist))
+        total = _merge(selected["histogram"])
+        rows.append(_summary_row(trial, TOTAL, duration, selected, total))
+
+    out = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+    return out.astype(
+        {**dict.fromkeys(_INT_COLUMNS, "int64"), **dict.fromkeys(_FLOAT_COLUMNS, "float64")}
+    )
+
+
+def _as_tuple(key: object) -> tuple[object, ...]:
+    return key if isinstance(key, tuple) else (key,)
+
+
+def _summary_row(
+    trial: dict[str, object],
+    operation: str,
+    duration: float,
+    rows: pd.DataFrame,
+    hist: Histogram,
+) -> dict[str, object]:
+    count = int(rows["count"].sum())
+    return {
+        **trial,
+        "operation": operation,
+        "duration_s": duration,
+        "ops_per_s": count / duration if duration > 0 else math.nan,
+        "count": count,
+        "errors": int(rows["errors"].sum()),
+        "not_found": int(rows["not_found"].sum()),
+        **percentiles_us(hist),
+    }
+
+
+def _merge(encoded: Iterable[str]) -> Histogram:
+    # An interval without a successful operation may carry no histogram at all.
+    return merge_encoded(s for s in encoded if s)

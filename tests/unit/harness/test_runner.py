@@ -1,0 +1,142 @@
+"""The runner's phases, failure handling and result hand-over, on the real SQLite engine."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+from bakeoff.adapters.errors import FatalError
+from bakeoff.adapters.sql import SqlAdapter
+from bakeoff.engines.base import Provisioner, ProvisioningError
+from bakeoff.engines.catalog import EngineSpec, engine_spec
+from bakeoff.engines.embedded import EmbeddedProvisioner
+from bakeoff.harness.plan import Trial, plan_trials
+from bakeoff.harness.runner import RunOptions, TrialRunner, run_trials
+from bakeoff.report import load, load_manifest
+from bakeoff.report.store import RunWriter
+from bakeoff.workloads.loader import load_workload, shipped_workloads_dir
+from bakeoff.workloads.model import Workload
+
+
+def ycsb(name: str, **overrides: int) -> Workload:
+    workload = load_workload(shipped_workloads_dir() / f"{name}.yaml")
+    return workload.with_overrides(**overrides)  # type: ignore[arg-type]
+
+
+class FailingAfterSqlAdapter(SqlAdapter):
+    """The real SQL adapter whose connection "dies" after a number of updates."""
+
+    budget = 50
+
+    def update(self, table: str, key: str, values: Mapping[str, str]) -> None:
+        FailingAfterSqlAdapter.budget -= 1
+        if FailingAfterSqlAdapter.budget < 0:
+            raise FatalError("connection lost")
+        super().update(table, key, values)
+
+
+def embedded(tmp_path: Path) -> "callable[[EngineSpec], Provisioner]":  # type: ignore[valid-type]
+    def factory(spec: EngineSpec) -> Provisioner:
+        return EmbeddedProvisioner(spec, parent_dir=tmp_path)
+
+    return factory
+
+
+def test_phases_produce_load_and_measure_rows(tmp_path: Path) -> None:
+    workload = ycsb("ycsb-a", records=300, operation_count=900)
+    (trial,) = plan_trials([(workload, None)], [engine_spec("sqlite")])
+    record = TrialRunner(RunOptions(threads=3)).run(
+        trial, EmbeddedProvisioner(engine_spec("sqlite"), parent_dir=tmp_path)
+    )
+    assert record.status == "ok", record.error
+    phases = {row.phase.value for row in record.rows}
+    assert phases == {"load", "measure"}
+    measured = sum(r.count + r.not_found for r in record.rows if r.phase.value == "measure")
+    assert measured == 900
+    assert record.verify["ok"] is True
+    assert record.verify["counted_records"] == 300
+    assert record.engine_version.startswith("SQLite")
+
+
+def test_warmup_is_tagged_separately(tmp_path: Path) -> None:
+    workload = ycsb("ycsb-c", records=100, operation_count=200)
+    workload = Workload.model_validate({**workload.model_dump(), "warmup_operations": 150})
+    (trial,) = plan_trials([(workload, None)], [engine_spec("sqlite")])
+    record = TrialRunner(RunOptions()).run(
+        trial, EmbeddedProvisioner(engine_spec("sqlite"), parent_dir=tmp_path)
+    )
+    by_phase: dict[str, int] = {}
+    for row in record.rows:
+        by_phase[row.phase.value] = by_phase.get(row.phase.value, 0) + row.count
+    assert by_phase == {"load": 1, "warmup": 150, "measure": 200}
+
+
+def test_inserting_workload_verifies_the_new_count(tmp_path: Path) -> None:
+    workload = ycsb("ycsb-d", records=200, operation_count=1000)
+    (trial,) = plan_trials([(workload, None)], [engine_spec("sqlite")])
+    record = TrialRunner(RunOptions(threads=2)).run(
+        trial, EmbeddedProvisioner(engine_spec("sqlite"), parent_dir=tmp_path)
+    )
+    inserted = sum(r.count for r in record.rows if r.operation == "insert" and r.phase.value == "measure")
+    assert inserted > 0
+    assert record.verify["counted_records"] == 200 + inserted
+    assert record.status == "ok"
+
+
+def test_fatal_error_fails_the_trial_and_the_next_engine_still_runs(tmp_path: Path) -> None:
+    FailingAfterSqlAdapter.budget = 50
+    workload = ycsb("ycsb-a", records=100, operation_count=500)
+    sqlite, duckdb = engine_spec("sqlite"), engine_spec("duckdb")
+    trials = plan_trials([(workload, None)], [sqlite, duckdb])
+    broken = Trial(**{**trials[0].__dict__, "adapter": FailingAfterSqlAdapter})
+    writer = RunWriter(tmp_path / "results")
+    records = run_trials([broken, trials[1]], embedded(tmp_path), writer, TrialRunner(RunOptions()))
+    assert [r.status for r in records] == ["failed", "ok"]
+    assert "connection lost" in (records[0].error or "")
+    # What the failed trial measured before failing is kept.
+    frame = load(writer.path_final)
+    assert set(frame["engine"]) == {"sqlite", "duckdb"}
+    assert load_manifest(writer.path_final)["status"] == "partial"
+
+
+def test_provisioning_failure_is_recorded(tmp_path: Path) -> None:
+    workload = ycsb("ycsb-c", records=10, operation_count=10)
+    trials = plan_trials([(workload, None)], [engine_spec("sqlite")])
+
+    def refuse(spec: EngineSpec) -> Provisioner:
+        raise ProvisioningError(f"{spec.name} cannot start here")
+
+    writer = RunWriter(tmp_path / "results")
+    (record,) = run_trials(trials, refuse, writer, TrialRunner(RunOptions()))
+    assert record.status == "failed" and "cannot start" in (record.error or "")
+    assert load_manifest(writer.path_final)["status"] == "failed"
+
+
+def test_plan_interleaves_repetitions() -> None:
+    workload = ycsb("ycsb-a")
+    trials = plan_trials([(workload, None)], [engine_spec("sqlite"), engine_spec("duckdb")],
+                         repeat=2)
+    assert [(t.repetition, t.engine.name) for t in trials] == [
+        (0, "sqlite"), (0, "duckdb"), (1, "sqlite"), (1, "duckdb")
+    ]
+
+
+def test_keep_leaves_the_database_file(tmp_path: Path) -> None:
+    workload = ycsb("ycsb-c", records=20, operation_count=20)
+    (trial,) = plan_trials([(workload, None)], [engine_spec("sqlite")])
+    provisioner = EmbeddedProvisioner(engine_spec("sqlite"), keep=True, parent_dir=tmp_path)
+    record = TrialRunner(RunOptions()).run(trial, provisioner)
+    assert Path(record.provenance["database_file"]).exists()
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "duckdb"])
+def test_scan_workload_runs(tmp_path: Path, engine: str) -> None:
+    workload = ycsb("ycsb-e", records=200, operation_count=300)
+    (trial,) = plan_trials([(workload, None)], [engine_spec(engine)])
+    record = TrialRunner(RunOptions()).run(
+        trial, EmbeddedProvisioner(engine_spec(engine), parent_dir=tmp_path)
+    )
+    assert record.status == "ok", record.error
+    assert {r.operation for r in record.rows if r.phase.value == "measure"} == {"scan", "insert"}

@@ -70,7 +70,11 @@ class Adapter(Protocol):
         """Open a connection. Called once per worker; each worker has its own adapter."""
 
     def setup(self, table: TableSpec) -> None:
-        """Create the table if it does not exist. Idempotent."""
+        """Create the table if it does not exist. Idempotent.
+
+        Every connection calls it before operating on the table (the runner does), so an
+        adapter may prepare per-connection state here, such as compiled statements.
+        """
 
     def teardown(self, table: TableSpec) -> None:
         """Drop the table if it exists. Idempotent."""

@@ -235,17 +235,7 @@ class SqlAdapter:
     def _known_table(self, name: str) -> Any:
         sa_table = self._tables.get(name)
         if sa_table is None:
-            # Operations may arrive on a connection that did not run setup(): describe the
-            # table from the database itself rather than guessing its columns.
-            import sqlalchemy as sa
-
-            validate_identifier(name, "table name")
-            metadata = sa.MetaData()
-            try:
-                sa_table = sa.Table(name, metadata, autoload_with=self._connection)
-            except sa.exc.NoSuchTableError as exc:
-                raise FatalError(f"table {name!r} does not exist: was setup() called?") from exc
-            self._tables[name] = sa_table
+            raise FatalError(f"table {name!r} is unknown on this connection: call setup() first")
         return sa_table
 
     def _compiled(self, kind: str, table: str, fields: tuple[str, ...]) -> _CompiledStatement:

@@ -110,7 +110,8 @@ class TrialRunner:
             table = workload.table_spec()
             # A trial starts from an empty table, also on an external server.
             adapters[0].teardown(table)
-            adapters[0].setup(table)
+            for adapter in adapters:
+                adapter.setup(table)
             self._load(adapters, workload, state)
             streams = self._streams(workload, threads)
             if workload.warmup_operations or workload.warmup_s:

@@ -21,7 +21,9 @@ def main() -> None:
         engine = sa.create_engine(f"duckdb:///{Path(tmp) / 'bench.duckdb'}")
         meta = sa.MetaData()
         t = sa.Table(
-            "usertable", meta, sa.Column("k", sa.String(32), primary_key=True),
+            "usertable",
+            meta,
+            sa.Column("k", sa.String(32), primary_key=True),
             sa.Column("f", sa.String(100)),
         )
         with engine.begin() as conn:
@@ -40,7 +42,9 @@ def main() -> None:
             timed("sqlalchemy Connection.execute", lambda k: conn.execute(stmt, {"k": k}).all())
             sql = "SELECT usertable.f FROM usertable WHERE usertable.k = $1"
             wrapped = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-            timed("duckdb-engine cursor", lambda k: (wrapped.execute(sql, (k,)), wrapped.fetchall()))
+            timed(
+                "duckdb-engine cursor", lambda k: (wrapped.execute(sql, (k,)), wrapped.fetchall())
+            )
             native = conn.connection.driver_connection
             timed("duckdb native connection", lambda k: native.execute(sql, (k,)).fetchall())
         base = results["duckdb native connection"]

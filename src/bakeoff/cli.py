@@ -30,7 +30,7 @@ from bakeoff.harness.plan import plan_trials
 from bakeoff.harness.progress import ProgressSink
 from bakeoff.harness.runner import RunInterruptedError, RunOptions, TrialRunner, run_trials
 from bakeoff.report.store import RunWriter, load
-from bakeoff.report.summary import summarize
+from bakeoff.report.summary import TOTAL, summarize
 from bakeoff.workloads import commands as workload_commands
 from bakeoff.workloads.loader import WorkloadError, load_workload, resolve_workload
 from bakeoff.workloads.model import Workload
@@ -49,7 +49,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(workload_commands.app, name="workloads")
-stdout = Console()
+# Wide enough for the summary table when output goes to a file or a CI log.
+stdout = Console(width=None if sys.stdout.isatty() else 120)
 stderr = Console(stderr=True)
 
 
@@ -266,7 +267,9 @@ def run(
         command=["bakeoff", *sys.argv[1:]],
         options={"threads": threads, "interval_s": interval, "keep": keep},
     )
-    runner = TrialRunner(RunOptions(threads=threads, interval_s=interval, keep_table=keep), progress)
+    runner = TrialRunner(
+        RunOptions(threads=threads, interval_s=interval, keep_table=keep), progress
+    )
     try:
         records_done = run_trials(trials, factory, writer, runner)
     except (RunInterruptedError, KeyboardInterrupt):
@@ -297,10 +300,11 @@ def _install_container_cleanup() -> None:
     container.install_signal_cleanup()
 
 
-def _fmt(value: float, digits: int = 0) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+def _fmt(value: Any, digits: int = 0) -> str:
+    number = float(value)
+    if math.isnan(number):
         return "–"
-    return f"{value:,.{digits}f}"
+    return f"{number:,.{digits}f}"
 
 
 def _print_summary(run_dir: Path) -> None:
@@ -309,24 +313,33 @@ def _print_summary(run_dir: Path) -> None:
         stdout.print("no results were measured")
         return
     summary = summarize(frame)
-    table = Table(title="service time (closed loop), µs", title_justify="left")
-    for column in ("workload", "engine", "operation", "ops/s", "p50", "p99", "p99.9", "max",
-                   "errors"):
-        table.add_column(column, justify="left" if column in {"workload", "engine",
-                                                               "operation"} else "right")
-    for row in summary.sort_values(["workload", "operation", "ops_per_s"],
-                                   ascending=[True, True, False]).itertuples():
+    # Operations in workload order with TOTAL last; engines fastest first within each.
+    summary["_total"] = summary["operation"] == TOTAL
+    summary = summary.sort_values(
+        ["workload", "_total", "operation", "ops_per_s"], ascending=[True, True, True, False]
+    )
+    table = Table(title="Closed loop: latencies are service time, in µs", title_justify="left")
+    for column in ("workload", "operation", "engine"):
+        table.add_column(column)
+    for column in ("ops/s", "p50", "p99", "p99.9", "max", "errors"):
+        table.add_column(column, justify="right")
+    rows = [{str(k): v for k, v in record.items()} for record in summary.to_dict("records")]
+    previous: tuple[str, str] | None = None
+    for row in rows:
+        group = (str(row["workload"]), str(row["operation"]))
         table.add_row(
-            str(row.workload),
-            str(row.engine),
-            str(row.operation),
-            _fmt(float(row.ops_per_s)),
-            _fmt(float(row.p50_us), 1),
-            _fmt(float(row.p99_us), 1),
-            _fmt(float(row.p999_us), 1),
-            _fmt(float(row.max_us), 1),
-            str(int(row.errors)),
+            group[0] if previous is None or group[0] != previous[0] else "",
+            group[1] if group != previous else "",
+            str(row["engine"]),
+            _fmt(row["ops_per_s"]),
+            _fmt(row["p50_us"], 1),
+            _fmt(row["p99_us"], 1),
+            _fmt(row["p999_us"], 1),
+            _fmt(row["max_us"], 1),
+            str(int(row["errors"])),
+            end_section=False,
         )
+        previous = group
     stdout.print(table)
 
 
@@ -335,8 +348,9 @@ def _print_summary(run_dir: Path) -> None:
 
 def _docker_status() -> str | None:
     """None when a Docker engine answers, else why not."""
-    socket = Path(os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock").removeprefix(
-        "unix://"))
+    socket = Path(
+        os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock").removeprefix("unix://")
+    )
     if not socket.exists():
         return f"no Docker engine at {socket} (install docker.io and start dockerd)"
     return None
@@ -376,4 +390,3 @@ def engines() -> None:
 
 def main() -> None:
     app()
-

@@ -44,9 +44,7 @@ class RichProgress:
     def phase_started(self, phase: str, total_ops: int | None, duration_s: float | None) -> None:
         self._by_time = total_ops is None and duration_s is not None
         total = duration_s if self._by_time else total_ops
-        self._task = self._progress.add_task(
-            f"{self._label}: {phase}", total=total, rate=""
-        )
+        self._task = self._progress.add_task(f"{self._label}: {phase}", total=total, rate="")
 
     def advance(self, completed_ops: int, elapsed_s: float) -> None:
         if self._task is None:
@@ -61,7 +59,8 @@ class RichProgress:
             self._task = None
         rate = completed_ops / elapsed_s if elapsed_s > 0 else 0.0
         self.console.print(
-            f"  {self._label}: {phase} {completed_ops:,} ops in {elapsed_s:.1f} s ({rate:,.0f} ops/s)"
+            f"  {self._label}: {phase} {completed_ops:,} ops in {elapsed_s:.1f} s "
+            f"({rate:,.0f} ops/s)"
         )
 
     def trial_finished(self, label: str, status: str, detail: str) -> None:

@@ -19,8 +19,21 @@ pytestmark = pytest.mark.slow
 def test_sigint_keeps_measured_results(tmp_path: Path) -> None:
     out = tmp_path / "results"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bakeoff", "run", "ycsb-a", "--engine", "sqlite",
-         "--records", "500", "--duration", "60", "--output", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "bakeoff",
+            "run",
+            "ycsb-a",
+            "--engine",
+            "sqlite",
+            "--records",
+            "500",
+            "--duration",
+            "60",
+            "--output",
+            str(out),
+        ],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -36,7 +49,7 @@ def test_sigint_keeps_measured_results(tmp_path: Path) -> None:
     time.sleep(2.5)  # let at least two intervals complete
     sent = time.monotonic()
     proc.send_signal(signal.SIGINT)
-    stdout, stderr = proc.communicate(timeout=30)
+    _, stderr = proc.communicate(timeout=30)
     assert time.monotonic() - sent < 10, "Ctrl-C took too long to take effect"
     assert proc.returncode == 130, stderr
     assert "interrupted" in stderr and "Traceback" not in stderr

@@ -32,9 +32,20 @@ def bakeoff(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def test_ycsb_a_on_sqlite_and_duckdb(tmp_path: Path) -> None:
     result = bakeoff(
-        "run", "ycsb-a", "--engine", "sqlite", "--engine", "duckdb",
-        "--records", "300", "--operations", "600", "--threads", "2",
-        "--output", str(tmp_path / "results"),
+        "run",
+        "ycsb-a",
+        "--engine",
+        "sqlite",
+        "--engine",
+        "duckdb",
+        "--records",
+        "300",
+        "--operations",
+        "600",
+        "--threads",
+        "2",
+        "--output",
+        str(tmp_path / "results"),
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
@@ -87,8 +98,17 @@ def test_scan_workload_refused_by_capability(tmp_path: Path) -> None:
     # ycsb-e scans; every shipped engine so far supports ordered scans, so check the
     # refusal path with an unknown engine instead and the scan path end to end.
     result = bakeoff(
-        "run", "ycsb-e", "--engine", "sqlite", "--records", "200", "--operations", "200",
-        "--output", str(tmp_path / "r"), cwd=tmp_path,
+        "run",
+        "ycsb-e",
+        "--engine",
+        "sqlite",
+        "--records",
+        "200",
+        "--operations",
+        "200",
+        "--output",
+        str(tmp_path / "r"),
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
     frame = load(tmp_path / "r")
@@ -103,14 +123,34 @@ def test_unknown_engine_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_results_frame_is_tidy(tmp_path: Path) -> None:
     result = bakeoff(
-        "run", "ycsb-c", "--engine", "sqlite", "--records", "100", "--operations", "300",
-        "--output", str(tmp_path / "r"), cwd=tmp_path,
+        "run",
+        "ycsb-c",
+        "--engine",
+        "sqlite",
+        "--records",
+        "100",
+        "--operations",
+        "300",
+        "--output",
+        str(tmp_path / "r"),
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
     frame = load(tmp_path / "r")
     assert isinstance(frame, pd.DataFrame)
-    for column in ("run_id", "engine", "workload", "phase", "operation", "interval",
-                   "count", "p50_us", "p99_us", "p999_us", "histogram"):
+    for column in (
+        "run_id",
+        "engine",
+        "workload",
+        "phase",
+        "operation",
+        "interval",
+        "count",
+        "p50_us",
+        "p99_us",
+        "p999_us",
+        "histogram",
+    ):
         assert column in frame.columns
     manifest_text = next((tmp_path / "r").glob("*/manifest.json")).read_text(encoding="utf-8")
     assert json.loads(manifest_text)["workloads"]

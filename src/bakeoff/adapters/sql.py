@@ -14,6 +14,7 @@ Every operation runs in autocommit mode, as YCSB's JDBC binding does by default.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -145,10 +146,9 @@ class SqlAdapter:
     def close(self) -> None:
         cursor, self._cursor = self._cursor, None
         if cursor is not None:
-            try:
+            # Closing a broken cursor must not mask the error that broke it.
+            with contextlib.suppress(Exception):
                 cursor.close()
-            except Exception:  # noqa: BLE001, S110 - closing a broken cursor must not mask the cause
-                pass
         connection, self._connection = self._connection, None
         if connection is not None:
             connection.close()
@@ -296,7 +296,8 @@ class SqlAdapter:
             self._cursor.execute(stmt.sql, stmt.params(values))
             return list(self._cursor.fetchall())
 
-        return self._guard(execute_and_fetch)
+        rows: list[Any] = self._guard(execute_and_fetch)
+        return rows
 
     def _guard(self, call: Callable[..., Any], *args: Any) -> Any:
         """Translate driver exceptions into the adapter error hierarchy."""

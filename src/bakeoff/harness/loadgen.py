@@ -77,7 +77,10 @@ class OperationStream:
         w = self.workload
         mix = w.operations.proportions()
         expected_inserts = int(self.expected_operations * mix[Operation.INSERT] * 2) + 1
-        rng = lambda stream: worker_rng(w.seed, self.worker, stream)  # noqa: E731
+
+        def rng(stream: str) -> np.random.Generator:
+            return worker_rng(w.seed, self.worker, stream)
+
         self._ops = OperationChooser(w.operations, rng("operations"))
         self.operations = self._ops.operations
         self._keys = make_key_chooser(

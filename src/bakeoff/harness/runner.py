@@ -9,6 +9,7 @@ the engine.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -90,7 +91,7 @@ class TrialRunner:
             raise RunInterruptedError(record) from interrupt
         except (TrialFailedError, ProvisioningError, AdapterError) as exc:
             status, error = "failed", str(exc)
-        except Exception as exc:  # noqa: BLE001 - one engine's failure must not end the bake-off
+        except Exception as exc:
             status, error = "failed", f"{type(exc).__name__}: {exc}"
         record = self._record(trial, state, started, status, error)
         self.progress.trial_finished(label, status, error or "")
@@ -138,10 +139,9 @@ class TrialRunner:
                 raise TrialFailedError(f"verification failed: {state.verify.get('problem')}")
         finally:
             for adapter in adapters:
-                try:
+                # Closing must not mask the error that ended the trial.
+                with contextlib.suppress(Exception):
                     adapter.close()
-                except Exception:  # noqa: BLE001, S110 - closing must not mask the real error
-                    pass
 
     def _streams(self, workload: Workload, threads: int) -> list[OperationStream]:
         total = workload.operation_count or 0
@@ -211,13 +211,16 @@ class TrialRunner:
     ) -> None:
         interval_ns = int(self.options.interval_s * 1e9)
         start = time.perf_counter_ns()
-        recorders = [Recorder(op_names, phase, start_ns=start, interval_ns=interval_ns) for _ in range(workers)]
+        recorders = [
+            Recorder(op_names, phase, start_ns=start, interval_ns=interval_ns)
+            for _ in range(workers)
+        ]
         states = [WorkerState() for _ in range(workers)]
 
         def guarded(w: int) -> None:
             try:
                 job(w, recorders[w], states[w])
-            except Exception as exc:  # noqa: BLE001 - reported as the trial's failure
+            except Exception as exc:
                 states[w].fatal_error = f"{type(exc).__name__}: {exc}"
 
         threads = [
@@ -278,8 +281,11 @@ class TrialRunner:
             if not expected_min <= counted <= expected_max:
                 problems.append(
                     f"table holds {counted} records, expected "
-                    + (f"{expected_max}" if expected_min == expected_max
-                       else f"{expected_min}..{expected_max}")
+                    + (
+                        f"{expected_max}"
+                        if expected_min == expected_max
+                        else f"{expected_min}..{expected_max}"
+                    )
                 )
         else:
             result["counted_records"] = None
@@ -378,4 +384,3 @@ def run_trials(
     failed = [r for r in records if r.status != "ok"]
     writer.finish("ok" if not failed else ("failed" if len(failed) == len(records) else "partial"))
     return records
-

@@ -49,7 +49,9 @@ class AdapterConformance:
     @pytest.fixture
     def table(self) -> TableSpec:
         # A fresh name per test, so a failed teardown cannot leak state into the next one.
-        return TableSpec(name=f"conf_{uuid.uuid4().hex[:10]}", field_names=FIELDS, max_field_length=64)
+        return TableSpec(
+            name=f"conf_{uuid.uuid4().hex[:10]}", field_names=FIELDS, max_field_length=64
+        )
 
     @pytest.fixture
     def adapter(

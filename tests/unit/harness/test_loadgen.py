@@ -23,9 +23,9 @@ from bakeoff.workloads.loader import load_workload, shipped_workloads_dir
 from bakeoff.workloads.model import Workload
 
 
-def ycsb(name: str, **overrides: int) -> Workload:
+def ycsb(name: str, **overrides: int | None) -> Workload:
     workload = load_workload(shipped_workloads_dir() / f"{name}.yaml")
-    return workload.with_overrides(**overrides)  # type: ignore[arg-type]
+    return workload.with_overrides(**overrides)
 
 
 @pytest.fixture
@@ -77,8 +77,9 @@ def test_closed_loop_runs_exact_count_against_sqlite(sqlite_adapter: SqlAdapter)
     stream = OperationStream(workload, worker=0, workers=1, expected_operations=1000)
     import time
 
-    recorder = Recorder([op.value for op in stream.operations], Phase.MEASURE,
-                        start_ns=time.perf_counter_ns())
+    recorder = Recorder(
+        [op.value for op in stream.operations], Phase.MEASURE, start_ns=time.perf_counter_ns()
+    )
     state = WorkerState()
     run_closed_loop(sqlite_adapter, stream, recorder, state, operations=1000, deadline_ns=None)
     assert state.completed == 1000 and state.fatal_error is None
@@ -90,8 +91,16 @@ def test_closed_loop_runs_exact_count_against_sqlite(sqlite_adapter: SqlAdapter)
 def test_inserts_extend_the_key_space(sqlite_adapter: SqlAdapter) -> None:
     workload = ycsb("ycsb-d", records=100)
     sqlite_adapter.setup(workload.table_spec())
-    load_records(sqlite_adapter, workload, 0, 100, Recorder(["insert"], Phase.LOAD, start_ns=0),
-                 WorkerState(), batch_size=1, worker=0)
+    load_records(
+        sqlite_adapter,
+        workload,
+        0,
+        100,
+        Recorder(["insert"], Phase.LOAD, start_ns=0),
+        WorkerState(),
+        batch_size=1,
+        worker=0,
+    )
     stream = OperationStream(workload, worker=0, workers=1, expected_operations=2000)
     recorder = Recorder([op.value for op in stream.operations], Phase.MEASURE, start_ns=0)
     state = WorkerState()
@@ -109,13 +118,27 @@ def test_duration_bound_loop_stops_on_time(sqlite_adapter: SqlAdapter) -> None:
 
     workload = ycsb("ycsb-c", records=50)
     sqlite_adapter.setup(workload.table_spec())
-    load_records(sqlite_adapter, workload, 0, 50, Recorder(["insert"], Phase.LOAD, start_ns=0),
-                 WorkerState(), batch_size=50, worker=0)
+    load_records(
+        sqlite_adapter,
+        workload,
+        0,
+        50,
+        Recorder(["insert"], Phase.LOAD, start_ns=0),
+        WorkerState(),
+        batch_size=50,
+        worker=0,
+    )
     stream = OperationStream(workload, worker=0, workers=1, expected_operations=0)
     start = time.perf_counter_ns()
     recorder = Recorder(["read"], Phase.MEASURE, start_ns=start)
-    run_closed_loop(sqlite_adapter, stream, recorder, WorkerState(), operations=None,
-                    deadline_ns=start + 300_000_000)
+    run_closed_loop(
+        sqlite_adapter,
+        stream,
+        recorder,
+        WorkerState(),
+        operations=None,
+        deadline_ns=start + 300_000_000,
+    )
     elapsed = (time.perf_counter_ns() - start) / 1e9
     assert 0.3 <= elapsed < 1.0
 
@@ -125,8 +148,12 @@ def test_stop_request_ends_the_loop(sqlite_adapter: SqlAdapter) -> None:
     sqlite_adapter.setup(workload.table_spec())
     stream = OperationStream(workload, worker=0, workers=1, expected_operations=0)
     state = WorkerState(stop_requested=True)
-    run_closed_loop(sqlite_adapter, stream, Recorder(["read"], Phase.MEASURE, start_ns=0), state,
-                    operations=None, deadline_ns=None)
+    run_closed_loop(
+        sqlite_adapter,
+        stream,
+        Recorder(["read"], Phase.MEASURE, start_ns=0),
+        state,
+        operations=None,
+        deadline_ns=None,
+    )
     assert state.completed == 0
-
-

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -20,9 +20,9 @@ from bakeoff.workloads.loader import load_workload, shipped_workloads_dir
 from bakeoff.workloads.model import Workload
 
 
-def ycsb(name: str, **overrides: int) -> Workload:
+def ycsb(name: str, **overrides: int | None) -> Workload:
     workload = load_workload(shipped_workloads_dir() / f"{name}.yaml")
-    return workload.with_overrides(**overrides)  # type: ignore[arg-type]
+    return workload.with_overrides(**overrides)
 
 
 class FailingAfterSqlAdapter(SqlAdapter):
@@ -37,7 +37,7 @@ class FailingAfterSqlAdapter(SqlAdapter):
         super().update(table, key, values)
 
 
-def embedded(tmp_path: Path) -> "callable[[EngineSpec], Provisioner]":  # type: ignore[valid-type]
+def embedded(tmp_path: Path) -> Callable[[EngineSpec], Provisioner]:
     def factory(spec: EngineSpec) -> Provisioner:
         return EmbeddedProvisioner(spec, parent_dir=tmp_path)
 
@@ -79,7 +79,9 @@ def test_inserting_workload_verifies_the_new_count(tmp_path: Path) -> None:
     record = TrialRunner(RunOptions(threads=2)).run(
         trial, EmbeddedProvisioner(engine_spec("sqlite"), parent_dir=tmp_path)
     )
-    inserted = sum(r.count for r in record.rows if r.operation == "insert" and r.phase.value == "measure")
+    inserted = sum(
+        r.count for r in record.rows if r.operation == "insert" and r.phase.value == "measure"
+    )
     assert inserted > 0
     assert record.verify["counted_records"] == 200 + inserted
     assert record.status == "ok"
@@ -116,10 +118,14 @@ def test_provisioning_failure_is_recorded(tmp_path: Path) -> None:
 
 def test_plan_interleaves_repetitions() -> None:
     workload = ycsb("ycsb-a")
-    trials = plan_trials([(workload, None)], [engine_spec("sqlite"), engine_spec("duckdb")],
-                         repeat=2)
+    trials = plan_trials(
+        [(workload, None)], [engine_spec("sqlite"), engine_spec("duckdb")], repeat=2
+    )
     assert [(t.repetition, t.engine.name) for t in trials] == [
-        (0, "sqlite"), (0, "duckdb"), (1, "sqlite"), (1, "duckdb")
+        (0, "sqlite"),
+        (0, "duckdb"),
+        (1, "sqlite"),
+        (1, "duckdb"),
     ]
 
 

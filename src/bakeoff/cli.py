@@ -16,7 +16,7 @@ from rich.table import Table
 
 from bakeoff import __version__
 from bakeoff.adapters.registry import CapabilityError, UnknownAdapterError
-from bakeoff.engines.base import Provisioner, ProvisioningError
+from bakeoff.api import resolve_workloads, run_benchmark
 from bakeoff.engines.catalog import (
     CATALOG,
     EngineSpec,
@@ -25,15 +25,14 @@ from bakeoff.engines.catalog import (
     engine_spec,
     missing_drivers,
 )
-from bakeoff.engines.embedded import EmbeddedProvisioner
+from bakeoff.engines.provisioning import EngineOptions
 from bakeoff.harness.plan import plan_trials
 from bakeoff.harness.progress import ProgressSink
-from bakeoff.harness.runner import RunInterruptedError, RunOptions, TrialRunner, run_trials
-from bakeoff.report.store import RunWriter, load
+from bakeoff.harness.runner import RunInterruptedError
+from bakeoff.report.store import load
 from bakeoff.report.summary import TOTAL, summarize
 from bakeoff.workloads import commands as workload_commands
-from bakeoff.workloads.loader import WorkloadError, load_workload, resolve_workload
-from bakeoff.workloads.model import Workload
+from bakeoff.workloads.loader import WorkloadError
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -121,60 +120,6 @@ def _parse_knobs(values: Sequence[str], engines: Sequence[str]) -> dict[str, dic
     return knobs
 
 
-class _ProvisionerFactory:
-    def __init__(
-        self,
-        *,
-        keep: bool,
-        urls: dict[str, str],
-        images: dict[str, str],
-        knobs: dict[str, dict[str, str]],
-        cpus: float | None,
-        memory: str | None,
-    ) -> None:
-        self.keep = keep
-        self.urls = urls
-        self.images = images
-        self.knobs = knobs
-        self.cpus = cpus
-        self.memory = memory
-
-    def __call__(self, spec: EngineSpec) -> Provisioner:
-        knobs = self.knobs.get(spec.name, {})
-        if spec.name in self.urls:
-            external: Any = _optional("bakeoff.engines.external", spec)
-            provisioner: Provisioner = external.ExternalProvisioner(spec, self.urls[spec.name])
-            return provisioner
-        if spec.provision is Provision.EMBEDDED:
-            return EmbeddedProvisioner(spec, knobs=knobs, keep=self.keep)
-        container: Any = _optional("bakeoff.engines.container", spec)
-        provisioner = container.ContainerProvisioner(
-            spec,
-            image=self.images.get(spec.name),
-            knobs=knobs,
-            cpus=self.cpus,
-            memory=self.memory,
-        )
-        return provisioner
-
-
-def _optional(module: str, spec: EngineSpec) -> Any:
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        raise ProvisioningError(
-            f"{spec.display_name} needs {exc.name}: pip install 'bakeoff[containers,{spec.extra}]'"
-        ) from exc
-
-
-def _load_workloads(names: Sequence[str], **overrides: Any) -> list[tuple[Workload, Path]]:
-    loaded = []
-    for name in names:
-        path = resolve_workload(name)
-        loaded.append((load_workload(path).with_overrides(**overrides), path))
-    return loaded
-
-
 @app.command()
 def run(
     workloads: Annotated[
@@ -200,6 +145,12 @@ def run(
         int | None, typer.Option(min=1, help="Records to load (overrides the workload's).")
     ] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="Override the workload's seed.")] = None,
+    repeat: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Independent trials per engine × workload, interleaved across engines."
+        ),
+    ] = 1,
     output: Annotated[
         Path, typer.Option(help="Folder that receives the run's results folder.")
     ] = Path("results"),
@@ -243,44 +194,46 @@ def run(
         raise _fail("give --operations or --duration, not both")
     engines = list(dict.fromkeys(engine))
     try:
-        specs = [engine_spec(name) for name in engines]
-        factory = _ProvisionerFactory(
-            keep=keep,
+        for name in engines:
+            engine_spec(name)
+        options = EngineOptions(
             urls=_parse_pairs(url or [], "--url", engines),
             images=_parse_pairs(image or [], "--image", engines),
             knobs=_parse_knobs(knob or [], engines),
             cpus=cpus,
             memory=memory,
+            keep=keep,
         )
-        loaded = _load_workloads(
-            workloads, records=records, operation_count=operations, duration_s=duration, seed=seed
+        # Validate everything up front, so bad input never starts an engine.
+        loaded = resolve_workloads(
+            workloads, records=records, operations=operations, duration_s=duration, seed=seed
         )
-        trials = plan_trials(loaded, specs)
+        plan_trials(loaded, [engine_spec(name) for name in engines])
     except (WorkloadError, UnknownEngineError, UnknownAdapterError, CapabilityError) as exc:
         raise _fail(str(exc)) from None
     except ValueError as exc:  # an override that makes the workload invalid
         raise _fail(str(exc).splitlines()[0]) from None
-    _install_container_cleanup()
-    progress = _progress()
-    writer = RunWriter(
-        output,
-        command=["bakeoff", *sys.argv[1:]],
-        options={"threads": threads, "interval_s": interval, "keep": keep},
-    )
-    runner = TrialRunner(
-        RunOptions(threads=threads, interval_s=interval, keep_table=keep), progress
-    )
     try:
-        records_done = run_trials(trials, factory, writer, runner)
+        result = run_benchmark(
+            [w for w, _ in loaded],
+            engines,
+            output=output,
+            threads=threads,
+            repeat=repeat,
+            interval_s=interval,
+            engine_options=options,
+            progress=_progress(),
+            command=["bakeoff", *sys.argv[1:]],
+        )
     except (RunInterruptedError, KeyboardInterrupt):
-        stderr.print(f"interrupted: results so far kept in {writer.path_final}")
+        stderr.print(f"interrupted: results so far kept under {output}")
         raise typer.Exit(EXIT_INTERRUPTED) from None
-    _print_summary(writer.path_final)
-    stdout.print(f"results: {writer.path_final}")
-    failed = [r for r in records_done if r.status != "ok"]
-    for record in failed:
-        stderr.print(f"[red]{record.engine} / {record.workload.name}: {record.error}[/red]")
-    if failed:
+    _print_summary(result.path)
+    stdout.print(f"results: {result.path}")
+    for record in result.trials:
+        if record.status != "ok":
+            stderr.print(f"[red]{record.engine} / {record.workload.name}: {record.error}[/red]")
+    if not result.ok:
         raise typer.Exit(EXIT_FAILED)
 
 
@@ -290,14 +243,6 @@ def _progress() -> ProgressSink:
     if stderr.is_terminal:
         return RichProgress(stderr)
     return PlainProgress(sys.stderr)
-
-
-def _install_container_cleanup() -> None:
-    try:
-        container = importlib.import_module("bakeoff.engines.container")
-    except ModuleNotFoundError:
-        return
-    container.install_signal_cleanup()
 
 
 def _fmt(value: Any, digits: int = 0) -> str:

@@ -190,7 +190,8 @@ class Workload(_Strict):
     records: Annotated[int, Field(ge=1)] = 1000
     fields: Fields = Fields()
     operations: OperationMix
-    request_distribution: RequestDistribution = ZipfianKeys(type="zipfian")
+    # YCSB's CoreWorkload default.
+    request_distribution: RequestDistribution = UniformKeys(type="uniform")
     scan_length: LengthDistribution = UniformLength(distribution="uniform", min=1, max=100)
     read_all_fields: bool = True
     write_all_fields: bool = False

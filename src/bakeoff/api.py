@@ -1,0 +1,110 @@
+"""The programmatic entry point: what `bakeoff run` does, callable from Python (the
+pytest plugin, notebooks, other tools)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bakeoff.engines.catalog import engine_spec
+from bakeoff.engines.provisioning import (
+    EngineOptions,
+    ProvisionerFactory,
+    install_container_cleanup,
+)
+from bakeoff.harness.plan import plan_trials
+from bakeoff.harness.progress import ProgressSink
+from bakeoff.harness.runner import RunOptions, TrialRunner, run_trials
+from bakeoff.report.store import RunWriter, TrialRecord
+from bakeoff.workloads.loader import load_workload, resolve_workload
+from bakeoff.workloads.model import Workload
+
+
+@dataclass(frozen=True)
+class RunResult:
+    path: Path
+    """The run folder (manifest.json + samples.parquet); `bakeoff.report.load(path)`."""
+    trials: list[TrialRecord]
+
+    @property
+    def ok(self) -> bool:
+        return all(t.status == "ok" for t in self.trials)
+
+
+def resolve_workloads(
+    workloads: Sequence[str | Path | Workload],
+    *,
+    records: int | None = None,
+    operations: int | None = None,
+    duration_s: float | None = None,
+    seed: int | None = None,
+) -> list[tuple[Workload, Path | None]]:
+    """Names, files or models, validated, with overrides applied (WorkloadError, ValueError)."""
+    resolved: list[tuple[Workload, Path | None]] = []
+    for item in workloads:
+        path: Path | None
+        if isinstance(item, Workload):
+            workload, path = item, None
+        else:
+            path = resolve_workload(str(item))
+            workload = load_workload(path)
+        resolved.append(
+            (
+                workload.with_overrides(
+                    records=records,
+                    operation_count=operations,
+                    duration_s=duration_s,
+                    seed=seed,
+                ),
+                path,
+            )
+        )
+    return resolved
+
+
+def run_benchmark(
+    workloads: Sequence[str | Path | Workload],
+    engines: Sequence[str],
+    *,
+    output: Path = Path("results"),
+    threads: int = 1,
+    repeat: int = 1,
+    interval_s: float = 1.0,
+    records: int | None = None,
+    operations: int | None = None,
+    duration_s: float | None = None,
+    seed: int | None = None,
+    engine_options: EngineOptions | None = None,
+    progress: ProgressSink | None = None,
+    command: Sequence[str] = (),
+) -> RunResult:
+    """Run every workload on every engine, `repeat` times, and write one run folder.
+
+    Bad input (a workload, an engine name, a capability the adapter lacks) raises before
+    anything starts. Ctrl-C raises RunInterruptedError after the run folder was written.
+    """
+    options = engine_options or EngineOptions()
+    specs = [engine_spec(name) for name in dict.fromkeys(engines)]
+    loaded = resolve_workloads(
+        workloads, records=records, operations=operations, duration_s=duration_s, seed=seed
+    )
+    trials = plan_trials(loaded, specs, repeat=repeat)
+    install_container_cleanup()
+    writer = RunWriter(
+        output,
+        command=list(command),
+        options={
+            "threads": threads,
+            "repeat": repeat,
+            "interval_s": interval_s,
+            "keep": options.keep,
+            "cpus": options.cpus,
+            "memory": options.memory,
+        },
+    )
+    runner = TrialRunner(
+        RunOptions(threads=threads, interval_s=interval_s, keep_table=options.keep), progress
+    )
+    records_done = run_trials(trials, ProvisionerFactory(options), writer, runner)
+    return RunResult(path=writer.path_final, trials=records_done)

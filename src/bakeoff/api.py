@@ -63,12 +63,27 @@ def resolve_workloads(
     return resolved
 
 
+def split_connections(connections: int, cores: int) -> tuple[int, int]:
+    """A processes × clients split for `connections` workers.
+
+    One process drives about one core of client work (the interpreter lock), so use up to
+    two processes per usable core and put the remaining connections on threads; the split
+    must multiply out to exactly `connections`.
+    """
+    most = max(1, min(connections, 2 * cores))
+    processes = max(p for p in range(1, most + 1) if connections % p == 0)
+    return processes, connections // processes
+
+
 def run_benchmark(
     workloads: Sequence[str | Path | Workload],
     engines: Sequence[str],
     *,
     output: Path = Path("results"),
-    threads: int = 1,
+    processes: int = 1,
+    clients: int = 1,
+    rate: float | None = None,
+    arrival: str = "constant",
     repeat: int = 1,
     interval_s: float = 1.0,
     records: int | None = None,
@@ -80,6 +95,11 @@ def run_benchmark(
     command: Sequence[str] = (),
 ) -> RunResult:
     """Run every workload on every engine, `repeat` times, and write one run folder.
+
+    `processes` × `clients` workers run the load, each with its own connection: clients
+    are threads inside a process, processes sidestep the interpreter lock. With `rate`
+    (total ops/s) the loop is open: operations start on a schedule and response time is
+    recorded beside service time.
 
     Bad input (a workload, an engine name, a capability the adapter lacks) raises before
     anything starts. Ctrl-C raises RunInterruptedError after the run folder was written.
@@ -95,7 +115,10 @@ def run_benchmark(
         output,
         command=list(command),
         options={
-            "threads": threads,
+            "processes": processes,
+            "clients_per_process": clients,
+            "rate": rate,
+            "arrival": arrival,
             "repeat": repeat,
             "interval_s": interval_s,
             "keep": options.keep,
@@ -104,7 +127,15 @@ def run_benchmark(
         },
     )
     runner = TrialRunner(
-        RunOptions(threads=threads, interval_s=interval_s, keep_table=options.keep), progress
+        RunOptions(
+            processes=processes,
+            clients=clients,
+            rate=rate,
+            arrival=arrival,
+            interval_s=interval_s,
+            keep_table=options.keep,
+        ),
+        progress,
     )
     records_done = run_trials(trials, ProvisionerFactory(options), writer, runner)
     return RunResult(path=writer.path_final, trials=records_done)

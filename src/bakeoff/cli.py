@@ -16,7 +16,7 @@ from rich.table import Table
 
 from bakeoff import __version__
 from bakeoff.adapters.registry import CapabilityError, UnknownAdapterError
-from bakeoff.api import resolve_workloads, run_benchmark
+from bakeoff.api import resolve_workloads, run_benchmark, split_connections
 from bakeoff.engines.catalog import (
     CATALOG,
     EngineSpec,
@@ -26,6 +26,7 @@ from bakeoff.engines.catalog import (
     missing_drivers,
 )
 from bakeoff.engines.provisioning import EngineOptions
+from bakeoff.harness.clients import usable_cores
 from bakeoff.harness.plan import plan_trials
 from bakeoff.harness.progress import ProgressSink
 from bakeoff.harness.runner import RunInterruptedError
@@ -131,8 +132,36 @@ def run(
         typer.Option("--engine", "-e", help="Engine to benchmark; repeat for a bake-off."),
     ],
     threads: Annotated[
-        int, typer.Option(min=1, max=1024, help="Closed-loop workers, one connection each.")
-    ] = 1,
+        int | None,
+        typer.Option(min=1, max=1024, help="Client threads in one process, one connection each."),
+    ] = None,
+    processes: Annotated[
+        int | None,
+        typer.Option(min=1, max=256, help="Client processes (each runs --clients threads)."),
+    ] = None,
+    clients: Annotated[
+        int | None, typer.Option(min=1, max=1024, help="Clients (connections) per process.")
+    ] = None,
+    connections: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=4096,
+            help="Total connections; bakeoff picks the processes × clients split.",
+        ),
+    ] = None,
+    rate: Annotated[
+        float | None,
+        typer.Option(
+            min=0.001,
+            help="Open loop: target ops/s over all connections. Records response time "
+            "(from the intended start) beside service time.",
+        ),
+    ] = None,
+    arrival: Annotated[
+        str,
+        typer.Option(help="Open-loop arrivals: constant or poisson."),
+    ] = "constant",
     operations: Annotated[
         int | None,
         typer.Option(min=1, help="Operations to measure (overrides the workload's count)."),
@@ -192,6 +221,9 @@ def run(
     """
     if operations is not None and duration is not None:
         raise _fail("give --operations or --duration, not both")
+    if arrival not in {"constant", "poisson"}:
+        raise _fail(f"--arrival {arrival!r}: expected constant or poisson")
+    processes, clients = _worker_split(threads, processes, clients, connections)
     engines = list(dict.fromkeys(engine))
     try:
         for name in engines:
@@ -218,7 +250,10 @@ def run(
             [w for w, _ in loaded],
             engines,
             output=output,
-            threads=threads,
+            processes=processes,
+            clients=clients,
+            rate=rate,
+            arrival=arrival,
             repeat=repeat,
             interval_s=interval,
             engine_options=options,
@@ -235,6 +270,22 @@ def run(
             stderr.print(f"[red]{record.engine} / {record.workload.name}: {record.error}[/red]")
     if not result.ok:
         raise typer.Exit(EXIT_FAILED)
+
+
+def _worker_split(
+    threads: int | None, processes: int | None, clients: int | None, connections: int | None
+) -> tuple[int, int]:
+    if connections is not None:
+        if threads is not None or processes is not None or clients is not None:
+            raise _fail(
+                "--connections picks the split itself: drop --threads/--processes/--clients"
+            )
+        return split_connections(connections, usable_cores())
+    if threads is not None:
+        if processes not in (None, 1) or clients is not None:
+            raise _fail("--threads N is one process with N clients: use --processes and --clients")
+        return 1, threads
+    return processes or 1, clients or 1
 
 
 def _progress() -> ProgressSink:

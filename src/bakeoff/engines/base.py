@@ -23,6 +23,8 @@ class Provisioner(Protocol):
 
     def stop(self) -> None: ...
 
+    def engine_cpu_seconds(self) -> float | None: ...
+
     def __enter__(self) -> Endpoint: ...
 
     def __exit__(
@@ -41,6 +43,11 @@ class ProvisionerBase:
 
     def stop(self) -> None:
         raise NotImplementedError
+
+    def engine_cpu_seconds(self) -> float | None:
+        """CPU time the engine has used so far, where the provisioner can see it (a
+        container's cgroup); None for engines that run inside the client process."""
+        return None
 
     def __enter__(self) -> Endpoint:
         try:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from bakeoff.adapters.errors import AdapterError, ErrorKind
 from bakeoff.adapters.protocol import Adapter, BatchInsert
@@ -41,6 +42,10 @@ _OUTCOME_OF_KIND = {
 _LOOKUPS = frozenset({Operation.READ, Operation.READ_MODIFY_WRITE})
 
 Call = tuple[Callable[..., Any], tuple[Any, ...]]
+
+
+def _ints(values: npt.NDArray[Any]) -> list[int]:
+    return cast("list[int]", values.tolist())
 
 
 def split_evenly(total: int, parts: int) -> list[int]:
@@ -97,8 +102,8 @@ class OperationStream:
     def next_chunk(self, adapter: Adapter, n: int) -> tuple[list[int], list[Call]]:
         """`n` operations as (operation indexes, bound calls)."""
         w = self.workload
-        op_indexes = self._ops.choose(n)
-        ops = [self.operations[i] for i in op_indexes.tolist()]
+        op_indexes = _ints(self._ops.choose(n))
+        ops = [self.operations[i] for i in op_indexes]
         upper = w.records + self.inserted
         chosen = self._keys.choose(n, upper)
         insert_positions = [i for i, op in enumerate(ops) if op is Operation.INSERT]
@@ -108,8 +113,8 @@ class OperationStream:
             self.inserted += len(insert_positions)
         numbers = worker_key_number(chosen, w.records, self.worker, self.workers)
         keys = key_names(numbers, prefix=w.key_prefix, insert_order=w.insert_order)
-        scan_lengths = self._scan_lengths.choose(n).tolist()
-        one_field = self._field_choice.integers(0, len(self._field_names), size=n).tolist()
+        scan_lengths = _ints(self._scan_lengths.choose(n))
+        one_field = _ints(self._field_choice.integers(0, len(self._field_names), size=n))
         table = w.table
         read_fields = None if w.read_all_fields else self._field_names
         calls: list[Call] = []
@@ -129,12 +134,20 @@ class OperationStream:
                 calls.append((_read_modify_write, (adapter, table, key, fields, values)))
             else:
                 calls.append((adapter.delete, (table, key)))
-        return op_indexes.tolist(), calls
+        return op_indexes, calls
 
     def _write_values(self, field_index: int) -> dict[str, str]:
         if self.workload.write_all_fields:
             return self._values.record(self._field_names)
         return self._values.record((self._field_names[field_index],))
+
+    def unissue(self, op_indexes: Sequence[int]) -> None:
+        """Give back the keys of generated inserts that were never issued (the phase ended
+        mid-chunk), so later phases do not read keys that were never written."""
+        insert = (
+            self.operations.index(Operation.INSERT) if Operation.INSERT in self.operations else -1
+        )
+        self.inserted -= sum(1 for i in op_indexes if i == insert)
 
     def lookup_flags(self) -> list[bool]:
         """Per operation index: does a None result mean NOT_FOUND?"""
@@ -213,6 +226,124 @@ def run_closed_loop(
         if remaining > 0:
             remaining -= done
         if state.fatal_error is not None or done < n:
+            stream.unissue(op_indexes[done:])
+            return
+
+
+def arrival_offsets(
+    n: int, rate: float, arrival: str, rng: np.random.Generator, first_ns: float
+) -> tuple[list[int], float]:
+    """Intended start offsets (ns from the phase start) of the next `n` operations of one
+    worker sending at `rate` ops/s, and the offset after the last one.
+
+    Constant arrivals are evenly spaced; Poisson arrivals have exponential gaps of the
+    same mean, which is what a large population of independent users produces.
+    """
+    gap_ns = 1e9 / rate
+    gaps = rng.exponential(gap_ns, size=n) if arrival == "poisson" else np.full(n, gap_ns)
+    ends = first_ns + np.cumsum(gaps)
+    starts = np.concatenate(([first_ns], ends[:-1]))
+    return _ints(starts.astype(np.int64)), float(ends[-1]) if n else first_ns
+
+
+@dataclass
+class OpenLoopSchedule:
+    rate: float
+    """Target operations per second of this worker."""
+    arrival: str
+    """"constant" or "poisson"."""
+    rng: np.random.Generator
+    next_offset_ns: float = 0.0
+    late: int = 0
+    """Operations that started after their intended time (behind schedule)."""
+
+
+def run_open_loop(  # noqa: PLR0915 - the timed loop stays in one frame, on purpose
+    adapter: Adapter,
+    stream: OperationStream,
+    recorder: Recorder,
+    state: WorkerState,
+    schedule: OpenLoopSchedule,
+    *,
+    start_ns: int,
+    operations: int | None,
+    deadline_ns: int | None,
+) -> None:
+    """Issue operations at their intended start times (a target rate).
+
+    Each operation has an intended start on a schedule fixed in advance. When the engine
+    keeps up, the worker sleeps until the next intended start. When it falls behind, the
+    worker never skips or re-spaces operations: it issues the overdue ones back to back
+    until it has caught up with the schedule, and every one of them is charged the time
+    since its intended start (response time). That way a stall shows up in the latencies
+    of all the requests it delayed, not just the one that was in flight (coordinated
+    omission). Service time (from the actual start) is recorded beside it.
+
+    A duration-bound phase ends at the deadline even with a backlog; the backlog (intended
+    starts not yet issued) is reported by the caller from `schedule` and the counts.
+    """
+    lookup = stream.lookup_flags()
+    clock = time.perf_counter_ns
+    sleep = time.sleep
+    remaining = operations if operations is not None else -1
+    ends = [0] * CHUNK
+    services = [0] * CHUNK
+    responses = [0] * CHUNK
+    outcomes = [0] * CHUNK
+    ok, not_found = int(Outcome.OK), int(Outcome.NOT_FOUND)
+    # Sleeping is coarse: wake up this early and spin for the rest.
+    spin_ns = 200_000
+    while remaining != 0 and not state.stop_requested:
+        n = CHUNK if remaining < 0 else min(CHUNK, remaining)
+        op_indexes, calls = stream.next_chunk(adapter, n)
+        offsets, schedule.next_offset_ns = arrival_offsets(
+            n, schedule.rate, schedule.arrival, schedule.rng, schedule.next_offset_ns
+        )
+        done = 0
+        late = 0
+        for i in range(n):
+            intended = start_ns + offsets[i]
+            if deadline_ns is not None and intended >= deadline_ns:
+                break
+            now = clock()
+            if now < intended:
+                wait = intended - now
+                if wait > spin_ns:
+                    sleep((wait - spin_ns) / 1e9)
+                while clock() < intended:
+                    pass
+            else:
+                late += 1
+            fn, args = calls[i]
+            start = clock()
+            try:
+                result = fn(*args)
+                outcome = not_found if result is None and lookup[op_indexes[i]] else ok
+            except AdapterError as exc:
+                outcome = int(_OUTCOME_OF_KIND[exc.kind])
+                if exc.kind is ErrorKind.FATAL:
+                    state.fatal_error = str(exc)
+            end = clock()
+            ends[i] = end
+            services[i] = end - start
+            responses[i] = end - intended
+            outcomes[i] = outcome
+            done = i + 1
+            if state.fatal_error is not None or (deadline_ns is not None and end >= deadline_ns):
+                break
+        schedule.late += late
+        recorder.add_chunk(
+            np.array(op_indexes[:done], dtype=np.uint8),
+            np.array(ends[:done], dtype=np.int64),
+            np.array(services[:done], dtype=np.int64),
+            np.array(outcomes[:done], dtype=np.uint8),
+            np.array(responses[:done], dtype=np.int64),
+        )
+        state.completed += done
+        if remaining > 0:
+            remaining -= done
+        if state.fatal_error is not None or done < n:
+            stream.unissue(op_indexes[done:])
             return
 
 

@@ -193,7 +193,8 @@ class Recorder:
         n_groups = int(groups.max()) + 1
         table = np.bincount(groups * _N_OUTCOMES + outcome, minlength=n_groups * _N_OUTCOMES)
         table = table.reshape(n_groups, _N_OUTCOMES)
-        for g in np.flatnonzero(table.any(axis=1)).tolist():
+        nonzero: list[int] = np.flatnonzero(table.any(axis=1)).tolist()  # type: ignore[assignment]
+        for g in nonzero:
             key = key_of(g)
             counts = self._outcomes.get(key)
             if counts is None:
@@ -261,7 +262,7 @@ class Recorder:
             interval, op = divmod(key, self._n_ops)
             start_ns = self._start_ns + interval * self._interval_ns
             duration_ns = min(self._interval_ns, end_ns - start_ns)
-            counts = self._outcomes[key].tolist()
+            counts: list[int] = self._outcomes[key].tolist()  # type: ignore[assignment]
             for kind in self._kinds:
                 live = self._live.get((kind, key))
                 if live is not None:

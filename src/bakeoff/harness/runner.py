@@ -10,7 +10,6 @@ the engine.
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,17 +22,20 @@ from bakeoff.adapters.errors import AdapterError
 from bakeoff.adapters.protocol import Adapter, Capability, Endpoint, RecordCount
 from bakeoff.engines.base import Provisioner, ProvisioningError
 from bakeoff.engines.catalog import EngineSpec
-from bakeoff.harness.loadgen import (
-    OperationStream,
-    WorkerState,
-    load_records,
-    run_closed_loop,
-    split_evenly,
+from bakeoff.harness.clients import (
+    ClientGroup,
+    PhaseCommand,
+    PhaseResult,
+    ProcessClientGroup,
+    SharedProgress,
+    ThreadClientGroup,
+    usable_cores,
 )
+from bakeoff.harness.loadgen import split_evenly
 from bakeoff.harness.plan import Trial
 from bakeoff.harness.progress import ProgressSink, SilentProgress
-from bakeoff.harness.recorder import Recorder, merge_rows
-from bakeoff.report.schema import IntervalRow, Phase
+from bakeoff.harness.recorder import merge_rows
+from bakeoff.report.schema import IntervalRow, LatencyKind, Phase
 from bakeoff.report.store import RunWriter, TrialRecord
 from bakeoff.workloads.generators import key_names, worker_rng
 from bakeoff.workloads.model import Operation, Workload
@@ -42,14 +44,39 @@ ProvisionerFactory = Callable[[EngineSpec], Provisioner]
 _POLL_S = 0.25
 
 
+SATURATION = 0.9
+"""Share of its CPU capacity above which the client, not the engine, may be the limit."""
+
+
 @dataclass(frozen=True)
 class RunOptions:
-    threads: int = 1
+    processes: int = 1
+    """Client processes. 1 runs the clients as threads of this process."""
+    clients: int = 1
+    """Clients (connections) per process."""
     interval_s: float = 1.0
     load_batch: int = 500
     verify_sample: int = 100
     keep_table: bool = False
+    rate: float | None = None
+    """Open loop: target operations per second over all workers; None for a closed loop."""
+    arrival: str = "constant"
     adapter_options: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def workers(self) -> int:
+        return self.processes * self.clients
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "processes": self.processes,
+            "clients_per_process": self.clients,
+            "connections": self.workers,
+            "loop": "open" if self.rate else "closed",
+            "target_ops_per_s": self.rate,
+            "arrival": self.arrival if self.rate else None,
+            "latency_kinds": ["service", "response"] if self.rate else ["service"],
+        }
 
 
 class TrialFailedError(RuntimeError):
@@ -66,6 +93,7 @@ class _TrialState:
     endpoint: Endpoint | None = None
     verify: dict[str, object] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    load_generator: dict[str, object] = field(default_factory=dict)
 
 
 class TrialRunner:
@@ -84,7 +112,7 @@ class TrialRunner:
         try:
             with provisioner as endpoint:
                 state.endpoint = endpoint
-                self._run_phases(trial, endpoint, state)
+                self._run_phases(trial, endpoint, provisioner, state)
         except KeyboardInterrupt as interrupt:
             record = self._record(trial, state, started, "interrupted", "interrupted by the user")
             self.progress.trial_finished(label, "interrupted", "")
@@ -99,161 +127,228 @@ class TrialRunner:
 
     # -- phases ----------------------------------------------------------------------
 
-    def _run_phases(self, trial: Trial, endpoint: Endpoint, state: _TrialState) -> None:
+    def _groups(self, trial: Trial, endpoint: Endpoint) -> list[ClientGroup]:
+        options = self.options
+        workers = options.workers
         workload = trial.workload
-        threads = self.options.threads
-        adapters: list[Adapter] = []
+        total = workload.operation_count or 0
+        expected = dict(enumerate(split_evenly(total, workers))) if total else {}
+        common: dict[str, Any] = {
+            "adapter_cls": trial.adapter,
+            "endpoint": endpoint,
+            "options": dict(options.adapter_options),
+            "workload": workload,
+            "total_workers": workers,
+            "expected_operations": expected,
+        }
+        slices = [
+            list(range(p * options.clients, (p + 1) * options.clients))
+            for p in range(options.processes)
+        ]
+        if options.processes == 1:
+            return [ThreadClientGroup(workers=slices[0], **common)]
+        shared = SharedProgress(options.processes)
+        return [
+            ProcessClientGroup(slot, shared, workers=slices[slot], **common)
+            for slot in range(options.processes)
+        ]
+
+    def _run_phases(
+        self, trial: Trial, endpoint: Endpoint, provisioner: Provisioner, state: _TrialState
+    ) -> None:
+        workload = trial.workload
+        table = workload.table_spec()
+        # The runner's own connection: resets the table, verifies, cleans up.
+        control = trial.adapter()
+        groups: list[ClientGroup] = []
         try:
-            for _ in range(threads):
-                adapter = trial.adapter()
-                adapters.append(adapter)
-                adapter.connect(endpoint, self.options.adapter_options)
-            table = workload.table_spec()
+            control.connect(endpoint, self.options.adapter_options)
             # A trial starts from an empty table, also on an external server.
-            adapters[0].teardown(table)
-            for adapter in adapters:
-                adapter.setup(table)
-            self._load(adapters, workload, state)
-            streams = self._streams(workload, threads)
+            control.teardown(table)
+            control.setup(table)
+            groups = self._groups(trial, endpoint)
+            for group in groups:
+                group.connect()
+            for group in groups:
+                group.setup(table)
+            self._load(groups, trial, state)
             if workload.warmup_operations or workload.warmup_s:
                 self._operate(
                     Phase.WARMUP,
-                    adapters,
-                    streams,
+                    groups,
+                    provisioner,
                     state,
                     operations=workload.warmup_operations or None,
                     duration_s=workload.warmup_s or None,
                 )
             self._operate(
                 Phase.MEASURE,
-                adapters,
-                streams,
+                groups,
+                provisioner,
                 state,
                 operations=workload.operation_count,
                 duration_s=workload.duration_s,
             )
-            state.verify = self._verify(adapters[0], trial, state)
+            state.verify = self._verify(control, trial, state)
             if not self.options.keep_table:
-                adapters[0].teardown(table)
+                control.teardown(table)
             if not state.verify.get("ok", True):
                 raise TrialFailedError(f"verification failed: {state.verify.get('problem')}")
         finally:
-            for adapter in adapters:
+            for group in groups:
                 # Closing must not mask the error that ended the trial.
                 with contextlib.suppress(Exception):
-                    adapter.close()
+                    group.close()
+            with contextlib.suppress(Exception):
+                control.close()
 
-    def _streams(self, workload: Workload, threads: int) -> list[OperationStream]:
-        total = workload.operation_count or 0
-        per_worker = split_evenly(total, threads) if total else [workload.records] * threads
-        return [
-            OperationStream(workload, worker=w, workers=threads, expected_operations=n)
-            for w, n in enumerate(per_worker)
-        ]
-
-    def _load(self, adapters: Sequence[Adapter], workload: Workload, state: _TrialState) -> None:
-        batched = Capability.BATCH_INSERT in type(adapters[0]).capabilities
-        op_name = "insert_batch" if batched and self.options.load_batch > 1 else "insert"
-        shares = split_evenly(workload.records, len(adapters))
-        firsts = [sum(shares[:w]) for w in range(len(adapters))]
-
-        def job(w: int, recorder: Recorder, worker_state: WorkerState) -> None:
-            load_records(
-                adapters[w],
-                workload,
-                firsts[w],
-                shares[w],
-                recorder,
-                worker_state,
-                batch_size=self.options.load_batch if batched else 1,
-                worker=w,
-            )
-
-        self._phase(Phase.LOAD, [op_name], job, len(adapters), state, workload.records, None)
+    def _load(self, groups: Sequence[ClientGroup], trial: Trial, state: _TrialState) -> None:
+        workload = trial.workload
+        batched = Capability.BATCH_INSERT in trial.adapter.capabilities
+        workers = self.options.workers
+        shares = split_evenly(workload.records, workers)
+        firsts = [sum(shares[:w]) for w in range(workers)]
+        command = PhaseCommand(
+            phase=Phase.LOAD,
+            start_ns=time.perf_counter_ns(),
+            interval_ns=self._interval_ns,
+            load_ranges={w: (firsts[w], shares[w]) for w in range(workers)},
+            load_batch=self.options.load_batch if batched else 1,
+        )
+        self._phase(groups, command, None, state, workload.records, None)
 
     def _operate(
         self,
         phase: Phase,
-        adapters: Sequence[Adapter],
-        streams: Sequence[OperationStream],
+        groups: Sequence[ClientGroup],
+        provisioner: Provisioner,
         state: _TrialState,
         *,
         operations: int | None,
         duration_s: float | None,
     ) -> None:
-        shares = split_evenly(operations, len(adapters)) if operations else None
-        op_names = [op.value for op in streams[0].operations]
-        deadline: list[int | None] = [None]
+        workers = self.options.workers
+        shares = split_evenly(operations, workers) if operations else [None] * workers
+        start = time.perf_counter_ns()
+        rate = self.options.rate
+        command = PhaseCommand(
+            phase=phase,
+            start_ns=start,
+            interval_ns=self._interval_ns,
+            operations=dict(enumerate(shares)),
+            deadline_ns=(
+                start + int(duration_s * 1e9) if duration_s is not None and not operations else None
+            ),
+            rate_per_worker=rate / workers if rate else None,
+            arrival=self.options.arrival,
+        )
+        self._phase(groups, command, provisioner, state, operations, duration_s)
 
-        def job(w: int, recorder: Recorder, worker_state: WorkerState) -> None:
-            run_closed_loop(
-                adapters[w],
-                streams[w],
-                recorder,
-                worker_state,
-                operations=shares[w] if shares else None,
-                deadline_ns=deadline[0],
-            )
+    @property
+    def _interval_ns(self) -> int:
+        return int(self.options.interval_s * 1e9)
 
-        if duration_s is not None and operations is None:
-            deadline[0] = time.perf_counter_ns() + int(duration_s * 1e9)
-        self._phase(phase, op_names, job, len(adapters), state, operations, duration_s)
-
-    def _phase(
+    def _phase(  # noqa: PLR0912 - one place that owns a phase's start, polling and ending
         self,
-        phase: Phase,
-        op_names: list[str],
-        job: Callable[[int, Recorder, WorkerState], None],
-        workers: int,
+        groups: Sequence[ClientGroup],
+        command: PhaseCommand,
+        provisioner: Provisioner | None,
         state: _TrialState,
         total_ops: int | None,
         duration_s: float | None,
     ) -> None:
-        interval_ns = int(self.options.interval_s * 1e9)
-        start = time.perf_counter_ns()
-        recorders = [
-            Recorder(op_names, phase, start_ns=start, interval_ns=interval_ns)
-            for _ in range(workers)
-        ]
-        states = [WorkerState() for _ in range(workers)]
-
-        def guarded(w: int) -> None:
-            try:
-                job(w, recorders[w], states[w])
-            except Exception as exc:
-                states[w].fatal_error = f"{type(exc).__name__}: {exc}"
-
-        threads = [
-            threading.Thread(target=guarded, args=(w,), name=f"bakeoff-{phase}-{w}", daemon=True)
-            for w in range(workers)
-        ]
+        phase = command.phase
+        engine_cpu_start = provisioner.engine_cpu_seconds() if provisioner else None
         self.progress.phase_started(phase.value, total_ops, duration_s)
-        for t in threads:
-            t.start()
+        for group in groups:
+            group.start_phase(command)
+        results: dict[int, PhaseResult] = {}
+        poll = _POLL_S / len(groups)
         try:
-            while any(t.is_alive() for t in threads):
-                threads[0].join(_POLL_S) if threads[0].is_alive() else time.sleep(_POLL_S)
-                elapsed = (time.perf_counter_ns() - start) / 1e9
-                self.progress.advance(sum(s.completed for s in states), elapsed)
+            while len(results) < len(groups):
+                for i, group in enumerate(groups):
+                    if i not in results:
+                        result = group.wait(poll)
+                        if result is not None:
+                            results[i] = result
+                elapsed = (time.perf_counter_ns() - command.start_ns) / 1e9
+                self.progress.advance(sum(g.completed() for g in groups), elapsed)
         except KeyboardInterrupt:
-            for s in states:
-                s.stop_requested = True
-            for t in threads:
-                t.join()
+            for group in groups:
+                group.request_stop()
+            for i, group in enumerate(groups):
+                while i not in results:
+                    result = group.wait(1.0)
+                    if result is not None:
+                        results[i] = result
             raise
         finally:
             end = time.perf_counter_ns()
-            rows = merge_rows(row for rec in recorders for row in rec.rows(end))
+            ordered = [results[i] for i in sorted(results)]
+            rows = merge_rows(row for result in ordered for row in result.rows)
             state.rows.extend(rows)
             for row in rows:
-                key = f"{row.phase.value}:{row.operation}"
-                state.counts[key] = state.counts.get(key, 0) + row.count
-            self.progress.phase_finished(
-                phase.value, sum(s.completed for s in states), (end - start) / 1e9
-            )
-        failures = [s.fatal_error for s in states if s.fatal_error]
+                if row.latency_kind is LatencyKind.SERVICE:
+                    key = f"{row.phase.value}:{row.operation}"
+                    state.counts[key] = state.counts.get(key, 0) + row.count
+            wall_s = (end - command.start_ns) / 1e9
+            completed = sum(r.completed for r in ordered)
+            if phase is not Phase.LOAD:
+                engine_cpu_end = provisioner.engine_cpu_seconds() if provisioner else None
+                state.load_generator[phase.value] = self._phase_report(
+                    command,
+                    ordered,
+                    wall_s,
+                    completed,
+                    duration_s,
+                    engine_cpu_start,
+                    engine_cpu_end,
+                )
+            self.progress.phase_finished(phase.value, completed, wall_s)
+        failures = [r.fatal_error for r in ordered if r.fatal_error]
         if failures:
             raise TrialFailedError(f"{phase.value} phase: {failures[0]}")
+
+    def _phase_report(
+        self,
+        command: PhaseCommand,
+        results: Sequence[PhaseResult],
+        wall_s: float,
+        completed: int,
+        duration_s: float | None,
+        engine_cpu_start: float | None,
+        engine_cpu_end: float | None,
+    ) -> dict[str, object]:
+        """Did the load generator keep up? Client CPU, engine CPU, rate and backlog."""
+        per_process = [r.cpu_s / r.wall_s if r.wall_s > 0 else 0.0 for r in results]
+        cores = usable_cores()
+        client_cpu = sum(r.cpu_s for r in results)
+        report: dict[str, object] = {
+            "wall_s": round(wall_s, 6),
+            "operations": completed,
+            "achieved_ops_per_s": completed / wall_s if wall_s > 0 else 0.0,
+            "client_cpu_s": client_cpu,
+            "client_cpu_per_op_us": client_cpu / completed * 1e6 if completed else None,
+            "client_process_utilisation": per_process,
+            "usable_cores": cores,
+            "engine_cpu_s": (
+                engine_cpu_end - engine_cpu_start
+                if engine_cpu_start is not None and engine_cpu_end is not None
+                else None
+            ),
+        }
+        # One process runs Python on at most one core (the GIL); several share the cores.
+        saturated = bool(per_process) and (
+            max(per_process) >= SATURATION or client_cpu / wall_s >= SATURATION * cores
+        )
+        report["client_saturated"] = saturated
+        if command.rate_per_worker is not None:
+            target = command.rate_per_worker * self.options.workers
+            report["target_ops_per_s"] = target
+            report["late_operations"] = sum(r.late for r in results)
+            if duration_s is not None:
+                report["backlog_operations"] = max(0, round(target * wall_s) - completed)
+        return report
 
     # -- verify ----------------------------------------------------------------------
 
@@ -335,7 +430,7 @@ class TrialRunner:
             settings=dict(endpoint.settings) if endpoint else {},
             provenance=dict(endpoint.provenance) if endpoint else {},
             adapter=trial.adapter.name,
-            threads=self.options.threads,
+            threads=self.options.workers,
             seed=trial.workload.seed,
             started_at=started,
             ended_at=datetime.now(UTC),
@@ -343,6 +438,7 @@ class TrialRunner:
             error=error,
             verify=state.verify,
             rows=state.rows,
+            load_generator={**self.options.describe(), **state.load_generator},
         )
 
 

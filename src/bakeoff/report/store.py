@@ -18,7 +18,7 @@ import secrets
 import shutil
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
@@ -125,6 +125,10 @@ class TrialRecord:
     verify: Mapping[str, object]
     """Findings of the verify phase (record counts, mismatches, ...)."""
     rows: Sequence[IntervalRow]
+    load_generator: Mapping[str, object] = field(default_factory=dict)
+    """How the load was generated and whether it kept up: the processes × clients split,
+    open or closed loop, target and achieved rate, client and engine CPU, and the
+    client-saturation flag."""
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -267,6 +271,7 @@ class RunWriter:
             "status": trial.status,
             "error": trial.error,
             "verify": dict(trial.verify),
+            "load_generator": dict(trial.load_generator),
             "rows": len(trial.rows),
         }
 

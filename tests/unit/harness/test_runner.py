@@ -47,7 +47,7 @@ def embedded(tmp_path: Path) -> Callable[[EngineSpec], Provisioner]:
 def test_phases_produce_load_and_measure_rows(tmp_path: Path) -> None:
     workload = ycsb("ycsb-a", records=300, operation_count=900)
     (trial,) = plan_trials([(workload, None)], [engine_spec("sqlite")])
-    record = TrialRunner(RunOptions(threads=3)).run(
+    record = TrialRunner(RunOptions(clients=3)).run(
         trial, EmbeddedProvisioner(engine_spec("sqlite"), parent_dir=tmp_path)
     )
     assert record.status == "ok", record.error
@@ -76,7 +76,7 @@ def test_warmup_is_tagged_separately(tmp_path: Path) -> None:
 def test_inserting_workload_verifies_the_new_count(tmp_path: Path) -> None:
     workload = ycsb("ycsb-d", records=200, operation_count=1000)
     (trial,) = plan_trials([(workload, None)], [engine_spec("sqlite")])
-    record = TrialRunner(RunOptions(threads=2)).run(
+    record = TrialRunner(RunOptions(clients=2)).run(
         trial, EmbeddedProvisioner(engine_spec("sqlite"), parent_dir=tmp_path)
     )
     inserted = sum(
@@ -146,3 +146,43 @@ def test_scan_workload_runs(tmp_path: Path, engine: str) -> None:
     )
     assert record.status == "ok", record.error
     assert {r.operation for r in record.rows if r.phase.value == "measure"} == {"scan", "insert"}
+
+
+def test_worker_processes_merge_exactly(tmp_path: Path) -> None:
+    """2 processes × 2 clients: every operation is counted once, rows merged per interval."""
+    workload = ycsb("ycsb-b", records=400, operation_count=2000)
+    (trial,) = plan_trials([(workload, None)], [engine_spec("sqlite")])
+    record = TrialRunner(RunOptions(processes=2, clients=2)).run(
+        trial, EmbeddedProvisioner(engine_spec("sqlite"), parent_dir=tmp_path)
+    )
+    assert record.status == "ok", record.error
+    measured = [r for r in record.rows if r.phase.value == "measure"]
+    assert sum(r.count + r.not_found + r.errors_transient for r in measured) == 2000
+    keys = [(r.operation, r.latency_kind, r.interval) for r in measured]
+    assert len(keys) == len(set(keys)), "rows of different workers were not merged"
+    lg = record.load_generator
+    assert lg["processes"] == 2 and lg["clients_per_process"] == 2
+    measure = lg["measure"]
+    assert isinstance(measure, dict)
+    assert measure["operations"] == 2000
+    assert len(measure["client_process_utilisation"]) == 2
+    assert record.verify["counted_records"] == 400
+
+
+def test_open_loop_keeps_the_rate_and_records_both_latencies(tmp_path: Path) -> None:
+    workload = ycsb("ycsb-c", records=200)
+    workload = workload.with_overrides(duration_s=2.0)
+    (trial,) = plan_trials([(workload, None)], [engine_spec("sqlite")])
+    record = TrialRunner(RunOptions(clients=2, rate=500.0)).run(
+        trial, EmbeddedProvisioner(engine_spec("sqlite"), parent_dir=tmp_path)
+    )
+    assert record.status == "ok", record.error
+    measured = [r for r in record.rows if r.phase.value == "measure"]
+    kinds = {r.latency_kind.value for r in measured}
+    assert kinds == {"service", "response"}
+    service = sum(r.count for r in measured if r.latency_kind.value == "service")
+    assert 900 <= service <= 1010  # 500 ops/s for 2 s
+    measure = record.load_generator["measure"]
+    assert isinstance(measure, dict)
+    assert measure["target_ops_per_s"] == 500.0
+    assert record.load_generator["loop"] == "open"

@@ -30,6 +30,7 @@ from bakeoff.workloads.generators import (
 from bakeoff.workloads.model import Operation, Workload
 
 CHUNK = 512
+_NEVER = 2**63 - 1
 """Operations generated and recorded together (small enough that a duration-bound run
 stops on time, large enough that per-chunk work is amortised)."""
 
@@ -42,6 +43,7 @@ _OUTCOME_OF_KIND = {
 _LOOKUPS = frozenset({Operation.READ, Operation.READ_MODIFY_WRITE})
 
 Call = tuple[Callable[..., Any], tuple[Any, ...]]
+_NOTHING: Call = (print, ())  # placeholder, every slot is overwritten
 
 
 def _ints(values: npt.NDArray[Any]) -> list[int]:
@@ -100,46 +102,82 @@ class OperationStream:
         self._field_names = w.fields.names()
 
     def next_chunk(self, adapter: Adapter, n: int) -> tuple[list[int], list[Call]]:
-        """`n` operations as (operation indexes, bound calls)."""
+        """`n` operations as (operation indexes, bound calls).
+
+        Built per operation type with list comprehensions over that type's positions:
+        a per-operation if-chain here cost more than the no-op operation it prepares.
+        """
         w = self.workload
-        op_indexes = _ints(self._ops.choose(n))
-        ops = [self.operations[i] for i in op_indexes]
+        op_array = self._ops.choose(n)
+        op_indexes = _ints(op_array)
         upper = w.records + self.inserted
         chosen = self._keys.choose(n, upper)
-        insert_positions = [i for i, op in enumerate(ops) if op is Operation.INSERT]
-        if insert_positions:
-            fresh = np.arange(upper, upper + len(insert_positions), dtype=np.int64)
-            chosen[insert_positions] = fresh
-            self.inserted += len(insert_positions)
+        positions = {op: np.flatnonzero(op_array == k) for k, op in enumerate(self.operations)}
+        inserts = positions.get(Operation.INSERT)
+        if inserts is not None and inserts.size:
+            chosen[inserts] = np.arange(upper, upper + inserts.size, dtype=np.int64)
+            self.inserted += int(inserts.size)
         numbers = worker_key_number(chosen, w.records, self.worker, self.workers)
         keys = key_names(numbers, prefix=w.key_prefix, insert_order=w.insert_order)
-        scan_lengths = _ints(self._scan_lengths.choose(n))
-        one_field = _ints(self._field_choice.integers(0, len(self._field_names), size=n))
+        one_field = self._field_choice.integers(0, len(self._field_names), size=n)
         table = w.table
-        read_fields = None if w.read_all_fields else self._field_names
-        calls: list[Call] = []
-        for i, op in enumerate(ops):
-            key = keys[i]
-            fields = None if read_fields is None else (read_fields[one_field[i]],)
-            if op is Operation.READ:
-                calls.append((adapter.read, (table, key, fields)))
-            elif op is Operation.UPDATE:
-                calls.append((adapter.update, (table, key, self._write_values(one_field[i]))))
-            elif op is Operation.INSERT:
-                calls.append((adapter.insert, (table, key, self._values.record(self._field_names))))
-            elif op is Operation.SCAN:
-                calls.append((adapter.scan, (table, key, scan_lengths[i], fields)))
-            elif op is Operation.READ_MODIFY_WRITE:
-                values = self._write_values(one_field[i])
-                calls.append((_read_modify_write, (adapter, table, key, fields, values)))
-            else:
-                calls.append((adapter.delete, (table, key)))
+        calls: list[Call] = [_NOTHING] * n
+        for op, where in positions.items():
+            if where.size:
+                self._bind(op, adapter, table, _ints(where), keys, one_field[where], calls)
         return op_indexes, calls
 
-    def _write_values(self, field_index: int) -> dict[str, str]:
+    def _bind(
+        self,
+        op: Operation,
+        adapter: Adapter,
+        table: str,
+        at: list[int],
+        keys: list[str],
+        field_choice: npt.NDArray[Any],
+        calls: list[Call],
+    ) -> None:
+        """Fill `calls` at positions `at` with operation `op`."""
+        if op is Operation.READ:
+            read = adapter.read
+            for i, f in zip(at, self._read_fields(field_choice), strict=True):
+                calls[i] = (read, (table, keys[i], f))
+        elif op is Operation.UPDATE:
+            update = adapter.update
+            for i, v in zip(at, self._write_values(field_choice), strict=True):
+                calls[i] = (update, (table, keys[i], v))
+        elif op is Operation.INSERT:
+            insert, names, pool = adapter.insert, self._field_names, self._values
+            for i in at:
+                calls[i] = (insert, (table, keys[i], pool.record(names)))
+        elif op is Operation.SCAN:
+            scan = adapter.scan
+            lengths = _ints(self._scan_lengths.choose(len(at)))
+            fields = self._read_fields(field_choice)
+            for i, f, length in zip(at, fields, lengths, strict=True):
+                calls[i] = (scan, (table, keys[i], length, f))
+        elif op is Operation.READ_MODIFY_WRITE:
+            fields = self._read_fields(field_choice)
+            values = self._write_values(field_choice)
+            for i, f, v in zip(at, fields, values, strict=True):
+                calls[i] = (_read_modify_write, (adapter, table, keys[i], f, v))
+        else:
+            delete = adapter.delete
+            for i in at:
+                calls[i] = (delete, (table, keys[i]))
+
+    def _read_fields(self, field_indexes: npt.NDArray[Any]) -> list[tuple[str, ...] | None]:
+        if self.workload.read_all_fields:
+            return [None] * len(field_indexes)
+        names = self._field_names
+        return [(names[f],) for f in _ints(field_indexes)]
+
+    def _write_values(self, field_indexes: npt.NDArray[Any]) -> list[dict[str, str]]:
         if self.workload.write_all_fields:
-            return self._values.record(self._field_names)
-        return self._values.record((self._field_names[field_index],))
+            return [self._values.record(self._field_names) for _ in range(len(field_indexes))]
+        names = self._field_names
+        payloads = self._values.values(len(field_indexes))
+        return [{names[f]: v} for f, v in zip(_ints(field_indexes), payloads, strict=True)]
 
     def unissue(self, op_indexes: Sequence[int]) -> None:
         """Give back the keys of generated inserts that were never issued (the phase ended
@@ -191,41 +229,49 @@ def run_closed_loop(
     lookup = stream.lookup_flags()
     clock = time.perf_counter_ns
     remaining = operations if operations is not None else -1
+    deadline = deadline_ns if deadline_ns is not None else _NEVER
+    starts = [0] * CHUNK
     ends = [0] * CHUNK
-    latencies = [0] * CHUNK
+    cleared = [0] * CHUNK
     outcomes = [0] * CHUNK
-    ok, not_found = int(Outcome.OK), int(Outcome.NOT_FOUND)
+    not_found = int(Outcome.NOT_FOUND)
+    # The loop body is the measured path: locals only, one store per timestamp, outcome
+    # slots written only when not OK, the latency subtraction done later in numpy.
     while remaining != 0 and not state.stop_requested:
         n = CHUNK if remaining < 0 else min(CHUNK, remaining)
         op_indexes, calls = stream.next_chunk(adapter, n)
-        done = 0
+        is_lookup = [lookup[o] for o in op_indexes]
+        outcomes[:] = cleared
+        done = n
+        failed = False
         for i in range(n):
             fn, args = calls[i]
             start = clock()
             try:
-                result = fn(*args)
-                outcome = not_found if result is None and lookup[op_indexes[i]] else ok
+                if fn(*args) is None and is_lookup[i]:
+                    outcomes[i] = not_found
             except AdapterError as exc:
-                outcome = int(_OUTCOME_OF_KIND[exc.kind])
+                outcomes[i] = int(_OUTCOME_OF_KIND[exc.kind])
                 if exc.kind is ErrorKind.FATAL:
                     state.fatal_error = str(exc)
+                    failed = True
             end = clock()
+            starts[i] = start
             ends[i] = end
-            latencies[i] = end - start
-            outcomes[i] = outcome
-            done = i + 1
-            if state.fatal_error is not None or (deadline_ns is not None and end >= deadline_ns):
+            if failed or end >= deadline:
+                done = i + 1
                 break
+        end_array = np.array(ends[:done], dtype=np.int64)
         recorder.add_chunk(
             np.array(op_indexes[:done], dtype=np.uint8),
-            np.array(ends[:done], dtype=np.int64),
-            np.array(latencies[:done], dtype=np.int64),
+            end_array,
+            end_array - np.array(starts[:done], dtype=np.int64),
             np.array(outcomes[:done], dtype=np.uint8),
         )
         state.completed += done
         if remaining > 0:
             remaining -= done
-        if state.fatal_error is not None or done < n:
+        if failed or done < n:
             stream.unissue(op_indexes[done:])
             return
 

@@ -1,0 +1,76 @@
+"""An engine someone else runs, reached by URL. bakeoff only checks it and reads it back.
+
+The URL may carry credentials; like every endpoint URL it is never logged, only its
+redacted form. Nothing is started, so nothing is ever stopped.
+"""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlsplit
+
+from bakeoff.adapters.protocol import Endpoint
+from bakeoff.engines.base import ProvisionerBase, ProvisioningError
+from bakeoff.engines.catalog import EngineSpec
+from bakeoff.engines.container import (
+    check_drivers,
+    read_server_facts,
+    readiness_probe,
+    redact,
+    redact_url,
+    url_secrets,
+)
+
+_TLS_VARIANTS = {"redis": "rediss"}
+"""Schemes that differ from the catalog's only by asking the driver for TLS."""
+
+
+class ExternalProvisioner(ProvisionerBase):
+    def __init__(self, spec: EngineSpec, url: str) -> None:
+        if spec.server is None:
+            raise ProvisioningError(f"engine {spec.name!r} is not a server engine")
+        scheme = urlsplit(url).scheme
+        accepted = {spec.url_scheme} | (
+            {_TLS_VARIANTS[spec.url_scheme]} if spec.url_scheme in _TLS_VARIANTS else set()
+        )
+        if scheme not in accepted:
+            # Only the scheme is echoed: the rest of the URL may hold a password.
+            raise ProvisioningError(
+                f"engine {spec.name!r} needs a {spec.url_scheme}:// URL, got {scheme or '(none)'}://"
+            )
+        self.spec = spec
+        self._url = url
+        self.display_url = redact_url(url)
+
+    def start(self) -> Endpoint:
+        """One readiness round trip (no retries: the server is supposed to be up)."""
+        check_drivers(self.spec)
+        secrets = url_secrets(self._url)
+        started = time.monotonic()
+        probe = readiness_probe(self.spec, self._url)
+        try:
+            probe.attempt()
+            round_trip_s = time.monotonic() - started
+            facts = read_server_facts(
+                self.spec, self._url, [*self.spec.reported_settings, *self.spec.knobs]
+            )
+        except Exception as error:
+            raise ProvisioningError(
+                f"{self.spec.display_name} at {self.display_url} did not answer "
+                f"{probe.describe()}: {redact(str(error), secrets)}"
+            ) from None
+        return Endpoint(
+            engine=self.spec.name,
+            url=self._url,
+            display_url=self.display_url,
+            version=facts.version,
+            settings=facts.settings,
+            provenance={
+                "provisioner": "external",
+                "endpoint": self.display_url,
+                "first_round_trip_s": f"{round_trip_s:.3f}",
+            },
+        )
+
+    def stop(self) -> None:
+        """Nothing to stop: the engine belongs to someone else."""

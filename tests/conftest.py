@@ -1,0 +1,84 @@
+"""Tests marked `docker` need a Docker engine.
+
+Without one they are skipped, with the reason saying how to enable them, unless
+BAKEOFF_REQUIRE_DOCKER=1 (CI sets it), in which case they run and fail loudly.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from bakeoff.adapters.protocol import Endpoint
+
+from bakeoff.engines.images import DockerUnavailableError, docker_client
+
+
+def _docker_missing() -> str | None:
+    try:
+        docker_client().close()
+    except DockerUnavailableError as error:
+        return str(error)
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    docker_items = [item for item in items if item.get_closest_marker("docker")]
+    if not docker_items or os.environ.get("BAKEOFF_REQUIRE_DOCKER") == "1":
+        return
+    problem = _docker_missing()
+    if problem is None:
+        return
+    skip = pytest.mark.skip(
+        reason=f"{problem} (docker/README.md); BAKEOFF_REQUIRE_DOCKER=1 turns this skip "
+        "into a failure"
+    )
+    for item in docker_items:
+        item.add_marker(skip)
+
+
+class ServerPool:
+    """One container per engine for the whole session, started on first use.
+
+    Tests that need a real server ask for an engine by name; the image is built from the
+    project's recipe when missing (cached by recipe hash), and every container is removed
+    when the session ends.
+    """
+
+    def __init__(self) -> None:
+        self._provisioners: dict[str, object] = {}
+        self._endpoints: dict[str, object] = {}
+
+    def endpoint(self, engine: str) -> Endpoint:
+        if engine not in self._endpoints:
+            problem = _docker_missing()
+            if problem is not None:
+                if os.environ.get("BAKEOFF_REQUIRE_DOCKER") == "1":
+                    raise RuntimeError(problem)
+                pytest.skip(f"{problem}; BAKEOFF_REQUIRE_DOCKER=1 turns this skip into a failure")
+            from bakeoff.engines.catalog import engine_spec
+            from bakeoff.engines.container import ContainerProvisioner
+            from bakeoff.engines.images import build_images
+
+            image = next(r.image for r in build_images([engine]) if r.engine == engine)
+            provisioner = ContainerProvisioner(engine_spec(engine), image=image)
+            self._provisioners[engine] = provisioner
+            self._endpoints[engine] = provisioner.start()
+        endpoint = self._endpoints[engine]
+        assert isinstance(endpoint, Endpoint)
+        return endpoint
+
+    def close(self) -> None:
+        for provisioner in self._provisioners.values():
+            provisioner.stop()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[ServerPool]:
+    pool = ServerPool()
+    try:
+        yield pool
+    finally:
+        pool.close()

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 import pytest
 
 from bakeoff.adapters.protocol import Endpoint
-
 from bakeoff.engines.images import DockerUnavailableError, docker_client
 
 

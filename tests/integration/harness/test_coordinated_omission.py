@@ -95,7 +95,7 @@ def test_response_time_shows_the_stall_and_service_time_does_not(
     delayed_s = pause_ms / 1000 / (1 - RATE * mean_s)
 
     def expected_ms(q: float) -> float:
-        return pause_ms * (1 - (1 - q) * DURATION_S / delayed_s)
+        return float(pause_ms * (1 - (1 - q) * DURATION_S / delayed_s))
 
     print(
         f"response p90 {ms(response, 90):.0f} ms, p99 {ms(response, 99):.0f} ms, max "

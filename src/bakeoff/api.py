@@ -85,6 +85,7 @@ def run_benchmark(
     rate: float | None = None,
     arrival: str = "constant",
     repeat: int = 1,
+    reuse: bool = False,
     interval_s: float = 1.0,
     records: int | None = None,
     operations: int | None = None,
@@ -120,6 +121,7 @@ def run_benchmark(
             "rate": rate,
             "arrival": arrival,
             "repeat": repeat,
+            "reuse": reuse,
             "interval_s": interval_s,
             "keep": options.keep,
             "cpus": options.cpus,
@@ -134,6 +136,7 @@ def run_benchmark(
             arrival=arrival,
             interval_s=interval_s,
             keep_table=options.keep,
+            reuse=reuse,
         ),
         progress,
     )

@@ -180,6 +180,13 @@ def run(
             min=1, help="Independent trials per engine × workload, interleaved across engines."
         ),
     ] = 1,
+    reuse: Annotated[
+        bool,
+        typer.Option(
+            help="With --repeat: keep each engine's container across trials, and the loaded "
+            "data of workloads that neither insert nor delete. Default: fresh for every trial."
+        ),
+    ] = False,
     output: Annotated[
         Path, typer.Option(help="Folder that receives the run's results folder.")
     ] = Path("results"),
@@ -255,6 +262,7 @@ def run(
             rate=rate,
             arrival=arrival,
             repeat=repeat,
+            reuse=reuse,
             interval_s=interval,
             engine_options=options,
             progress=_progress(),

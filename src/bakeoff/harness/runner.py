@@ -20,7 +20,7 @@ import numpy as np
 
 from bakeoff.adapters.errors import AdapterError
 from bakeoff.adapters.protocol import Adapter, Capability, Endpoint, RecordCount
-from bakeoff.engines.base import Provisioner, ProvisioningError
+from bakeoff.engines.base import Provisioner, ProvisionerBase, ProvisioningError
 from bakeoff.engines.catalog import EngineSpec
 from bakeoff.harness.clients import (
     ClientGroup,
@@ -58,6 +58,9 @@ class RunOptions:
     load_batch: int = 500
     verify_sample: int = 100
     keep_table: bool = False
+    reuse: bool = False
+    """Keep each engine's container across trials, and its loaded table across trials of
+    a workload that neither inserts nor deletes (so the data stays as loaded)."""
     rate: float | None = None
     """Open loop: target operations per second over all workers; None for a closed loop."""
     arrival: str = "constant"
@@ -100,6 +103,12 @@ class TrialRunner:
     def __init__(self, options: RunOptions, progress: ProgressSink | None = None) -> None:
         self.options = options
         self.progress: ProgressSink = progress or SilentProgress()
+        self._loaded: dict[tuple[str, str], str] = {}
+        """(engine, table) -> hash of the workload whose data it holds (--reuse)."""
+
+    def forget_engine(self, engine: str) -> None:
+        """The engine's instance is gone: nothing of it can be reused."""
+        self._loaded = {key: h for key, h in self._loaded.items() if key[0] != engine}
 
     def run(self, trial: Trial, provisioner: Provisioner) -> TrialRecord:
         """Run one trial. Failures become a failed TrialRecord; Ctrl-C is re-raised after
@@ -163,15 +172,22 @@ class TrialRunner:
         groups: list[ClientGroup] = []
         try:
             control.connect(endpoint, self.options.adapter_options)
-            # A trial starts from an empty table, also on an external server.
-            control.teardown(table)
+            loaded_key = (trial.engine.name, workload.table)
+            reuse_data = self.options.reuse and self._loaded.get(loaded_key) == workload.spec_hash()
+            if not reuse_data:
+                # A trial starts from an empty table, also on an external server.
+                control.teardown(table)
+            self._loaded.pop(loaded_key, None)
             control.setup(table)
             groups = self._groups(trial, endpoint)
             for group in groups:
                 group.connect()
             for group in groups:
                 group.setup(table)
-            self._load(groups, trial, state)
+            if reuse_data:
+                state.verify["data"] = "reused from an earlier trial (--reuse)"
+            else:
+                self._load(groups, trial, state)
             if workload.warmup_operations or workload.warmup_s:
                 self._operate(
                     Phase.WARMUP,
@@ -189,8 +205,11 @@ class TrialRunner:
                 operations=workload.operation_count,
                 duration_s=workload.duration_s,
             )
-            state.verify = self._verify(control, trial, state)
-            if not self.options.keep_table:
+            state.verify.update(self._verify(control, trial, state))
+            keeps_its_size = not (workload.operations.insert or workload.operations.delete)
+            if self.options.reuse and keeps_its_size and state.verify.get("ok"):
+                self._loaded[loaded_key] = workload.spec_hash()
+            elif not self.options.keep_table:
                 control.teardown(table)
             if not state.verify.get("ok", True):
                 raise TrialFailedError(f"verification failed: {state.verify.get('problem')}")
@@ -447,6 +466,30 @@ def _minimum_length(workload: Workload) -> int:
     return int(getattr(length, "min", getattr(length, "value", 1)))
 
 
+class _SharedProvisioner(ProvisionerBase):
+    """One engine instance for several trials (--reuse): started on first use, stopped
+    by `close()` at the end of the run rather than after each trial."""
+
+    def __init__(self, inner: Provisioner) -> None:
+        self.inner = inner
+        self.endpoint: Endpoint | None = None
+
+    def start(self) -> Endpoint:
+        if self.endpoint is None:
+            self.endpoint = self.inner.start()
+        return self.endpoint
+
+    def stop(self) -> None:
+        pass
+
+    def engine_cpu_seconds(self) -> float | None:
+        return self.inner.engine_cpu_seconds()
+
+    def close(self) -> None:
+        self.endpoint = None
+        self.inner.stop()
+
+
 def run_trials(
     trials: Sequence[Trial],
     provisioner_for: ProvisionerFactory,
@@ -457,14 +500,26 @@ def run_trials(
     with status "interrupted" (every trial measured so far kept) and the interrupt re-raised.
     """
     records: list[TrialRecord] = []
+    shared: dict[str, _SharedProvisioner] = {}
     try:
         for trial in trials:
+            engine = trial.engine.name
             try:
-                provisioner = provisioner_for(trial.engine)
+                provisioner: Provisioner
+                if runner.options.reuse:
+                    if engine not in shared:
+                        shared[engine] = _SharedProvisioner(provisioner_for(trial.engine))
+                    provisioner = shared[engine]
+                else:
+                    provisioner = provisioner_for(trial.engine)
             except ProvisioningError as exc:
                 record = runner.failed_before_start(trial, str(exc))
             else:
                 record = runner.run(trial, provisioner)
+            if record.status != "ok" and engine in shared:
+                # A failed trial may have broken the instance: the next one starts afresh.
+                shared.pop(engine).close()
+                runner.forget_engine(engine)
             writer.add_trial(record)
             records.append(record)
     except RunInterruptedError as interrupt:
@@ -477,6 +532,10 @@ def run_trials(
     except KeyboardInterrupt:
         writer.finish("interrupted")
         raise
+    finally:
+        for instance in shared.values():
+            with contextlib.suppress(Exception):
+                instance.close()
     failed = [r for r in records if r.status != "ok"]
     writer.finish("ok" if not failed else ("failed" if len(failed) == len(records) else "partial"))
     return records

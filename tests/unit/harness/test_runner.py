@@ -186,3 +186,31 @@ def test_open_loop_keeps_the_rate_and_records_both_latencies(tmp_path: Path) -> 
     assert isinstance(measure, dict)
     assert measure["target_ops_per_s"] == 500.0
     assert record.load_generator["loop"] == "open"
+
+
+def test_reuse_keeps_the_engine_and_the_loaded_data(tmp_path: Path) -> None:
+    reads = ycsb("ycsb-c", records=100, operation_count=100)
+    inserts = ycsb("ycsb-d", records=100, operation_count=200)
+    trials = [
+        *plan_trials([(reads, None)], [engine_spec("sqlite")], repeat=2),
+        *plan_trials([(inserts, None)], [engine_spec("sqlite")], repeat=2),
+    ]
+    trials = [Trial(**{**t.__dict__, "index": i}) for i, t in enumerate(trials)]
+    started: list[EngineSpec] = []
+
+    def factory(spec: EngineSpec) -> Provisioner:
+        started.append(spec)
+        return EmbeddedProvisioner(spec, parent_dir=tmp_path)
+
+    writer = RunWriter(tmp_path / "results")
+    records = run_trials(trials, factory, writer, TrialRunner(RunOptions(reuse=True)))
+    assert [r.status for r in records] == ["ok"] * 4
+    assert len(started) == 1, "one engine instance serves every trial"
+    loads = [sum(1 for row in r.rows if row.phase.value == "load") for r in records]
+    # ycsb-c loads once and reuses its data; ycsb-d inserts, so it reloads every time.
+    assert [r.workload.name for r in records] == ["ycsb-c", "ycsb-c", "ycsb-d", "ycsb-d"]
+    assert [n > 0 for n in loads] == [True, False, True, True]
+    assert records[1].verify["data"] == "reused from an earlier trial (--reuse)"
+    assert records[1].verify["counted_records"] == 100
+    # The shared instance is removed at the end of the run.
+    assert not any(tmp_path.glob("bakeoff-sqlite-*"))

@@ -17,11 +17,11 @@ from __future__ import annotations
 import contextlib
 import re
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from bakeoff.adapters.errors import FatalError, TransientError, UnsupportedError
+from bakeoff.adapters.errors import AdapterError, FatalError, TransientError, UnsupportedError
 from bakeoff.adapters.protocol import Capability, Endpoint, Record, TableSpec
 
 KEY_COLUMN = "ycsb_key"
@@ -58,6 +58,10 @@ class _Statement:
             return tuple(values[n] if n in values else defaults[n] for n in self.names)
         return values
 
+    def key_params(self, key: str) -> Any:
+        """Parameters of a statement whose only parameter is the key (read, delete)."""
+        return (key,) if self.positional else {"key": key}
+
 
 class SqlAdapter:
     """YCSB table on any SQLAlchemy dialect: a text primary key and text fields.
@@ -80,11 +84,11 @@ class SqlAdapter:
         self._engine: Any = None
         self._connection: Any = None
         self._dbapi: Any = None
-        self._cursor: Any = None
+        self._cursor: Any = _NotConnected()
         self._tables: dict[str, Any] = {}
         self._statements: dict[tuple[str, str, tuple[str, ...]], _Statement] = {}
         self._transient: tuple[type[BaseException], ...] = ()
-        self._fatal: tuple[type[BaseException], ...] = ()
+        self._driver_errors: tuple[type[BaseException], ...] = (AdapterError,)
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -115,9 +119,8 @@ class SqlAdapter:
                 f"cannot connect to {endpoint.engine} at {endpoint.display_url}: "
                 f"{type(exc.orig).__name__}"
             ) from exc
-        self._transient, self._fatal = _driver_exceptions(
-            self._engine.dialect.loaded_dbapi, self._dbapi
-        )
+        self._transient, fatal = _driver_exceptions(self._engine.dialect.loaded_dbapi, self._dbapi)
+        self._driver_errors = (*fatal, *self._transient)
         self._cursor = self._dbapi.cursor()
         self._apply_connection_settings(endpoint.settings)
 
@@ -144,8 +147,8 @@ class SqlAdapter:
         self._statements = {k: v for k, v in self._statements.items() if k[1] != table.name}
 
     def close(self) -> None:
-        cursor, self._cursor = self._cursor, None
-        if cursor is not None:
+        cursor, self._cursor = self._cursor, _NotConnected()
+        if not isinstance(cursor, _NotConnected):
             # Closing a broken cursor must not mask the error that broke it.
             with contextlib.suppress(Exception):
                 cursor.close()
@@ -157,56 +160,99 @@ class SqlAdapter:
             self._engine = None
 
     # -- operations ------------------------------------------------------------------
+    # Each operation is one statement lookup, one execute and, for reads, one fetch, with
+    # the driver's exceptions translated inline: on an embedded engine a helper call per
+    # operation costs as much as the operation.
 
     def read(self, table: str, key: str, fields: Sequence[str] | None) -> Record | None:
-        stmt = self._compiled("read", table, tuple(fields) if fields else ())
-        rows = self._fetch(stmt, {"key": key})
+        stmt = self._compiled("read", table, _field_key(fields))
+        cursor = self._cursor
+        try:
+            cursor.execute(stmt.sql, stmt.key_params(key))
+            # fetchall, not fetchone: it finishes the statement, which SQLite would
+            # otherwise keep open (and with it a read snapshot) until the next execute.
+            rows = cursor.fetchall()
+        except self._driver_errors as exc:
+            raise self._translate(exc) from exc
         if not rows:
             return None
-        names = stmt.names_out
-        return dict(zip(names, rows[0], strict=True))
+        return dict(zip(stmt.names_out, rows[0], strict=True))
 
     def insert(self, table: str, key: str, values: Mapping[str, str]) -> None:
         stmt = self._compiled("insert", table, tuple(values))
-        self._run(stmt.sql, stmt.params({KEY_COLUMN: key, **values}))
+        try:
+            self._cursor.execute(stmt.sql, stmt.params({KEY_COLUMN: key, **values}))
+        except self._driver_errors as exc:
+            raise self._translate(exc) from exc
 
     def insert_batch(self, table: str, rows: Sequence[tuple[str, Mapping[str, str]]]) -> None:
         if not rows:
             return
         stmt = self._compiled("insert", table, tuple(rows[0][1]))
         params = [stmt.params({KEY_COLUMN: key, **values}) for key, values in rows]
-        self._guard(self._insert_many, stmt.sql, params)
-
-    def _insert_many(self, sql: str, params: list[Any]) -> None:
-        # One transaction per batch: autocommit per row would make loading fsync-bound.
-        self._cursor.execute("BEGIN")
+        cursor = self._cursor
         try:
-            self._cursor.executemany(sql, params)
-        except BaseException:
-            self._cursor.execute("ROLLBACK")
-            raise
-        self._cursor.execute("COMMIT")
+            # One transaction per batch: autocommit per row would make loading fsync-bound.
+            cursor.execute("BEGIN")
+            try:
+                cursor.executemany(stmt.sql, params)
+            except BaseException:
+                cursor.execute("ROLLBACK")
+                raise
+            cursor.execute("COMMIT")
+        except self._driver_errors as exc:
+            raise self._translate(exc) from exc
 
     def update(self, table: str, key: str, values: Mapping[str, str]) -> None:
         stmt = self._compiled("update", table, tuple(values))
-        self._run(stmt.sql, stmt.params({"key": key, **values}))
+        try:
+            self._cursor.execute(stmt.sql, stmt.params({"key": key, **values}))
+        except self._driver_errors as exc:
+            raise self._translate(exc) from exc
 
     def delete(self, table: str, key: str) -> None:
         stmt = self._compiled("delete", table, ())
-        self._run(stmt.sql, stmt.params({"key": key}))
+        try:
+            self._cursor.execute(stmt.sql, stmt.key_params(key))
+        except self._driver_errors as exc:
+            raise self._translate(exc) from exc
 
     def scan(
         self, table: str, start_key: str, count: int, fields: Sequence[str] | None
     ) -> list[tuple[str, Record]]:
-        stmt = self._compiled("scan", table, tuple(fields) if fields else ())
-        rows = self._fetch(stmt, {"key": start_key, "count": count})
+        stmt = self._compiled("scan", table, _field_key(fields))
+        cursor = self._cursor
+        try:
+            cursor.execute(stmt.sql, stmt.params({"key": start_key, "count": count}))
+            rows = cursor.fetchall()
+        except self._driver_errors as exc:
+            raise self._translate(exc) from exc
         names = stmt.names_out[1:]
         return [(row[0], dict(zip(names, row[1:], strict=True))) for row in rows]
 
     def count_records(self, table: str) -> int:
         stmt = self._compiled("count", table, ())
-        rows = self._fetch(stmt, {})
+        cursor = self._cursor
+        try:
+            cursor.execute(stmt.sql, stmt.params({}))
+            rows = cursor.fetchall()
+        except self._driver_errors as exc:
+            raise self._translate(exc) from exc
         return int(rows[0][0])
+
+    def _run(self, sql: str, params: Any) -> None:
+        try:
+            self._cursor.execute(sql, params)
+        except self._driver_errors as exc:
+            raise self._translate(exc) from exc
+
+    def _translate(self, exc: BaseException) -> AdapterError:
+        """A driver exception as the adapter error hierarchy sees it."""
+        if isinstance(exc, AdapterError):
+            return exc
+        if isinstance(exc, self._transient):
+            return TransientError(f"{type(exc).__name__}: {exc}")
+        return FatalError(f"{type(exc).__name__}: {exc}")
 
     # -- statements ------------------------------------------------------------------
 
@@ -286,29 +332,18 @@ class SqlAdapter:
         defaults = {k: v for k, v in compiled.params.items() if v is not None}
         return _CompiledStatement(str(compiled), names, positional, defaults, out)
 
-    # -- execution -------------------------------------------------------------------
 
-    def _run(self, sql: str, params: Any) -> None:
-        self._guard(self._cursor.execute, sql, params)
+class _NotConnected:
+    """Stands in for the cursor before connect() and after close()."""
 
-    def _fetch(self, stmt: _CompiledStatement, values: Mapping[str, Any]) -> list[Any]:
-        def execute_and_fetch() -> list[Any]:
-            self._cursor.execute(stmt.sql, stmt.params(values))
-            return list(self._cursor.fetchall())
+    def __getattr__(self, name: str) -> Any:
+        raise FatalError("the adapter is not connected")
 
-        rows: list[Any] = self._guard(execute_and_fetch)
-        return rows
 
-    def _guard(self, call: Callable[..., Any], *args: Any) -> Any:
-        """Translate driver exceptions into the adapter error hierarchy."""
-        if self._cursor is None:
-            raise FatalError("the adapter is not connected")
-        try:
-            return call(*args)
-        except self._transient as exc:
-            raise TransientError(f"{type(exc).__name__}: {exc}") from exc
-        except self._fatal as exc:
-            raise FatalError(f"{type(exc).__name__}: {exc}") from exc
+def _field_key(fields: Sequence[str] | None) -> tuple[str, ...]:
+    if not fields:
+        return ()
+    return fields if isinstance(fields, tuple) else tuple(fields)
 
 
 def _driver_exceptions(

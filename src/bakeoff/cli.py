@@ -30,7 +30,7 @@ from bakeoff.harness.clients import usable_cores
 from bakeoff.harness.plan import plan_trials
 from bakeoff.harness.progress import ProgressSink
 from bakeoff.harness.runner import RunInterruptedError
-from bakeoff.report.store import load
+from bakeoff.report.store import load, load_manifest
 from bakeoff.report.summary import TOTAL, summarize
 from bakeoff.workloads import commands as workload_commands
 from bakeoff.workloads.loader import WorkloadError
@@ -311,27 +311,54 @@ def _fmt(value: Any, digits: int = 0) -> str:
     return f"{number:,.{digits}f}"
 
 
+_KIND_TITLES = {
+    ("service", False): "Closed loop: latencies are service time, in µs",
+    ("service", True): "Open loop, service time (from the actual start), in µs",
+    ("response", True): "Open loop, response time (from the intended start), in µs",
+}
+_METRICS = ("ops_per_s", "p50_us", "p99_us", "p999_us", "max_us", "errors")
+
+
 def _print_summary(run_dir: Path) -> None:
     frame = load(run_dir)
-    if frame.empty:
+    measured = frame[frame["phase"] == "measure"]
+    if measured.empty:
         stdout.print("no results were measured")
         return
-    summary = summarize(frame)
-    # Operations in workload order with TOTAL last; engines fastest first within each.
-    summary["_total"] = summary["operation"] == TOTAL
-    summary = summary.sort_values(
+    kinds = [k for k in ("response", "service") if (measured["latency_kind"] == k).any()]
+    open_loop = "response" in kinds
+    for kind in kinds:
+        _print_summary_table(summarize(frame, latency_kind=kind), _KIND_TITLES[kind, open_loop])
+    for warning in saturation_warnings(load_manifest(run_dir)):
+        stdout.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+
+
+def _print_summary_table(summary: Any, title: str) -> None:
+    # Repetitions: the median trial per engine, with the number of trials beside it.
+    grouped = (
+        summary.groupby(["workload", "operation", "engine"], sort=False)
+        .agg(**{m: (m, "median") for m in _METRICS}, trials=("trial", "nunique"))
+        .reset_index()
+    )
+    grouped["_total"] = grouped["operation"] == TOTAL
+    # Operations in name order with TOTAL last; engines fastest first within each.
+    grouped = grouped.sort_values(
         ["workload", "_total", "operation", "ops_per_s"], ascending=[True, True, True, False]
     )
-    table = Table(title="Closed loop: latencies are service time, in µs", title_justify="left")
+    repeated = bool((grouped["trials"] > 1).any())
+    table = Table(
+        title=title + (" (median of the trials)" if repeated else ""), title_justify="left"
+    )
     for column in ("workload", "operation", "engine"):
         table.add_column(column)
-    for column in ("ops/s", "p50", "p99", "p99.9", "max", "errors"):
+    columns = ("ops/s", "p50", "p99", "p99.9", "max", "errors")
+    for column in (*columns, "trials") if repeated else columns:
         table.add_column(column, justify="right")
-    rows = [{str(k): v for k, v in record.items()} for record in summary.to_dict("records")]
+    rows = [{str(k): v for k, v in record.items()} for record in grouped.to_dict("records")]
     previous: tuple[str, str] | None = None
     for row in rows:
         group = (str(row["workload"]), str(row["operation"]))
-        table.add_row(
+        cells = [
             group[0] if previous is None or group[0] != previous[0] else "",
             group[1] if group != previous else "",
             str(row["engine"]),
@@ -340,11 +367,37 @@ def _print_summary(run_dir: Path) -> None:
             _fmt(row["p99_us"], 1),
             _fmt(row["p999_us"], 1),
             _fmt(row["max_us"], 1),
-            str(int(row["errors"])),
-            end_section=False,
-        )
+            _fmt(row["errors"]),
+        ]
+        if repeated:
+            cells.append(str(int(row["trials"])))
+        table.add_row(*cells)
         previous = group
     stdout.print(table)
+
+
+def saturation_warnings(manifest: dict[str, object]) -> list[str]:
+    """One line per trial whose load generator, not the engine, may have been the limit."""
+    warnings = []
+    trials = manifest.get("trials")
+    for trial in trials if isinstance(trials, list) else []:
+        measure = (trial.get("load_generator") or {}).get("measure") or {}
+        if measure.get("client_saturated"):
+            busiest = max(measure.get("client_process_utilisation") or [0.0])
+            warnings.append(
+                f"{trial['engine']} / {trial['workload']}: the client was saturated "
+                f"(busiest process at {busiest:.0%} of a core): these numbers may measure "
+                "bakeoff, not the engine; add --processes or lower --rate"
+            )
+        backlog = measure.get("backlog_operations") or 0
+        intended = (measure.get("target_ops_per_s") or 0) * (measure.get("wall_s") or 0)
+        # A few operations due in the last milliseconds are normal; 1% is a missed target.
+        if backlog > 0.01 * intended:
+            warnings.append(
+                f"{trial['engine']} / {trial['workload']}: the target rate was not met "
+                f"({backlog} operations never started); response times include the backlog"
+            )
+    return warnings
 
 
 # -- selftest ----------------------------------------------------------------------

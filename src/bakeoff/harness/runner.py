@@ -21,7 +21,7 @@ import numpy as np
 from bakeoff.adapters.errors import AdapterError
 from bakeoff.adapters.protocol import Adapter, Capability, Endpoint, RecordCount
 from bakeoff.engines.base import Provisioner, ProvisionerBase, ProvisioningError
-from bakeoff.engines.catalog import EngineSpec
+from bakeoff.engines.catalog import EngineSpec, Provision
 from bakeoff.harness.clients import (
     ClientGroup,
     PhaseCommand,
@@ -103,6 +103,7 @@ class TrialRunner:
     def __init__(self, options: RunOptions, progress: ProgressSink | None = None) -> None:
         self.options = options
         self.progress: ProgressSink = progress or SilentProgress()
+        self._embedded = False
         self._loaded: dict[tuple[str, str], str] = {}
         """(engine, table) -> hash of the workload whose data it holds (--reuse)."""
 
@@ -114,6 +115,7 @@ class TrialRunner:
         """Run one trial. Failures become a failed TrialRecord; Ctrl-C is re-raised after
         the record of the interrupted trial has been attached to the exception."""
         started = datetime.now(UTC)
+        self._embedded = trial.engine.provision is Provision.EMBEDDED
         state = _TrialState()
         status, error = "ok", None
         label = f"{trial.workload.name} on {trial.engine.display_name}"
@@ -360,7 +362,12 @@ class TrialRunner:
         saturated = bool(per_process) and (
             max(per_process) >= SATURATION or client_cpu / wall_s >= SATURATION * cores
         )
-        report["client_saturated"] = saturated
+        if self._embedded:
+            # The engine itself runs in the client processes: their CPU is its work.
+            report["client_saturated"] = None
+            report["client_saturation_note"] = "embedded engine: runs inside the client"
+        else:
+            report["client_saturated"] = saturated
         if command.rate_per_worker is not None:
             target = command.rate_per_worker * self.options.workers
             report["target_ops_per_s"] = target

@@ -69,6 +69,10 @@ class ServerPool:
         assert isinstance(endpoint, Endpoint)
         return endpoint
 
+    def container_ids(self) -> list[str]:
+        ids = (getattr(p, "container_id", None) for p in self._provisioners.values())
+        return [i for i in ids if i]
+
     def close(self) -> None:
         for provisioner in self._provisioners.values():
             provisioner.stop()  # type: ignore[attr-defined]

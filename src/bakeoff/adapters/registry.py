@@ -6,6 +6,7 @@ in ``connect``, so a missing optional driver fails only the engines that need it
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from importlib.metadata import entry_points
 from typing import cast
 
@@ -42,7 +43,12 @@ def check_capabilities(
     missing = needed - adapter.capabilities
     if missing:
         names = ", ".join(sorted(c.value for c in missing))
+        # An adapter may say why it lacks a capability (an optional class attribute, so
+        # adapters written before it need no change).
+        notes: Mapping[Capability, str] = getattr(adapter, "capability_notes", {})
+        reasons = [notes[c] for c in sorted(missing) if c in notes]
         raise CapabilityError(
             f"workload {workload!r} needs {names}, which adapter {adapter.name!r} "
             f"for engine {engine!r} does not support"
+            + (f" ({'; '.join(reasons)})" if reasons else "")
         )

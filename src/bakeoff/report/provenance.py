@@ -45,7 +45,9 @@ _GIT_TIMEOUT_S = 2.0
 # Names of query parameters (and option keys) whose value is a secret. Deliberately loose:
 # hiding a harmless value costs little, publishing a password costs a lot.
 _SECRET_NAME = re.compile(
-    r"passw|passphrase|pwd|secret|token|api[-_]?key|credential", re.IGNORECASE
+    # "token" but not Cassandra's num_tokens / initial_token, which are ring settings.
+    r"passw|passphrase|pwd|secret|(?<!initial_)token(?!s)|api[-_]?key|credential",
+    re.IGNORECASE,
 )
 
 # scheme://user:password@ — the password runs to the first '@', as SQLAlchemy, redis-py and

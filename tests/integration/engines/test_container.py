@@ -37,6 +37,7 @@ from bakeoff.engines.container import (
 )
 from bakeoff.engines.external import ExternalProvisioner
 from bakeoff.engines.images import build_images, docker_client
+from tests.conftest import ServerPool
 
 docker = pytest.mark.docker
 ENGINES = ("postgres", "mariadb", "redis")
@@ -57,12 +58,15 @@ def local_images() -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def docker_api() -> Iterator[Any]:
+def docker_api(servers: ServerPool) -> Iterator[Any]:
     client = docker_client()
     yield client
-    # Whatever happened in the tests, this process must leave no container behind.
+    # Whatever happened in the tests, this process must leave no container behind
+    # except the session's shared servers, which the pool removes after this check.
+    shared = set(servers.container_ids())
     left = client.containers.list(all=True, filters={"label": f"{PID_LABEL}={os.getpid()}"})
     client.close()
+    left = [c for c in left if c.id not in shared]
     assert not left, f"containers left behind: {[c.name for c in left]}"
 
 

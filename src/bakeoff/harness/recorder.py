@@ -11,6 +11,7 @@ import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from enum import IntEnum
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -193,7 +194,7 @@ class Recorder:
         n_groups = int(groups.max()) + 1
         table = np.bincount(groups * _N_OUTCOMES + outcome, minlength=n_groups * _N_OUTCOMES)
         table = table.reshape(n_groups, _N_OUTCOMES)
-        nonzero: list[int] = np.flatnonzero(table.any(axis=1)).tolist()  # type: ignore[assignment]
+        nonzero = cast("list[int]", np.flatnonzero(table.any(axis=1)).tolist())
         for g in nonzero:
             key = key_of(g)
             counts = self._outcomes.get(key)
@@ -262,7 +263,7 @@ class Recorder:
             interval, op = divmod(key, self._n_ops)
             start_ns = self._start_ns + interval * self._interval_ns
             duration_ns = min(self._interval_ns, end_ns - start_ns)
-            counts: list[int] = self._outcomes[key].tolist()  # type: ignore[assignment]
+            counts = cast("list[int]", self._outcomes[key].tolist())
             for kind in self._kinds:
                 live = self._live.get((kind, key))
                 if live is not None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import math
 import sys
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -32,7 +33,7 @@ def random_values(seed: int, n: int = 20_000) -> npt.NDArray[np.int64]:
 
 def reference(values: npt.NDArray[np.int64]) -> hdr.Histogram:
     hist = hdr.new_histogram()
-    for v in np.clip(values, hdr.LOWEST_NS, hdr.HIGHEST_NS).tolist():
+    for v in cast("list[int]", np.clip(values, hdr.LOWEST_NS, hdr.HIGHEST_NS).tolist()):
         assert hist.record_value(v)
     return hist
 
@@ -71,7 +72,7 @@ def test_record_bulk_equals_record_value_loop(seed: int) -> None:
 def test_counts_indices_match_hdrh_at_every_bucket_edge() -> None:
     hist = hdr.new_histogram()
     values, _ = hdr.clamp(np.array(edge_values(), dtype=np.int64))
-    expected = [hist._counts_index_for(v) for v in values.tolist()]
+    expected = [hist._counts_index_for(v) for v in cast("list[int]", values.tolist())]
     assert hdr.counts_indices(hist, values).tolist() == expected
 
 

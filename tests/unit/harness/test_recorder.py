@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -83,11 +84,11 @@ def reference_rows(run: Chunk, end_ns: int, response: bool) -> list[IntervalRow]
     hists: dict[tuple[int, int, LatencyKind], hdr.Histogram] = {}
     kinds = [LatencyKind.SERVICE, LatencyKind.RESPONSE] if response else [LatencyKind.SERVICE]
     for op, end, service, outcome, resp in zip(
-        run.ops.tolist(),
-        run.ends.tolist(),
-        run.service.tolist(),
-        run.outcomes.tolist(),
-        run.response.tolist(),
+        cast("list[int]", run.ops.tolist()),
+        cast("list[int]", run.ends.tolist()),
+        cast("list[int]", run.service.tolist()),
+        cast("list[int]", run.outcomes.tolist()),
+        cast("list[int]", run.response.tolist()),
         strict=True,
     ):
         interval = (end - START) // S

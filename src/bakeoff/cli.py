@@ -30,6 +30,8 @@ from bakeoff.harness.clients import usable_cores
 from bakeoff.harness.plan import plan_trials
 from bakeoff.harness.progress import ProgressSink
 from bakeoff.harness.runner import RunInterruptedError
+from bakeoff.report import commands as report_commands
+from bakeoff.report import gate_commands
 from bakeoff.report.store import load, load_manifest
 from bakeoff.report.summary import TOTAL, summarize
 from bakeoff.workloads import commands as workload_commands
@@ -61,9 +63,6 @@ def _mount_optional(module: str, name: str) -> None:
     except ModuleNotFoundError:
         return
     app.add_typer(sub.app, name=name)
-
-
-_mount_optional("bakeoff.engines.commands", "images")
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
@@ -212,6 +211,14 @@ def run(
         list[str] | None,
         typer.Option(help="Container image [ENGINE=]IMAGE (else BAKEOFF_IMAGE_<ENGINE>)."),
     ] = None,
+    report: Annotated[
+        bool,
+        typer.Option(
+            "--report",
+            help="Render report.html and report.md into the run folder at the end "
+            "(see `bakeoff report`).",
+        ),
+    ] = False,
     cpus: Annotated[
         float | None, typer.Option(min=0.1, help="CPU limit per engine container.")
     ] = None,
@@ -273,6 +280,9 @@ def run(
         raise typer.Exit(EXIT_INTERRUPTED) from None
     _print_summary(result.path)
     stdout.print(f"results: {result.path}")
+    if report and any(t.status == "ok" for t in result.trials):
+        for written in report_commands.render_reports([result.path]):
+            stdout.print(f"report: {written}")
     for record in result.trials:
         if record.status != "ok":
             stderr.print(f"[red]{record.engine} / {record.workload.name}: {record.error}[/red]")
@@ -419,9 +429,11 @@ def selftest(
         ),
     ] = 10.0,
 ) -> None:
-    """Measure the load generator itself: harness overhead per operation, bakeoff against
-    redis-benchmark and pgbench on the same servers (1 and 8 connections), client CPU per
-    operation, and memory of a long run against a short one.
+    """Measure the load generator itself against native peers (redis-benchmark, pgbench).
+
+    Prints the harness overhead per operation, bakeoff against redis-benchmark and
+    pgbench on the same servers (1 and 8 connections), client CPU per operation, and the
+    memory of a long run against a short one.
 
     Starts its own Redis and PostgreSQL containers (needs Docker and the engine images,
     see `bakeoff images build`) and runs redis-benchmark and pgbench from this host
@@ -487,6 +499,12 @@ def engines() -> None:
             notes,
         )
     stdout.print(table)
+
+
+# After run, selftest and engines, so that `--help` lists them in the order of use.
+app.command("report")(report_commands.report_command)
+gate_commands.register(app)
+_mount_optional("bakeoff.engines.commands", "images")
 
 
 def main() -> None:

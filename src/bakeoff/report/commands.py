@@ -1,0 +1,163 @@
+"""`bakeoff report`: HTML, Markdown, CSV and pytest-benchmark JSON from stored runs.
+
+`render_reports` is what both `bakeoff report` and `bakeoff run --report` call; it reads
+only the result store, so a report of an old run looks like one of a new run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from bakeoff.report.exports import write_benchmark_json, write_csv
+from bakeoff.report.html import render_html
+from bakeoff.report.markdown import render_markdown
+from bakeoff.report.model import ReportError, build_report, run_directories
+from bakeoff.report.plots import report_plots, to_png, to_svg
+
+EXIT_USAGE = 2
+HTML_NAME = "report.html"
+MARKDOWN_NAME = "report.md"
+
+app = typer.Typer(
+    help="Render reports from stored runs.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+_stdout = Console(highlight=False, soft_wrap=True)
+_stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def default_outputs(run_dirs: Sequence[Path | str]) -> tuple[Path, Path]:
+    """Where report.html and report.md go when no output is named: into the run
+    directory when there is one run, else into the current directory."""
+    runs = run_directories(run_dirs)
+    folder = runs[0] if len(runs) == 1 else Path.cwd()
+    return folder / HTML_NAME, folder / MARKDOWN_NAME
+
+
+def plots_folder(markdown: Path) -> Path:
+    """The folder of PNG plots beside a Markdown report: report.md → report-plots/."""
+    return markdown.with_name(f"{markdown.stem}-plots")
+
+
+def render_reports(
+    run_dirs: Sequence[Path | str],
+    *,
+    html: Path | None = None,
+    markdown: Path | None = None,
+    csv: Path | None = None,
+    benchmark_json: Path | None = None,
+    title: str | None = None,
+) -> list[Path]:
+    """Render the runs in `run_dirs` (run directories or results folders).
+
+    With no output named, writes report.html and report.md (plots in report-plots/)
+    into the run directory, or into the current directory for several runs. Returns the
+    files written (the Markdown's plot images not included).
+    """
+    if html is None and markdown is None and csv is None and benchmark_json is None:
+        html, markdown = default_outputs(run_dirs)
+    report = build_report(list(run_dirs), title=title)
+    plots = report_plots(report)
+    written: list[Path] = []
+    if html is not None:
+        svgs = {plot.slug: to_svg(plot) for plot in plots}
+        _write_text(Path(html), render_html(report, plots, svgs))
+        written.append(Path(html))
+    if markdown is not None:
+        markdown = Path(markdown)
+        folder = plots_folder(markdown)
+        folder.mkdir(parents=True, exist_ok=True)
+        images: dict[str, str] = {}
+        for plot in plots:
+            image = folder / f"{plot.slug}.png"
+            to_png(plot, image)
+            images[plot.slug] = f"{folder.name}/{image.name}"
+        _write_text(markdown, render_markdown(report, plots, images))
+        written.append(markdown)
+    if csv is not None:
+        written.append(_atomic(Path(csv), lambda tmp: write_csv(report, tmp)))
+    if benchmark_json is not None:
+        written.append(_atomic(Path(benchmark_json), lambda tmp: write_benchmark_json(report, tmp)))
+    return written
+
+
+def _write_text(path: Path, text: str) -> None:
+    _atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def _atomic(path: Path, write: Callable[[Path], object]) -> Path:
+    # A reader (a browser reloading, a CI job picking the file up) never sees half a
+    # report: write beside it, then rename over it.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+@app.command("report")
+def report_command(
+    run_dirs: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Run directories (results/<run-id>) or results folders; several runs are "
+            "reported together, repetitions of an engine × workload pooled.",
+            show_default=False,
+        ),
+    ],
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Write the HTML page here.", show_default=False)
+    ] = None,
+    markdown: Annotated[
+        Path | None,
+        typer.Option(
+            "--markdown",
+            help="Write Markdown here, its plots as PNG in <name>-plots/ beside it.",
+            show_default=False,
+        ),
+    ] = None,
+    csv: Annotated[
+        Path | None,
+        typer.Option("--csv", help="Write the summary tables as CSV here.", show_default=False),
+    ] = None,
+    benchmark_json: Annotated[
+        Path | None,
+        typer.Option(
+            "--benchmark-json",
+            help="Write pytest-benchmark-compatible JSON here (for CI dashboards).",
+            show_default=False,
+        ),
+    ] = None,
+    title: Annotated[
+        str | None, typer.Option("--title", help="Title of the report.", show_default=False)
+    ] = None,
+) -> None:
+    """Render a report of stored runs (HTML, Markdown, CSV, pytest-benchmark JSON).
+
+    Without an output option, report.html and report.md go into the run directory, or
+    into the current directory when several runs are given.
+    """
+    try:
+        written = render_reports(
+            run_dirs,
+            html=html,
+            markdown=markdown,
+            csv=csv,
+            benchmark_json=benchmark_json,
+            title=title,
+        )
+    except (ReportError, FileNotFoundError) as exc:
+        _stderr.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(EXIT_USAGE) from None
+    for path in written:
+        _stdout.print(f"wrote {path}")

@@ -1,0 +1,554 @@
+"""Baseline against candidate: per engine × workload × operation × metric, a verdict.
+
+Each trial (a repetition) is one observation; a row's verdict rests on the trials of both
+sides, never on a single pair of numbers:
+
+1. fewer trials than the rank test needs to reach `alpha` → inconclusive;
+2. either side's coefficient of variation above `max_cv` → unstable (flagged, not judged);
+3. Mann-Whitney p < alpha and the median moved past `threshold` in the bad direction →
+   regressed (good direction → improved);
+4. otherwise unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from enum import StrEnum
+from pathlib import Path
+
+import pandas as pd
+
+from bakeoff.report.statistics import (
+    coefficient_of_variation,
+    mann_whitney_p,
+    min_attainable_p,
+    ratio_ci,
+)
+from bakeoff.report.store import MANIFEST_FILE, SAMPLES_FILE, load, load_manifest
+from bakeoff.report.summary import TOTAL, summarize
+
+
+class CompareError(ValueError):
+    """The inputs cannot be compared (a usage error: exit 2)."""
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    column: str
+    """Column of `summarize()` that holds it, per trial."""
+    unit: str
+    higher_is_better: bool
+
+
+METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        Metric("throughput", "ops_per_s", "ops/s", higher_is_better=True),
+        Metric("p50", "p50_us", "µs", higher_is_better=False),
+        Metric("p99", "p99_us", "µs", higher_is_better=False),
+        Metric("p99.9", "p999_us", "µs", higher_is_better=False),
+    )
+}
+
+
+class Verdict(StrEnum):
+    IMPROVED = "improved"
+    REGRESSED = "regressed"
+    UNCHANGED = "unchanged"
+    UNSTABLE = "unstable"
+    INCONCLUSIVE = "inconclusive"
+
+
+@dataclass(frozen=True)
+class CompareOptions:
+    threshold: float = 0.05
+    """Smallest relative change of the median that counts (0.05 = 5 %)."""
+    alpha: float = 0.05
+    """Significance level of the Mann-Whitney test."""
+    max_cv: float = 0.10
+    """A side whose trials vary more than this (stdev / mean) makes the row unstable."""
+    level: float = 0.95
+    """Confidence level of the ratio's bootstrap interval."""
+    metrics: tuple[str, ...] = tuple(METRICS)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.threshold < 1.0:
+            raise CompareError(f"threshold must be in [0, 1), got {self.threshold}")
+        if not 0.0 < self.alpha < 1.0:
+            raise CompareError(f"alpha must be in (0, 1), got {self.alpha}")
+        if self.max_cv <= 0.0:
+            raise CompareError(f"the CV limit must be positive, got {self.max_cv}")
+        if not 0.0 < self.level < 1.0:
+            raise CompareError(f"level must be in (0, 1), got {self.level}")
+        unknown = [m for m in self.metrics if m not in METRICS]
+        if unknown or not self.metrics:
+            raise CompareError(
+                f"unknown metric(s) {unknown or '(none given)'}; choose from {list(METRICS)}"
+            )
+
+
+@dataclass(frozen=True)
+class Row:
+    engine: str
+    workload: str
+    operation: str
+    metric: str
+    unit: str
+    higher_is_better: bool
+    baseline_n: int
+    candidate_n: int
+    baseline_median: float
+    candidate_median: float
+    ratio: float
+    """median(candidate) / median(baseline)."""
+    ci_low: float
+    ci_high: float
+    change: float
+    """ratio - 1: +0.10 means the candidate's median is 10 % higher."""
+    p_value: float
+    baseline_cv: float
+    candidate_cv: float
+    verdict: Verdict
+    reason: str
+    baseline_engine_versions: tuple[str, ...] = ()
+    candidate_engine_versions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Comparison:
+    rows: list[Row]
+    options: CompareOptions
+    baseline: str = "baseline"
+    candidate: str = "candidate"
+    notes: list[str] = field(default_factory=list)
+    """Things a reader must know: rows only one side has, workload specs that differ."""
+
+    @property
+    def regressions(self) -> list[Row]:
+        return [r for r in self.rows if r.verdict is Verdict.REGRESSED]
+
+    @property
+    def exit_code(self) -> int:
+        """0 when nothing regressed, 1 when any row did."""
+        return 1 if self.regressions else 0
+
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys((v.value for v in Verdict), 0)
+        for row in self.rows:
+            counts[row.verdict.value] += 1
+        return counts
+
+    def to_frame(self) -> pd.DataFrame:
+        records = [{**asdict(r), "verdict": r.verdict.value} for r in self.rows]
+        columns = [f.name for f in Row.__dataclass_fields__.values()]
+        return pd.DataFrame(records, columns=columns)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "baseline": self.baseline,
+            "candidate": self.candidate,
+            "options": {**asdict(self.options), "metrics": list(self.options.metrics)},
+            "exit_code": self.exit_code,
+            "counts": self.counts(),
+            "notes": list(self.notes),
+            "rows": [
+                {
+                    **{k: _json_number(v) for k, v in asdict(r).items()},
+                    "verdict": r.verdict.value,
+                    "baseline_engine_versions": list(r.baseline_engine_versions),
+                    "candidate_engine_versions": list(r.candidate_engine_versions),
+                }
+                for r in self.rows
+            ],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+    def to_markdown(self) -> str:
+        return render_markdown(self)
+
+
+def _json_number(value: object) -> object:
+    # JSON has no NaN or infinity; null says "not defined" to every consumer.
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+# -- loading ---------------------------------------------------------------------------
+
+
+def trial_metrics(
+    samples: pd.DataFrame, *, ok_trials: set[tuple[str, int]] | None = None
+) -> pd.DataFrame:
+    """`summarize()` of the measured phase, one row per trial × operation.
+
+    `ok_trials` ((run_id, trial) pairs) drops trials that failed: a trial cut short by an
+    error measures the failure, not the engine.
+    """
+    summary = summarize(samples)
+    if ok_trials is not None and not summary.empty:
+        keys = zip(summary["run_id"].astype(str), summary["trial"].astype(int), strict=True)
+        summary = summary[[k in ok_trials for k in keys]]
+    return summary.reset_index(drop=True)
+
+
+def run_dirs(path: Path) -> list[Path]:
+    """The finished run directories a path names: itself, or those inside a folder."""
+    if (path / SAMPLES_FILE).is_file():
+        return [path]
+    if not path.is_dir():
+        return []
+    return sorted(
+        child
+        for child in path.iterdir()
+        if child.is_dir() and not child.name.startswith(".") and (child / SAMPLES_FILE).is_file()
+    )
+
+
+def ok_trial_keys(dirs: Iterable[Path]) -> set[tuple[str, int]]:
+    """(run_id, trial) of every trial whose manifest status is ok."""
+    keys: set[tuple[str, int]] = set()
+    for run_dir in dirs:
+        if not (run_dir / MANIFEST_FILE).is_file():
+            continue
+        manifest = load_manifest(run_dir)
+        run_id = str(manifest.get("run_id", run_dir.name))
+        trials = manifest.get("trials", [])
+        for entry in trials if isinstance(trials, list) else []:
+            if isinstance(entry, Mapping) and entry.get("status") == "ok":
+                keys.add((run_id, int(entry["trial"])))
+    return keys
+
+
+def load_trial_metrics(path: Path) -> pd.DataFrame:
+    """Per-trial metrics of a run directory or of every run in a results folder."""
+    path = Path(path)
+    if not path.exists():
+        raise CompareError(f"{path}: no such run directory or results folder")
+    dirs = run_dirs(path)
+    if not dirs:
+        raise CompareError(f"{path}: not a bakeoff run directory or a folder of runs")
+    try:
+        samples = load(dirs)
+    except (OSError, ValueError) as exc:
+        raise CompareError(str(exc)) from exc
+    return trial_metrics(samples, ok_trials=ok_trial_keys(dirs))
+
+
+# -- comparing -------------------------------------------------------------------------
+
+_GROUP = ("engine", "workload", "operation")
+
+
+def compare_metrics(
+    baseline: pd.DataFrame,
+    candidate: pd.DataFrame,
+    options: CompareOptions | None = None,
+    *,
+    baseline_label: str = "baseline",
+    candidate_label: str = "candidate",
+) -> Comparison:
+    """Compare two frames of per-trial metrics (as `trial_metrics` returns them).
+
+    Raises CompareError when no engine × workload × operation is on both sides.
+    """
+    options = options or CompareOptions()
+    base_groups = _groups(baseline)
+    cand_groups = _groups(candidate)
+    common = sorted(set(base_groups) & set(cand_groups), key=_sort_key)
+    if not common:
+        raise CompareError(
+            f"{baseline_label} and {candidate_label} have no engine × workload × operation "
+            f"in common ({_describe(base_groups)} vs {_describe(cand_groups)})"
+        )
+    notes = _notes(base_groups, cand_groups, baseline_label, candidate_label)
+    rows: list[Row] = []
+    for key in common:
+        base, cand = base_groups[key], cand_groups[key]
+        for name in options.metrics:
+            rows.append(_compare_row(key, METRICS[name], base, cand, options))
+    return Comparison(rows, options, baseline_label, candidate_label, notes)
+
+
+def compare_paths(
+    baseline: Path, candidate: Path, options: CompareOptions | None = None
+) -> Comparison:
+    """Compare two run directories (or results folders, or a history store as baseline).
+
+    A history store as the baseline stands for its newest run of each engine × workload,
+    leaving out any run that is the candidate itself (added to the history already).
+    """
+    from bakeoff.report import history
+
+    candidate_metrics = load_trial_metrics(candidate)
+    notes: list[str] = []
+    if history.is_history(baseline):
+        exclude = set(candidate_metrics["run_id"].astype(str))
+        hosts = history.run_fingerprints(run_dirs(Path(candidate)))
+        baseline_metrics = history.latest_trial_metrics(
+            baseline, exclude_runs=exclude, host_fingerprints=hosts
+        )
+        if baseline_metrics.empty:
+            # Better a comparison across machines, said out loud, than none at all.
+            baseline_metrics = history.latest_trial_metrics(baseline, exclude_runs=exclude)
+            if not baseline_metrics.empty:
+                notes.append(
+                    "the history has no run from the candidate's host; the baseline ran on "
+                    "another machine, so differences may be the machine's"
+                )
+        if baseline_metrics.empty:
+            raise CompareError(f"{baseline}: the history holds no run other than the candidate")
+        runs = ", ".join(sorted(set(baseline_metrics["run_id"].astype(str))))
+        notes.append(f"baseline from the history: run {runs}")
+    else:
+        baseline_metrics = load_trial_metrics(baseline)
+    comparison = compare_metrics(
+        baseline_metrics,
+        candidate_metrics,
+        options,
+        baseline_label=str(baseline),
+        candidate_label=str(candidate),
+    )
+    return replace(comparison, notes=[*notes, *comparison.notes])
+
+
+def _sort_key(key: tuple[str, str, str]) -> tuple[str, str, bool, str]:
+    engine, workload, operation = key
+    return workload, engine, operation == TOTAL, operation
+
+
+def _groups(metrics: pd.DataFrame) -> dict[tuple[str, str, str], pd.DataFrame]:
+    if metrics.empty:
+        return {}
+    groups: dict[tuple[str, str, str], pd.DataFrame] = {}
+    for key, rows in metrics.groupby(list(_GROUP), sort=False):
+        engine, workload, operation = (str(k) for k in key)
+        groups[(engine, workload, operation)] = rows
+    return groups
+
+
+def _describe(groups: Mapping[tuple[str, str, str], pd.DataFrame]) -> str:
+    pairs = sorted({f"{e}/{w}" for e, w, _ in groups})
+    return ", ".join(pairs) if pairs else "nothing measured"
+
+
+def _notes(
+    base: Mapping[tuple[str, str, str], pd.DataFrame],
+    cand: Mapping[tuple[str, str, str], pd.DataFrame],
+    base_label: str,
+    cand_label: str,
+) -> list[str]:
+    notes: list[str] = []
+    only_base = sorted({f"{e}/{w}" for e, w, _ in set(base) - set(cand)})
+    only_cand = sorted({f"{e}/{w}" for e, w, _ in set(cand) - set(base)})
+    if only_base:
+        notes.append(f"only in the baseline, not compared: {', '.join(only_base)}")
+    if only_cand:
+        notes.append(f"only in the candidate, not compared: {', '.join(only_cand)}")
+    for key in sorted(set(base) & set(cand), key=_sort_key):
+        if key[2] != TOTAL:
+            continue
+        base_hashes = set(base[key]["workload_hash"].astype(str))
+        cand_hashes = set(cand[key]["workload_hash"].astype(str))
+        if base_hashes != cand_hashes:
+            notes.append(
+                f"{key[0]}/{key[1]}: the workload spec differs between {base_label} and "
+                f"{cand_label} (hash {_short(base_hashes)} vs {_short(cand_hashes)}); the "
+                "comparison measures the spec change as well"
+            )
+    return notes
+
+
+def _short(hashes: set[str]) -> str:
+    return ",".join(sorted(h[:12] for h in hashes))
+
+
+def _values(rows: pd.DataFrame, column: str) -> list[float]:
+    values = [float(v) for v in rows[column]]
+    return [v for v in values if math.isfinite(v)]
+
+
+def _compare_row(
+    key: tuple[str, str, str],
+    metric: Metric,
+    base_rows: pd.DataFrame,
+    cand_rows: pd.DataFrame,
+    options: CompareOptions,
+) -> Row:
+    base = _values(base_rows, metric.column)
+    cand = _values(cand_rows, metric.column)
+    nan = math.nan
+    # Everything a row has before the statistics; the branches below fill those in.
+    row = Row(
+        engine=key[0],
+        workload=key[1],
+        operation=key[2],
+        metric=metric.name,
+        unit=metric.unit,
+        higher_is_better=metric.higher_is_better,
+        baseline_n=len(base),
+        candidate_n=len(cand),
+        baseline_median=_median(base),
+        candidate_median=_median(cand),
+        ratio=nan,
+        ci_low=nan,
+        ci_high=nan,
+        change=nan,
+        p_value=nan,
+        baseline_cv=nan,
+        candidate_cv=nan,
+        verdict=Verdict.INCONCLUSIVE,
+        reason="no measurement on one side",
+        baseline_engine_versions=_versions(base_rows),
+        candidate_engine_versions=_versions(cand_rows),
+    )
+    if not base or not cand:
+        return row
+    row = replace(
+        row,
+        baseline_cv=coefficient_of_variation(base),
+        candidate_cv=coefficient_of_variation(cand),
+    )
+    if row.baseline_median == 0.0:
+        return replace(row, reason="the baseline median is zero; no ratio")
+    estimate = ratio_ci(base, cand, level=options.level, seed=options.seed)
+    p_value = mann_whitney_p(base, cand)
+    change = estimate.ratio - 1.0
+    verdict, reason = _verdict(
+        metric, len(base), len(cand), change, p_value, row.baseline_cv, row.candidate_cv, options
+    )
+    return replace(
+        row,
+        ratio=estimate.ratio,
+        ci_low=estimate.low,
+        ci_high=estimate.high,
+        change=change,
+        p_value=p_value,
+        verdict=verdict,
+        reason=reason,
+    )
+
+
+def _versions(rows: pd.DataFrame) -> tuple[str, ...]:
+    return tuple(sorted(set(rows["engine_version"].astype(str))))
+
+
+def _median(values: Sequence[float]) -> float:
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[mid]
+    return (ordered[mid - 1] + ordered[mid]) / 2.0
+
+
+def _verdict(
+    metric: Metric,
+    n_base: int,
+    n_cand: int,
+    change: float,
+    p_value: float,
+    base_cv: float,
+    cand_cv: float,
+    options: CompareOptions,
+) -> tuple[Verdict, str]:
+    floor = min_attainable_p(n_base, n_cand)
+    if floor >= options.alpha:
+        return Verdict.INCONCLUSIVE, (
+            f"{n_base} vs {n_cand} trials cannot reach p < {options.alpha:g} "
+            f"(at best p = {floor:.3g}); run at least 4 (better 5) repetitions a side"
+        )
+    noisy = max(base_cv, cand_cv)
+    if noisy > options.max_cv:
+        side = "baseline" if base_cv >= cand_cv else "candidate"
+        return Verdict.UNSTABLE, (
+            f"{side} trials vary by CV {noisy:.1%} > {options.max_cv:.0%}; not judged"
+        )
+    if p_value >= options.alpha:
+        return Verdict.UNCHANGED, f"not significant (p = {p_value:.3g})"
+    if abs(change) < options.threshold:
+        return Verdict.UNCHANGED, (
+            f"significant but {abs(change):.1%} is below the {options.threshold:.0%} threshold"
+        )
+    worse = change < 0.0 if metric.higher_is_better else change > 0.0
+    if worse:
+        return Verdict.REGRESSED, f"{change:+.1%} (p = {p_value:.3g})"
+    return Verdict.IMPROVED, f"{change:+.1%} (p = {p_value:.3g})"
+
+
+# -- rendering -------------------------------------------------------------------------
+
+_MARK = {
+    Verdict.REGRESSED: "🔴 regressed",
+    Verdict.IMPROVED: "🟢 improved",
+    Verdict.UNCHANGED: "unchanged",
+    Verdict.UNSTABLE: "⚠️ unstable",
+    Verdict.INCONCLUSIVE: "❔ inconclusive",
+}
+
+
+def format_value(value: float, unit: str) -> str:
+    if not math.isfinite(value):
+        return "–"
+    if unit == "ops/s":
+        return f"{value:,.0f}"
+    return f"{value:,.1f}"
+
+
+def format_change(row: Row) -> str:
+    if not math.isfinite(row.change):
+        return "–"
+    return f"{row.change:+.1%} [{row.ci_low - 1:+.1%}, {row.ci_high - 1:+.1%}]"
+
+
+def summary_line(comparison: Comparison) -> str:
+    counts = comparison.counts()
+    parts = [f"{n} {name}" for name, n in counts.items() if n]
+    head = "REGRESSION" if comparison.exit_code else "no regression"
+    return f"{head}: {', '.join(parts)} (threshold {comparison.options.threshold:.0%})"
+
+
+def render_markdown(comparison: Comparison) -> str:
+    """A PR comment: the verdict first, then every row."""
+    options = comparison.options
+    lines = [
+        f"### bakeoff compare: {summary_line(comparison)}",
+        "",
+        f"Baseline `{comparison.baseline}`, candidate `{comparison.candidate}`. Change is "
+        f"the candidate's median over the baseline's, with its {options.level:.0%} bootstrap "
+        f"interval; p is a two-sided Mann-Whitney U test over trials. Rows whose trials vary "
+        f"by more than {options.max_cv:.0%} (CV) are flagged unstable and not judged.",
+        "",
+        "| engine | workload | operation | metric | baseline | candidate | change [CI] | p "
+        "| CV b/c | n b/c | verdict |",
+        "|---|---|---|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in comparison.rows:
+        lines.append(
+            f"| {r.engine} | {r.workload} | {r.operation} | {r.metric} "
+            f"| {format_value(r.baseline_median, r.unit)} "
+            f"| {format_value(r.candidate_median, r.unit)} "
+            f"| {format_change(r)} | {_fmt_p(r.p_value)} "
+            f"| {_fmt_cv(r.baseline_cv)}/{_fmt_cv(r.candidate_cv)} "
+            f"| {r.baseline_n}/{r.candidate_n} | {_MARK[r.verdict]} |"
+        )
+    if comparison.notes:
+        lines.append("")
+        lines.extend(f"- {note}" for note in comparison.notes)
+    return "\n".join(lines) + "\n"
+
+
+def _fmt_p(p: float) -> str:
+    return "–" if not math.isfinite(p) else f"{p:.3g}"
+
+
+def _fmt_cv(cv: float) -> str:
+    return "–" if not math.isfinite(cv) else f"{cv:.1%}"

@@ -1,0 +1,153 @@
+"""The report as Markdown: the same tables as the HTML page, and the plots as image files
+in a folder beside it, for a README, a pull request or a blog post.
+
+Markdown renderers pass raw HTML through, so every value from a run is escaped both for
+Markdown (table pipes, emphasis) and for HTML.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from bakeoff import __version__
+from bakeoff.report.html import SUMMARY_COLUMNS, kind_heading, summary_note
+from bakeoff.report.model import (
+    Estimate,
+    KindReport,
+    ReportData,
+    Section,
+    SummaryRow,
+    Table,
+    WorkloadReport,
+    format_interval,
+    format_number,
+    methodology,
+)
+from bakeoff.report.plots import TIME_SERIES_MISSING, Plot, has_time_series
+from bakeoff.report.summary import TOTAL
+
+_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+
+
+def escape_md(text: str) -> str:
+    """Text that renders as itself in Markdown, in a table cell too."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _SPECIAL.sub(r"\\\1", text)
+    return " ".join(text.split())
+
+
+def render_markdown(report: ReportData, plots: Sequence[Plot], images: Mapping[str, str]) -> str:
+    """The document. `images` maps each plot's slug to its path relative to the file."""
+    lines = [f"# {escape_md(report.title)}", "", _lede(report), ""]
+    for workload in report.workloads:
+        lines += _workload(workload, plots, images)
+    lines += ["## Methodology", ""]
+    for section in methodology(report):
+        lines += _section(section)
+    lines += [
+        "---",
+        "",
+        f"Made by bakeoff {escape_md(__version__)} from the result store (Parquet and "
+        "manifests), not from a live run.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _lede(report: ReportData) -> str:
+    trials = report.trials.drop_duplicates(["run_id", "trial"]).shape[0]
+    runs = len(report.runs)
+    engines = ", ".join(escape_md(e) for e in report.engine_names)
+    return (
+        f"*{engines}: {trials} trials from {runs} run{'s' if runs != 1 else ''}. "
+        "Latencies in µs; ops/s counts successful operations.*"
+    )
+
+
+def _workload(
+    workload: WorkloadReport, plots: Sequence[Plot], images: Mapping[str, str]
+) -> list[str]:
+    lines = [f"## Workload {escape_md(workload.label)}", ""]
+    description = workload.spec.get("description")
+    if isinstance(description, str) and description:
+        lines += [escape_md(description), ""]
+    for kind in workload.kinds:
+        lines += _summary_table(workload, kind)
+    if not has_time_series(workload):
+        lines += [f"*{escape_md(TIME_SERIES_MISSING)}*", ""]
+    for plot in plots:
+        if plot.workload == workload.label and plot.slug in images:
+            lines += [
+                f"![{escape_md(plot.title)}]({images[plot.slug]})",
+                "",
+                f"*{escape_md(plot.title)}.* {escape_md(plot.caption)}",
+                "",
+            ]
+    return lines
+
+
+def _summary_table(workload: WorkloadReport, kind: KindReport) -> list[str]:
+    header = ["operation", "engine", *(label for _, label in SUMMARY_COLUMNS)]
+    lines = [
+        f"### {escape_md(kind_heading(kind))}",
+        "",
+        escape_md(summary_note(kind, interval_at="in parentheses")),
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join(["---", "---", *("--:" for _ in SUMMARY_COLUMNS)]) + "|",
+    ]
+    for operation in workload.operations:
+        for row in (r for r in kind.rows if r.operation == operation):
+            label = "all operations" if operation == TOTAL else operation
+            cells = [escape_md(label), escape_md(row.engine)]
+            cells += [_cell(row, field) for field, _ in SUMMARY_COLUMNS]
+            lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    return lines
+
+
+def _cell(row: SummaryRow, field: str) -> str:
+    value = getattr(row, field)
+    if isinstance(value, Estimate):
+        interval = format_interval(value)
+        text = format_number(value.value)
+        return f"{text} ({interval})" if interval else text
+    if isinstance(value, int):
+        return f"**{value:,}**" if field == "errors" and value else f"{value:,}"
+    return format_number(float(value))
+
+
+def _section(section: Section) -> list[str]:
+    lines = [f"### {escape_md(section.heading)}", ""]
+    for paragraph in section.paragraphs:
+        lines += [_inline(paragraph), ""]
+    for table in section.tables:
+        lines += _table(table)
+    return lines
+
+
+def _inline(text: str) -> str:
+    pieces = text.split("`")
+    return "".join(f"`{piece}`" if i % 2 else escape_md(piece) for i, piece in enumerate(pieces))
+
+
+def _table(table: Table) -> list[str]:
+    lines = []
+    if table.title:
+        lines += [f"**{escape_md(table.title)}**", ""]
+    columns = [escape_md(c) or " " for c in table.columns]
+    lines.append("| " + " | ".join(columns) + " |")
+    lines.append("|" + "|".join("---" for _ in columns) + "|")
+    for index, row in enumerate(table.rows):
+        if index in table.groups:
+            heading = f"**{escape_md(row[0])}**"
+            lines.append("| " + " | ".join([heading, *("" for _ in row[1:])]) + " |")
+            continue
+        cells = [escape_md(cell) for cell in row]
+        if index in table.marked:
+            # Durability settings: bold names, so the rows stand out without colour.
+            cells[0] = f"**{cells[0]}** ⚑"
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    return lines

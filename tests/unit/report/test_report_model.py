@@ -1,0 +1,464 @@
+"""ReportData is built from the store alone and its numbers are summarize()'s."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hdrh.histogram import HdrHistogram
+
+from bakeoff.harness.histogram import encode, merge_encoded, new_histogram, percentiles_us
+from bakeoff.harness.histogram import record_bulk as hdr_record_bulk
+from bakeoff.report import RunWriter, load, summarize
+from bakeoff.report.model import (
+    ESTIMATED,
+    TRIAL_COLUMNS,
+    ReportError,
+    _bucket_highest,
+    _bucket_lowest,
+    _bucket_median,
+    _Counts,
+    _Decoder,
+    build_report,
+    format_number,
+    is_durability_setting,
+    methodology,
+    run_directories,
+)
+from bakeoff.report.schema import IntervalRow, LatencyKind, Phase
+from bakeoff.report.statistics import bootstrap_ci
+from bakeoff.report.store import MANIFEST_FILE, TrialRecord
+from bakeoff.report.summary import TOTAL
+from bakeoff.workloads.model import OperationMix, Workload
+
+WORKLOAD = Workload(
+    name="mix", description="reads and updates", operations=OperationMix(read=0.7, update=0.3)
+)
+START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+@dataclass
+class EngineShape:
+    """How a synthetic engine behaves: median latency (µs) per operation, rate per s."""
+
+    latency_us: Mapping[str, float]
+    rate: int
+    version: str = "1.0"
+    settings: Mapping[str, str] = field(default_factory=dict)
+    provenance: Mapping[str, str] = field(default_factory=lambda: {"provisioner": "embedded"})
+
+
+ENGINES = {
+    "fastdb": EngineShape(
+        {"read": 20.0, "update": 45.0},
+        rate=800,
+        version="FastDB 3.1",
+        settings={"synchronous": "normal", "cache_size": "2000"},
+    ),
+    "slowdb": EngineShape(
+        {"read": 400.0, "update": 900.0},
+        rate=120,
+        version="SlowDB 9",
+        settings={"fsync": "on"},
+        provenance={
+            "provisioner": "container",
+            "image": "slowdb:9",
+            "image_digest": "slowdb@sha256:abc123",
+            "cpus": "2",
+            "memory": "1g",
+            "container_id": "deadbeef0000",
+        },
+    ),
+}
+
+
+def interval_rows(
+    rng: np.random.Generator,
+    shape: EngineShape,
+    intervals: int,
+    *,
+    kind: LatencyKind = LatencyKind.SERVICE,
+    width_s: float = 1.0,
+    errors_every: int = 0,
+) -> list[IntervalRow]:
+    rows = []
+    for operation, latency_us in shape.latency_us.items():
+        for i in range(intervals):
+            count = int(rng.poisson(shape.rate))
+            values = rng.lognormal(np.log(latency_us * 1000), 0.7, count).astype(np.int64)
+            hist = new_histogram()
+            hdr_record_bulk(hist, values)
+            rows.append(
+                IntervalRow(
+                    phase=Phase.MEASURE,
+                    operation=operation,
+                    latency_kind=kind,
+                    interval=i,
+                    start_s=i * width_s,
+                    # A short last interval, as a real phase ends.
+                    duration_s=width_s if i < intervals - 1 else width_s * 0.3,
+                    count=count,
+                    not_found=i % 2,
+                    errors_transient=1 if errors_every and i % errors_every == 0 else 0,
+                    errors_fatal=0,
+                    errors_unsupported=0,
+                    histogram=encode(hist),
+                )
+            )
+    # Warm-up and load rows must never reach a number of the report.
+    warm = new_histogram()
+    hdr_record_bulk(warm, np.full(50, 10_000_000, dtype=np.int64))
+    rows.append(IntervalRow(Phase.WARMUP, "read", kind, 0, 0.0, 1.0, 50, 0, 0, 0, 0, encode(warm)))
+    return rows
+
+
+def write_run(
+    folder: Path,
+    *,
+    run_id: str,
+    repetitions: int = 2,
+    intervals: int = 4,
+    seed: int = 0,
+    engines: Mapping[str, EngineShape] = ENGINES,
+    workload: Workload = WORKLOAD,
+    failed: Sequence[str] = (),
+    response: bool = False,
+    command: Sequence[str] = ("bakeoff", "run", "mix"),
+    endpoint: str = "sqlite:///bench.db",
+) -> Path:
+    """A finished run: every engine `repetitions` times, interleaved like the runner."""
+    rng = np.random.default_rng(seed)
+    writer = RunWriter(
+        folder, run_id=run_id, command=command, options={"threads": 1, "repeat": repetitions}
+    )
+    trial = 0
+    for repetition in range(repetitions):
+        for engine, shape in engines.items():
+            rows = interval_rows(rng, shape, intervals, errors_every=3)
+            if response:
+                rows += interval_rows(rng, shape, intervals, kind=LatencyKind.RESPONSE)
+            status = "failed" if engine in failed else "ok"
+            begin = START + timedelta(minutes=trial)
+            writer.add_trial(
+                TrialRecord(
+                    trial=trial,
+                    repetition=repetition,
+                    engine=engine,
+                    engine_version=shape.version,
+                    workload=workload,
+                    endpoint_display_url=endpoint,
+                    settings=dict(shape.settings),
+                    provenance=dict(shape.provenance),
+                    adapter="sql",
+                    threads=1,
+                    seed=1,
+                    started_at=begin,
+                    ended_at=begin + timedelta(seconds=intervals),
+                    status=status,
+                    error="connection lost" if status == "failed" else None,
+                    verify={"ok": status == "ok"},
+                    rows=rows,
+                )
+            )
+            trial += 1
+    return writer.finish("partial" if failed else "ok")
+
+
+@pytest.fixture
+def run_dir(tmp_path: Path) -> Path:
+    return write_run(tmp_path / "results", run_id="run-a", repetitions=3)
+
+
+def reference_trials(path: Path | Sequence[Path], kind: str = "service") -> pd.DataFrame:
+    paths = [path] if isinstance(path, Path) else list(path)
+    frame = summarize(load(paths), latency_kind=kind)
+    frame["latency_kind"] = kind
+    return frame
+
+
+def assert_same(actual: float, expected: float) -> None:
+    assert (math.isnan(actual) and math.isnan(expected)) or actual == expected
+
+
+# -- the numbers -------------------------------------------------------------------
+
+
+def test_per_trial_numbers_are_summarize_exactly(run_dir: Path) -> None:
+    report = build_report([run_dir])
+    expected = reference_trials(run_dir)
+    actual = report.trials
+    assert list(actual.columns) == list(TRIAL_COLUMNS)
+    keys = ["run_id", "trial", "operation"]
+    merged = actual.merge(expected, on=keys, suffixes=("", "_ref"), validate="one_to_one")
+    assert len(merged) == len(expected) == len(actual)
+    for column in TRIAL_COLUMNS:
+        if column in keys:
+            continue
+        for got, want in zip(merged[column], merged[f"{column}_ref"], strict=True):
+            if isinstance(want, float):
+                assert_same(got, want)
+            else:
+                assert got == want, column
+
+
+def test_response_time_is_reported_first_and_apart(tmp_path: Path) -> None:
+    path = write_run(tmp_path, run_id="open", repetitions=1, response=True)
+    report = build_report([path])
+    (workload,) = report.workloads
+    assert [k.kind for k in workload.kinds] == ["response", "service"]
+    for kind in ("service", "response"):
+        mine = report.trials[report.trials["latency_kind"] == kind]
+        expected = reference_trials(path, kind)
+        assert sorted(mine["p99_us"]) == sorted(expected["p99_us"])
+
+
+def test_repetitions_give_the_median_and_a_bootstrap_interval(run_dir: Path) -> None:
+    report = build_report([run_dir])
+    trials = reference_trials(run_dir)
+    (workload,) = report.workloads
+    assert workload.engines == ("fastdb", "slowdb")
+    assert workload.operations == ("read", "update", TOTAL)
+    kind = workload.primary
+    assert len(kind.rows) == 6
+    for row in kind.rows:
+        mine = trials[(trials["engine"] == row.engine) & (trials["operation"] == row.operation)]
+        assert row.repetitions == 3
+        for column in ESTIMATED:
+            values = mine[column].tolist()
+            estimate = getattr(row, column)
+            assert estimate.value == float(np.median(values))
+            assert (estimate.low, estimate.high) == bootstrap_ci(values, statistic="median")
+            assert estimate.has_interval
+        assert row.p90_us.value == float(np.median(mine["p90_us"]))
+        assert not row.p90_us.has_interval
+        assert row.max_us == mine["max_us"].max()
+        assert row.errors == mine["errors"].sum() > 0
+        assert row.count == mine["count"].sum()
+        assert row.not_found == mine["not_found"].sum()
+
+
+def test_a_single_repetition_has_no_interval(tmp_path: Path) -> None:
+    path = write_run(tmp_path, run_id="once", repetitions=1)
+    report = build_report(path)
+    trials = reference_trials(path).set_index(["engine", "operation"])
+    for row in report.workloads[0].primary.rows:
+        assert not row.ops_per_s.has_interval
+        assert row.ops_per_s.value == trials.loc[(row.engine, row.operation), "ops_per_s"]
+        assert row.p99_us.value == trials.loc[(row.engine, row.operation), "p99_us"]
+
+
+def test_distributions_are_the_exact_merge_of_every_trial(run_dir: Path) -> None:
+    report = build_report([run_dir])
+    samples = load(run_dir)
+    measured = samples[(samples["phase"] == "measure") & (samples["latency_kind"] == "service")]
+    kind = report.workloads[0].primary
+    for engine in ("fastdb", "slowdb"):
+        for operation in ("read", "update", TOTAL):
+            rows = measured[measured["engine"] == engine]
+            if operation != TOTAL:
+                rows = rows[rows["operation"] == operation]
+            reference = merge_encoded(s for s in rows["histogram"] if s)
+            dist = kind.distributions[(engine, operation)]
+            assert dist.count == reference.total_count == rows["count"].sum()
+            assert dist.summary_us() == percentiles_us(reference)
+            wanted = [0.0, 12.5, 50.0, 90.0, 99.0, 99.9, 99.99, 100.0]
+            got = dist.percentiles_us(wanted)
+            for percentile, value in zip(wanted, got, strict=True):
+                assert value == reference.get_value_at_percentile(percentile) / 1000
+            assert dist.min_us() == reference.get_min_value() / 1000
+            assert dist.stddev_us() == pytest.approx(reference.get_stddev() / 1000, rel=1e-9)
+
+
+def test_workers_do_not_change_the_result(tmp_path: Path) -> None:
+    paths = [write_run(tmp_path, run_id=f"r{i}", repetitions=1, seed=i) for i in range(3)]
+    serial = build_report(paths, workers=1)
+    parallel = build_report(paths, workers=2)
+    pd.testing.assert_frame_equal(serial.trials, parallel.trials)
+    one, two = serial.workloads[0], parallel.workloads[0]
+    for a, b in zip(one.primary.rows, two.primary.rows, strict=True):
+        assert (a.engine, a.operation, a.ops_per_s, a.p99_us) == (
+            b.engine,
+            b.operation,
+            b.ops_per_s,
+            b.p99_us,
+        )
+    for key, dist in one.primary.distributions.items():
+        assert dist.summary_us() == two.primary.distributions[key].summary_us()
+    pd.testing.assert_frame_equal(one.throughput, two.throughput)
+    pd.testing.assert_frame_equal(one.latency, two.latency)
+
+
+def test_several_runs_pool_their_trials(tmp_path: Path) -> None:
+    first = write_run(tmp_path, run_id="r1", repetitions=1, seed=1)
+    second = write_run(tmp_path, run_id="r2", repetitions=2, seed=2)
+    report = build_report([tmp_path])
+    assert [r.run_id for r in report.runs] == ["r1", "r2"]
+    row = report.workloads[0].primary.rows[0]
+    assert row.repetitions == 3
+    trials = reference_trials([first, second])
+    values = trials[(trials["engine"] == row.engine) & (trials["operation"] == row.operation)]
+    assert row.ops_per_s.value == float(np.median(values["ops_per_s"]))
+
+
+def test_time_series_are_medians_over_trials(run_dir: Path) -> None:
+    report = build_report([run_dir])
+    workload = report.workloads[0]
+    samples = load(run_dir)
+    measured = samples[(samples["phase"] == "measure") & (samples["engine"] == "fastdb")]
+    first = measured[measured["start_s"] == 0.0]
+    per_trial = first.groupby("trial")["count"].sum() / 1.0
+    throughput = workload.throughput.set_index(["engine", "start_s"])
+    assert throughput.loc[("fastdb", 0.0), "ops_per_s"] == float(np.median(per_trial))
+    assert throughput.loc[("fastdb", 0.0), "trials"] == 3
+    latency = workload.latency.set_index(["engine", "operation", "start_s"])
+    reads = first[first["operation"] == "read"]
+    assert latency.loc[("fastdb", "read", 0.0), "p99_us"] == float(np.median(reads["p99_us"]))
+
+
+def test_failed_trials_are_left_out_and_listed(tmp_path: Path) -> None:
+    path = write_run(tmp_path, run_id="bad", repetitions=2, failed=("slowdb",))
+    report = build_report(path)
+    assert set(report.trials["engine"]) == {"fastdb"}
+    assert [(t.engine, t.status, t.error) for t in report.excluded] == [
+        ("slowdb", "failed", "connection lost"),
+        ("slowdb", "failed", "connection lost"),
+    ]
+    # An engine with no measured trial has no column of its own.
+    assert report.engine_names == ("fastdb",)
+
+
+def test_same_name_different_spec_is_two_workloads(tmp_path: Path) -> None:
+    write_run(tmp_path, run_id="a", repetitions=1)
+    bigger = WORKLOAD.model_copy(update={"records": 5000})
+    write_run(tmp_path, run_id="b", repetitions=1, workload=bigger)
+    report = build_report(tmp_path)
+    labels = [w.label for w in report.workloads]
+    assert len(labels) == 2 and all(label.startswith("mix@") for label in labels)
+    assert {w.spec["records"] for w in report.workloads} == {1000, 5000}
+
+
+def test_engine_setups_and_methodology(run_dir: Path) -> None:
+    report = build_report(run_dir)
+    fast, slow = report.engines
+    assert fast.versions == ("FastDB 3.1",)
+    assert fast.settings == {"synchronous": ("normal",), "cache_size": ("2000",)}
+    assert slow.provenance["image_digest"] == ("slowdb@sha256:abc123",)
+    assert (fast.trials_ok, fast.trials_total) == (3, 3)
+    sections = {s.slug: s for s in methodology(report)}
+    (engines,) = sections["engines"].tables
+    assert engines.columns == ("", "fastdb", "slowdb")
+    rows = {row[0]: row[1:] for row in engines.rows}
+    assert rows["synchronous"] == ("normal", "not set")
+    assert rows["fsync"] == ("not set", "on")
+    assert rows["cache_size"] == ("2000", "not set")
+    assert rows["image digest"] == ("–", "slowdb@sha256:abc123")
+    assert rows["CPU limit"] == ("none: in the benchmark's own process", "2")
+    assert rows["memory limit"][1] == "1g"
+    # Durability settings are grouped first and marked; container ids are not shown.
+    marked = {engines.rows[i][0] for i in engines.marked}
+    assert marked == {"synchronous", "fsync"}
+    assert not any("deadbeef" in cell for row in engines.rows for cell in row)
+    (spec,) = sections["workloads"].tables
+    assert ("records", "1000") in spec.rows
+    assert ("spec hash (SHA-256)", report.workloads[0].hash) in spec.rows
+    assert "service" in " ".join(sections["latency-kinds"].paragraphs).lower()
+
+
+def test_durability_words() -> None:
+    for name in ("synchronous", "fsync", "journal_mode", "innodb_flush_log_at_trx_commit"):
+        assert is_durability_setting(name)
+    for name in ("appendonly", "writeConcern", "wal_level", "commitlog_sync"):
+        assert is_durability_setting(name)
+    for name in ("cache_size", "shared_buffers", "max_connections"):
+        assert not is_durability_setting(name)
+
+
+# -- reading the store ---------------------------------------------------------------
+
+
+def test_run_directories(tmp_path: Path) -> None:
+    a = write_run(tmp_path / "results", run_id="a", repetitions=1)
+    b = write_run(tmp_path / "results", run_id="b", repetitions=1)
+    assert run_directories([tmp_path / "results"]) == [a, b]
+    assert run_directories([a, a, tmp_path / "results"]) == [a, b]
+    with pytest.raises(FileNotFoundError):
+        run_directories([tmp_path / "nowhere"])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ReportError, match="neither a bakeoff run"):
+        build_report([tmp_path / "empty"])
+
+
+def test_a_run_without_measurements_is_an_error(tmp_path: Path) -> None:
+    path = write_run(tmp_path, run_id="all-bad", repetitions=1, failed=("fastdb", "slowdb"))
+    with pytest.raises(ReportError, match="no measured results"):
+        build_report(path)
+
+
+def test_credentials_in_a_hand_edited_manifest_are_hidden(run_dir: Path) -> None:
+    manifest_path = run_dir / MANIFEST_FILE
+    manifest = json.loads(manifest_path.read_text())
+    manifest["command"] = ["bakeoff", "run", "--url", "postgresql://u:hunter2@db/x"]
+    manifest["trials"][0]["settings"]["password"] = "hunter2"  # noqa: S105 - bait to hide
+    manifest_path.write_text(json.dumps(manifest))
+    report = build_report(run_dir)
+    assert "hunter2" not in repr(report.runs) + repr(report.engines)
+
+
+# -- histogram plumbing ------------------------------------------------------------
+
+
+def test_bucket_tables_match_hdrh() -> None:
+    hist = new_histogram()
+    for index in range(int(hist.counts_len)):
+        value = hist.get_value_from_index(index)
+        assert _bucket_lowest()[index] == hist.get_lowest_equivalent_value(value)
+        assert _bucket_highest()[index] == hist.get_highest_equivalent_value(value)
+        assert _bucket_median()[index] == hist._hdr_median_equiv_value(value)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_fast_decoding_equals_hdrh(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    encoded = []
+    for _ in range(20):
+        hist = new_histogram()
+        n = int(rng.integers(0, 3000))
+        values = rng.lognormal(np.log(rng.uniform(1e3, 1e8)), rng.uniform(0.1, 2.0), n)
+        hdr_record_bulk(hist, values.astype(np.int64))
+        # Now and then a huge count, which takes more varint bytes.
+        if n and rng.random() < 0.3:
+            hist.record_value(int(values[0]) or 1, 10**12)
+        encoded.append(encode(hist))
+    counts = _Counts()
+    _Decoder().add_all((counts, s) for s in encoded)
+    reference = merge_encoded(encoded)
+    assert counts.total == reference.total_count
+    assert (counts.counts == np.frombuffer(reference.counts, dtype=np.uint64)).all()
+    assert counts.summary_us() == percentiles_us(reference)
+    empty = _Counts()
+    assert all(math.isnan(v) for v in empty.summary_us().values())
+
+
+def test_a_histogram_of_another_layout_is_refused() -> None:
+    other = HdrHistogram(1, 1_000_000, 2)
+    other.record_value(1000)
+    counts = _Counts()
+    with pytest.raises(ValueError, match="different bucket layout"):
+        _Decoder().add(counts, other.encode().decode("ascii"))
+
+
+def test_format_number() -> None:
+    assert format_number(35629.3) == "35,629"
+    assert format_number(479.54) == "479.5"
+    assert format_number(7.7) == "7.70"
+    assert format_number(9.9996) == "10.0"
+    assert format_number(999.96) == "1,000"
+    assert format_number(0.01234) == "0.0123"
+    assert format_number(math.nan) == "–"

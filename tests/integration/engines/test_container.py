@@ -211,8 +211,9 @@ _CHILD = textwrap.dedent(
     install_signal_cleanup()
     provisioner = ContainerProvisioner(engine_spec("redis"), image=sys.argv[1])
     provisioner.start()
-    print(provisioner.container_id, flush=True)
     try:
+        # Inside the try: the test signals as soon as it reads this line.
+        print(provisioner.container_id, flush=True)
         while True:
             signal.pause()
     except BaseException as exc:

@@ -126,8 +126,8 @@ def git(repo: Path, *args: str) -> str:
         "GIT_CONFIG_GLOBAL": os.devnull,
         "GIT_CONFIG_NOSYSTEM": "1",
     }
-    done = subprocess.run(  # noqa: S603 - fixed arguments in a test
-        ["git", *args],  # noqa: S607 - whichever git the test machine has
+    done = subprocess.run(
+        ["git", *args],
         cwd=repo,
         env=env,
         capture_output=True,

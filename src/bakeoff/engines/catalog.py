@@ -37,6 +37,12 @@ class ServerKind(StrEnum):
     """`--name=value`; readiness `SELECT 1`; settings via @@GLOBAL.name."""
     REDIS = "redis"
     """`--name value`; readiness PING; settings via CONFIG GET."""
+    CQL = "cql"
+    """Knobs as environment (MAX_HEAP_SIZE, JVM_EXTRA_OPTS); readiness and settings
+    through cassandra-driver (system.local, system_views.settings). See engines/cql.py."""
+    MONGO = "mongo"
+    """MongoDB wire protocol (MongoDB, FerretDB): `--name=value`; readiness `ping`;
+    version via buildInfo, settings via getParameter. See engines/mongo_wire.py."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +79,14 @@ class EngineSpec:
     """Settings read back from the server and recorded with every result, besides knobs."""
     ready_timeout_s: float = 60.0
     """How long a fresh container may take to answer its first round trip."""
+    client_knobs: Mapping[str, str] = field(default_factory=dict)
+    """Defaults of settings the adapter applies on its side (consistency levels,
+    replication). Knobs like the others, overridable per run and recorded with every
+    result, but they never reach the server's command line or environment."""
 
+
+_MONGO_CLIENT_KNOBS = {"w": "1", "journal": "false", "readPreference": "primary"}
+"""Write concern and read preference, applied by the adapter (pymongo option names)."""
 
 CATALOG: dict[str, EngineSpec] = {
     spec.name: spec
@@ -197,6 +210,103 @@ CATALOG: dict[str, EngineSpec] = {
             password_env=("REDIS_PASSWORD",),
             reported_settings=("appendonly", "save", "maxmemory", "io-threads"),
             notes="Tested here with the project's image of Debian's redis-server 7.0.",
+        ),
+        EngineSpec(
+            name="cassandra",
+            display_name="Cassandra",
+            family=Family.WIDE_COLUMN,
+            adapter="cassandra",
+            provision=Provision.CONTAINER,
+            driver_modules=("cassandra",),
+            extra="cassandra",
+            url_scheme="cassandra",
+            image="cassandra:5.0.9",
+            port=9042,
+            # A fixed heap, so results do not depend on the host's RAM (the official
+            # image sizes the heap from it); 1g suits a 2-core machine shared with the client.
+            knobs={"heap": "1g"},
+            server=ServerKind.CQL,
+            password_env=("CASSANDRA_PASSWORD",),
+            container_env={"CASSANDRA_USER": "bakeoff"},
+            reported_settings=(
+                "commitlog_sync",
+                "commitlog_sync_period",
+                "concurrent_reads",
+                "concurrent_writes",
+                "memtable_allocation_type",
+                "storage_compatibility_mode",
+                "authenticator",
+            ),
+            client_knobs={
+                "keyspace": "bakeoff",
+                "replication_strategy": "SimpleStrategy",
+                "replication_factor": "1",
+                "consistency_read": "ONE",
+                "consistency_write": "ONE",
+            },
+            ready_timeout_s=120.0,
+            notes=(
+                "Tested here with the project's image of Cassandra 5.0.9 from Maven Central's "
+                "jars on Debian's OpenJDK 17 (docker/cassandra). The official image has no "
+                "authentication (the password is then unused) and does not report its heap."
+            ),
+        ),
+        EngineSpec(
+            name="ferretdb",
+            display_name="FerretDB",
+            family=Family.DOCUMENT,
+            adapter="mongo",
+            provision=Provision.CONTAINER,
+            driver_modules=("pymongo",),
+            extra="mongo",
+            url_scheme="mongodb",
+            image="ghcr.io/ferretdb/ferretdb:1.24.2",
+            port=27017,
+            server=ServerKind.MONGO,
+            # What the official image needs to run on SQLite; the project's image reads
+            # the same variables (and defaults to them).
+            container_env={
+                "FERRETDB_HANDLER": "sqlite",
+                "FERRETDB_SQLITE_URL": "file:/state/",
+                "FERRETDB_LISTEN_ADDR": ":27017",
+                "FERRETDB_TELEMETRY": "disable",
+            },
+            client_knobs=_MONGO_CLIENT_KNOBS,
+            notes=(
+                "Tested here with the project's image (docker/ferretdb): FerretDB v1.24.2 "
+                "through its embeddable Go package, SQLite backend, built locally; the "
+                "official image is the default elsewhere but untested here. No "
+                "authentication (the SQLite backend has none), so the port is published "
+                "on 127.0.0.1 only. FerretDB ignores write concern and read preference: "
+                "they are recorded as the client asked, and durability is SQLite's (WAL). "
+                "Only equality filters are pushed down, so a range scan reads the whole "
+                "collection."
+            ),
+        ),
+        EngineSpec(
+            name="mongodb",
+            display_name="MongoDB",
+            family=Family.DOCUMENT,
+            adapter="mongo",
+            provision=Provision.CONTAINER,
+            driver_modules=("pymongo",),
+            extra="mongo",
+            url_scheme="mongodb",
+            image="mongo:7.0.26",
+            port=27017,
+            server=ServerKind.MONGO,
+            password_env=("MONGO_INITDB_ROOT_PASSWORD",),
+            container_env={"MONGO_INITDB_ROOT_USERNAME": "bakeoff"},
+            client_knobs=_MONGO_CLIENT_KNOBS,
+            ready_timeout_s=120.0,
+            tested_here=False,
+            notes=(
+                "Untested here: no MongoDB server is reachable on these machines (no "
+                "registry, and no Debian package); FerretDB speaks the wire protocol and "
+                "is an engine of its own, never a stand-in. The official image creates "
+                "the root user 'bakeoff' (authSource=admin) and restarts mongod once "
+                "before it accepts connections."
+            ),
         ),
     )
 }

@@ -116,20 +116,38 @@ def knob_args(kind: ServerKind, knobs: Mapping[str, str]) -> list[str]:
     """Server command-line arguments setting `knobs`, in each server's own syntax."""
     validate_knob_names(knobs)
     args: list[str] = []
+    if kind is ServerKind.CQL:
+        return args  # Cassandra takes its knobs through the environment: knob_env()
     for name, value in knobs.items():
         if kind is ServerKind.POSTGRES:
             args += ["-c", f"{name}={value}"]
-        elif kind is ServerKind.MYSQL:
+        elif kind in (ServerKind.MYSQL, ServerKind.MONGO):
             args.append(f"--{name}={value}")
         else:
             args += [f"--{name}", value]
     return args
 
 
+def knob_env(kind: ServerKind, knobs: Mapping[str, str]) -> dict[str, str]:
+    """Container environment setting `knobs`, for servers that take knobs that way."""
+    validate_knob_names(knobs)
+    if kind is ServerKind.CQL:
+        from bakeoff.engines import cql
+
+        return cql.knob_env(knobs)
+    return {}
+
+
 def server_url(spec: EngineSpec, host: str, port: int, password: str) -> str:
     secret = quote(password, safe="")
     if spec.server is ServerKind.REDIS:
         return f"{spec.url_scheme}://:{secret}@{host}:{port}/0"
+    if spec.server is ServerKind.MONGO and not spec.password_env:
+        # FerretDB's SQLite backend has no authentication to give a password to.
+        return f"{spec.url_scheme}://{host}:{port}/{DATABASE}"
+    if spec.server is ServerKind.MONGO:
+        # The official mongo image creates its root user in the admin database.
+        return f"{spec.url_scheme}://{USER}:{secret}@{host}:{port}/{DATABASE}?authSource=admin"
     return f"{spec.url_scheme}://{USER}:{secret}@{host}:{port}/{DATABASE}"
 
 
@@ -217,6 +235,14 @@ class RedisPingReady:
 def readiness_probe(spec: EngineSpec, url: str) -> ReadinessProbe:
     if spec.server is ServerKind.REDIS:
         return RedisPingReady(url)
+    if spec.server is ServerKind.CQL:
+        from bakeoff.engines import cql
+
+        return cql.CqlQueryReady(url)
+    if spec.server is ServerKind.MONGO:
+        from bakeoff.engines import mongo_wire
+
+        return mongo_wire.MongoPingReady(url)
     return SqlQueryReady(url)
 
 
@@ -278,6 +304,14 @@ def read_server_facts(
 ) -> ServerFacts:
     """The server's own version string and the current value of each setting in `names`."""
     validate_knob_names(dict.fromkeys(names, ""))
+    if spec.server is ServerKind.CQL:
+        from bakeoff.engines import cql
+
+        return ServerFacts(*cql.read_facts(url, names, timeout_s))
+    if spec.server is ServerKind.MONGO:
+        from bakeoff.engines import mongo_wire
+
+        return ServerFacts(*mongo_wire.read_facts(url, names, timeout_s))
     if spec.server is ServerKind.REDIS:
         client = _redis_client(url, timeout_s)
         try:
@@ -434,8 +468,17 @@ class ContainerProvisioner(ProvisionerBase):
             raise ValueError(f"cpus must be positive, got {cpus}")
         self.spec = spec
         self.image = resolve_image(spec, image)
-        self.knobs: dict[str, str] = {**spec.knobs, **(knobs or {})}
-        validate_knob_names(self.knobs)
+        given = dict(knobs or {})
+        # Applied by the adapter, not the server: recorded with the settings, never passed on.
+        self.client_knobs: dict[str, str] = {
+            **spec.client_knobs,
+            **{k: v for k, v in given.items() if k in spec.client_knobs},
+        }
+        self.knobs: dict[str, str] = {
+            **spec.knobs,
+            **{k: v for k, v in given.items() if k not in spec.client_knobs},
+        }
+        validate_knob_names({**self.knobs, **self.client_knobs})
         self.cpus = cpus
         self.memory = memory
         self.memory_bytes = parse_memory(memory) if memory is not None else None
@@ -497,7 +540,11 @@ class ContainerProvisioner(ProvisionerBase):
         spec = self.spec
         assert spec.server is not None and spec.port is not None
         port_key = f"{spec.port}/tcp"
-        env = {**spec.container_env, **dict.fromkeys(spec.password_env, self._password)}
+        env = {
+            **spec.container_env,
+            **knob_env(spec.server, self.knobs),
+            **dict.fromkeys(spec.password_env, self._password),
+        }
         container = DockerContainer(self.image, env=env)
         args = knob_args(spec.server, self.knobs)
         if args:
@@ -561,7 +608,7 @@ class ContainerProvisioner(ProvisionerBase):
             url=url,
             display_url=redact_url(url),
             version=facts.version,
-            settings=facts.settings,
+            settings={**facts.settings, **self.client_knobs},
             provenance=self._provenance(image_attrs, wrapped, host_port, ready_s, attempts),
         )
         return self._endpoint

@@ -64,7 +64,8 @@ class ExternalProvisioner(ProvisionerBase):
             url=self._url,
             display_url=self.display_url,
             version=facts.version,
-            settings=facts.settings,
+            # The adapter applies the client-side defaults to a server it did not start too.
+            settings={**facts.settings, **self.spec.client_knobs},
             provenance={
                 "provisioner": "external",
                 "endpoint": self.display_url,

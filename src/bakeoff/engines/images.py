@@ -10,15 +10,19 @@ is rebuilt exactly when its recipe changes. See docker/README.md.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
+import io
 import os
 import shutil
+import ssl
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +37,13 @@ BASE = "base"
 BASE_REPOSITORY = "bakeoff/debian-bookworm"
 TAG_HASH_LENGTH = 12
 RECIPES_ENV = "BAKEOFF_RECIPES_DIR"
+BUILD_CA_ENV = "BAKEOFF_BUILD_CA_FILE"
+BUILD_CA_NAME = ".bakeoff-build-ca.pem"
+"""The build host's CA bundle, added to every engine's build context under this name."""
 _FAILED_OUTPUT_LINES = 80
+PREPARE_SCRIPT = "prepare.sh"
+PREPARED_DIR = "prepared"
+"""Where a recipe's prepare.sh output lands in its build context."""
 
 
 class DockerUnavailableError(ProvisioningError):
@@ -214,9 +224,15 @@ def _existing(client: Any, engine: str, hash_: str) -> bool:
     if not images:
         return False
     tag = image_tag(engine, hash_)
-    if tag not in images[0].tags:
-        repository, _, version = tag.partition(":")
-        images[0].tag(repository, version)
+    if any(tag in image.tags for image in images):
+        return True
+    # Every image built FROM this one inherits its labels, and the unnamed stages of a
+    # multi-stage build keep them (the build's own labels go to the last stage only):
+    # re-tagging any match once moved the base's tag onto a Cassandra build stage. The
+    # original is the one the others were built on, so it has the fewest layers.
+    original = min(images, key=lambda image: len(image.attrs.get("RootFS", {}).get("Layers", [])))
+    repository, _, version = tag.partition(":")
+    original.tag(repository, version)
     return True
 
 
@@ -256,13 +272,91 @@ def _build_base(recipes: Path, tag: str, hash_: str) -> None:
         )
 
 
+def build_ca_bundle() -> bytes:
+    """The CA certificates this host trusts, as PEM, for recipes that fetch over HTTPS.
+
+    A network that inspects TLS re-signs every certificate with a CA only its hosts
+    trust; a build stage that downloads from Maven Central or the Go module proxy must
+    trust it too. Taken from $BAKEOFF_BUILD_CA_FILE, else $SSL_CERT_FILE, else OpenSSL's
+    default bundle; empty when there is none. CA certificates are public, and recipes
+    use them in a build stage only, never in the image they produce.
+    """
+    candidates = [os.environ.get(BUILD_CA_ENV, ""), os.environ.get("SSL_CERT_FILE", "")]
+    defaults = ssl.get_default_verify_paths()
+    candidates += [defaults.cafile or "", defaults.openssl_cafile]
+    candidates.append("/etc/ssl/certs/ca-certificates.crt")
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file():
+            return Path(candidate).read_bytes()
+    return b""
+
+
+def build_context(folder: Path) -> io.BytesIO:
+    """A recipe folder as a tar build context, with the host's CA bundle added.
+
+    The bundle is not part of the recipe hash: the same recipe must map to the same
+    image tag on every host, whatever its network does to TLS.
+    """
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for path in sorted(folder.rglob("*")):
+            relative = path.relative_to(folder).as_posix()
+            if relative != BUILD_CA_NAME:
+                tar.add(path, arcname=relative, recursive=False)
+        bundle = build_ca_bundle()
+        info = tarfile.TarInfo(BUILD_CA_NAME)
+        info.size = len(bundle)
+        info.mode = 0o644
+        tar.addfile(info, io.BytesIO(bundle))
+    buffer.seek(0)
+    return buffer
+
+
+@contextlib.contextmanager
+def prepared_recipe(folder: Path) -> Iterator[Path]:
+    """The folder to build an image from: `folder`, or a prepared copy of it.
+
+    A recipe with a `prepare.sh` needs something made on the build host first, with a
+    toolchain neither the base image nor any reachable registry has (FerretDB needs a
+    newer Go than Debian's). The script runs as `sh prepare.sh OUTPUT_DIR` inside a
+    temporary copy of the recipe, and its output becomes `prepared/` in the build context.
+    The recipe hash covers the script and its inputs, never the output it produces.
+    """
+    if not (folder / PREPARE_SCRIPT).is_file():
+        yield folder
+        return
+    with tempfile.TemporaryDirectory(prefix=f"bakeoff-{folder.name}-") as scratch:
+        copy = Path(scratch) / folder.name
+        shutil.copytree(folder, copy)
+        # sh with the script's path relative to cwd: no shell ever sees a command string.
+        completed = subprocess.run(  # noqa: S603
+            ["/bin/sh", PREPARE_SCRIPT, str(copy / PREPARED_DIR)],
+            cwd=copy,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            check=False,
+        )
+        if completed.returncode != 0:
+            lines = completed.stdout.splitlines()
+            log = _save_log(folder.name, lines)
+            raise ImageBuildError(
+                f"{folder.name}/{PREPARE_SCRIPT} failed (exit {completed.returncode}); full "
+                f"output in {log}; last lines:\n{_tail(lines)}"
+            )
+        yield copy
+
+
 def _build_engine(
     client: Any, recipes: Path, engine: str, tag: str, hash_: str, base_tag: str, *, fresh: bool
 ) -> None:
     lines: list[str] = []
     error: str | None = None
+    with prepared_recipe(recipes / engine) as folder:
+        context = build_context(folder)
     stream = client.api.build(
-        path=str(recipes / engine),
+        fileobj=context,
+        custom_context=True,
         tag=tag,
         buildargs={"BASE": base_tag},
         labels={RECIPE_HASH_LABEL: hash_, ENGINE_LABEL: engine},

@@ -1,0 +1,97 @@
+"""What provisioners need to know about servers of the MongoDB wire protocol (MongoDB,
+FerretDB): the readiness round trip and the version and settings read back.
+
+Kept apart from container.py so pymongo is imported only for these engines.
+
+Knobs
+    Write concern (`w`, `journal`, `wTimeoutMS`) and `readPreference` are client-side:
+    the catalog declares them as client knobs, which the adapter applies and every result
+    records. Any other knob goes on the server's command line as `--name=value`, which
+    both mongod and FerretDB's own command accept (the project's FerretDB image takes
+    `--sqlite-url` and `--log-level`).
+
+Version
+    `buildInfo`. FerretDB answers it with a MongoDB version it is compatible with
+    (7.0.42 for v1.24) and its own in `ferretdbVersion`; the version recorded then names
+    FerretDB first, so no result of FerretDB can pass for one of MongoDB.
+
+Settings read back
+    `getParameter` for each server knob; FerretDB knows only four parameters, so its
+    command-line knobs read back as unreadable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+UNREADABLE = "(unreadable)"
+
+
+@contextmanager
+def mongo_client(url: str, timeout_s: float) -> Iterator[Any]:
+    """A short-lived client for probes and read-backs; it never retries by itself."""
+    from pymongo import MongoClient
+
+    client: Any = MongoClient(
+        url,
+        serverSelectionTimeoutMS=round(timeout_s * 1000),
+        connectTimeoutMS=round(timeout_s * 1000),
+        socketTimeoutMS=round(timeout_s * 1000),
+        retryReads=False,
+        retryWrites=False,
+        appname="bakeoff-probe",
+    )
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+@dataclass(frozen=True)
+class MongoPingReady:
+    """Ready when an (authenticated, where the URL has credentials) `ping` answers ok.
+
+    Server selection already waits, so one attempt is bounded by `timeout_s`.
+    """
+
+    url: str
+    timeout_s: float = 3.0
+
+    def attempt(self) -> None:
+        with mongo_client(self.url, self.timeout_s) as client:
+            reply = client.admin.command("ping")
+            if float(reply.get("ok", 0)) != 1.0:
+                raise RuntimeError(f"ping answered {reply!r}")
+
+    def describe(self) -> str:
+        return "ping"
+
+
+def describe_version(build_info: dict[str, Any]) -> str:
+    """The engine and version that answered, from a `buildInfo` reply."""
+    version = str(build_info.get("version", "unknown"))
+    if "ferretdbVersion" in build_info:
+        return f"FerretDB {build_info['ferretdbVersion']} (MongoDB {version} compatible)"
+    return f"MongoDB {version}"
+
+
+def read_facts(
+    url: str, names: Sequence[str], timeout_s: float = 5.0
+) -> tuple[str, dict[str, str]]:
+    """The server's own version string and the value of each server parameter in `names`."""
+    from pymongo.errors import OperationFailure
+
+    with mongo_client(url, timeout_s) as client:
+        admin = client.admin
+        version = describe_version(dict(admin.command("buildInfo")))
+        settings: dict[str, str] = {}
+        for name in names:
+            try:
+                reply = admin.command({"getParameter": 1, name: 1})
+            except OperationFailure:  # not a parameter of this server
+                reply = {}
+            settings[name] = str(reply[name]) if name in reply else UNREADABLE
+        return version, settings

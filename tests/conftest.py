@@ -7,7 +7,7 @@ BAKEOFF_REQUIRE_DOCKER=1 (CI sets it), in which case they run and fail loudly.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import pytest
 
@@ -38,6 +38,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item.add_marker(skip)
 
 
+def require_docker() -> None:
+    """Skip the calling test (or fixture) without Docker; fail instead in CI."""
+    problem = _docker_missing()
+    if problem is None:
+        return
+    if os.environ.get("BAKEOFF_REQUIRE_DOCKER") == "1":
+        pytest.fail(problem)
+    pytest.skip(f"{problem}; BAKEOFF_REQUIRE_DOCKER=1 turns this skip into a failure")
+
+
 class ServerPool:
     """One container per engine for the whole session, started on first use.
 
@@ -50,22 +60,20 @@ class ServerPool:
         self._provisioners: dict[str, object] = {}
         self._endpoints: dict[str, object] = {}
 
-    def endpoint(self, engine: str) -> Endpoint:
-        if engine not in self._endpoints:
-            problem = _docker_missing()
-            if problem is not None:
-                if os.environ.get("BAKEOFF_REQUIRE_DOCKER") == "1":
-                    raise RuntimeError(problem)
-                pytest.skip(f"{problem}; BAKEOFF_REQUIRE_DOCKER=1 turns this skip into a failure")
+    def endpoint(self, engine: str, knobs: Mapping[str, str] | None = None) -> Endpoint:
+        """The engine's shared server; one per distinct set of knobs."""
+        key = engine + "".join(f" {k}={v}" for k, v in sorted((knobs or {}).items()))
+        if key not in self._endpoints:
+            require_docker()
             from bakeoff.engines.catalog import engine_spec
             from bakeoff.engines.container import ContainerProvisioner
             from bakeoff.engines.images import build_images
 
             image = next(r.image for r in build_images([engine]) if r.engine == engine)
-            provisioner = ContainerProvisioner(engine_spec(engine), image=image)
-            self._provisioners[engine] = provisioner
-            self._endpoints[engine] = provisioner.start()
-        endpoint = self._endpoints[engine]
+            provisioner = ContainerProvisioner(engine_spec(engine), image=image, knobs=knobs)
+            self._provisioners[key] = provisioner
+            self._endpoints[key] = provisioner.start()
+        endpoint = self._endpoints[key]
         assert isinstance(endpoint, Endpoint)
         return endpoint
 

@@ -9,7 +9,6 @@ follow token order (see bakeoff.adapters.cassandra).
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -20,36 +19,19 @@ from cassandra.metadata import Murmur3Token
 from bakeoff.adapters.cassandra import CassandraAdapter
 from bakeoff.adapters.errors import FatalError, TransientError
 from bakeoff.adapters.protocol import Adapter, Endpoint, TableSpec
-from bakeoff.engines.catalog import engine_spec
-from bakeoff.engines.container import ContainerProvisioner
 from bakeoff.engines.cql import cql_session
-from bakeoff.engines.images import DockerUnavailableError, build_images, docker_client
-from bakeoff.testing import AdapterConformance
+from bakeoff.testing import AdapterConformance, connected_adapter
+from tests.conftest import ServerPool
 
 pytestmark = pytest.mark.docker
 
 FIELDS = ("field0", "field1", "field2")
 
 
-def _docker_or_skip() -> None:
-    # tests/conftest.py applies the same rule to collected items; a module-scoped
-    # fixture runs before that skip can take effect in some orders, so check here too.
-    try:
-        docker_client().close()
-    except DockerUnavailableError as error:
-        if os.environ.get("BAKEOFF_REQUIRE_DOCKER") == "1":
-            raise
-        pytest.skip(f"{error}; BAKEOFF_REQUIRE_DOCKER=1 turns this skip into a failure")
-
-
 @pytest.fixture(scope="module")
-def cassandra_endpoint() -> Iterator[Endpoint]:
-    _docker_or_skip()
-    image = next(r.image for r in build_images(["cassandra"]) if r.engine == "cassandra")
+def cassandra_endpoint(servers: ServerPool) -> Endpoint:
     # A knob of each kind: one for the server (read back from it), one for the adapter.
-    knobs = {"concurrent_reads": "16", "consistency_write": "QUORUM"}
-    with ContainerProvisioner(engine_spec("cassandra"), image=image, knobs=knobs) as endpoint:
-        yield endpoint
+    return servers.endpoint("cassandra", {"concurrent_reads": "16", "consistency_write": "QUORUM"})
 
 
 class TestCassandraAdapter(AdapterConformance):
@@ -72,16 +54,8 @@ def table() -> TableSpec:
 
 @pytest.fixture
 def adapter(cassandra_endpoint: Endpoint, table: TableSpec) -> Iterator[CassandraAdapter]:
-    adapter = CassandraAdapter()
-    adapter.connect(cassandra_endpoint, {})
-    adapter.setup(table)
-    try:
+    with connected_adapter(CassandraAdapter, cassandra_endpoint, table) as adapter:
         yield adapter
-    finally:
-        try:
-            adapter.teardown(table)
-        finally:
-            adapter.close()
 
 
 def _rec(tag: str) -> dict[str, str]:

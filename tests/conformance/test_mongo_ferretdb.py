@@ -7,7 +7,6 @@ FerretDB with the host's Go (about 60-90 s from nothing, seconds when Go's cache
 
 from __future__ import annotations
 
-import os
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -20,49 +19,24 @@ import pytest
 from bakeoff.adapters.errors import FatalError, TransientError, UnsupportedError
 from bakeoff.adapters.mongo import MongoAdapter
 from bakeoff.adapters.protocol import Adapter, Endpoint, TableSpec
-from bakeoff.engines.catalog import engine_spec
-from bakeoff.engines.container import ContainerProvisioner
 from bakeoff.engines.images import (
-    DockerUnavailableError,
-    build_images,
-    docker_client,
     local_image,
 )
-from bakeoff.testing import AdapterConformance
+from bakeoff.testing import AdapterConformance, connected_adapter
+from tests.conftest import ServerPool, require_docker
 
 pytestmark = pytest.mark.docker
 
 FIELDS = ("field0", "field1", "field2")
 
 
-def _skip_or_fail(reason: str) -> None:
-    if os.environ.get("BAKEOFF_REQUIRE_DOCKER") == "1":
-        pytest.fail(reason)
-    pytest.skip(f"{reason}; BAKEOFF_REQUIRE_DOCKER=1 turns this skip into a failure")
-
-
-def _ferretdb_image() -> str:
-    # tests/conftest.py applies the same rule to collected items; a module-scoped
-    # fixture runs before that skip can take effect in some orders, so check here too.
-    try:
-        docker_client().close()
-    except DockerUnavailableError as error:
-        _skip_or_fail(str(error))
-    image = local_image("ferretdb")
-    if image is not None:
-        return image
-    if shutil.which("go") is None:
-        _skip_or_fail("the FerretDB image is not built, and building it needs Go on the host")
-    return next(r.image for r in build_images(["ferretdb"]) if r.engine == "ferretdb")
-
-
 @pytest.fixture(scope="module")
-def ferretdb_endpoint() -> Iterator[Endpoint]:
+def ferretdb_endpoint(servers: ServerPool) -> Endpoint:
+    if local_image("ferretdb") is None and shutil.which("go") is None:
+        require_docker()  # without Docker, skip for that reason first
+        pytest.skip("the FerretDB image is not built, and building it needs Go on the host")
     # A knob of each kind: one for the server's command line, one for the adapter.
-    knobs = {"log-level": "error", "w": "majority"}
-    spec = engine_spec("ferretdb")
-    with ContainerProvisioner(spec, image=_ferretdb_image(), knobs=knobs) as endpoint:
-        yield endpoint
+    return servers.endpoint("ferretdb", {"log-level": "error", "w": "majority"})
 
 
 class TestMongoAdapterOnFerretDB(AdapterConformance):
@@ -85,16 +59,8 @@ def table() -> TableSpec:
 
 @pytest.fixture
 def adapter(ferretdb_endpoint: Endpoint, table: TableSpec) -> Iterator[MongoAdapter]:
-    adapter = MongoAdapter()
-    adapter.connect(ferretdb_endpoint, {})
-    adapter.setup(table)
-    try:
+    with connected_adapter(MongoAdapter, ferretdb_endpoint, table) as adapter:
         yield adapter
-    finally:
-        try:
-            adapter.teardown(table)
-        finally:
-            adapter.close()
 
 
 @pytest.fixture

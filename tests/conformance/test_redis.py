@@ -16,7 +16,7 @@ import redis
 from bakeoff.adapters.errors import FatalError, TransientError, UnsupportedError
 from bakeoff.adapters.protocol import Adapter, Endpoint, TableSpec
 from bakeoff.adapters.redis import RedisAdapter
-from bakeoff.testing import AdapterConformance
+from bakeoff.testing import AdapterConformance, connected_adapter
 from tests.conftest import ServerPool
 
 pytestmark = pytest.mark.docker
@@ -49,16 +49,8 @@ def table() -> TableSpec:
 
 @pytest.fixture
 def adapter(redis_endpoint: Endpoint, table: TableSpec) -> Iterator[RedisAdapter]:
-    adapter = RedisAdapter()
-    adapter.connect(redis_endpoint, {})
-    adapter.setup(table)
-    try:
+    with connected_adapter(RedisAdapter, redis_endpoint, table) as adapter:
         yield adapter
-    finally:
-        try:
-            adapter.teardown(table)
-        finally:
-            adapter.close()
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """Test support shipped with bakeoff, so third-party adapters can run the same suite."""
 
-from bakeoff.testing.conformance import AdapterConformance
+from bakeoff.testing.conformance import AdapterConformance, connected_adapter
 
-__all__ = ["AdapterConformance"]
+__all__ = ["AdapterConformance", "connected_adapter"]

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TypeVar
 
 import pytest
 
@@ -37,6 +39,25 @@ from bakeoff.adapters.protocol import (
 )
 
 FIELDS = tuple(f"field{i}" for i in range(4))
+
+AdapterT = TypeVar("AdapterT", bound=Adapter)
+
+
+@contextmanager
+def connected_adapter(
+    adapter_class: type[AdapterT], endpoint: Endpoint, table: TableSpec
+) -> Iterator[AdapterT]:
+    """An adapter connected to `endpoint` with `table` set up; torn down and closed after."""
+    adapter = adapter_class()
+    adapter.connect(endpoint, {})
+    adapter.setup(table)
+    try:
+        yield adapter
+    finally:
+        try:
+            adapter.teardown(table)
+        finally:
+            adapter.close()
 
 
 def _record(tag: str) -> dict[str, str]:
@@ -57,16 +78,8 @@ class AdapterConformance:
     def adapter(
         self, adapter_class: type[Adapter], endpoint: Endpoint, table: TableSpec
     ) -> Iterator[Adapter]:
-        adapter = adapter_class()
-        adapter.connect(endpoint, {})
-        adapter.setup(table)
-        try:
+        with connected_adapter(adapter_class, endpoint, table) as adapter:
             yield adapter
-        finally:
-            try:
-                adapter.teardown(table)
-            finally:
-                adapter.close()
 
     def _needs(self, adapter: Adapter, capability: Capability) -> None:
         if capability not in type(adapter).capabilities:

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Protocol, cast
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from bakeoff.adapters.protocol import Endpoint
 from bakeoff.engines.base import ProvisionerBase, ProvisioningError
@@ -41,6 +41,7 @@ from bakeoff.engines.catalog import (
     resolve_image,
 )
 from bakeoff.engines.images import RECIPE_HASH_LABEL, docker_client, docker_sdk
+from bakeoff.report.provenance import redact_url
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -64,24 +65,6 @@ _SECRET_QUERY_KEYS = frozenset({"password", "pass", "pwd", "passwd", "secret", "
 
 
 # --- secrets out of everything that gets printed --------------------------------------
-
-
-def redact_url(url: str) -> str:
-    """`url` with the password (in the authority or the query) replaced by ***."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if parts.password is not None:
-        userinfo, _, hostport = netloc.rpartition("@")
-        user = userinfo.partition(":")[0]
-        netloc = f"{user}:{REDACTED}@{hostport}"
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        query = urlencode(
-            [(k, REDACTED if k.lower() in _SECRET_QUERY_KEYS else v) for k, v in pairs],
-            safe="*",
-        )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def url_secrets(url: str) -> list[str]:

@@ -17,9 +17,9 @@ from bakeoff.engines.container import (
     read_server_facts,
     readiness_probe,
     redact,
-    redact_url,
     url_secrets,
 )
+from bakeoff.report.provenance import redact_url
 
 _TLS_VARIANTS = {"redis": "rediss"}
 """Schemes that differ from the catalog's only by asking the driver for TLS."""

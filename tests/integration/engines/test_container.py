@@ -32,11 +32,11 @@ from bakeoff.engines.container import (
     live_provisioners,
     parse_memory,
     readiness_probe,
-    redact_url,
     wait_until_ready,
 )
 from bakeoff.engines.external import ExternalProvisioner
 from bakeoff.engines.images import build_images, docker_client
+from bakeoff.report.provenance import redact_url
 from tests.conftest import ServerPool
 
 docker = pytest.mark.docker

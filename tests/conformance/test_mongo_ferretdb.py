@@ -2,7 +2,7 @@
 
 One container serves the whole module (tables get fresh names per test). The image is the
 project's own, built from docker/ferretdb if it is missing: its prepare.sh compiles
-FerretDB with the host's Go (about 60-90 s from nothing, seconds when Go's cache is warm).
+FerretDB with the host's Go (about 50 s from nothing, 2-5 s when Go's caches are warm).
 """
 
 from __future__ import annotations

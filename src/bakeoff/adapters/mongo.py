@@ -38,26 +38,27 @@ Call path
     extensions, FerretDB v1.24.2 on SQLite, one 2-core machine shared by client and
     server, one connection, 10 fields of 100 bytes, a 10-document collection so that
     FerretDB's per-document costs stay out of it; wall µs per operation, best of 5 runs,
-    and the client's own CPU µs, median, in brackets; ``ping`` takes 209 (90)):
+    and the client's own CPU µs, median, in brackets; ``ping`` takes 221 (94)):
 
     ============== ============ ============ ============ ============ ============
     style          read all     read 1       update 1     insert       scan 10
     ============== ============ ============ ============ ============ ============
-    collection     540 (137)    540 (134)    498 (120)    622 (138)    1189 (211)
-    cursor         556 (149)    554 (149)    501 (120)    612 (137)    1075 (171)
-    command        540 (122)    542 (121)    490 (117)    634 (139)    1033 (147)
-    this adapter   585 (147)    568 (145)    500 (122)    615 (141)    1020 (165)
+    collection     538 (142)    549 (142)    497 (123)    622 (144)    1038 (173)
+    cursor         561 (141)    547 (136)    510 (124)    629 (148)    1060 (172)
+    command        554 (126)    541 (123)    480 (115)    613 (136)     987 (144)
+    this adapter   538 (139)    541 (141)    506 (123)    627 (144)    1117 (174)
     ============== ============ ============ ============ ============ ============
 
     ``collection`` is ``find_one``/``update_one``/``insert_one``/``find().sort().limit()``,
     ``cursor`` a plain ``find(limit=1)`` cursor instead of ``find_one``, ``command`` the
     raw ``find``/``update``/``insert`` commands through ``Database.command``. The styles
-    are within 10-25 µs of client CPU of each other, and FerretDB spends 300 µs or more
-    per call: no reason to leave the documented calls. Raw commands, the cheapest, would
-    also skip the client's write concern and read preference. Giving a scan's cursor
-    ``batch_size=count`` (here and in ``cursor``) returns every row in the first reply and
-    closes the cursor on the server. ``insert_many`` of 500 documents took 59 µs a
-    document unordered and 62 µs ordered: unordered is no slower and attempts every row.
+    are within 10-30 µs of client CPU of each other (an earlier run ranked them the same
+    way), and FerretDB spends 300 µs or more per call: no reason to leave the documented
+    calls. Raw commands, the cheapest, would also skip the client's write concern and read
+    preference. Giving a scan's cursor ``batch_size=count`` returns every row in the first
+    reply and closes the cursor on the server, also for scans longer than the default
+    first batch of 101. ``insert_many`` of 500 documents took 56-59 µs a document ordered
+    or unordered: unordered costs nothing and attempts every row.
 
 Errors
     A lost connection or a network timeout (AutoReconnect, NetworkTimeout, NotPrimary) is

@@ -278,9 +278,10 @@ CATALOG: dict[str, EngineSpec] = {
                 "official image is the default elsewhere but untested here. No "
                 "authentication (the SQLite backend has none), so the port is published "
                 "on 127.0.0.1 only. FerretDB ignores write concern and read preference: "
-                "they are recorded as the client asked, and durability is SQLite's (WAL). "
-                "Only equality filters are pushed down, so a range scan reads the whole "
-                "collection."
+                "they are recorded as the client asked, and durability is SQLite's (WAL, "
+                "synchronous=FULL). Only equality on _id reaches SQLite, where it misses "
+                "the _id index: operations by key cost time in proportion to the "
+                "collection's size, and a scan reads all of it (docs/engines.md)."
             ),
         ),
         EngineSpec(
@@ -301,9 +302,9 @@ CATALOG: dict[str, EngineSpec] = {
             ready_timeout_s=120.0,
             tested_here=False,
             notes=(
-                "Untested here: no MongoDB server is reachable on these machines (no "
-                "registry, and no Debian package); FerretDB speaks the wire protocol and "
-                "is an engine of its own, never a stand-in. The official image creates "
+                "No MongoDB server is reachable on these machines (no registry, and no "
+                "Debian package); FerretDB speaks the wire protocol but is an engine of "
+                "its own, never a stand-in. The official image creates "
                 "the root user 'bakeoff' (authSource=admin) and restarts mongod once "
                 "before it accepts connections."
             ),

@@ -3,9 +3,11 @@
 No container registry is reachable on the project's machines, so the official images in
 the catalog cannot be pulled there. Instead a Debian bookworm base is made with
 debootstrap and `docker import`, and each engine image is built FROM it with Debian's own
-server packages. Every image carries the sha256 of its recipe (and, for engine images,
-of the base recipe) as the `org.bakeoff.recipe-hash` label and in its tag, so an image
-is rebuilt exactly when its recipe changes. See docker/README.md.
+server packages (or with what the recipe's `prepare.sh` builds on the host first, for
+toolchains Debian lacks: see `prepared_recipe`). Every image carries the sha256 of its
+recipe (and, for engine images, of the base recipe) as the `org.bakeoff.recipe-hash`
+label and in its tag, so an image is rebuilt exactly when its recipe changes. See
+docker/README.md.
 """
 
 from __future__ import annotations

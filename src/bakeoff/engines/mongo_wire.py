@@ -22,12 +22,17 @@ Settings read back
 
 from __future__ import annotations
 
+import socket
+import struct
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 UNREADABLE = "(unreadable)"
+_OP_MSG = 2013
+_HEADER = struct.Struct("<iiii")
+"""messageLength, requestID, responseTo, opCode: every wire protocol message starts so."""
 
 
 @contextmanager
@@ -50,17 +55,41 @@ def mongo_client(url: str, timeout_s: float) -> Iterator[Any]:
         client.close()
 
 
+def wire_ping(host: str, port: int, timeout_s: float) -> None:
+    """One `ping` as a bare OP_MSG on a fresh socket; raises unless a reply comes back.
+
+    docker's port proxy accepts a connection before the server listens and then drops
+    it. pymongo takes that as a failed server check and checks again only 500 ms later
+    (its minimum heartbeat interval), which would round start-to-ready up by as much;
+    this fails at once instead, so the readiness loop's own short pauses apply.
+    """
+    import bson
+
+    body = struct.pack("<I", 0) + b"\x00" + bson.encode({"ping": 1, "$db": "admin"})
+    message = _HEADER.pack(_HEADER.size + len(body), 1, 0, _OP_MSG) + body
+    with socket.create_connection((host, port), timeout=timeout_s) as sock:
+        sock.sendall(message)
+        header = sock.recv(_HEADER.size)
+    if len(header) < _HEADER.size or _HEADER.unpack(header)[3] != _OP_MSG:
+        raise ConnectionError("the connection closed before the server answered")
+
+
 @dataclass(frozen=True)
 class MongoPingReady:
     """Ready when an (authenticated, where the URL has credentials) `ping` answers ok.
 
-    Server selection already waits, so one attempt is bounded by `timeout_s`.
+    A bare wire-protocol ping goes first (see `wire_ping`); then pymongo's, which also
+    proves that the URL's credentials log in.
     """
 
     url: str
     timeout_s: float = 3.0
 
     def attempt(self) -> None:
+        from pymongo.uri_parser import parse_uri
+
+        for host, port in parse_uri(self.url)["nodelist"][:1]:
+            wire_ping(host, port, self.timeout_s)
         with mongo_client(self.url, self.timeout_s) as client:
             reply = client.admin.command("ping")
             if float(reply.get("ok", 0)) != 1.0:

@@ -258,7 +258,9 @@ def run_closed_loop(
             end = clock()
             starts[i] = start
             ends[i] = end
-            if failed or end >= deadline:
+            # Checked per operation: with slow operations a chunk can last minutes, and
+            # Ctrl-C must not wait for it.
+            if failed or end >= deadline or state.stop_requested:
                 done = i + 1
                 break
         end_array = np.array(ends[:done], dtype=np.int64)
@@ -375,7 +377,11 @@ def run_open_loop(  # noqa: PLR0915 - the timed loop stays in one frame, on purp
             responses[i] = end - intended
             outcomes[i] = outcome
             done = i + 1
-            if state.fatal_error is not None or (deadline_ns is not None and end >= deadline_ns):
+            if (
+                state.fatal_error is not None
+                or (deadline_ns is not None and end >= deadline_ns)
+                or state.stop_requested
+            ):
                 break
         schedule.late += late
         recorder.add_chunk(

@@ -250,6 +250,8 @@ class TrialRunner:
     ) -> None:
         workers = self.options.workers
         shares = split_evenly(operations, workers) if operations else [None] * workers
+        # Read before the phase's clock starts: a container's CPU reading takes a while.
+        engine_cpu_start = provisioner.engine_cpu_seconds()
         start = time.perf_counter_ns()
         rate = self.options.rate
         command = PhaseCommand(
@@ -263,7 +265,7 @@ class TrialRunner:
             rate_per_worker=rate / workers if rate else None,
             arrival=self.options.arrival,
         )
-        self._phase(groups, command, provisioner, state, operations, duration_s)
+        self._phase(groups, command, provisioner, state, operations, duration_s, engine_cpu_start)
 
     @property
     def _interval_ns(self) -> int:
@@ -277,9 +279,9 @@ class TrialRunner:
         state: _TrialState,
         total_ops: int | None,
         duration_s: float | None,
+        engine_cpu_start: float | None = None,
     ) -> None:
         phase = command.phase
-        engine_cpu_start = provisioner.engine_cpu_seconds() if provisioner else None
         self.progress.phase_started(phase.value, total_ops, duration_s)
         for group in groups:
             group.start_phase(command)

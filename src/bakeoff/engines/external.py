@@ -33,7 +33,12 @@ class ExternalProvisioner(ProvisionerBase):
         accepted = {spec.url_scheme} | (
             {_TLS_VARIANTS[spec.url_scheme]} if spec.url_scheme in _TLS_VARIANTS else set()
         )
-        if scheme not in accepted:
+        # SQLAlchemy URLs: any driver of the engine's dialect (mysql+mysqldb for mysql+pymysql).
+        same_dialect = (
+            "+" in spec.url_scheme
+            and scheme.partition("+")[0] == (spec.url_scheme.partition("+")[0])
+        )
+        if scheme not in accepted and not same_dialect:
             # Only the scheme is echoed: the rest of the URL may hold a password.
             raise ProvisioningError(
                 f"engine {spec.name!r} needs a {spec.url_scheme}:// URL, got {scheme or '(none)'}://"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import math
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -460,12 +459,13 @@ def _install_cleanup() -> None:
 
 
 def _docker_status() -> str | None:
-    """None when a Docker engine answers, else why not."""
-    socket = Path(
-        os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock").removeprefix("unix://")
-    )
-    if not socket.exists():
-        return f"no Docker engine at {socket} (install docker.io and start dockerd)"
+    """None when a Docker engine answers, else why not (and what to do)."""
+    from bakeoff.engines.images import DockerUnavailableError, docker_client
+
+    try:
+        docker_client().close()
+    except DockerUnavailableError as exc:
+        return str(exc)
     return None
 
 

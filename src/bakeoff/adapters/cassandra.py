@@ -270,6 +270,15 @@ def parse_url(url: str) -> CqlTarget:
     )
 
 
+def auth_provider(target: CqlTarget) -> Any:
+    """Password authentication for the URL's user, or None when it names none."""
+    if target.user is None:
+        return None
+    from cassandra.auth import PlainTextAuthProvider
+
+    return PlainTextAuthProvider(target.user, target.password or "")
+
+
 def row_to_record(fields: Sequence[str], row: Sequence[str | None]) -> Record:
     """A result row (values in `fields` order) as a record of the fields that hold a value."""
     return {f: v for f, v in zip(fields, row, strict=True) if v is not None}
@@ -318,7 +327,6 @@ class CassandraAdapter:
         try:
             # lazily: importing the adapter must not need the driver
             from cassandra import ConsistencyLevel
-            from cassandra.auth import PlainTextAuthProvider
             from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
             from cassandra.policies import (
                 DCAwareRoundRobinPolicy,
@@ -337,11 +345,7 @@ class CassandraAdapter:
             # Only the redacted form is quoted: the URL carries the password.
             raise FatalError(f"{exc}, got {endpoint.display_url}") from None
         settings = CassandraSettings.resolve(options, endpoint.settings)
-        auth = (
-            PlainTextAuthProvider(target.user, target.password or "")
-            if target.user is not None
-            else None
-        )
+        auth = auth_provider(target)
         profile = ExecutionProfile(
             load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy()),
             retry_policy=FallthroughRetryPolicy(),

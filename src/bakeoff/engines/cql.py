@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from bakeoff.adapters.cassandra import parse_url
+from bakeoff.adapters.cassandra import auth_provider, parse_url
 
 HEAP_KNOB = "heap"
 HEAP_PROPERTY = "cassandra.bakeoff.max_heap_size"
@@ -67,17 +67,12 @@ def knob_env(knobs: Mapping[str, str]) -> dict[str, str]:
 def cql_session(url: str, timeout_s: float) -> Iterator[Any]:
     """A short-lived session for probes and read-backs: no schema or token metadata, which
     the driver would otherwise fetch on connect and a probe never needs."""
-    from cassandra.auth import PlainTextAuthProvider
     from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
     from cassandra.policies import RoundRobinPolicy
     from cassandra.query import tuple_factory
 
     target = parse_url(url)
-    auth = (
-        PlainTextAuthProvider(target.user, target.password or "")
-        if target.user is not None
-        else None
-    )
+    auth = auth_provider(target)
     profile = ExecutionProfile(
         load_balancing_policy=RoundRobinPolicy(),
         request_timeout=timeout_s,

@@ -40,6 +40,7 @@ from bakeoff.adapters.registry import adapter_class
 from bakeoff.api import split_connections
 from bakeoff.engines.base import ProvisionerBase
 from bakeoff.engines.catalog import EngineSpec, Family, Provision, engine_spec
+from bakeoff.engines.container import redact
 from bakeoff.engines.external import ExternalProvisioner
 from bakeoff.harness import histogram as hdr
 from bakeoff.harness.clients import usable_cores
@@ -174,9 +175,7 @@ def _peer(args: list[str], *, secret: str, env: dict[str, str] | None = None) ->
             f"{args[0]} is not installed (Debian: apt-get install redis-tools postgresql-client)"
         ) from None
     except subprocess.CalledProcessError as exc:
-        detail = f"{' '.join(args)}\n{exc.stdout[-400:]}{exc.stderr[-400:]}"
-        if secret:
-            detail = detail.replace(secret, "***")
+        detail = redact(f"{' '.join(args)}\n{exc.stdout[-400:]}{exc.stderr[-400:]}", [secret])
         raise RuntimeError(f"{args[0]} failed ({exc.returncode}): {detail}") from None
 
 

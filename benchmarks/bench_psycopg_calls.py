@@ -1,6 +1,7 @@
-"""Point reads on PostgreSQL through psycopg 3 call styles and through bakeoff's SQL
-adapter, one connection: ops/s and client CPU µs per operation, with the ratio of each
-to the plain cursor. Starts its own PostgreSQL container (the project's image).
+"""Point reads on PostgreSQL through psycopg 3 call styles and through bakeoff's SQL and
+PostgreSQL adapters, one connection: ops/s and client CPU µs per operation, with the
+ratio of each to the plain cursor. Starts its own PostgreSQL container (the project's
+image).
 
 Run: python benchmarks/bench_psycopg_calls.py [--ops 20000]
 """
@@ -14,6 +15,7 @@ from collections.abc import Callable
 
 import psycopg
 
+from bakeoff.adapters.postgres import PostgresAdapter
 from bakeoff.adapters.protocol import TableSpec
 from bakeoff.adapters.sql import SqlAdapter
 from bakeoff.engines.catalog import engine_spec
@@ -35,15 +37,20 @@ def main() -> None:
     with ContainerProvisioner(engine_spec("postgres"), image=local_image("postgres")) as ep:
         adapter = SqlAdapter()
         adapter.connect(ep, {})
+        pg_adapter = PostgresAdapter()
+        pg_adapter.connect(ep, {})
         table = TableSpec("usertable", ("field0",), 100)
         adapter.setup(table)
         rows = [(f"user{i:012d}", {"field0": "x" * 100}) for i in range(RECORDS)]
         adapter.insert_batch("usertable", rows)
+        pg_adapter.setup(table)
         with psycopg.connect(ep.url.replace("postgresql+psycopg", "postgresql")) as conn:
             conn.autocommit = True
             cursor = conn.cursor()
             raw = psycopg.RawCursor(conn)
             sql = "SELECT field0 FROM usertable WHERE ycsb_key = %s"
+            pgconn = conn.pgconn
+            pgconn.prepare(b"point_read", b"SELECT field0 FROM usertable WHERE ycsb_key = $1")
             styles: dict[str, Callable[[str], object]] = {
                 "cursor.execute": lambda k: cursor.execute(sql, (k,)).fetchall(),
                 "cursor.execute prepare=True": lambda k: cursor.execute(
@@ -52,7 +59,11 @@ def main() -> None:
                 "RawCursor prepare=True": lambda k: raw.execute(
                     "SELECT field0 FROM usertable WHERE ycsb_key = $1", (k,), prepare=True
                 ).fetchall(),
+                "pgconn.exec_prepared": lambda k: pgconn.exec_prepared(
+                    b"point_read", [k.encode()]
+                ).get_value(0, 0),
                 "bakeoff SqlAdapter.read": lambda k: adapter.read("usertable", k, None),
+                "bakeoff PostgresAdapter.read": lambda k: pg_adapter.read("usertable", k, None),
             }
             results = {}
             for name, call in styles.items():
@@ -63,6 +74,7 @@ def main() -> None:
                 results[name] = (ops / wall, (_cpu() - cpu) / ops * 1e6)
         adapter.teardown(table)
         adapter.close()
+        pg_adapter.close()
     base_rate, base_cpu = results["cursor.execute"]
     for name, (rate, cpu) in results.items():
         print(

@@ -1,10 +1,12 @@
 """The SQL adapter passes the conformance suite on PostgreSQL and MariaDB servers running
-in containers (the project's own images, or BAKEOFF_IMAGE_<ENGINE>)."""
+in containers (the project's own images, or BAKEOFF_IMAGE_<ENGINE>), and so does the
+PostgreSQL adapter (libpq prepared statements) on PostgreSQL."""
 
 from __future__ import annotations
 
 import pytest
 
+from bakeoff.adapters.postgres import PostgresAdapter
 from bakeoff.adapters.protocol import Adapter, Endpoint
 from bakeoff.adapters.sql import SqlAdapter
 from bakeoff.testing import AdapterConformance
@@ -26,6 +28,16 @@ class TestSqlAdapterOnServers(AdapterConformance):
     @pytest.fixture
     def endpoint(self, sql_server: Endpoint) -> Endpoint:
         return sql_server
+
+
+class TestPostgresAdapter(AdapterConformance):
+    @pytest.fixture
+    def adapter_class(self) -> type[Adapter]:
+        return PostgresAdapter
+
+    @pytest.fixture
+    def endpoint(self, servers: ServerPool) -> Endpoint:
+        return servers.endpoint("postgres")
 
 
 def test_version_is_the_servers_own(servers: ServerPool) -> None:

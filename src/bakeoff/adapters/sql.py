@@ -165,7 +165,7 @@ class SqlAdapter:
     # operation costs as much as the operation.
 
     def read(self, table: str, key: str, fields: Sequence[str] | None) -> Record | None:
-        stmt = self._compiled("read", table, _field_key(fields))
+        stmt = self._compiled("read", table, field_key(fields))
         cursor = self._cursor
         try:
             cursor.execute(stmt.sql, stmt.key_params(key))
@@ -220,7 +220,7 @@ class SqlAdapter:
     def scan(
         self, table: str, start_key: str, count: int, fields: Sequence[str] | None
     ) -> list[tuple[str, Record]]:
-        stmt = self._compiled("scan", table, _field_key(fields))
+        stmt = self._compiled("scan", table, field_key(fields))
         cursor = self._cursor
         try:
             cursor.execute(stmt.sql, stmt.params({"key": start_key, "count": count}))
@@ -284,15 +284,17 @@ class SqlAdapter:
             raise FatalError(f"table {name!r} is unknown on this connection: call setup() first")
         return sa_table
 
-    def _compiled(self, kind: str, table: str, fields: tuple[str, ...]) -> _CompiledStatement:
+    def _compiled(self, kind: str, table: str, fields: tuple[str, ...]) -> CompiledStatement:
         cache_key = (kind, table, fields)
         stmt = self._statements.get(cache_key)
         if stmt is None:
-            stmt = self._build(kind, self._known_table(table), fields)
+            stmt = self._build(kind, self._known_table(table), fields, self._engine.dialect)
             self._statements[cache_key] = stmt
         return stmt  # type: ignore[return-value]
 
-    def _build(self, kind: str, t: Any, fields: tuple[str, ...]) -> _CompiledStatement:
+    @staticmethod
+    def _build(kind: str, t: Any, fields: tuple[str, ...], dialect: Any) -> CompiledStatement:
+        """The statement of one operation kind, compiled by `dialect`."""
         import sqlalchemy as sa
 
         key = t.c[KEY_COLUMN]
@@ -326,11 +328,11 @@ class SqlAdapter:
             stmt = sa.select(sa.func.count()).select_from(t)
         else:  # pragma: no cover - kinds are this module's own constants
             raise ValueError(kind)
-        compiled = stmt.compile(dialect=self._engine.dialect)
+        compiled = stmt.compile(dialect=dialect)
         positional = bool(compiled.positional)
         names = tuple(compiled.positiontup or ()) if positional else tuple(compiled.params)
         defaults = {k: v for k, v in compiled.params.items() if v is not None}
-        return _CompiledStatement(str(compiled), names, positional, defaults, out)
+        return CompiledStatement(str(compiled), names, positional, defaults, out)
 
 
 class _NotConnected:
@@ -340,7 +342,7 @@ class _NotConnected:
         raise FatalError("the adapter is not connected")
 
 
-def _field_key(fields: Sequence[str] | None) -> tuple[str, ...]:
+def field_key(fields: Sequence[str] | None) -> tuple[str, ...]:
     if not fields:
         return ()
     return fields if isinstance(fields, tuple) else tuple(fields)
@@ -364,6 +366,6 @@ def _driver_exceptions(
 
 
 @dataclass(frozen=True)
-class _CompiledStatement(_Statement):
+class CompiledStatement(_Statement):
     names_out: tuple[str, ...] = ()
     """Column names of the result set, in order (reads and scans)."""

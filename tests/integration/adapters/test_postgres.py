@@ -1,0 +1,103 @@
+"""What the PostgreSQL adapter's libpq path promises beyond the conformance suite, checked
+on a real server: errors classified as psycopg would, statements prepared once on the
+server, and tables recreated with other columns."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bakeoff.adapters.errors import FatalError, TransientError
+from bakeoff.adapters.postgres import PostgresAdapter
+from bakeoff.adapters.protocol import Endpoint, TableSpec
+from tests.conftest import ServerPool
+
+pytestmark = pytest.mark.docker
+
+TABLE = TableSpec("pg_adapter_t", ("field0", "field1"), 20)
+
+
+@pytest.fixture
+def endpoint(servers: ServerPool) -> Endpoint:
+    return servers.endpoint("postgres")
+
+
+@pytest.fixture
+def adapter(endpoint: Endpoint) -> Iterator[PostgresAdapter]:
+    adapter = PostgresAdapter()
+    adapter.connect(endpoint, {})
+    adapter.teardown(TABLE)
+    adapter.setup(TABLE)
+    yield adapter
+    adapter.teardown(TABLE)
+    adapter.close()
+
+
+def _server_statements(adapter: PostgresAdapter) -> list[str]:
+    rows = adapter._dbapi.execute(
+        "SELECT name FROM pg_prepared_statements WHERE name LIKE 'bakeoff_%' ORDER BY name"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def test_operations_run_as_prepared_statements_prepared_once(adapter: PostgresAdapter) -> None:
+    for i in range(5):
+        adapter.insert(TABLE.name, f"k{i}", {"field0": "a", "field1": "b"})
+        adapter.read(TABLE.name, f"k{i}", None)
+    rows = adapter._dbapi.execute(
+        "SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements"
+        " WHERE name LIKE 'bakeoff_%'"
+    ).fetchall()
+    calls = {statement.split()[0]: n for statement, n in rows}
+    assert calls == {"INSERT": 5, "SELECT": 5}
+
+
+def test_duplicate_key_is_transient_like_an_integrity_error(adapter: PostgresAdapter) -> None:
+    adapter.insert(TABLE.name, "dup", {"field0": "a", "field1": "b"})
+    with pytest.raises(TransientError, match="UniqueViolation"):
+        adapter.insert(TABLE.name, "dup", {"field0": "c", "field1": "d"})
+    # The connection stays usable after a failed statement.
+    assert adapter.read(TABLE.name, "dup", None) == {"field0": "a", "field1": "b"}
+
+
+def test_value_too_long_is_fatal_and_names_the_error(adapter: PostgresAdapter) -> None:
+    with pytest.raises(FatalError, match="StringDataRightTruncation"):
+        adapter.insert(TABLE.name, "long", {"field0": "x" * 100, "field1": "b"})
+
+
+def test_recreated_table_with_other_columns_gets_new_statements(
+    adapter: PostgresAdapter,
+) -> None:
+    adapter.insert(TABLE.name, "k", {"field0": "a", "field1": "b"})
+    assert adapter.read(TABLE.name, "k", None) == {"field0": "a", "field1": "b"}
+    adapter.teardown(TABLE)
+    assert _server_statements(adapter) == []  # deallocated with their table
+    wider = TableSpec(TABLE.name, ("field0", "field1", "field2"), 20)
+    adapter.setup(wider)
+    adapter.insert(wider.name, "k", {"field0": "a", "field1": "b", "field2": "c"})
+    assert adapter.read(wider.name, "k", None) == {"field0": "a", "field1": "b", "field2": "c"}
+
+
+def test_null_field_reads_as_none(adapter: PostgresAdapter) -> None:
+    adapter.insert(TABLE.name, "partial", {"field0": "a"})
+    assert adapter.read(TABLE.name, "partial", None) == {"field0": "a", "field1": None}
+
+
+def test_non_ascii_values_round_trip(adapter: PostgresAdapter) -> None:
+    values = {"field0": "Grüße, 東京", "field1": "emoji 🐘"}
+    adapter.insert(TABLE.name, "ключ", values)
+    assert adapter.read(TABLE.name, "ключ", None) == values
+    assert adapter.scan(TABLE.name, "ключ", 1, ["field1"]) == [("ключ", {"field1": "emoji 🐘"})]
+
+
+def test_broken_connection_is_an_adapter_error(endpoint: Endpoint) -> None:
+    adapter = PostgresAdapter()
+    adapter.connect(endpoint, {})
+    adapter.setup(TABLE)
+    try:
+        adapter._pgconn.finish()  # the server is gone, as far as this connection knows
+        with pytest.raises((TransientError, FatalError)):
+            adapter.read(TABLE.name, "k", None)
+    finally:
+        adapter.close()

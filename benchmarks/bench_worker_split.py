@@ -1,0 +1,82 @@
+"""Which processes × clients split drives an engine hardest at a given connection count?
+
+Runs the selftest's workload (Redis: HGETALL/HSET 50/50; PostgreSQL: point SELECT) through
+bakeoff at each split, and the native peer (redis-benchmark, pgbench -S -M prepared) at
+the same connection count before and after, on one container of the project's image.
+Prints ops/s, p50, client CPU µs/op and the ratio to the mean of the two peer runs.
+`bakeoff run --connections N` uses the rule this measured (docs/load-generator.md).
+
+Run: python benchmarks/bench_worker_split.py postgres --splits 8x1 4x2 2x4 1x8
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+
+from bakeoff.adapters.registry import adapter_class
+from bakeoff.engines.catalog import engine_spec
+from bakeoff.engines.container import ContainerProvisioner
+from bakeoff.engines.external import ExternalProvisioner
+from bakeoff.engines.images import local_image
+from bakeoff.harness import selftest
+from bakeoff.harness.runner import RunOptions
+
+
+def _split(text: str) -> tuple[int, int]:
+    processes, _, clients = text.partition("x")
+    return int(processes), int(clients)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("engine", choices=["postgres", "redis"])
+    parser.add_argument("--splits", nargs="+", type=_split, default=[(8, 1), (4, 2), (2, 4)])
+    parser.add_argument("--duration", type=float, default=8.0)
+    args = parser.parse_args()
+    connections = {p * c for p, c in args.splits}
+    if len(connections) != 1:
+        parser.error("every split must multiply out to the same connection count")
+    (n,) = connections
+    spec = engine_spec(args.engine)
+    if args.engine == "redis":
+        mix = {"read": 0.5, "update": 0.5}
+        workload = selftest._workload("split", mix, selftest.REDIS_RECORDS, args.duration)
+    else:
+        workload = selftest._workload("split", {"read": 1.0}, selftest.PG_RECORDS, args.duration)
+
+    with ContainerProvisioner(spec, image=local_image(args.engine)) as endpoint:
+
+        def peer() -> selftest.Measured:
+            if args.engine == "redis":
+                return selftest.redis_benchmark(endpoint, n, int(40_000 * args.duration))
+            return selftest.pgbench(endpoint, n, args.duration)
+
+        peers = [] if args.engine == "redis" else [peer()]  # pgbench creates its table
+        rows = []
+        for processes, clients in args.splits:
+            record = selftest._run(
+                workload,
+                spec,
+                adapter_class(spec.adapter),
+                ExternalProvisioner(spec, endpoint.url),
+                RunOptions(processes=processes, clients=clients, keep_table=True),
+            )
+            rows.append((f"{processes} x {clients}", selftest._measured(record)))
+        peers.append(peer())
+    native = statistics.mean(p.ops_per_s for p in peers)
+    print(f"{args.engine}, {n} connections, native peer {native:,.0f} ops/s (mean of {len(peers)})")
+    for label, m in rows:
+        print(
+            f"  {label:>8s}: {m.ops_per_s:8,.0f} ops/s ({m.ops_per_s / native:4.2f}x peer)  "
+            f"p50 {m.p50_us:5.0f} µs  client cpu {m.cpu_us_per_op:5.1f} µs/op"
+        )
+    for p in peers:
+        print(
+            f"  native  : {p.ops_per_s:8,.0f} ops/s  p50 {p.p50_us:5.0f} µs  "
+            f"client cpu {p.cpu_us_per_op:5.1f} µs/op"
+        )
+
+
+if __name__ == "__main__":
+    main()

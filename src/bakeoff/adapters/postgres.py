@@ -9,21 +9,24 @@ operations use the lower-overhead call. It is psycopg's documented escape hatch 
 send low level commands to PostgreSQL"), still the official driver and still libpq:
 values travel as bound parameters of a server-side prepared statement, never in the SQL.
 
-Everything else (tables, batch loading, counting) is the SQL adapter's. Through
-``--url`` with another driver of the dialect (pg8000, psycopg2) there is no ``pgconn``,
-and the operations fall back to the SQL adapter's cursor path.
+Everything else (tables, batch loading, counting) is the SQL adapter's. A ``--url`` that
+names another driver of the dialect (pg8000, psycopg2) gets the SQL adapter instead
+(`bakeoff.engines.catalog.spec_for_url`).
+
+Split phase: ``send_query_prepared`` writes the request; when the socket is readable,
+``consume_input`` / ``is_busy`` / ``get_result`` collect the reply without blocking.
 """
 
 from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from bakeoff.adapters.errors import AdapterError, FatalError, TransientError
-from bakeoff.adapters.protocol import Endpoint, Record, TableSpec
+from bakeoff.adapters.protocol import PENDING, Capability, Endpoint, Record, TableSpec
 from bakeoff.adapters.sql import KEY_COLUMN, SqlAdapter, field_key
 
 
@@ -42,6 +45,9 @@ class PostgresAdapter(SqlAdapter):
     """The SQL adapter with its five operations on libpq prepared statements."""
 
     name: ClassVar[str] = "postgres"
+    capabilities: ClassVar[frozenset[Capability]] = SqlAdapter.capabilities | {
+        Capability.SPLIT_PHASE
+    }
 
     def __init__(self) -> None:
         super().__init__()
@@ -50,12 +56,18 @@ class PostgresAdapter(SqlAdapter):
         self._names = itertools.count(1)
         self._numbered_dialect: Any = None
         self._ok: tuple[Any, ...] = ()
+        self._in_flight: tuple[PreparedStatement, _Convert] | None = None
 
     def connect(self, endpoint: Endpoint, options: Mapping[str, str]) -> None:
         super().connect(endpoint, options)
         pgconn = getattr(self._dbapi, "pgconn", None)
         if pgconn is None:
-            return  # not psycopg 3: the SQL adapter's operations serve
+            driver = type(self._dbapi).__module__.split(".")[0]
+            self.close()
+            raise FatalError(
+                f"the postgres adapter runs on psycopg 3 (postgresql+psycopg://), not on "
+                f"{driver}; other drivers of the dialect get the SQL adapter"
+            )
         from psycopg import pq
         from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 
@@ -84,50 +96,76 @@ class PostgresAdapter(SqlAdapter):
     # -- operations ------------------------------------------------------------------
 
     def read(self, table: str, key: str, fields: Sequence[str] | None) -> Record | None:
-        if self._pgconn is None:
-            return super().read(table, key, fields)
         stmt = self._statement("read", table, field_key(fields))
-        result = self._execute(stmt, [key.encode()])
-        if result.ntuples == 0:
-            return None
-        get = result.get_value
-        return {name: _text(get(0, i)) for i, name in enumerate(stmt.columns)}
+        return _record(self._execute(stmt, [key.encode()]), stmt)
 
     def insert(self, table: str, key: str, values: Mapping[str, str]) -> None:
-        if self._pgconn is None:
-            super().insert(table, key, values)
-            return
         stmt = self._statement("insert", table, tuple(values))
-        row = {KEY_COLUMN: key, **values}
-        self._execute(stmt, [row[n].encode() for n in stmt.params])
+        self._execute(stmt, _params(stmt, {KEY_COLUMN: key, **values}))
 
     def update(self, table: str, key: str, values: Mapping[str, str]) -> None:
-        if self._pgconn is None:
-            super().update(table, key, values)
-            return
         stmt = self._statement("update", table, tuple(values))
-        row = {"key": key, **values}
-        self._execute(stmt, [row[n].encode() for n in stmt.params])
+        self._execute(stmt, _params(stmt, {"key": key, **values}))
 
     def delete(self, table: str, key: str) -> None:
-        if self._pgconn is None:
-            super().delete(table, key)
-            return
         self._execute(self._statement("delete", table, ()), [key.encode()])
 
     def scan(
         self, table: str, start_key: str, count: int, fields: Sequence[str] | None
     ) -> list[tuple[str, Record]]:
-        if self._pgconn is None:
-            return super().scan(table, start_key, count, fields)
         stmt = self._statement("scan", table, field_key(fields))
-        result = self._execute(stmt, [start_key.encode(), str(count).encode()])
-        get = result.get_value
-        names = stmt.columns[1:]
-        return [
-            (get(r, 0).decode(), {name: _text(get(r, i)) for i, name in enumerate(names, 1)})
-            for r in range(result.ntuples)
-        ]
+        return _rows(self._execute(stmt, [start_key.encode(), str(count).encode()]), stmt)
+
+    # -- the same operations, split into request and reply (SplitPhase) --------------
+
+    def fileno(self) -> int:
+        return int(self._pgconn.socket)
+
+    def send_read(self, table: str, key: str, fields: Sequence[str] | None) -> None:
+        stmt = self._statement("read", table, field_key(fields))
+        self._send(stmt, [key.encode()], _record)
+
+    def send_insert(self, table: str, key: str, values: Mapping[str, str]) -> None:
+        stmt = self._statement("insert", table, tuple(values))
+        self._send(stmt, _params(stmt, {KEY_COLUMN: key, **values}), _nothing)
+
+    def send_update(self, table: str, key: str, values: Mapping[str, str]) -> None:
+        stmt = self._statement("update", table, tuple(values))
+        self._send(stmt, _params(stmt, {"key": key, **values}), _nothing)
+
+    def send_delete(self, table: str, key: str) -> None:
+        self._send(self._statement("delete", table, ()), [key.encode()], _nothing)
+
+    def send_scan(
+        self, table: str, start_key: str, count: int, fields: Sequence[str] | None
+    ) -> None:
+        stmt = self._statement("scan", table, field_key(fields))
+        self._send(stmt, [start_key.encode(), str(count).encode()], _rows)
+
+    def receive(self) -> object:
+        pgconn = self._pgconn
+        try:
+            pgconn.consume_input()
+            if pgconn.is_busy():
+                return PENDING  # part of the reply; the rest makes the socket readable
+            result = pgconn.get_result()
+            # The end of the statement's results; not busy, so this does not block.
+            while pgconn.get_result() is not None:
+                pass
+        except self._driver_errors as exc:
+            raise self._translate(exc) from exc
+        if result is None or result.status not in self._ok:
+            raise self._result_error(result)
+        in_flight = self._in_flight
+        assert in_flight is not None, "receive() without a request in flight"
+        return in_flight[1](result, in_flight[0])
+
+    def _send(self, stmt: PreparedStatement, params: list[bytes], convert: _Convert) -> None:
+        try:
+            self._pgconn.send_query_prepared(stmt.name, params)
+        except self._driver_errors as exc:
+            raise self._translate(exc) from exc
+        self._in_flight = (stmt, convert)
 
     # -- statements ------------------------------------------------------------------
 
@@ -160,10 +198,12 @@ class PostgresAdapter(SqlAdapter):
             self._prepared[cache_key] = prepared
         return prepared
 
-    def _result_error(self, result: Any) -> AdapterError:
+    def _result_error(self, result: Any | None) -> AdapterError:
         """A failed result as psycopg would have raised it, then as the adapter sees it."""
         from psycopg import errors, pq
 
+        if result is None:  # a reply without a result: the connection is out of step
+            return FatalError(f"no result from the server: {self._pgconn.get_error_message()}")
         sqlstate = (result.error_field(pq.DiagnosticField.SQLSTATE) or b"").decode()
         message = (result.error_message or b"").decode(errors="replace").strip()
         try:
@@ -173,6 +213,33 @@ class PostgresAdapter(SqlAdapter):
         if issubclass(error_class, self._transient):
             return TransientError(f"{error_class.__name__}: {message}")
         return FatalError(f"{error_class.__name__}: {message}")
+
+
+def _params(stmt: PreparedStatement, values: Mapping[str, str]) -> list[bytes]:
+    return [values[name].encode() for name in stmt.params]
+
+
+def _record(result: Any, stmt: PreparedStatement) -> Record | None:
+    if result.ntuples == 0:
+        return None
+    get = result.get_value
+    return {name: _text(get(0, i)) for i, name in enumerate(stmt.columns)}
+
+
+def _rows(result: Any, stmt: PreparedStatement) -> list[tuple[str, Record]]:
+    get = result.get_value
+    names = stmt.columns[1:]
+    return [
+        (get(r, 0).decode(), {name: _text(get(r, i)) for i, name in enumerate(names, 1)})
+        for r in range(result.ntuples)
+    ]
+
+
+def _nothing(result: Any, stmt: PreparedStatement) -> None:
+    return None
+
+
+_Convert = Callable[[Any, PreparedStatement], object]
 
 
 def _text(value: bytes | None) -> Any:

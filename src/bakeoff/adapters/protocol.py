@@ -27,6 +27,8 @@ class Capability(StrEnum):
     DELETE = "delete"
     COUNT = "count"
     """The adapter implements `RecordCount.count_records` (the verify phase uses it)."""
+    SPLIT_PHASE = "split-phase"
+    """The adapter implements `SplitPhase`: one thread can keep many connections busy."""
     TRANSACTIONS = "transactions"
     SECONDARY_INDEX = "secondary-index"
 
@@ -114,3 +116,40 @@ class RecordCount(Protocol):
 
     def count_records(self, table: str) -> int:
         """Exact number of records in the table."""
+
+
+PENDING: object = object()
+"""What `SplitPhase.receive` returns while the operation in flight is not finished."""
+
+
+@runtime_checkable
+class SplitPhase(Protocol):
+    """Capability SPLIT_PHASE: each operation in two halves, request and reply.
+
+    A closed loop of many connections then runs in one thread that waits on all their
+    sockets at once (as redis-benchmark and pgbench do), instead of one blocked thread per
+    connection: a wake-up serves every reply that has arrived, and no interpreter lock
+    changes hands between connections. `send_<op>` writes the request and returns without
+    waiting; when `fileno()` is readable, `receive()` reads the reply and returns what the
+    blocking operation would have returned (or raises its error), or `PENDING` when the
+    operation needs more (the rest of a reply, or a further request it has just sent).
+    One operation is in flight per adapter at a time.
+    """
+
+    def fileno(self) -> int:
+        """The connection's socket."""
+
+    def send_read(self, table: str, key: str, fields: Sequence[str] | None) -> None: ...
+
+    def send_insert(self, table: str, key: str, values: Mapping[str, str]) -> None: ...
+
+    def send_update(self, table: str, key: str, values: Mapping[str, str]) -> None: ...
+
+    def send_delete(self, table: str, key: str) -> None: ...
+
+    def send_scan(
+        self, table: str, start_key: str, count: int, fields: Sequence[str] | None
+    ) -> None: ...
+
+    def receive(self) -> object:
+        """The result of the operation in flight, or `PENDING`."""

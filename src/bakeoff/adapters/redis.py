@@ -66,11 +66,11 @@ Errors
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, NoReturn
 
 from bakeoff.adapters.errors import AdapterError, FatalError, TransientError, UnsupportedError
-from bakeoff.adapters.protocol import Capability, Endpoint, Record, TableSpec
+from bakeoff.adapters.protocol import PENDING, Capability, Endpoint, Record, TableSpec
 
 SEPARATOR = ":"
 INDEX_NAME = "__index"
@@ -161,6 +161,7 @@ class RedisAdapter:
             Capability.BATCH_INSERT,
             Capability.DELETE,
             Capability.COUNT,
+            Capability.SPLIT_PHASE,
         }
     )
 
@@ -169,6 +170,12 @@ class RedisAdapter:
         self._driver_error: type[Exception] = _NeverRaisedError
         self._response_error: type[Exception] = _NeverRaisedError
         self._prefixes: dict[str, str] = {}
+        # The operation in flight: how receive() reads its reply, and what it needs.
+        self._reply: Callable[[], object] = _nothing_in_flight
+        self._fields: Sequence[str] = ()
+        self._expected = 0
+        self._scan: tuple[str, Sequence[str] | None] = ("", None)
+        self._scan_keys: list[str] = []
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -239,29 +246,16 @@ class RedisAdapter:
             conn.disconnect()
 
     # -- operations ------------------------------------------------------------------
+    # Each operation is its request (send_*) followed by its reply (receive): the same
+    # code serves the blocking calls and the split-phase loop (SplitPhase).
 
     def read(self, table: str, key: str, fields: Sequence[str] | None) -> Record | None:
-        name = record_key(self._prefix(table), key)
-        conn = self._conn
-        try:
-            if not fields:
-                conn.send_command("HGETALL", name)
-                flat = conn.read_response()
-                return pairs_to_record(flat) if flat else None
-            conn.send_command("HMGET", name, *fields)
-            return fields_to_record(fields, conn.read_response())
-        except self._driver_error as exc:
-            _raise_translated(exc)
+        self.send_read(table, key, fields)
+        return self.receive()  # type: ignore[return-value]
 
     def insert(self, table: str, key: str, values: Mapping[str, str]) -> None:
-        prefix = self._prefix(table)
-        name = record_key(prefix, key)
-        self._transaction(
-            [
-                ("HSET", name, *_flatten(values, key)),
-                ("ZADD", prefix + INDEX_NAME, 0, key),
-            ]
-        )
+        self.send_insert(table, key, values)
+        self.receive()
 
     def insert_batch(self, table: str, rows: Sequence[tuple[str, Mapping[str, str]]]) -> None:
         if not rows:
@@ -273,48 +267,135 @@ class RedisAdapter:
         # One ZADD for the batch; MULTI/EXEC makes the batch all-or-nothing if the
         # connection drops mid-send (the server runs nothing before EXEC arrives).
         commands.append(("ZADD", prefix + INDEX_NAME, *_index_entries(rows)))
-        self._transaction(commands)
+        self._send_transaction(commands)
+        self.receive()
 
     def update(self, table: str, key: str, values: Mapping[str, str]) -> None:
-        name = record_key(self._prefix(table), key)
-        if not values:
-            return
-        conn = self._conn
-        try:
-            conn.send_command("HSET", name, *_flatten(values, key))
-            conn.read_response()
-        except self._driver_error as exc:
-            _raise_translated(exc)
+        self.send_update(table, key, values)
+        self.receive()
 
     def delete(self, table: str, key: str) -> None:
-        prefix = self._prefix(table)
-        self._transaction([("DEL", record_key(prefix, key)), ("ZREM", prefix + INDEX_NAME, key)])
+        self.send_delete(table, key)
+        self.receive()
 
     def scan(
         self, table: str, start_key: str, count: int, fields: Sequence[str] | None
     ) -> list[tuple[str, Record]]:
-        prefix = self._prefix(table)
-        if count <= 0:
-            return []
+        self.send_scan(table, start_key, count, fields)
+        rows = self.receive()
+        while rows is PENDING:  # the index lookup is done, the records are requested
+            rows = self.receive()
+        return rows  # type: ignore[return-value]
+
+    # -- requests and replies (SplitPhase) ---------------------------------------------
+
+    def fileno(self) -> int:
+        # redis-py keeps the socket in `_sock` and has no public accessor for it.
+        sock = getattr(self._conn, "_sock", None)
+        if sock is None:
+            raise FatalError("the Redis adapter is not connected")
+        return int(sock.fileno())
+
+    def send_read(self, table: str, key: str, fields: Sequence[str] | None) -> None:
+        name = record_key(self._prefix(table), key)
         try:
-            keys: list[str] = self._call(
-                "ZRANGE", prefix + INDEX_NAME, lex_lower_bound(start_key), "+",
-                "BYLEX", "LIMIT", 0, count,
-            )  # fmt: skip
-            if not keys:
-                return []
             if not fields:
-                replies = self._exchange([("HGETALL", prefix + k) for k in keys])
-                return [(k, pairs_to_record(r)) for k, r in zip(keys, replies, strict=True) if r]
-            replies = self._exchange([("HMGET", prefix + k, *fields) for k in keys])
-            rows = []
-            for k, r in zip(keys, replies, strict=True):
-                record = fields_to_record(fields, r)
-                if record is not None:
-                    rows.append((k, record))
-            return rows
+                self._conn.send_command("HGETALL", name)
+                self._reply = self._hash_reply
+            else:
+                self._conn.send_command("HMGET", name, *fields)
+                self._fields = fields
+                self._reply = self._fields_reply
         except self._driver_error as exc:
             _raise_translated(exc)
+
+    def send_insert(self, table: str, key: str, values: Mapping[str, str]) -> None:
+        prefix = self._prefix(table)
+        self._send_transaction(
+            [
+                ("HSET", record_key(prefix, key), *_flatten(values, key)),
+                ("ZADD", prefix + INDEX_NAME, 0, key),
+            ]
+        )
+
+    def send_update(self, table: str, key: str, values: Mapping[str, str]) -> None:
+        name = record_key(self._prefix(table), key)
+        flat = _flatten(values, key)
+        try:
+            self._conn.send_command("HSET", name, *flat)
+        except self._driver_error as exc:
+            _raise_translated(exc)
+        self._reply = self._plain_reply
+
+    def send_delete(self, table: str, key: str) -> None:
+        prefix = self._prefix(table)
+        self._send_transaction(
+            [("DEL", record_key(prefix, key)), ("ZREM", prefix + INDEX_NAME, key)]
+        )
+
+    def send_scan(
+        self, table: str, start_key: str, count: int, fields: Sequence[str] | None
+    ) -> None:
+        prefix = self._prefix(table)
+        try:
+            self._conn.send_command(
+                "ZRANGE", prefix + INDEX_NAME, lex_lower_bound(start_key), "+",
+                "BYLEX", "LIMIT", 0, max(count, 0),
+            )  # fmt: skip
+        except self._driver_error as exc:
+            _raise_translated(exc)
+        self._scan = (prefix, fields)
+        self._reply = self._scan_index_reply
+
+    def receive(self) -> object:
+        try:
+            return self._reply()
+        except self._driver_error as exc:
+            _raise_translated(exc)
+
+    # What receive() reads, set by the request that expects it.
+
+    def _hash_reply(self) -> Record | None:
+        flat = self._conn.read_response()
+        return pairs_to_record(flat) if flat else None
+
+    def _fields_reply(self) -> Record | None:
+        return fields_to_record(self._fields, self._conn.read_response())
+
+    def _plain_reply(self) -> None:
+        self._conn.read_response()
+
+    def _transaction_reply(self) -> None:
+        replies = self._read_replies(self._expected)
+        # EXEC's reply holds each command's result, errors (WRONGTYPE ...) included.
+        for result in replies[-1]:
+            if isinstance(result, Exception):
+                raise result
+
+    def _scan_index_reply(self) -> object:
+        keys: list[str] = self._conn.read_response()
+        if not keys:
+            return []
+        prefix, fields = self._scan
+        if not fields:
+            self._send_all([("HGETALL", prefix + k) for k in keys])
+        else:
+            self._send_all([("HMGET", prefix + k, *fields) for k in keys])
+        self._scan_keys = keys
+        self._reply = self._scan_records_reply
+        return PENDING
+
+    def _scan_records_reply(self) -> list[tuple[str, Record]]:
+        keys, fields = self._scan_keys, self._scan[1]
+        replies = self._read_replies(len(keys))
+        if not fields:
+            return [(k, pairs_to_record(r)) for k, r in zip(keys, replies, strict=True) if r]
+        rows = []
+        for k, r in zip(keys, replies, strict=True):
+            record = fields_to_record(fields, r)
+            if record is not None:
+                rows.append((k, record))
+        return rows
 
     def count_records(self, table: str) -> int:
         index = self._prefix(table) + INDEX_NAME
@@ -336,18 +417,23 @@ class RedisAdapter:
         return self._conn.read_response()
 
     def _exchange(self, commands: Sequence[tuple[object, ...]]) -> list[Any]:
-        """Send all commands in one write, then read every reply.
+        """Send all commands in one write, then read every reply."""
+        self._send_all(commands)
+        return self._read_replies(len(commands))
 
-        Every reply is read even after an error reply, so the connection stays in step;
-        the first error is raised afterwards.
-        """
+    def _send_all(self, commands: Sequence[tuple[object, ...]]) -> None:
         conn = self._conn
         conn.send_packed_command(conn.pack_commands(commands))
+
+    def _read_replies(self, n: int) -> list[Any]:
+        """`n` replies. Every one is read even after an error reply, so the connection
+        stays in step; the first error is raised afterwards."""
+        read = self._conn.read_response
         replies: list[Any] = []
         first_error: Exception | None = None
-        for _ in commands:
+        for _ in range(n):
             try:
-                replies.append(conn.read_response())
+                replies.append(read())
             except self._response_error as exc:
                 first_error = first_error or exc
                 replies.append(None)
@@ -355,16 +441,14 @@ class RedisAdapter:
             raise first_error
         return replies
 
-    def _transaction(self, commands: list[tuple[object, ...]]) -> None:
-        """Run `commands` in MULTI/EXEC, pipelined into one round trip."""
+    def _send_transaction(self, commands: list[tuple[object, ...]]) -> None:
+        """`commands` in MULTI/EXEC, pipelined into one round trip; receive() checks it."""
         try:
-            replies = self._exchange([("MULTI",), *commands, ("EXEC",)])
-            # EXEC's reply holds each command's result, errors (WRONGTYPE ...) included.
-            for result in replies[-1]:
-                if isinstance(result, Exception):
-                    raise result
+            self._send_all([("MULTI",), *commands, ("EXEC",)])
         except self._driver_error as exc:
             _raise_translated(exc)
+        self._expected = len(commands) + 2
+        self._reply = self._transaction_reply
 
 
 def _flatten(values: Mapping[str, str], key: str) -> list[str]:
@@ -375,6 +459,10 @@ def _flatten(values: Mapping[str, str], key: str) -> list[str]:
 
 def _index_entries(rows: Sequence[tuple[str, Mapping[str, str]]]) -> list[object]:
     return [item for key, _ in rows for item in (0, key)]
+
+
+def _nothing_in_flight() -> object:
+    raise FatalError("receive() without a request in flight")
 
 
 def _raise_translated(exc: Exception) -> NoReturn:

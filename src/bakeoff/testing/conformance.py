@@ -21,20 +21,23 @@ capability that misbehaves fails.
 
 from __future__ import annotations
 
+import select
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from typing import TypeVar
 
 import pytest
 
 from bakeoff.adapters.errors import AdapterError
 from bakeoff.adapters.protocol import (
+    PENDING,
     Adapter,
     BatchInsert,
     Capability,
     Endpoint,
     RecordCount,
+    SplitPhase,
     TableSpec,
 )
 
@@ -97,6 +100,8 @@ class AdapterConformance:
             assert isinstance(adapter, BatchInsert)
         if Capability.COUNT in caps:
             assert isinstance(adapter, RecordCount)
+        if Capability.SPLIT_PHASE in caps:
+            assert isinstance(adapter, SplitPhase)
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -237,3 +242,63 @@ class AdapterConformance:
         assert adapter.count_records(table.name) == 0
         self._fill(adapter, table, 12)
         assert adapter.count_records(table.name) == 12
+
+    # -- split phase -------------------------------------------------------------------
+
+    def _split(self, adapter: Adapter) -> SplitPhase:
+        self._needs(adapter, Capability.SPLIT_PHASE)
+        assert isinstance(adapter, SplitPhase)
+        return adapter
+
+    @staticmethod
+    def _complete(adapter: SplitPhase, send: Callable[..., None], *args: object) -> object:
+        """What the harness's split-phase loop does: send, wait for the socket, receive."""
+        send(*args)
+        while True:
+            readable, _, _ = select.select([adapter.fileno()], [], [], 10.0)
+            assert readable, "no reply within 10 s"
+            result = adapter.receive()
+            if result is not PENDING:
+                return result
+
+    def test_split_phase_operations_match_the_blocking_ones(
+        self, adapter: Adapter, table: TableSpec
+    ) -> None:
+        split = self._split(adapter)
+        t = table.name
+        assert self._complete(split, split.send_insert, t, "s1", _record("a")) is None
+        assert self._complete(split, split.send_read, t, "s1", None) == _record("a")
+        assert self._complete(split, split.send_read, t, "s1", ["field1"]) == {
+            "field1": _record("a")["field1"]
+        }
+        assert self._complete(split, split.send_read, t, "absent", None) is None
+        self._complete(split, split.send_update, t, "s1", {"field0": "changed"})
+        assert adapter.read(t, "s1", None) == {**_record("a"), "field0": "changed"}
+        self._complete(split, split.send_delete, t, "s1")
+        assert adapter.read(t, "s1", None) is None
+        # The blocking calls and the split ones share the connection, in step.
+        adapter.insert(t, "s2", _record("b"))
+        assert self._complete(split, split.send_read, t, "s2", None) == _record("b")
+
+    def test_split_phase_scan(self, adapter: Adapter, table: TableSpec) -> None:
+        split = self._split(adapter)
+        self._needs(adapter, Capability.SCAN)
+        keys = self._fill(adapter, table, 6)
+        rows = self._complete(split, split.send_scan, table.name, keys[0], 6, None)
+        assert isinstance(rows, list)
+        assert sorted(k for k, _ in rows) == keys
+        assert dict(rows) == {k: _record(k) for k in keys}
+        assert self._complete(split, split.send_scan, table.name, "zzzz", 3, None) == []
+
+    def test_split_phase_error_arrives_as_an_adapter_error(
+        self, adapter: Adapter, table: TableSpec
+    ) -> None:
+        split = self._split(adapter)
+        adapter.insert(table.name, "dup", _record("one"))
+        with suppress(AdapterError):
+            self._complete(split, split.send_insert, table.name, "dup", _record("two"))
+        # After an error, or an upsert, the connection still answers in step.
+        assert self._complete(split, split.send_read, table.name, "dup", None) in (
+            _record("one"),
+            _record("two"),
+        )

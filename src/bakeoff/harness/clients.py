@@ -31,6 +31,7 @@ from bakeoff.harness.loadgen import (
     run_closed_loop,
     run_open_loop,
 )
+from bakeoff.harness.multiplex import run_split_phase_closed_loop
 from bakeoff.harness.recorder import Recorder
 from bakeoff.report.schema import IntervalRow, Phase
 from bakeoff.workloads.generators import worker_rng
@@ -54,6 +55,8 @@ class PhaseCommand:
     rate_per_worker: float | None = None
     """Open loop: target ops/s of each worker; None for a closed loop."""
     arrival: str = "constant"
+    split_phase: bool = False
+    """Closed loop: one thread runs every worker of the group through SplitPhase."""
 
 
 @dataclass
@@ -174,8 +177,20 @@ class ThreadClientGroup:
                 )
                 for w in self.workers
             ]
-        self._running = len(self.workers)
         self._all_done.clear()
+        if command.split_phase and not open_loop and command.phase is not Phase.LOAD:
+            self._running = 1
+            self._threads = [
+                threading.Thread(
+                    target=self._run_split_phase,
+                    args=(command,),
+                    name=f"bakeoff-{command.phase.value}-split-phase",
+                    daemon=True,
+                )
+            ]
+            self._threads[0].start()
+            return
+        self._running = len(self.workers)
         self._threads = [
             threading.Thread(
                 target=self._run_worker,
@@ -231,6 +246,23 @@ class ThreadClientGroup:
                 self._running -= 1
                 if self._running == 0:
                     self._all_done.set()
+
+    def _run_split_phase(self, command: PhaseCommand) -> None:
+        try:
+            run_split_phase_closed_loop(
+                self._adapters,
+                self._streams,
+                self._recorders,
+                self._states,
+                operations=[command.operations.get(w) for w in self.workers],
+                deadline_ns=command.deadline_ns,
+            )
+        except Exception as exc:  # reported as the trial's failure
+            self._states[0].fatal_error = f"{type(exc).__name__}: {exc}"
+        finally:
+            with self._running_lock:
+                self._running = 0
+                self._all_done.set()
 
     def completed(self) -> int:
         return sum(s.completed for s in self._states)

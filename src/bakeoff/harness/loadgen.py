@@ -9,7 +9,7 @@ into the recorder's histograms in one vectorised call.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bakeoff.adapters.errors import AdapterError, ErrorKind
-from bakeoff.adapters.protocol import Adapter, BatchInsert
+from bakeoff.adapters.protocol import Adapter, BatchInsert, SplitPhase
 from bakeoff.harness.recorder import Outcome, Recorder
 from bakeoff.workloads.generators import (
     OperationChooser,
@@ -101,8 +101,13 @@ class OperationStream:
         self._field_choice = rng("fields")
         self._field_names = w.fields.names()
 
-    def next_chunk(self, adapter: Adapter, n: int) -> tuple[list[int], list[Call]]:
+    def next_chunk(
+        self, adapter: Adapter, n: int, *, split: bool = False
+    ) -> tuple[list[int], list[Call]]:
         """`n` operations as (operation indexes, bound calls).
+
+        With `split`, the calls are the adapter's `send_*` halves (SplitPhase), whose
+        replies the caller collects with `receive`.
 
         Built per operation type with list comprehensions over that type's positions:
         a per-operation if-chain here cost more than the no-op operation it prepares.
@@ -122,15 +127,16 @@ class OperationStream:
         one_field = self._field_choice.integers(0, len(self._field_names), size=n)
         table = w.table
         calls: list[Call] = [_NOTHING] * n
+        methods = _split_methods(adapter) if split else _blocking_methods(adapter)
         for op, where in positions.items():
             if where.size:
-                self._bind(op, adapter, table, _ints(where), keys, one_field[where], calls)
+                self._bind(op, methods, table, _ints(where), keys, one_field[where], calls)
         return op_indexes, calls
 
     def _bind(
         self,
         op: Operation,
-        adapter: Adapter,
+        methods: Mapping[Operation, Callable[..., Any]],
         table: str,
         at: list[int],
         keys: list[str],
@@ -139,19 +145,19 @@ class OperationStream:
     ) -> None:
         """Fill `calls` at positions `at` with operation `op`."""
         if op is Operation.READ:
-            read = adapter.read
+            read = methods[op]
             for i, f in zip(at, self._read_fields(field_choice), strict=True):
                 calls[i] = (read, (table, keys[i], f))
         elif op is Operation.UPDATE:
-            update = adapter.update
+            update = methods[op]
             for i, v in zip(at, self._write_values(field_choice), strict=True):
                 calls[i] = (update, (table, keys[i], v))
         elif op is Operation.INSERT:
-            insert, names, pool = adapter.insert, self._field_names, self._values
+            insert, names, pool = methods[op], self._field_names, self._values
             for i in at:
                 calls[i] = (insert, (table, keys[i], pool.record(names)))
         elif op is Operation.SCAN:
-            scan = adapter.scan
+            scan = methods[op]
             lengths = _ints(self._scan_lengths.choose(len(at)))
             fields = self._read_fields(field_choice)
             for i, f, length in zip(at, fields, lengths, strict=True):
@@ -159,10 +165,11 @@ class OperationStream:
         elif op is Operation.READ_MODIFY_WRITE:
             fields = self._read_fields(field_choice)
             values = self._write_values(field_choice)
+            rmw = methods[op]
             for i, f, v in zip(at, fields, values, strict=True):
-                calls[i] = (_read_modify_write, (adapter, table, keys[i], f, v))
+                calls[i] = (rmw, (table, keys[i], f, v))
         else:
-            delete = adapter.delete
+            delete = methods[op]
             for i in at:
                 calls[i] = (delete, (table, keys[i]))
 
@@ -192,14 +199,36 @@ class OperationStream:
         return [op in _LOOKUPS for op in self.operations]
 
 
-def _read_modify_write(
-    adapter: Adapter, table: str, key: str, fields: Sequence[str] | None, values: dict[str, str]
-) -> object:
-    record = adapter.read(table, key, fields)
-    if record is None:
-        return None
-    adapter.update(table, key, values)
-    return record
+def _blocking_methods(adapter: Adapter) -> dict[Operation, Callable[..., Any]]:
+    def read_modify_write(
+        table: str, key: str, fields: Sequence[str] | None, values: dict[str, str]
+    ) -> object:
+        record = adapter.read(table, key, fields)
+        if record is None:
+            return None
+        adapter.update(table, key, values)
+        return record
+
+    return {
+        Operation.READ: adapter.read,
+        Operation.UPDATE: adapter.update,
+        Operation.INSERT: adapter.insert,
+        Operation.SCAN: adapter.scan,
+        Operation.DELETE: adapter.delete,
+        Operation.READ_MODIFY_WRITE: read_modify_write,
+    }
+
+
+def _split_methods(adapter: Adapter) -> dict[Operation, Callable[..., Any]]:
+    # Read-modify-write is two dependent round trips; workloads with it run on threads.
+    split = cast("SplitPhase", adapter)
+    return {
+        Operation.READ: split.send_read,
+        Operation.UPDATE: split.send_update,
+        Operation.INSERT: split.send_insert,
+        Operation.SCAN: split.send_scan,
+        Operation.DELETE: split.send_delete,
+    }
 
 
 @dataclass

@@ -65,6 +65,10 @@ class RunOptions:
     """Open loop: target operations per second over all workers; None for a closed loop."""
     arrival: str = "constant"
     adapter_options: Mapping[str, str] = field(default_factory=dict)
+    split_phase: bool = True
+    """Closed loops run each process's clients in one thread that waits on all their
+    sockets, where the adapter declares SPLIT_PHASE and the workload has no
+    read-modify-write (docs/load-generator.md); False keeps a thread per client."""
 
     @property
     def workers(self) -> int:
@@ -116,6 +120,13 @@ class TrialRunner:
         the record of the interrupted trial has been attached to the exception."""
         started = datetime.now(UTC)
         self._embedded = trial.engine.provision is Provision.EMBEDDED
+        # Decided before the trial from declared capabilities and the workload.
+        self._split_phase = (
+            self.options.split_phase
+            and self.options.rate is None
+            and Capability.SPLIT_PHASE in trial.adapter.capabilities
+            and Operation.READ_MODIFY_WRITE not in trial.workload.operations.active()
+        )
         state = _TrialState()
         status, error = "ok", None
         label = f"{trial.workload.name} on {trial.engine.display_name}"
@@ -264,6 +275,7 @@ class TrialRunner:
             ),
             rate_per_worker=rate / workers if rate else None,
             arrival=self.options.arrival,
+            split_phase=self._split_phase,
         )
         self._phase(groups, command, provisioner, state, operations, duration_s, engine_cpu_start)
 
@@ -347,6 +359,11 @@ class TrialRunner:
         cores = usable_cores()
         client_cpu = sum(r.cpu_s for r in results)
         report: dict[str, object] = {
+            "client_io": (
+                "split-phase: one thread per process waits on all its connections"
+                if command.split_phase
+                else "blocking: one thread per connection"
+            ),
             "wall_s": round(wall_s, 6),
             "operations": completed,
             "achieved_ops_per_s": completed / wall_s if wall_s > 0 else 0.0,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bakeoff.engines.catalog import engine_spec
+from bakeoff.engines.catalog import engine_spec, spec_for_url
 from bakeoff.engines.provisioning import (
     EngineOptions,
     ProvisionerFactory,
@@ -109,7 +109,9 @@ def run_benchmark(
     anything starts. Ctrl-C raises RunInterruptedError after the run folder was written.
     """
     options = engine_options or EngineOptions()
-    specs = [engine_spec(name) for name in dict.fromkeys(engines)]
+    specs = [
+        spec_for_url(engine_spec(name), options.urls.get(name)) for name in dict.fromkeys(engines)
+    ]
     loaded = resolve_workloads(
         workloads, records=records, operations=operations, duration_s=duration_s, seed=seed
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import importlib.util
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 
@@ -323,6 +323,25 @@ def engine_spec(name: str) -> EngineSpec:
     except KeyError:
         known = ", ".join(sorted(CATALOG))
         raise UnknownEngineError(f"unknown engine {name!r} (known engines: {known})") from None
+
+
+GENERIC_SQL_ADAPTER = "sql"
+
+
+def spec_for_url(spec: EngineSpec, url: str | None) -> EngineSpec:
+    """The engine as a `--url` reaches it.
+
+    A URL naming another driver of the engine's SQL dialect (``postgresql+pg8000`` for
+    ``postgresql+psycopg``) gets the generic SQL adapter: an engine's own adapter may
+    use its catalog driver's API beyond PEP 249 (the postgres adapter uses libpq through
+    psycopg).
+    """
+    if url is None or "+" not in spec.url_scheme or spec.adapter == GENERIC_SQL_ADAPTER:
+        return spec
+    scheme = url.partition("://")[0]
+    if scheme == spec.url_scheme or "+" not in scheme:
+        return spec
+    return replace(spec, adapter=GENERIC_SQL_ADAPTER)
 
 
 def missing_drivers(spec: EngineSpec) -> list[str]:

@@ -7,6 +7,7 @@ Prints ops/s, p50, client CPU µs/op and the ratio to the mean of the two peer r
 `bakeoff run --connections N` uses the rule this measured (docs/load-generator.md).
 
 Run: python benchmarks/bench_worker_split.py postgres --splits 8x1 4x2 2x4 1x8
+     [--thread-per-connection]
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ def main() -> None:
     parser.add_argument("engine", choices=["postgres", "redis"])
     parser.add_argument("--splits", nargs="+", type=_split, default=[(8, 1), (4, 2), (2, 4)])
     parser.add_argument("--duration", type=float, default=8.0)
+    parser.add_argument(
+        "--thread-per-connection",
+        action="store_true",
+        help="blocking clients, one thread per connection (default: split phase)",
+    )
     args = parser.parse_args()
     connections = {p * c for p, c in args.splits}
     if len(connections) != 1:
@@ -60,12 +66,21 @@ def main() -> None:
                 spec,
                 adapter_class(spec.adapter),
                 ExternalProvisioner(spec, endpoint.url),
-                RunOptions(processes=processes, clients=clients, keep_table=True),
+                RunOptions(
+                    processes=processes,
+                    clients=clients,
+                    keep_table=True,
+                    split_phase=not args.thread_per_connection,
+                ),
             )
             rows.append((f"{processes} x {clients}", selftest._measured(record)))
         peers.append(peer())
     native = statistics.mean(p.ops_per_s for p in peers)
-    print(f"{args.engine}, {n} connections, native peer {native:,.0f} ops/s (mean of {len(peers)})")
+    mode = "thread per connection" if args.thread_per_connection else "split phase"
+    print(
+        f"{args.engine}, {n} connections, {mode}, native peer {native:,.0f} ops/s "
+        f"(mean of {len(peers)})"
+    )
     for label, m in rows:
         print(
             f"  {label:>8s}: {m.ops_per_s:8,.0f} ops/s ({m.ops_per_s / native:4.2f}x peer)  "

@@ -89,6 +89,7 @@ def run_benchmark(
     arrival: str = "constant",
     repeat: int = 1,
     reuse: bool = False,
+    split_phase: bool = True,
     interval_s: float = 1.0,
     records: int | None = None,
     operations: int | None = None,
@@ -103,7 +104,9 @@ def run_benchmark(
     `processes` × `clients` workers run the load, each with its own connection: clients
     are threads inside a process, processes sidestep the interpreter lock. With `rate`
     (total ops/s) the loop is open: operations start on a schedule and response time is
-    recorded beside service time.
+    recorded beside service time. With `split_phase` (the default), a closed loop runs each
+    process's clients in one thread waiting on all their connections, where the adapter
+    supports it.
 
     Bad input (a workload, an engine name, a capability the adapter lacks) raises before
     anything starts. Ctrl-C raises RunInterruptedError after the run folder was written.
@@ -127,6 +130,7 @@ def run_benchmark(
             "arrival": arrival,
             "repeat": repeat,
             "reuse": reuse,
+            "split_phase": split_phase,
             "interval_s": interval_s,
             "keep": options.keep,
             "cpus": options.cpus,
@@ -142,6 +146,7 @@ def run_benchmark(
             interval_s=interval_s,
             keep_table=options.keep,
             reuse=reuse,
+            split_phase=split_phase,
         ),
         progress,
     )

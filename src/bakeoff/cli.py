@@ -140,6 +140,15 @@ def run(
     clients: Annotated[
         int | None, typer.Option(min=1, max=1024, help="Clients (connections) per process.")
     ] = None,
+    split_phase: Annotated[
+        bool,
+        typer.Option(
+            "--split-phase/--thread-per-connection",
+            help="Closed loops: one thread per process waits on all its connections, for "
+            "adapters that support it (docs/load-generator.md); or one blocking thread per "
+            "connection.",
+        ),
+    ] = True,
     connections: Annotated[
         int | None,
         typer.Option(
@@ -269,6 +278,7 @@ def run(
             arrival=arrival,
             repeat=repeat,
             reuse=reuse,
+            split_phase=split_phase,
             interval_s=interval,
             engine_options=options,
             progress=_progress(),

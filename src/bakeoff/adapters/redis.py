@@ -56,6 +56,12 @@ Call path
     Wrapping a batch insert in MULTI/EXEC cost nothing measurable (about 9.5 µs a row
     with or without it, batches of 100 and 1000).
 
+    Every operation is its request (``send_*``) and its reply (``receive``); the blocking
+    calls are the two in a row, and the harness's split-phase loop sends on many
+    connections from one thread and reads each reply when its socket is readable. A
+    reply that has begun to arrive is read to its end with a blocking read (the server
+    writes it whole), and a scan's second round trip is sent from ``receive``.
+
 Errors
     redis-py's TimeoutError is transient (redis-py drops the connection and the next
     call reconnects, inside its own timed call); so are a server error reply

@@ -238,7 +238,7 @@ def pgbench(endpoint: Endpoint, connections: int, duration_s: float) -> Measured
 
 def bakeoff_on(
     engine: str, endpoint: Endpoint, workload: Workload, connections: int
-) -> tuple[Measured, tuple[int, int]]:
+) -> tuple[Measured, str]:
     spec = engine_spec(engine)
     processes, clients = split_connections(connections, usable_cores())
     record = _run(
@@ -249,7 +249,10 @@ def bakeoff_on(
         # Keep the records: the native peer runs next over the same keys.
         RunOptions(processes=processes, clients=clients, keep_table=True),
     )
-    return _measured(record), (processes, clients)
+    generator = record.load_generator["measure"]
+    assert isinstance(generator, dict)
+    io = str(generator["client_io"]).partition(":")[0]
+    return _measured(record), f"{processes} processes x {clients} clients, {io}"
 
 
 # -- the whole selftest ---------------------------------------------------------------
@@ -288,7 +291,7 @@ def run_selftest(*, duration_s: float, memory_long_s: float, say: Say) -> dict[s
                 n = connections
                 figures[f"{prefix}_bakeoff_{n}"] = asdict(ours)
                 figures[f"{prefix}_native_{n}"] = asdict(peer)
-                figures[f"{prefix}_split_{n}"] = f"{split[0]} processes x {split[1]} clients"
+                figures[f"{prefix}_split_{n}"] = split
                 figures[f"{prefix}_ratio_{n}"] = ours.ops_per_s / peer.ops_per_s
                 figures[f"{prefix}_p50_ratio_{n}"] = ours.p50_us / peer.p50_us
                 figures[f"{prefix}_client_cpu_ratio_{n}"] = (
@@ -316,6 +319,8 @@ BARS: Sequence[tuple[str, str, float]] = (
     ("pg_ratio_1", ">=", 0.7),
     ("pg_ratio_8", ">=", 0.7),
     ("redis_client_cpu_ratio", "<=", 1.5),
+    # The headline figure is at one connection; the same bar at eight, shown beside it.
+    ("redis_client_cpu_ratio_8", "<=", 1.5),
     ("memory_ratio_10m_1m", "<=", 1.1),
 )
 

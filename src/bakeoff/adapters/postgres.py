@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import select
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -161,8 +162,13 @@ class PostgresAdapter(SqlAdapter):
         return in_flight[1](result, in_flight[0])
 
     def _send(self, stmt: PreparedStatement, params: list[bytes], convert: _Convert) -> None:
+        pgconn = self._pgconn
         try:
-            self._pgconn.send_query_prepared(stmt.name, params)
+            pgconn.send_query_prepared(stmt.name, params)
+            # psycopg's connections are non-blocking: what the socket did not take at once
+            # (a large record) is still queued in libpq, and must go out before the reply.
+            while pgconn.flush():
+                select.select([], [pgconn.socket], [], 1.0)
         except self._driver_errors as exc:
             raise self._translate(exc) from exc
         self._in_flight = (stmt, convert)

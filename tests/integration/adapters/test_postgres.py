@@ -4,13 +4,16 @@ server, and tables recreated with other columns."""
 
 from __future__ import annotations
 
+import os
+import select
+import socket
 from collections.abc import Iterator
 
 import pytest
 
 from bakeoff.adapters.errors import FatalError, TransientError
 from bakeoff.adapters.postgres import PostgresAdapter
-from bakeoff.adapters.protocol import Endpoint, TableSpec
+from bakeoff.adapters.protocol import PENDING, Endpoint, TableSpec
 from tests.conftest import ServerPool
 
 pytestmark = pytest.mark.docker
@@ -100,4 +103,30 @@ def test_broken_connection_is_an_adapter_error(endpoint: Endpoint) -> None:
         with pytest.raises((TransientError, FatalError)):
             adapter.read(TABLE.name, "k", None)
     finally:
+        adapter.close()
+
+
+def test_split_phase_sends_a_record_larger_than_the_socket_buffer(endpoint: Endpoint) -> None:
+    """psycopg's connections are non-blocking: a request the socket cannot take at once
+    must still go out whole before its reply is awaited."""
+    big = TableSpec("pg_adapter_big", ("field0",), 8_000_000)
+    adapter = PostgresAdapter()
+    adapter.connect(endpoint, {})
+    adapter.teardown(big)
+    adapter.setup(big)
+    # A small send buffer, so the kernel cannot take the request in one go.
+    with socket.socket(fileno=os.dup(adapter.fileno())) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    try:
+        value = "v" * 6_000_000
+        adapter.send_insert(big.name, "big", {"field0": value})
+        result = PENDING
+        while result is PENDING:
+            readable, _, _ = select.select([adapter.fileno()], [], [], 10.0)
+            assert readable, "no reply: the request did not go out whole"
+            result = adapter.receive()
+        assert result is None
+        assert adapter.read(big.name, "big", None) == {"field0": value}
+    finally:
+        adapter.teardown(big)
         adapter.close()

@@ -121,8 +121,11 @@ class TrialRunner:
         started = datetime.now(UTC)
         self._embedded = trial.engine.provision is Provision.EMBEDDED
         # Decided before the trial from declared capabilities and the workload.
+        # With one client per process there is nothing to wait on together, and the
+        # extra wait before each read would only cost (one more system call).
         self._split_phase = (
             self.options.split_phase
+            and self.options.clients > 1
             and self.options.rate is None
             and Capability.SPLIT_PHASE in trial.adapter.capabilities
             and Operation.READ_MODIFY_WRITE not in trial.workload.operations.active()

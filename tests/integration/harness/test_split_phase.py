@@ -85,7 +85,7 @@ def test_duration_bound_run_stops_at_the_deadline(servers: ServerPool) -> None:
     assert int(measure["operations"]) > 100
 
 
-def test_read_modify_write_and_open_loop_keep_a_thread_per_connection(
+def test_rmw_open_loop_opt_out_and_single_clients_keep_blocking_calls(
     servers: ServerPool,
 ) -> None:
     rmw = _trial_record(
@@ -107,7 +107,10 @@ def test_read_modify_write_and_open_loop_keep_a_thread_per_connection(
         records=200,
         operation_count=400,
     )
-    for record in (rmw, open_loop, opted_out):
+    one_client = _trial_record(
+        servers, "redis", "ycsb-c", RunOptions(clients=1), records=200, operation_count=400
+    )
+    for record in (rmw, open_loop, opted_out, one_client):
         assert record.status == "ok", record.error
         measure = record.load_generator["measure"]
         assert isinstance(measure, dict)

@@ -40,6 +40,7 @@ from bakeoff.engines.catalog import (
     missing_drivers,
     resolve_image,
 )
+from bakeoff.engines.forwarding import port_forwarding
 from bakeoff.engines.images import RECIPE_HASH_LABEL, docker_client, docker_sdk
 from bakeoff.report.provenance import redact_url
 
@@ -622,6 +623,7 @@ class ContainerProvisioner(ProvisionerBase):
             "recipe_hash": str(labels.get(RECIPE_HASH_LABEL, "")),
             "container_id": str(wrapped.id)[:12],
             "published": f"{LOOPBACK}:{host_port}",
+            "port_forwarding": port_forwarding(host_port),
             "cpus": "unlimited" if self.cpus is None else f"{self.cpus:g}",
             "nano_cpus": str(host_config.get("NanoCpus", 0)),
             "memory": self.memory or "unlimited",

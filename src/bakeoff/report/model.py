@@ -1214,6 +1214,7 @@ PROVENANCE_SHOWN = (
     ("recipe_hash", "image recipe hash"),
     ("cpus", "CPU limit"),
     ("memory", "memory limit"),
+    ("port_forwarding", "port forwarding"),
 )
 """Provenance a reader needs to reproduce an engine; per-trial details (container ids,
 ports, temporary paths) are left out."""

@@ -35,6 +35,7 @@ from bakeoff.engines.container import (
     wait_until_ready,
 )
 from bakeoff.engines.external import ExternalProvisioner
+from bakeoff.engines.forwarding import KERNEL, USERLAND_PROXY
 from bakeoff.engines.images import build_images, docker_client
 from bakeoff.report.provenance import redact_url
 from tests.conftest import ServerPool
@@ -141,6 +142,7 @@ def test_container_serves_reports_and_is_removed(
         assert endpoint.provenance["image"] == local_images[engine]
         assert endpoint.provenance["image_id"].startswith("sha256:")
         assert endpoint.provenance["published"].startswith("127.0.0.1:")
+        assert endpoint.provenance["port_forwarding"] in (USERLAND_PROXY, KERNEL)
         assert 0 < float(endpoint.provenance["start_to_ready_s"]) < spec.ready_timeout_s
         print(f"\n{engine}: start to ready {endpoint.provenance['start_to_ready_s']} s")
 

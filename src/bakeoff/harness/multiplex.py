@@ -62,6 +62,8 @@ class _Connection:
     """The operation in flight (or next to send) within the chunk."""
     size: int = 0
     """Operations in the current chunk; 0 when none is loaded."""
+    reconnected: bool = False
+    """An error happened since the socket was registered: it may be another one now."""
 
 
 def run_split_phase_closed_loop(  # noqa: PLR0912 - the timed loop stays in one frame
@@ -98,6 +100,7 @@ def run_split_phase_closed_loop(  # noqa: PLR0912 - the timed loop stays in one 
     with selectors.DefaultSelector() as selector:
         for conn in connections:
             if _start_next(conn, clock):
+                conn.reconnected = False
                 selector.register(conn.split.fileno(), selectors.EVENT_READ, conn)
         active = len(selector.get_map())
         while active:
@@ -113,6 +116,7 @@ def run_split_phase_closed_loop(  # noqa: PLR0912 - the timed loop stays in one 
                         conn.outcomes[i] = not_found
                 except AdapterError as exc:
                     conn.outcomes[i] = int(_OUTCOME_OF_KIND[exc.kind])
+                    conn.reconnected = True
                     if exc.kind is ErrorKind.FATAL:
                         conn.state.fatal_error = str(exc)
                         fatal = True
@@ -127,6 +131,12 @@ def run_split_phase_closed_loop(  # noqa: PLR0912 - the timed loop stays in one 
                 if done:
                     selector.unregister(key.fd)
                     active -= 1
+                elif conn.reconnected:
+                    # After an error a driver may have dropped its socket and opened a new
+                    # one (redis-py does after a timeout), possibly under the same number.
+                    conn.reconnected = False
+                    selector.unregister(key.fd)
+                    selector.register(conn.split.fileno(), selectors.EVENT_READ, conn)
             if any(c.state.stop_requested for c in connections):
                 # Replies still in flight are not waited for (the server may be stalled);
                 # those operations are not recorded and the connections are closed next.
@@ -154,6 +164,7 @@ def _start_next(conn: _Connection, clock: Callable[[], int]) -> bool:
         except AdapterError as exc:
             conn.ends[i] = clock()
             conn.outcomes[i] = int(_OUTCOME_OF_KIND[exc.kind])
+            conn.reconnected = True
             conn.position = i + 1
             if exc.kind is ErrorKind.FATAL:
                 conn.state.fatal_error = str(exc)

@@ -14,6 +14,7 @@ import redis
 from bakeoff.adapters.redis import RedisAdapter
 from bakeoff.engines.catalog import engine_spec
 from bakeoff.engines.external import ExternalProvisioner
+from bakeoff.harness import histogram as hdr
 from bakeoff.harness.loadgen import OperationStream, WorkerState
 from bakeoff.harness.multiplex import run_split_phase_closed_loop
 from bakeoff.harness.plan import plan_trials
@@ -193,3 +194,39 @@ def test_stop_request_ends_the_loop_while_the_server_is_stalled(servers: ServerP
         loop.join(5.0)
         for adapter in adapters:
             adapter.close()
+
+
+def test_a_driver_socket_timeout_does_not_cut_the_split_phase_wait(servers: ServerPool) -> None:
+    """The wait for a reply is the loop's, not the driver's: a server pause longer than
+    the URL's socket_timeout shows as latency (as a closed loop's service time does),
+    not as timeouts, and the loop carries on after it."""
+    endpoint = servers.endpoint("redis")
+    url = endpoint.url + "?socket_timeout=0.05"
+
+    class PauseDuringMeasure(SilentProgress):
+        def phase_started(
+            self, phase: str, total_ops: int | None, duration_s: float | None
+        ) -> None:
+            if phase == "measure":
+                threading.Timer(0.3, self._pause).start()
+
+        def _pause(self) -> None:
+            client = redis.Redis.from_url(endpoint.url)
+            client.client_pause(400, all=True)
+            client.close()
+
+    workload = load_workload(shipped_workloads_dir() / "ycsb-c.yaml").with_overrides(
+        records=200, duration_s=1.5
+    )
+    (trial,) = plan_trials([(workload, None)], [engine_spec("redis")])
+    record = TrialRunner(RunOptions(clients=4), PauseDuringMeasure()).run(
+        trial, ExternalProvisioner(engine_spec("redis"), url)
+    )
+    assert record.status == "ok", record.error
+    measured = [
+        r for r in record.rows if r.phase is Phase.MEASURE and r.latency_kind is LatencyKind.SERVICE
+    ]
+    assert sum(r.errors_transient + r.errors_fatal for r in measured) == 0
+    slowest = max(hdr.percentiles_us(hdr.merge_encoded([r.histogram]))["max_us"] for r in measured)
+    assert slowest >= 300_000  # the pause, in the latencies
+    assert sum(r.count for r in measured if r.start_s >= 1.0) > 0  # and work after it

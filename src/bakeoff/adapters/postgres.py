@@ -95,53 +95,70 @@ class PostgresAdapter(SqlAdapter):
         super().close()
 
     # -- operations ------------------------------------------------------------------
+    # Each operation is a request (statement, parameters, how to read its result), run
+    # at once (exec_prepared, one C call) or split into send and receive (SplitPhase).
 
     def read(self, table: str, key: str, fields: Sequence[str] | None) -> Record | None:
-        stmt = self._statement("read", table, field_key(fields))
-        return _record(self._execute(stmt, [key.encode()]), stmt)
+        return self._now(*self._read(table, key, fields))  # type: ignore[return-value]
 
     def insert(self, table: str, key: str, values: Mapping[str, str]) -> None:
-        stmt = self._statement("insert", table, tuple(values))
-        self._execute(stmt, _params(stmt, {KEY_COLUMN: key, **values}))
+        self._now(*self._insert(table, key, values))
 
     def update(self, table: str, key: str, values: Mapping[str, str]) -> None:
-        stmt = self._statement("update", table, tuple(values))
-        self._execute(stmt, _params(stmt, {"key": key, **values}))
+        self._now(*self._update(table, key, values))
 
     def delete(self, table: str, key: str) -> None:
-        self._execute(self._statement("delete", table, ()), [key.encode()])
+        self._now(*self._delete(table, key))
 
     def scan(
         self, table: str, start_key: str, count: int, fields: Sequence[str] | None
     ) -> list[tuple[str, Record]]:
-        stmt = self._statement("scan", table, field_key(fields))
-        return _rows(self._execute(stmt, [start_key.encode(), str(count).encode()]), stmt)
-
-    # -- the same operations, split into request and reply (SplitPhase) --------------
+        return self._now(*self._scan(table, start_key, count, fields))  # type: ignore[return-value]
 
     def fileno(self) -> int:
         return int(self._pgconn.socket)
 
     def send_read(self, table: str, key: str, fields: Sequence[str] | None) -> None:
-        stmt = self._statement("read", table, field_key(fields))
-        self._send(stmt, [key.encode()], _record)
+        self._send(*self._read(table, key, fields))
 
     def send_insert(self, table: str, key: str, values: Mapping[str, str]) -> None:
-        stmt = self._statement("insert", table, tuple(values))
-        self._send(stmt, _params(stmt, {KEY_COLUMN: key, **values}), _nothing)
+        self._send(*self._insert(table, key, values))
 
     def send_update(self, table: str, key: str, values: Mapping[str, str]) -> None:
-        stmt = self._statement("update", table, tuple(values))
-        self._send(stmt, _params(stmt, {"key": key, **values}), _nothing)
+        self._send(*self._update(table, key, values))
 
     def send_delete(self, table: str, key: str) -> None:
-        self._send(self._statement("delete", table, ()), [key.encode()], _nothing)
+        self._send(*self._delete(table, key))
 
     def send_scan(
         self, table: str, start_key: str, count: int, fields: Sequence[str] | None
     ) -> None:
+        self._send(*self._scan(table, start_key, count, fields))
+
+    # -- the requests ----------------------------------------------------------------
+
+    def _read(self, table: str, key: str, fields: Sequence[str] | None) -> _Request:
+        return self._statement("read", table, field_key(fields)), [key.encode()], _record
+
+    def _insert(self, table: str, key: str, values: Mapping[str, str]) -> _Request:
+        stmt = self._statement("insert", table, tuple(values))
+        return stmt, _params(stmt, {KEY_COLUMN: key, **values}), _nothing
+
+    def _update(self, table: str, key: str, values: Mapping[str, str]) -> _Request:
+        stmt = self._statement("update", table, tuple(values))
+        return stmt, _params(stmt, {"key": key, **values}), _nothing
+
+    def _delete(self, table: str, key: str) -> _Request:
+        return self._statement("delete", table, ()), [key.encode()], _nothing
+
+    def _scan(
+        self, table: str, start_key: str, count: int, fields: Sequence[str] | None
+    ) -> _Request:
         stmt = self._statement("scan", table, field_key(fields))
-        self._send(stmt, [start_key.encode(), str(count).encode()], _rows)
+        return stmt, [start_key.encode(), str(count).encode()], _rows
+
+    def _now(self, stmt: PreparedStatement, params: list[bytes], convert: _Convert) -> object:
+        return convert(self._execute(stmt, params), stmt)
 
     def receive(self) -> object:
         pgconn = self._pgconn
@@ -246,6 +263,7 @@ def _nothing(result: Any, stmt: PreparedStatement) -> None:
 
 
 _Convert = Callable[[Any, PreparedStatement], object]
+_Request = tuple[PreparedStatement, list[bytes], _Convert]
 
 
 def _text(value: bytes | None) -> Any:

@@ -328,6 +328,11 @@ def engine_spec(name: str) -> EngineSpec:
 GENERIC_SQL_ADAPTER = "sql"
 
 
+def same_sql_dialect(spec: EngineSpec, scheme: str) -> bool:
+    """Does a URL scheme name the engine's SQLAlchemy dialect (any driver of it)?"""
+    return "+" in spec.url_scheme and scheme.partition("+")[0] == spec.url_scheme.partition("+")[0]
+
+
 def spec_for_url(spec: EngineSpec, url: str | None) -> EngineSpec:
     """The engine as a `--url` reaches it.
 
@@ -336,10 +341,10 @@ def spec_for_url(spec: EngineSpec, url: str | None) -> EngineSpec:
     use its catalog driver's API beyond PEP 249 (the postgres adapter uses libpq through
     psycopg).
     """
-    if url is None or "+" not in spec.url_scheme or spec.adapter == GENERIC_SQL_ADAPTER:
+    if url is None or spec.adapter == GENERIC_SQL_ADAPTER:
         return spec
     scheme = url.partition("://")[0]
-    if scheme == spec.url_scheme or "+" not in scheme:
+    if scheme == spec.url_scheme or "+" not in scheme or not same_sql_dialect(spec, scheme):
         return spec
     return replace(spec, adapter=GENERIC_SQL_ADAPTER)
 

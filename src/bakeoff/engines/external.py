@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from bakeoff.adapters.protocol import Endpoint
 from bakeoff.engines.base import ProvisionerBase, ProvisioningError
-from bakeoff.engines.catalog import EngineSpec
+from bakeoff.engines.catalog import EngineSpec, same_sql_dialect
 from bakeoff.engines.container import (
     check_drivers,
     read_server_facts,
@@ -34,11 +34,7 @@ class ExternalProvisioner(ProvisionerBase):
             {_TLS_VARIANTS[spec.url_scheme]} if spec.url_scheme in _TLS_VARIANTS else set()
         )
         # SQLAlchemy URLs: any driver of the engine's dialect (mysql+mysqldb for mysql+pymysql).
-        same_dialect = (
-            "+" in spec.url_scheme
-            and scheme.partition("+")[0] == (spec.url_scheme.partition("+")[0])
-        )
-        if scheme not in accepted and not same_dialect:
+        if scheme not in accepted and not same_sql_dialect(spec, scheme):
             # Only the scheme is echoed: the rest of the URL may hold a password.
             raise ProvisioningError(
                 f"engine {spec.name!r} needs a {spec.url_scheme}:// URL, got {scheme or '(none)'}://"

@@ -178,7 +178,7 @@ class ThreadClientGroup:
                 for w in self.workers
             ]
         self._all_done.clear()
-        if command.split_phase and not open_loop and command.phase is not Phase.LOAD:
+        if command.split_phase:  # the runner decides: closed loop, SPLIT_PHASE adapter
             self._running = 1
             self._threads = [
                 threading.Thread(

@@ -45,9 +45,7 @@ _POLL_S = 0.05
 class _Connection:
     """One worker's state in the loop: its adapter, its chunk and where it is in it."""
 
-    adapter: Adapter
     split: SplitPhase
-    """The same adapter, as its split-phase interface."""
     stream: OperationStream
     recorder: Recorder
     state: WorkerState
@@ -84,7 +82,6 @@ def run_split_phase_closed_loop(  # noqa: PLR0912 - the timed loop stays in one 
     deadline = deadline_ns if deadline_ns is not None else _NEVER
     connections = [
         _Connection(
-            adapter,
             cast("SplitPhase", adapter),
             stream,
             recorder,
@@ -178,7 +175,7 @@ def _next_chunk(conn: _Connection) -> bool:
     if conn.remaining == 0 or conn.state.stop_requested:
         return False
     n = CHUNK if conn.remaining < 0 else min(CHUNK, conn.remaining)
-    conn.op_indexes, conn.calls = conn.stream.next_chunk(conn.adapter, n, split=True)
+    conn.op_indexes, conn.calls = conn.stream.next_chunk(cast("Adapter", conn.split), n, split=True)
     conn.outcomes[:n] = _CLEARED[:n]
     conn.position = 0
     conn.size = n

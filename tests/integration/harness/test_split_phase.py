@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -27,6 +28,22 @@ from bakeoff.workloads.loader import load_workload, shipped_workloads_dir
 from tests.conftest import ServerPool
 
 pytestmark = pytest.mark.docker
+
+
+class DuringMeasure(SilentProgress):
+    """Does `action` to the server from another client, `after_s` into the measure phase."""
+
+    def __init__(self, after_s: float, url: str, action: Callable[[redis.Redis], object]) -> None:
+        self.after_s, self.url, self.action = after_s, url, action
+
+    def phase_started(self, phase: str, total_ops: int | None, duration_s: float | None) -> None:
+        if phase == "measure":
+            threading.Timer(self.after_s, self._act).start()
+
+    def _act(self) -> None:
+        client = redis.Redis.from_url(self.url)
+        self.action(client)
+        client.close()
 
 
 def _trial_record(
@@ -122,25 +139,13 @@ def test_not_found_reads_are_counted_as_such(servers: ServerPool) -> None:
     """Another client deletes every record mid-run: reads after that are misses."""
     endpoint = servers.endpoint("redis")
 
-    class DeleteDuringMeasure(SilentProgress):
-        def phase_started(
-            self, phase: str, total_ops: int | None, duration_s: float | None
-        ) -> None:
-            if phase == "measure":
-                threading.Timer(0.3, self._flush).start()
-
-        def _flush(self) -> None:
-            client = redis.Redis.from_url(endpoint.url)
-            client.flushdb()
-            client.close()
-
     workload = load_workload(shipped_workloads_dir() / "ycsb-c.yaml").with_overrides(
         records=200, duration_s=1.0
     )
     (trial,) = plan_trials([(workload, None)], [engine_spec("redis")])
-    record = TrialRunner(RunOptions(clients=4), DeleteDuringMeasure()).run(
-        trial, ExternalProvisioner(engine_spec("redis"), endpoint.url)
-    )
+    record = TrialRunner(
+        RunOptions(clients=4), DuringMeasure(0.3, endpoint.url, lambda c: c.flushdb())
+    ).run(trial, ExternalProvisioner(engine_spec("redis"), endpoint.url))
     # The verify phase then finds the table empty, so the trial fails; its rows stay.
     outcomes = _outcomes(record)
     assert outcomes["ok"] > 0
@@ -203,25 +208,14 @@ def test_a_driver_socket_timeout_does_not_cut_the_split_phase_wait(servers: Serv
     endpoint = servers.endpoint("redis")
     url = endpoint.url + "?socket_timeout=0.05"
 
-    class PauseDuringMeasure(SilentProgress):
-        def phase_started(
-            self, phase: str, total_ops: int | None, duration_s: float | None
-        ) -> None:
-            if phase == "measure":
-                threading.Timer(0.3, self._pause).start()
-
-        def _pause(self) -> None:
-            client = redis.Redis.from_url(endpoint.url)
-            client.client_pause(400, all=True)
-            client.close()
-
     workload = load_workload(shipped_workloads_dir() / "ycsb-c.yaml").with_overrides(
         records=200, duration_s=1.5
     )
     (trial,) = plan_trials([(workload, None)], [engine_spec("redis")])
-    record = TrialRunner(RunOptions(clients=4), PauseDuringMeasure()).run(
-        trial, ExternalProvisioner(engine_spec("redis"), url)
-    )
+    record = TrialRunner(
+        RunOptions(clients=4),
+        DuringMeasure(0.3, endpoint.url, lambda c: c.client_pause(400, all=True)),
+    ).run(trial, ExternalProvisioner(engine_spec("redis"), url))
     assert record.status == "ok", record.error
     measured = [
         r for r in record.rows if r.phase is Phase.MEASURE and r.latency_kind is LatencyKind.SERVICE

@@ -2,8 +2,8 @@
 
 By default dockerd forwards each published port through `docker-proxy`, a process that
 copies every byte between the host's socket and the container's. On a 2-core machine it
-used half a core at 10,000 Redis operations per second and capped redis-benchmark at
-36,000 ops/s where 88,000 went through without it (docs/load-generator.md). Whether it
+used half a core at 10,000 Redis operations per second and held redis-benchmark to
+32,000–37,000 ops/s where 75,000–92,000 went through without it (docs/load-generator.md). Whether it
 sat in the path is therefore recorded with each engine's provenance.
 """
 

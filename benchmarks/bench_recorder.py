@@ -12,9 +12,9 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
-from bakeoff.harness import histogram as hdr
+from bakeoff.core import histogram as hdr
+from bakeoff.core.measures import Phase
 from bakeoff.harness.recorder import Recorder
-from bakeoff.report.schema import Phase
 
 REPEATS = 5
 CHUNK_SIZES = (256, 1024, 4096)

@@ -37,14 +37,14 @@ from bakeoff.adapters import registry
 from bakeoff.adapters.protocol import Adapter
 from bakeoff.adapters.sql import SqlAdapter
 from bakeoff.api import run_benchmark
-from bakeoff.report.compare import (
+from bakeoff.gate.compare import (
     CompareOptions,
     Comparison,
     compare_metrics,
     compare_paths,
     load_trial_metrics,
 )
-from bakeoff.report.summary import TOTAL
+from bakeoff.results.summary import TOTAL
 
 ENGINE = "sqlite"
 WORKLOAD = "ycsb-a"

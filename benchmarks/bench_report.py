@@ -26,12 +26,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bakeoff.harness.histogram import encode, new_histogram, record_bulk
+from bakeoff.core.histogram import encode, new_histogram, record_bulk
+from bakeoff.core.measures import IntervalRow, LatencyKind, Phase
+from bakeoff.harness.trial import TrialRecord
 from bakeoff.report.commands import render_reports
 from bakeoff.report.model import build_report
 from bakeoff.report.plots import report_plots, to_png, to_svg
-from bakeoff.report.schema import IntervalRow, LatencyKind, Phase
-from bakeoff.report.store import MANIFEST_FILE, SAMPLES_FILE, RunWriter, TrialRecord
+from bakeoff.results.store import MANIFEST_FILE, SAMPLES_FILE, RunWriter
 from bakeoff.workloads.model import OperationMix, Workload
 
 RUNS = 100

@@ -15,12 +15,12 @@ from __future__ import annotations
 import argparse
 import statistics
 
+from bakeoff import selftest
 from bakeoff.adapters.registry import adapter_class
 from bakeoff.engines.catalog import engine_spec
 from bakeoff.engines.container import ContainerProvisioner
 from bakeoff.engines.external import ExternalProvisioner
 from bakeoff.engines.images import local_image
-from bakeoff.harness import selftest
 from bakeoff.harness.runner import RunOptions
 
 

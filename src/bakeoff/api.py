@@ -16,7 +16,8 @@ from bakeoff.engines.provisioning import (
 from bakeoff.harness.plan import plan_trials
 from bakeoff.harness.progress import ProgressSink
 from bakeoff.harness.runner import RunOptions, TrialRunner, run_trials
-from bakeoff.report.store import RunWriter, TrialRecord
+from bakeoff.harness.trial import TrialRecord
+from bakeoff.results.store import RunWriter
 from bakeoff.workloads.loader import load_workload, resolve_workload
 from bakeoff.workloads.model import Workload
 

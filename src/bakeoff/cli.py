@@ -25,14 +25,14 @@ from bakeoff.engines.catalog import (
     missing_drivers,
 )
 from bakeoff.engines.provisioning import EngineOptions
+from bakeoff.gate import commands as gate_commands
 from bakeoff.harness.clients import usable_cores
 from bakeoff.harness.plan import plan_trials
 from bakeoff.harness.progress import ProgressSink
 from bakeoff.harness.runner import RunInterruptedError
 from bakeoff.report import commands as report_commands
-from bakeoff.report import gate_commands
-from bakeoff.report.store import load, load_manifest
-from bakeoff.report.summary import TOTAL, summarize
+from bakeoff.results.store import load, load_manifest
+from bakeoff.results.summary import TOTAL, summarize
 from bakeoff.workloads import commands as workload_commands
 from bakeoff.workloads.loader import WorkloadError
 
@@ -448,7 +448,7 @@ def selftest(
     see `bakeoff images build`) and runs redis-benchmark and pgbench from this host
     (Debian: redis-tools, postgresql-client). Takes about a minute plus the memory runs.
     """
-    from bakeoff.harness import selftest as bench
+    from bakeoff import selftest as bench
 
     _install_cleanup()
     say = stderr.print if json_output else stdout.print

@@ -26,7 +26,7 @@ import pytest
 from bakeoff.api import RunResult, run_benchmark
 from bakeoff.engines.catalog import UnknownEngineError, engine_spec, missing_drivers
 from bakeoff.engines.provisioning import EngineOptions
-from bakeoff.report.compare import CompareOptions, Comparison, compare_paths
+from bakeoff.gate.compare import CompareOptions, Comparison, compare_paths
 from bakeoff.workloads.model import Workload
 
 __all__ = ["BakeoffEngine", "assert_no_regression"]

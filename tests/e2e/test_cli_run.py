@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bakeoff.report import load, load_manifest
+from bakeoff.results import load, load_manifest
 
 pytestmark = pytest.mark.slow
 

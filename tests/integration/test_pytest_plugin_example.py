@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from bakeoff.gate.compare import Verdict
 from bakeoff.pytest_plugin import BakeoffEngine, assert_no_regression
-from bakeoff.report import load, summarize
-from bakeoff.report.compare import Verdict
-from bakeoff.report.summary import TOTAL
+from bakeoff.results import load, summarize
+from bakeoff.results.summary import TOTAL
 
 pytest_plugins = ("pytester",)
 
@@ -161,11 +161,12 @@ def test_assert_no_regression_fails_the_test(pytester: pytest.Pytester, tmp_path
         test_gate=textwrap.dedent(
             f"""
             import bakeoff.pytest_plugin as plugin
-            from bakeoff.report.compare import Comparison
+            from bakeoff.gate.compare import Comparison
 
             def test_gate(monkeypatch):
                 def compare_paths(baseline, candidate, options):
-                    from bakeoff.report.compare import compare_metrics, load_trial_metrics
+                    from bakeoff.gate.compare import compare_metrics
+                    from bakeoff.gate.metrics import load_trial_metrics
                     import pandas as pd
                     base = load_trial_metrics(baseline)
                     rows = []

@@ -8,57 +8,25 @@ before a call returns, so the timed call includes the transfer of the data.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import ClassVar, Protocol, runtime_checkable
 
-Record = dict[str, str]
-"""Field name to value. Values are text (YCSB fields are ASCII payloads)."""
+from bakeoff.core.capabilities import Capability
+from bakeoff.core.endpoint import Endpoint
+from bakeoff.core.records import Record, TableSpec
 
-
-class Capability(StrEnum):
-    """Optional abilities an adapter declares up front (never discovered mid-run)."""
-
-    SCAN = "scan"
-    ORDERED_SCAN = "ordered-scan"
-    """`scan` returns records in ascending key order starting at the start key."""
-    BATCH_INSERT = "batch-insert"
-    """The adapter implements `BatchInsert.insert_batch` (used by the load phase)."""
-    DELETE = "delete"
-    COUNT = "count"
-    """The adapter implements `RecordCount.count_records` (the verify phase uses it)."""
-    SPLIT_PHASE = "split-phase"
-    """The adapter implements `SplitPhase`: one thread can keep many connections busy."""
-    TRANSACTIONS = "transactions"
-    SECONDARY_INDEX = "secondary-index"
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """Where an engine answers, as a provisioner hands it to an adapter.
-
-    `url` may carry credentials: it is never written to logs, manifests or reports;
-    `display_url` (credentials removed) is.
-    """
-
-    engine: str
-    url: str
-    display_url: str
-    version: str = "unknown"
-    settings: Mapping[str, str] = field(default_factory=dict)
-    """Engine settings in effect (knobs, durability), recorded in the manifest."""
-    provenance: Mapping[str, str] = field(default_factory=dict)
-    """How the engine was provided: image and digest, limits, start-to-ready time, ..."""
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    """The YCSB-style table a workload uses: a text key and `field_count` text fields."""
-
-    name: str
-    field_names: tuple[str, ...]
-    max_field_length: int
-    key_length: int = 64
+__all__ = [
+    "PENDING",
+    "Adapter",
+    "BatchInsert",
+    "Capability",
+    "Endpoint",
+    "Record",
+    "RecordCount",
+    "SplitPhase",
+    "TableSpec",
+]
+"""Capability, Endpoint, Record and TableSpec live in `bakeoff.core`; they are named here
+too because an adapter author needs them with the contract."""
 
 
 @runtime_checkable

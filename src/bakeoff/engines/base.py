@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Protocol
 
-from bakeoff.adapters.protocol import Endpoint
+from bakeoff.core.endpoint import Endpoint
 
 
 class ProvisioningError(RuntimeError):

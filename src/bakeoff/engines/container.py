@@ -28,9 +28,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Protocol, cast
-from urllib.parse import parse_qsl, quote, unquote, urlsplit
+from urllib.parse import quote
 
-from bakeoff.adapters.protocol import Endpoint
+from bakeoff.core.endpoint import Endpoint
+from bakeoff.core.secrets import redact, redact_url
 from bakeoff.engines.base import ProvisionerBase, ProvisioningError
 from bakeoff.engines.catalog import (
     EngineSpec,
@@ -42,7 +43,6 @@ from bakeoff.engines.catalog import (
 )
 from bakeoff.engines.forwarding import port_forwarding
 from bakeoff.engines.images import RECIPE_HASH_LABEL, docker_client, docker_sdk
-from bakeoff.report.provenance import redact_url
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -57,31 +57,10 @@ PID_LABEL = "org.bakeoff.pid"
 LOOPBACK = "127.0.0.1"
 USER = "bakeoff"
 DATABASE = "bakeoff"
-REDACTED = "***"
 _LOG_LINES = 40
 _KNOB_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*\Z")
 _MEMORY = re.compile(r"(\d+(?:\.\d+)?)([kmg]?)b?\Z", re.IGNORECASE)
 _UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
-_SECRET_QUERY_KEYS = frozenset({"password", "pass", "pwd", "passwd", "secret", "token"})
-
-
-# --- secrets out of everything that gets printed --------------------------------------
-
-
-def url_secrets(url: str) -> list[str]:
-    """The secrets a URL carries, in every spelling they may show up in messages."""
-    parts = urlsplit(url)
-    found = [parts.password or ""]
-    found += [v for k, v in parse_qsl(parts.query) if k.lower() in _SECRET_QUERY_KEYS]
-    spellings = {s for value in found if value for s in (value, unquote(value), quote(value))}
-    return sorted(spellings, key=len, reverse=True)
-
-
-def redact(text: str, secret_values: Sequence[str]) -> str:
-    for value in secret_values:
-        if value:
-            text = text.replace(value, REDACTED)
-    return text
 
 
 # --- per-server details ---------------------------------------------------------------

@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from bakeoff.adapters.protocol import Endpoint
+from bakeoff.core.endpoint import Endpoint
 from bakeoff.engines.base import ProvisionerBase, ProvisioningError
 from bakeoff.engines.catalog import EngineSpec, Provision
 

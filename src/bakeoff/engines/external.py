@@ -9,17 +9,11 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
-from bakeoff.adapters.protocol import Endpoint
+from bakeoff.core.endpoint import Endpoint
+from bakeoff.core.secrets import redact, redact_url, url_secrets
 from bakeoff.engines.base import ProvisionerBase, ProvisioningError
 from bakeoff.engines.catalog import EngineSpec, same_sql_dialect
-from bakeoff.engines.container import (
-    check_drivers,
-    read_server_facts,
-    readiness_probe,
-    redact,
-    url_secrets,
-)
-from bakeoff.report.provenance import redact_url
+from bakeoff.engines.container import check_drivers, read_server_facts, readiness_probe
 
 _TLS_VARIANTS = {"redis": "rediss"}
 """Schemes that differ from the catalog's only by asking the driver for TLS."""

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bakeoff.adapters.protocol import Adapter, Endpoint, TableSpec
+from bakeoff.core.measures import IntervalRow, Phase
 from bakeoff.harness.loadgen import (
     OpenLoopSchedule,
     OperationStream,
@@ -33,7 +34,6 @@ from bakeoff.harness.loadgen import (
 )
 from bakeoff.harness.multiplex import run_split_phase_closed_loop
 from bakeoff.harness.recorder import Recorder
-from bakeoff.report.schema import IntervalRow, Phase
 from bakeoff.workloads.generators import worker_rng
 from bakeoff.workloads.model import Workload
 

@@ -17,8 +17,8 @@ import numpy as np
 import numpy.typing as npt
 
 from bakeoff.adapters.errors import ErrorKind
-from bakeoff.harness import histogram as hdr
-from bakeoff.report.schema import IntervalRow, LatencyKind, Phase
+from bakeoff.core import histogram as hdr
+from bakeoff.core.measures import IntervalRow, LatencyKind, Phase
 
 
 class Outcome(IntEnum):

@@ -20,6 +20,7 @@ import numpy as np
 
 from bakeoff.adapters.errors import AdapterError
 from bakeoff.adapters.protocol import Adapter, Capability, Endpoint, RecordCount
+from bakeoff.core.measures import IntervalRow, LatencyKind, Phase
 from bakeoff.engines.base import Provisioner, ProvisionerBase, ProvisioningError
 from bakeoff.engines.catalog import EngineSpec, Provision
 from bakeoff.harness.clients import (
@@ -35,8 +36,7 @@ from bakeoff.harness.loadgen import split_evenly
 from bakeoff.harness.plan import Trial
 from bakeoff.harness.progress import ProgressSink, SilentProgress
 from bakeoff.harness.recorder import merge_rows
-from bakeoff.report.schema import IntervalRow, LatencyKind, Phase
-from bakeoff.report.store import RunWriter, TrialRecord
+from bakeoff.harness.trial import TrialRecord, TrialSink
 from bakeoff.workloads.generators import key_names, worker_rng
 from bakeoff.workloads.model import Operation, Workload
 
@@ -522,7 +522,7 @@ class _SharedProvisioner(ProvisionerBase):
 def run_trials(
     trials: Sequence[Trial],
     provisioner_for: ProvisionerFactory,
-    writer: RunWriter,
+    writer: TrialSink,
     runner: TrialRunner,
 ) -> list[TrialRecord]:
     """Run every trial, writing each as soon as it ends. On Ctrl-C the run is finished

@@ -1,6 +1,9 @@
-"""Results: the tidy schema, the run store and summaries. pandas is the public result API."""
+"""Reports: HTML, Markdown, plots and exports built from stored runs.
 
-from bakeoff.report.store import RunExistsError, RunWriter, TrialRecord, load, load_manifest
-from bakeoff.report.summary import summarize
+`load` and `summarize` (from `bakeoff.results`) are re-exported here because
+`bakeoff.report.load("results")` is the documented way to get a run as a DataFrame.
+"""
 
-__all__ = ["RunExistsError", "RunWriter", "TrialRecord", "load", "load_manifest", "summarize"]
+from bakeoff.results import load, load_manifest, summarize
+
+__all__ = ["load", "load_manifest", "summarize"]

@@ -30,7 +30,7 @@ from bakeoff.report.plots import (
     has_time_series,
     slugify,
 )
-from bakeoff.report.summary import TOTAL
+from bakeoff.results.summary import TOTAL
 
 SUMMARY_COLUMNS = (
     ("ops_per_s", "ops/s"),

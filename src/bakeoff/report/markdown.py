@@ -25,7 +25,7 @@ from bakeoff.report.model import (
     methodology,
 )
 from bakeoff.report.plots import TIME_SERIES_MISSING, Plot, has_time_series
-from bakeoff.report.summary import TOTAL
+from bakeoff.results.summary import TOTAL
 
 _SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 

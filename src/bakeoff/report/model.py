@@ -40,7 +40,7 @@ try:
 except ImportError:  # isal is a dependency; without it zlib gives the same bytes
     from zlib import decompress as _inflate
 
-from bakeoff.harness.histogram import (
+from bakeoff.core.histogram import (
     Histogram,
     counts_view,
     decode,
@@ -48,8 +48,8 @@ from bakeoff.harness.histogram import (
     new_histogram,
     percentiles_us,
 )
-from bakeoff.report.statistics import bootstrap_ci
-from bakeoff.report.store import (
+from bakeoff.results.statistics import bootstrap_ci
+from bakeoff.results.store import (
     LATENCY_KINDS,
     MANIFEST_FILE,
     SAMPLES_FILE,
@@ -58,7 +58,7 @@ from bakeoff.report.store import (
     load_manifest,
     to_safe_json,
 )
-from bakeoff.report.summary import SUMMARY_COLUMNS, TOTAL
+from bakeoff.results.summary import SUMMARY_COLUMNS, TOTAL
 
 CONFIDENCE = 0.95
 """Level of the confidence intervals a report shows."""

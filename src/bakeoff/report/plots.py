@@ -26,7 +26,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from bakeoff.report.model import ReportData, WorkloadReport
-from bakeoff.report.summary import TOTAL
+from bakeoff.results.summary import TOTAL
 
 WIDTH_IN = 10.0
 """Figure width: 1000 px at the PNG resolution, the width of the HTML page's text."""

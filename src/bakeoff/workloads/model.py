@@ -14,7 +14,8 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from bakeoff.adapters.protocol import Capability, TableSpec
+from bakeoff.core.capabilities import Capability
+from bakeoff.core.records import TableSpec
 
 
 class _Strict(BaseModel):

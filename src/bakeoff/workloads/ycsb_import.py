@@ -31,6 +31,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from bakeoff.core.secrets import looks_secret
 from bakeoff.workloads.loader import WorkloadError, describe_error, model_path
 from bakeoff.workloads.model import Operation, Workload
 
@@ -184,8 +185,6 @@ _CLIENT_SETTINGS = {
     "dataintegrity": "checking the values read is not part of a bakeoff workload",
 }
 _CLIENT_PREFIXES = {"measurement.": _MEASUREMENT, "hdrhistogram.": _MEASUREMENT}
-
-_SECRET_WORDS = ("password", "passwd", "secret", "token", "credential")
 
 # Where a validation error on the assembled workload came from, by its field path.
 _SOURCE_PROPERTY: dict[tuple[int | str, ...], str] = {
@@ -496,7 +495,7 @@ class _Importer:
 
 
 def _shown(entry: Property) -> str:
-    secret = any(word in entry.key.lower() for word in _SECRET_WORDS)
+    secret = looks_secret(entry.key)
     value = "<redacted>" if secret else entry.value
     return f"{entry.key}={value} (line {entry.line})"
 

@@ -21,6 +21,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
 
 from bakeoff.adapters.protocol import Endpoint
+from bakeoff.core.secrets import redact_url
 from bakeoff.engines.base import ProvisioningError
 from bakeoff.engines.catalog import ServerKind, engine_spec
 from bakeoff.engines.container import (
@@ -37,7 +38,6 @@ from bakeoff.engines.container import (
 from bakeoff.engines.external import ExternalProvisioner
 from bakeoff.engines.forwarding import KERNEL, USERLAND_PROXY
 from bakeoff.engines.images import build_images, docker_client
-from bakeoff.report.provenance import redact_url
 from tests.conftest import ServerPool
 
 docker = pytest.mark.docker

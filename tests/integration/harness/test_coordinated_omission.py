@@ -19,14 +19,14 @@ from pathlib import Path
 import pytest
 import redis
 
+from bakeoff.core import histogram as hdr
 from bakeoff.engines.catalog import engine_spec
 from bakeoff.engines.external import ExternalProvisioner
-from bakeoff.harness import histogram as hdr
 from bakeoff.harness.plan import plan_trials
 from bakeoff.harness.progress import SilentProgress
 from bakeoff.harness.runner import RunOptions, TrialRunner
-from bakeoff.report import load, load_manifest
-from bakeoff.report.store import RunWriter
+from bakeoff.results import load, load_manifest
+from bakeoff.results.store import RunWriter
 from bakeoff.workloads.loader import load_workload, shipped_workloads_dir
 from tests.conftest import ServerPool
 

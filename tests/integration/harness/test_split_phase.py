@@ -13,17 +13,17 @@ import pytest
 import redis
 
 from bakeoff.adapters.redis import RedisAdapter
+from bakeoff.core import histogram as hdr
+from bakeoff.core.measures import LatencyKind, Phase
 from bakeoff.engines.catalog import engine_spec
 from bakeoff.engines.external import ExternalProvisioner
-from bakeoff.harness import histogram as hdr
 from bakeoff.harness.loadgen import OperationStream, WorkerState
 from bakeoff.harness.multiplex import run_split_phase_closed_loop
 from bakeoff.harness.plan import plan_trials
 from bakeoff.harness.progress import SilentProgress
 from bakeoff.harness.recorder import Recorder
 from bakeoff.harness.runner import RunOptions, TrialRunner
-from bakeoff.report.schema import LatencyKind, Phase
-from bakeoff.report.store import TrialRecord
+from bakeoff.harness.trial import TrialRecord
 from bakeoff.workloads.loader import load_workload, shipped_workloads_dir
 from tests.conftest import ServerPool
 

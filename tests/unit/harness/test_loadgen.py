@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from bakeoff.adapters.sql import SqlAdapter
+from bakeoff.core.measures import Phase
 from bakeoff.engines.catalog import engine_spec
 from bakeoff.engines.embedded import EmbeddedProvisioner
 from bakeoff.harness.loadgen import (
@@ -18,7 +19,6 @@ from bakeoff.harness.loadgen import (
     worker_key_number,
 )
 from bakeoff.harness.recorder import Recorder
-from bakeoff.report.schema import Phase
 from bakeoff.workloads.loader import load_workload, shipped_workloads_dir
 from bakeoff.workloads.model import Workload
 

@@ -9,9 +9,9 @@ import numpy.typing as npt
 import pytest
 
 from bakeoff.adapters.errors import ErrorKind
-from bakeoff.harness import histogram as hdr
+from bakeoff.core import histogram as hdr
+from bakeoff.core.measures import IntervalRow, LatencyKind, Phase
 from bakeoff.harness.recorder import Outcome, Recorder, merge_rows, outcome_for
-from bakeoff.report.schema import IntervalRow, LatencyKind, Phase
 
 S = 1_000_000_000
 START = 5 * S

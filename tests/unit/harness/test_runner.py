@@ -14,8 +14,8 @@ from bakeoff.engines.catalog import EngineSpec, engine_spec
 from bakeoff.engines.embedded import EmbeddedProvisioner
 from bakeoff.harness.plan import Trial, plan_trials
 from bakeoff.harness.runner import RunOptions, TrialRunner, run_trials
-from bakeoff.report import load, load_manifest
-from bakeoff.report.store import RunWriter
+from bakeoff.results import load, load_manifest
+from bakeoff.results.store import RunWriter
 from bakeoff.workloads.loader import load_workload, shipped_workloads_dir
 from bakeoff.workloads.model import Workload
 

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bakeoff.harness.histogram import merge_encoded
-from bakeoff.report import load
+from bakeoff.core.histogram import merge_encoded
 from bakeoff.report.exports import (
     CSV_COLUMNS,
     PYTEST_BENCHMARK_VERSION,
@@ -25,7 +24,8 @@ from bakeoff.report.exports import (
     write_csv,
 )
 from bakeoff.report.model import ReportData, build_report
-from bakeoff.report.summary import TOTAL
+from bakeoff.results import load
+from bakeoff.results.summary import TOTAL
 
 # The store-writing helper lives with the model tests; imported by name because the test
 # folders are not packages.

@@ -14,9 +14,10 @@ import pandas as pd
 import pytest
 from hdrh.histogram import HdrHistogram
 
-from bakeoff.harness.histogram import encode, merge_encoded, new_histogram, percentiles_us
-from bakeoff.harness.histogram import record_bulk as hdr_record_bulk
-from bakeoff.report import RunWriter, load, summarize
+from bakeoff.core.histogram import encode, merge_encoded, new_histogram, percentiles_us
+from bakeoff.core.histogram import record_bulk as hdr_record_bulk
+from bakeoff.core.measures import IntervalRow, LatencyKind, Phase
+from bakeoff.harness.trial import TrialRecord
 from bakeoff.report.model import (
     ESTIMATED,
     TRIAL_COLUMNS,
@@ -32,10 +33,10 @@ from bakeoff.report.model import (
     methodology,
     run_directories,
 )
-from bakeoff.report.schema import IntervalRow, LatencyKind, Phase
-from bakeoff.report.statistics import bootstrap_ci
-from bakeoff.report.store import MANIFEST_FILE, TrialRecord
-from bakeoff.report.summary import TOTAL
+from bakeoff.results import RunWriter, load, summarize
+from bakeoff.results.statistics import bootstrap_ci
+from bakeoff.results.store import MANIFEST_FILE
+from bakeoff.results.summary import TOTAL
 from bakeoff.workloads.model import OperationMix, Workload
 
 WORKLOAD = Workload(

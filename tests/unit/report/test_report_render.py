@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from bakeoff.report import load, summarize
 from bakeoff.report.commands import app, plots_folder, render_reports
-from bakeoff.report.summary import TOTAL
+from bakeoff.results import load, summarize
+from bakeoff.results.summary import TOTAL
 from bakeoff.workloads.model import Workload
 
 # The store-writing helpers live with the model tests; imported by name because the test

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from bakeoff.report import history
-from bakeoff.report.gate_commands import app
-from bakeoff.report.regress import (
+from bakeoff.gate import history
+from bakeoff.gate.commands import app
+from bakeoff.gate.regress import (
     INSTALL_HINT,
     RegressError,
     RegressOptions,

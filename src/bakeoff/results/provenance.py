@@ -1,4 +1,4 @@
-"""Where a result came from: host, harness build, driver versions; and credential redaction.
+"""Where a result came from: host, harness build, driver versions.
 
 Everything here ends up in a run's manifest, which is meant to be published next to the
 numbers, so nothing in this module may return a secret.
@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import os
 import platform
-import re
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from urllib.parse import unquote
 
 import psutil
 
@@ -38,25 +36,7 @@ DRIVER_DISTRIBUTIONS: tuple[str, ...] = (
 )
 """Distributions whose version can change a result, recorded by default."""
 
-REDACTED = "***"
-
 _GIT_TIMEOUT_S = 2.0
-
-# Names of query parameters (and option keys) whose value is a secret. Deliberately loose:
-# hiding a harmless value costs little, publishing a password costs a lot.
-_SECRET_NAME = re.compile(
-    # "token" but not Cassandra's num_tokens / initial_token, which are ring settings.
-    r"passw|passphrase|pwd|secret|(?<!initial_)token(?!s)|api[-_]?key|credential",
-    re.IGNORECASE,
-)
-
-# scheme://user:password@ — the password runs to the first '@', as SQLAlchemy, redis-py and
-# pymongo all require a literal '@' in a password to be percent-encoded. Passwords may hold
-# '/', '?' or '#' unencoded, which is why the authority is not cut at those.
-_SCHEME = r"[A-Za-z][A-Za-z0-9+.-]*://"
-_URL_USERINFO = re.compile(rf"^(?P<head>{_SCHEME}(?P<user>[^:@/\s]*):)(?P<pw>[^@]*)@")
-_TEXT_USERINFO = re.compile(rf"(?P<head>{_SCHEME}[^:@/\s]*:)(?P<pw>[^@\s]+)@")
-_TEXT_SECRET_PARAM = re.compile(r"(?P<head>[?&;](?P<name>[^=&;#\s]+)=)(?P<value>[^&;#\s]*)")
 
 
 def host_info() -> dict[str, object]:
@@ -157,45 +137,3 @@ def driver_versions(modules: Iterable[str] = DRIVER_DISTRIBUTIONS) -> dict[str, 
         except PackageNotFoundError:
             continue
     return found
-
-
-def looks_secret(name: str) -> bool:
-    """Whether a parameter or option name suggests its value is a credential."""
-    return _SECRET_NAME.search(name) is not None
-
-
-def redact_url(url: str) -> str:
-    """The URL with its password, and any secret-looking query parameter, replaced by ***.
-
-    The user name is kept (it tells a reader which role ran the benchmark). Works on any
-    scheme://[user[:password]@]host... form, SQLAlchemy's `dialect+driver://` included.
-    """
-    match = _URL_USERINFO.match(url)
-    if match and match.group("pw"):
-        url = f"{match.group('head')}{REDACTED}@{url[match.end() :]}"
-    base, hash_sign, fragment = url.partition("#")
-    base, question, query = base.partition("?")
-    if not question:
-        return url
-    return f"{base}?{_redact_query(query)}{hash_sign}{fragment}"
-
-
-def _redact_query(query: str) -> str:
-    parts = re.split(r"([&;])", query)
-    for i in range(0, len(parts), 2):
-        name, eq, _value = parts[i].partition("=")
-        if eq and looks_secret(unquote(name)):
-            parts[i] = f"{name}={REDACTED}"
-    return "".join(parts)
-
-
-def redact_text(text: str) -> str:
-    """Any URL credential embedded in free text (an error message, an argv item) hidden."""
-    text = _TEXT_USERINFO.sub(lambda m: f"{m.group('head')}{REDACTED}@", text)
-
-    def param(m: re.Match[str]) -> str:
-        if m.group("value") and looks_secret(unquote(m.group("name"))):
-            return f"{m.group('head')}{REDACTED}"
-        return m.group(0)
-
-    return _TEXT_SECRET_PARAM.sub(param, text)

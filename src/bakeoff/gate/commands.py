@@ -16,10 +16,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bakeoff.report import history as hist
-from bakeoff.report.compare import (
-    METRICS,
-    CompareError,
+from bakeoff.gate import history as hist
+from bakeoff.gate.compare import (
     CompareOptions,
     Comparison,
     Verdict,
@@ -28,6 +26,7 @@ from bakeoff.report.compare import (
     format_value,
     summary_line,
 )
+from bakeoff.gate.metrics import METRICS, CompareError
 
 EXIT_REGRESSION = 1
 EXIT_USAGE = 2
@@ -318,7 +317,7 @@ def regress(
     A series is one engine × workload × host × operation × metric, one point per run.
     Exit 1 when a regression starts at the newest run (or within --newest N runs).
     """
-    from bakeoff.report.regress import RegressError, RegressOptions, describe, detect
+    from bakeoff.gate.regress import RegressError, RegressOptions, describe, detect
 
     fmt = _check_format(output_format)
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bakeoff.harness.selftest import BARS, format_table
+from bakeoff.selftest import BARS, format_table
 
 
 def _figures(**overrides: Any) -> dict[str, Any]:

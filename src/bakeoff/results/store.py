@@ -18,7 +18,6 @@ import secrets
 import shutil
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
@@ -27,17 +26,12 @@ from types import MappingProxyType
 import pandas as pd
 from pydantic import BaseModel
 
-from bakeoff.harness.histogram import decode, percentiles_us
-from bakeoff.report.provenance import (
-    REDACTED,
-    bakeoff_provenance,
-    driver_versions,
-    host_info,
-    looks_secret,
-    redact_text,
-    redact_url,
-)
-from bakeoff.report.schema import COLUMNS, IntervalRow, LatencyKind, Phase
+from bakeoff.core.histogram import decode, percentiles_us
+from bakeoff.core.measures import IntervalRow, LatencyKind, Phase
+from bakeoff.core.secrets import REDACTED, looks_secret, redact_argv, redact_text, redact_url
+from bakeoff.harness.trial import STATUSES, TrialRecord
+from bakeoff.results.provenance import bakeoff_provenance, driver_versions, host_info
+from bakeoff.results.schema import COLUMNS
 from bakeoff.workloads.model import Workload
 
 SCHEMA_VERSION = 1
@@ -46,8 +40,6 @@ MANIFEST_FILE = "manifest.json"
 TRIALS_DIR = "trials"
 """Per-trial Parquet files inside a partial run directory (removed by `finish`)."""
 
-STATUSES = frozenset({"ok", "failed", "interrupted"})
-"""What a trial may end as."""
 RUN_STATUSES = STATUSES | {"partial"}
 """What a finished run may end as: "partial" when some trials failed and others did not.
 An unfinished run's manifest says "running"."""
@@ -101,38 +93,6 @@ _FLOAT_COLUMNS = frozenset(
 
 class RunExistsError(FileExistsError):
     """A run directory with this id exists already; results are never overwritten."""
-
-
-@dataclass(frozen=True)
-class TrialRecord:
-    """What the runner hands over for each finished (or failed, or interrupted) trial."""
-
-    trial: int
-    repetition: int
-    engine: str
-    engine_version: str
-    workload: Workload
-    endpoint_display_url: str
-    settings: Mapping[str, str]
-    provenance: Mapping[str, str]
-    adapter: str
-    threads: int
-    seed: int
-    started_at: datetime
-    ended_at: datetime
-    status: str
-    error: str | None
-    verify: Mapping[str, object]
-    """Findings of the verify phase (record counts, mismatches, ...)."""
-    rows: Sequence[IntervalRow]
-    load_generator: Mapping[str, object] = field(default_factory=dict)
-    """How the load was generated and whether it kept up: the processes × clients split,
-    open or closed loop, target and achieved rate, client and engine CPU, and the
-    client-saturation flag."""
-
-    def __post_init__(self) -> None:
-        if self.status not in STATUSES:
-            raise ValueError(f"trial status {self.status!r} is not one of {sorted(STATUSES)}")
 
 
 class RunWriter:
@@ -316,27 +276,6 @@ def new_run_id() -> str:
 def iso_utc(moment: datetime) -> str:
     """ISO 8601 in UTC with a Z; a naive datetime is taken as local time."""
     return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-def redact_argv(argv: Sequence[str]) -> list[str]:
-    """The command line with URL credentials and values of secret-looking options hidden."""
-    out: list[str] = []
-    hide_next = False
-    for arg in argv:
-        if hide_next:
-            out.append(REDACTED)
-            hide_next = False
-            continue
-        name, eq, value = arg.partition("=")
-        if arg.startswith("-") and looks_secret(name):
-            if eq:
-                out.append(f"{name}={REDACTED}" if value else arg)
-            else:
-                hide_next = True
-                out.append(arg)
-            continue
-        out.append(redact_text(arg))
-    return out
 
 
 def to_safe_json(value: object, *, key: str = "") -> object:

@@ -29,8 +29,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from bakeoff.report.compare import ok_trial_keys, trial_metrics
-from bakeoff.report.store import MANIFEST_FILE, SAMPLES_FILE, load, load_manifest
+from bakeoff.gate.metrics import ok_trial_keys, trial_metrics
+from bakeoff.results.store import MANIFEST_FILE, SAMPLES_FILE, load, load_manifest
 
 MARKER = "bakeoff-history.json"
 FORMAT = "bakeoff-history"

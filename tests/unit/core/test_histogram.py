@@ -9,7 +9,7 @@ import numpy.typing as npt
 import pytest
 from hdrh.histogram import HdrHistogram
 
-from bakeoff.harness import histogram as hdr
+from bakeoff.core import histogram as hdr
 
 PERCENTILES = (50.0, 90.0, 99.0, 99.9)
 

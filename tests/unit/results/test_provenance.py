@@ -11,14 +11,12 @@ import pandas as pd
 import pytest
 
 import bakeoff
-from bakeoff.report.provenance import (
+from bakeoff.core.secrets import looks_secret, redact_text, redact_url
+from bakeoff.results.provenance import (
     _git_state,
     bakeoff_provenance,
     driver_versions,
     host_info,
-    looks_secret,
-    redact_text,
-    redact_url,
 )
 
 

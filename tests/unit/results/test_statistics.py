@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.stats import mannwhitneyu
 
-from bakeoff.report.statistics import (
+from bakeoff.results.statistics import (
     bootstrap_ci,
     coefficient_of_variation,
     mann_whitney_p,

@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 from hdrh.histogram import HdrHistogram
 
-from bakeoff.report import RunWriter, load, summarize
-from bakeoff.report.schema import IntervalRow, LatencyKind, Phase
-from bakeoff.report.store import TrialRecord
-from bakeoff.report.summary import SUMMARY_COLUMNS, TOTAL
+from bakeoff.core.measures import IntervalRow, LatencyKind, Phase
+from bakeoff.harness.trial import TrialRecord
+from bakeoff.results import RunWriter, load, summarize
+from bakeoff.results.summary import SUMMARY_COLUMNS, TOTAL
 from bakeoff.workloads.model import OperationMix, Workload
 
 WORKLOAD = Workload(name="ycsb-b", operations=OperationMix(read=0.95, update=0.05))

@@ -10,20 +10,14 @@ import pytest
 from typer.testing import CliRunner
 
 from bakeoff.api import run_benchmark
-from bakeoff.harness.histogram import new_histogram, record_bulk
-from bakeoff.report.compare import (
-    METRICS,
-    CompareError,
-    CompareOptions,
-    Verdict,
-    compare_metrics,
-    compare_paths,
-    load_trial_metrics,
-)
-from bakeoff.report.gate_commands import app, parse_fraction
-from bakeoff.report.schema import IntervalRow, LatencyKind, Phase
-from bakeoff.report.store import MANIFEST_FILE, RunWriter, TrialRecord
-from bakeoff.report.summary import TOTAL
+from bakeoff.core.histogram import new_histogram, record_bulk
+from bakeoff.core.measures import IntervalRow, LatencyKind, Phase
+from bakeoff.gate.commands import app, parse_fraction
+from bakeoff.gate.compare import CompareOptions, Verdict, compare_metrics, compare_paths
+from bakeoff.gate.metrics import METRICS, CompareError, load_trial_metrics
+from bakeoff.harness.trial import TrialRecord
+from bakeoff.results.store import MANIFEST_FILE, RunWriter
+from bakeoff.results.summary import TOTAL
 from bakeoff.workloads.model import OperationMix, Workload
 
 WORKLOAD = Workload(name="ycsb-a", operations=OperationMix(read=0.5, update=0.5))

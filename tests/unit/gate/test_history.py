@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bakeoff.report import history
-from bakeoff.report.compare import compare_paths
-from bakeoff.report.gate_commands import app
-from bakeoff.report.store import MANIFEST_FILE, SAMPLES_FILE
+from bakeoff.gate import history
+from bakeoff.gate.commands import app
+from bakeoff.gate.compare import compare_paths
+from bakeoff.results.store import MANIFEST_FILE, SAMPLES_FILE
 
 # The run-writing helper lives with the compare tests; imported by name because the test
 # folders are not packages.

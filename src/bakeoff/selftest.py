@@ -38,15 +38,15 @@ from bakeoff.adapters.noop import NoopAdapter
 from bakeoff.adapters.protocol import Endpoint
 from bakeoff.adapters.registry import adapter_class
 from bakeoff.api import split_connections
+from bakeoff.core import histogram as hdr
+from bakeoff.core.secrets import redact
 from bakeoff.engines.base import ProvisionerBase
 from bakeoff.engines.catalog import EngineSpec, Family, Provision, engine_spec
-from bakeoff.engines.container import redact
 from bakeoff.engines.external import ExternalProvisioner
-from bakeoff.harness import histogram as hdr
 from bakeoff.harness.clients import usable_cores
 from bakeoff.harness.plan import Trial
 from bakeoff.harness.runner import RunOptions, TrialRunner
-from bakeoff.report.store import TrialRecord
+from bakeoff.harness.trial import TrialRecord
 from bakeoff.workloads.model import Workload
 
 REDIS_RECORDS = 100_000
@@ -143,7 +143,7 @@ def peak_rss_probe(duration_s: float) -> int:
     """Peak resident memory (bytes) of a fresh process running the no-op harness."""
     code = (
         "import resource, sys\n"
-        "from bakeoff.harness.selftest import noop_overhead\n"
+        "from bakeoff.selftest import noop_overhead\n"
         f"noop_overhead({duration_s})\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
     )

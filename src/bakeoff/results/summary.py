@@ -11,8 +11,9 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from bakeoff.harness.histogram import Histogram, merge_encoded, percentiles_us
-from bakeoff.report.schema import COLUMNS, LatencyKind, Phase
+from bakeoff.core.histogram import Histogram, merge_encoded, percentiles_us
+from bakeoff.core.measures import LatencyKind, Phase
+from bakeoff.results.schema import COLUMNS
 
 TOTAL = "TOTAL"
 """The `operation` of the row that merges all operations of a trial."""

@@ -24,8 +24,8 @@ from typing import Any
 
 import pandas as pd
 
-from bakeoff.report import history as hist
-from bakeoff.report.compare import METRICS
+from bakeoff.gate import history as hist
+from bakeoff.gate.metrics import METRICS
 
 INSTALL_HINT = "change-point detection needs apache-otava: pip install 'bakeoff[regress]'"
 

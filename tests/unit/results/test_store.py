@@ -12,9 +12,11 @@ import pandas as pd
 import pytest
 from hdrh.histogram import HdrHistogram
 
-from bakeoff.report import RunWriter, TrialRecord, load, load_manifest
-from bakeoff.report.schema import COLUMNS, IntervalRow, LatencyKind, Phase
-from bakeoff.report.store import RunExistsError, redact_argv, to_safe_json
+from bakeoff.core.measures import IntervalRow, LatencyKind, Phase
+from bakeoff.core.secrets import redact_argv
+from bakeoff.results import RunWriter, TrialRecord, load, load_manifest
+from bakeoff.results.schema import COLUMNS
+from bakeoff.results.store import RunExistsError, to_safe_json
 from bakeoff.workloads.model import OperationMix, Workload
 
 SECRET = "hunter2-Zq9"  # noqa: S105 - the fake credential the tests hunt for
@@ -450,7 +452,7 @@ def test_a_rename_that_loses_the_race_keeps_the_run(
         raise OSError(errno.ENOTEMPTY, "Directory not empty", str(dst))
 
     with monkeypatch.context() as patch:
-        patch.setattr("bakeoff.report.store.os.rename", rename)
+        patch.setattr("bakeoff.results.store.os.rename", rename)
         with pytest.raises(RunExistsError, match="kept in"):
             writer.finish("ok")
     assert len(load(writer.path_partial)) == 1

@@ -1,0 +1,22 @@
+"""Optional abilities an adapter declares up front; workloads say which they need."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Capability(StrEnum):
+    """Optional abilities an adapter declares up front (never discovered mid-run)."""
+
+    SCAN = "scan"
+    ORDERED_SCAN = "ordered-scan"
+    """`scan` returns records in ascending key order starting at the start key."""
+    BATCH_INSERT = "batch-insert"
+    """The adapter implements `BatchInsert.insert_batch` (used by the load phase)."""
+    DELETE = "delete"
+    COUNT = "count"
+    """The adapter implements `RecordCount.count_records` (the verify phase uses it)."""
+    SPLIT_PHASE = "split-phase"
+    """The adapter implements `SplitPhase`: one thread can keep many connections busy."""
+    TRANSACTIONS = "transactions"
+    SECONDARY_INDEX = "secondary-index"

@@ -1,0 +1,59 @@
+"""What the runner hands over for each trial, and the sink it hands it to.
+
+The result store (`bakeoff.results.store.RunWriter`) is the sink of a real run; the harness
+knows only this small contract, so results sit above the harness and never the reverse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from bakeoff.core.measures import IntervalRow
+from bakeoff.workloads.model import Workload
+
+STATUSES = frozenset({"ok", "failed", "interrupted"})
+"""What a trial may end as."""
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """What the runner hands over for each finished (or failed, or interrupted) trial."""
+
+    trial: int
+    repetition: int
+    engine: str
+    engine_version: str
+    workload: Workload
+    endpoint_display_url: str
+    settings: Mapping[str, str]
+    provenance: Mapping[str, str]
+    adapter: str
+    threads: int
+    seed: int
+    started_at: datetime
+    ended_at: datetime
+    status: str
+    error: str | None
+    verify: Mapping[str, object]
+    """Findings of the verify phase (record counts, mismatches, ...)."""
+    rows: Sequence[IntervalRow]
+    load_generator: Mapping[str, object] = field(default_factory=dict)
+    """How the load was generated and whether it kept up: the processes × clients split,
+    open or closed loop, target and achieved rate, client and engine CPU, and the
+    client-saturation flag."""
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"trial status {self.status!r} is not one of {sorted(STATUSES)}")
+
+
+class TrialSink(Protocol):
+    """Where finished trials go, one at a time, then the run's final status."""
+
+    def add_trial(self, trial: TrialRecord) -> None: ...
+
+    def finish(self, status: str) -> object:
+        """Close the run; what it returns (the run folder, say) is the sink's own."""

@@ -1,0 +1,8 @@
+"""Results: the tidy schema, the run store (writer and the one reader), provenance and
+summaries. pandas is the public result API."""
+
+from bakeoff.harness.trial import TrialRecord
+from bakeoff.results.store import RunExistsError, RunWriter, load, load_manifest
+from bakeoff.results.summary import summarize
+
+__all__ = ["RunExistsError", "RunWriter", "TrialRecord", "load", "load_manifest", "summarize"]

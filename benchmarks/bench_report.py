@@ -145,7 +145,7 @@ def write_templates(folder: Path, rng: np.random.Generator) -> list[Path]:
                     provenance={"provisioner": "container" if provenance else "embedded"}
                     | provenance,
                     adapter="sql",
-                    threads=THREADS,
+                    connections=THREADS,
                     seed=1,
                     started_at=start,
                     ended_at=start + timedelta(seconds=INTERVALS),

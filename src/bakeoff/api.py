@@ -4,18 +4,17 @@ pytest plugin, notebooks, other tools)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from bakeoff.engines.catalog import engine_spec, spec_for_url
-from bakeoff.engines.provisioning import (
-    EngineOptions,
-    ProvisionerFactory,
-    install_container_cleanup,
-)
+from bakeoff.engines.provisioning import ProvisionerFactory, install_container_cleanup
+from bakeoff.harness.options import RunOptions
 from bakeoff.harness.plan import plan_trials
 from bakeoff.harness.progress import ProgressSink
-from bakeoff.harness.runner import RunOptions, TrialRunner, run_trials
+from bakeoff.harness.run import run_trials
+from bakeoff.harness.runner import TrialRunner
 from bakeoff.harness.trial import TrialRecord
 from bakeoff.results.store import RunWriter
 from bakeoff.workloads.loader import load_workload, resolve_workload
@@ -34,14 +33,11 @@ class RunResult:
 
 
 def resolve_workloads(
-    workloads: Sequence[str | Path | Workload],
-    *,
-    records: int | None = None,
-    operations: int | None = None,
-    duration_s: float | None = None,
-    seed: int | None = None,
+    workloads: Sequence[str | Path | Workload], options: RunOptions | None = None
 ) -> list[tuple[Workload, Path | None]]:
-    """Names, files or models, validated, with overrides applied (WorkloadError, ValueError)."""
+    """Names, files or models, validated, with the options' overrides applied
+    (WorkloadError, ValueError)."""
+    options = options or RunOptions()
     resolved: list[tuple[Workload, Path | None]] = []
     for item in workloads:
         path: Path | None
@@ -50,17 +46,13 @@ def resolve_workloads(
         else:
             path = resolve_workload(str(item))
             workload = load_workload(path)
-        resolved.append(
-            (
-                workload.with_overrides(
-                    records=records,
-                    operation_count=operations,
-                    duration_s=duration_s,
-                    seed=seed,
-                ),
-                path,
-            )
+        overridden = workload.with_overrides(
+            records=options.records,
+            operation_count=options.operations,
+            duration_s=options.duration_s,
+            seed=options.seed,
         )
+        resolved.append((overridden, path))
     return resolved
 
 
@@ -82,74 +74,33 @@ def split_connections(connections: int, cores: int) -> tuple[int, int]:
 def run_benchmark(
     workloads: Sequence[str | Path | Workload],
     engines: Sequence[str],
+    options: RunOptions | None = None,
     *,
-    output: Path = Path("results"),
-    processes: int = 1,
-    clients: int = 1,
-    rate: float | None = None,
-    arrival: str = "constant",
-    repeat: int = 1,
-    reuse: bool = False,
-    split_phase: bool = True,
-    interval_s: float = 1.0,
-    records: int | None = None,
-    operations: int | None = None,
-    duration_s: float | None = None,
-    seed: int | None = None,
-    engine_options: EngineOptions | None = None,
     progress: ProgressSink | None = None,
     command: Sequence[str] = (),
+    **changes: Any,
 ) -> RunResult:
-    """Run every workload on every engine, `repeat` times, and write one run folder.
+    """Run every workload on every engine, `options.repeat` times, and write one run folder.
 
-    `processes` × `clients` workers run the load, each with its own connection: clients
-    are threads inside a process, processes sidestep the interpreter lock. With `rate`
-    (total ops/s) the loop is open: operations start on a schedule and response time is
-    recorded beside service time. With `split_phase` (the default), a closed loop runs each
-    process's clients in one thread waiting on all their connections, where the adapter
-    supports it.
+    `options` are `bakeoff run`'s (`RunOptions`); keyword `changes` set single fields on
+    top, e.g. ``run_benchmark(["ycsb-c"], ["sqlite"], records=200, operations=500)``.
+    `processes` × `clients` connections run the load: the connections of a worker process
+    are threads in it, processes sidestep the interpreter lock. With `rate` (total ops/s)
+    the loop is open: operations start on a schedule and response time is recorded beside
+    service time. With `split_phase` (the default), a closed loop runs each process's
+    connections in one thread waiting on all of them, where the adapter supports it.
 
-    Bad input (a workload, an engine name, a capability the adapter lacks) raises before
-    anything starts. Ctrl-C raises RunInterruptedError after the run folder was written.
+    Bad input (a workload, an engine name, a capability the adapter lacks, an invalid
+    option) raises before anything starts. Ctrl-C raises RunInterruptedError after the
+    run folder was written.
     """
-    options = engine_options or EngineOptions()
-    specs = [
-        spec_for_url(engine_spec(name), options.urls.get(name)) for name in dict.fromkeys(engines)
-    ]
-    loaded = resolve_workloads(
-        workloads, records=records, operations=operations, duration_s=duration_s, seed=seed
-    )
-    trials = plan_trials(loaded, specs, repeat=repeat)
+    options = replace(options or RunOptions(), **changes)
+    urls = options.engine_options.urls
+    specs = [spec_for_url(engine_spec(name), urls.get(name)) for name in dict.fromkeys(engines)]
+    trials = plan_trials(resolve_workloads(workloads, options), specs, repeat=options.repeat)
     install_container_cleanup()
-    writer = RunWriter(
-        output,
-        command=list(command),
-        options={
-            "processes": processes,
-            "clients_per_process": clients,
-            "rate": rate,
-            "arrival": arrival,
-            "repeat": repeat,
-            "reuse": reuse,
-            "split_phase": split_phase,
-            "interval_s": interval_s,
-            "keep": options.keep,
-            "cpus": options.cpus,
-            "memory": options.memory,
-        },
-    )
-    runner = TrialRunner(
-        RunOptions(
-            processes=processes,
-            clients=clients,
-            rate=rate,
-            arrival=arrival,
-            interval_s=interval_s,
-            keep_table=options.keep,
-            reuse=reuse,
-            split_phase=split_phase,
-        ),
-        progress,
-    )
-    records_done = run_trials(trials, ProvisionerFactory(options), writer, runner)
+    writer = RunWriter(options.output, command=list(command), options=options.manifest())
+    runner = TrialRunner(options, progress)
+    provisioner_for = ProvisionerFactory(options.engine_options)
+    records_done = run_trials(trials, provisioner_for, writer, runner)
     return RunResult(path=writer.path_final, trials=records_done)

@@ -43,9 +43,11 @@ from bakeoff.core.secrets import redact
 from bakeoff.engines.base import ProvisionerBase
 from bakeoff.engines.catalog import EngineSpec, Family, Provision, engine_spec
 from bakeoff.engines.external import ExternalProvisioner
+from bakeoff.engines.provisioning import EngineOptions
 from bakeoff.harness.clients import usable_cores
+from bakeoff.harness.options import RunOptions
 from bakeoff.harness.plan import Trial
-from bakeoff.harness.runner import RunOptions, TrialRunner
+from bakeoff.harness.runner import TrialRunner
 from bakeoff.harness.trial import TrialRecord
 from bakeoff.workloads.model import Workload
 
@@ -247,7 +249,7 @@ def bakeoff_on(
         adapter_class(spec.adapter),
         ExternalProvisioner(spec, endpoint.url),
         # Keep the records: the native peer runs next over the same keys.
-        RunOptions(processes=processes, clients=clients, keep_table=True),
+        RunOptions(processes=processes, clients=clients, engine_options=EngineOptions(keep=True)),
     )
     generator = record.load_generator["measure"]
     assert isinstance(generator, dict)

@@ -31,7 +31,8 @@ class TrialRecord:
     settings: Mapping[str, str]
     provenance: Mapping[str, str]
     adapter: str
-    threads: int
+    connections: int
+    """Connections over all worker processes (docs/glossary.md)."""
     seed: int
     started_at: datetime
     ended_at: datetime

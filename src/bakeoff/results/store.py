@@ -222,7 +222,7 @@ class RunWriter:
             "endpoint": redact_url(trial.endpoint_display_url),
             "settings": dict(trial.settings),
             "provenance": dict(trial.provenance),
-            "threads": trial.threads,
+            "threads": trial.connections,
             "seed": trial.seed,
             "workload": trial.workload.name,
             "workload_hash": workload_hash,

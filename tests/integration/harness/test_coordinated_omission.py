@@ -24,7 +24,8 @@ from bakeoff.engines.catalog import engine_spec
 from bakeoff.engines.external import ExternalProvisioner
 from bakeoff.harness.plan import plan_trials
 from bakeoff.harness.progress import SilentProgress
-from bakeoff.harness.runner import RunOptions, TrialRunner
+from bakeoff.harness.options import RunOptions
+from bakeoff.harness.runner import TrialRunner
 from bakeoff.results import load, load_manifest
 from bakeoff.results.store import RunWriter
 from bakeoff.workloads.loader import load_workload, shipped_workloads_dir

@@ -94,7 +94,7 @@ def write_synthetic_run(
                 settings={},
                 provenance={},
                 adapter="sql",
-                threads=1,
+                connections=1,
                 seed=1,
                 started_at=begin + timedelta(seconds=trial),
                 ended_at=begin + timedelta(seconds=trial + 1),

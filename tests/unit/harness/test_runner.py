@@ -13,7 +13,9 @@ from bakeoff.engines.base import Provisioner, ProvisioningError
 from bakeoff.engines.catalog import EngineSpec, engine_spec
 from bakeoff.engines.embedded import EmbeddedProvisioner
 from bakeoff.harness.plan import Trial, plan_trials
-from bakeoff.harness.runner import RunOptions, TrialRunner, run_trials
+from bakeoff.harness.options import RunOptions
+from bakeoff.harness.run import run_trials
+from bakeoff.harness.runner import TrialRunner
 from bakeoff.results import load, load_manifest
 from bakeoff.results.store import RunWriter
 from bakeoff.workloads.loader import load_workload, shipped_workloads_dir

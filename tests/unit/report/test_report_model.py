@@ -158,7 +158,7 @@ def write_run(
                     settings=dict(shape.settings),
                     provenance=dict(shape.provenance),
                     adapter="sql",
-                    threads=1,
+                    connections=1,
                     seed=1,
                     started_at=begin,
                     ended_at=begin + timedelta(seconds=intervals),

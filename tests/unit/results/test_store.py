@@ -106,7 +106,7 @@ def trial_record(
         settings=settings if settings is not None else {"fsync": "on"},
         provenance={"image": "postgres:16", "digest": "sha256:abc"},
         adapter="sql",
-        threads=4,
+        connections=4,
         seed=7,
         started_at=start,
         ended_at=start + timedelta(seconds=30),

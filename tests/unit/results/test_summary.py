@@ -60,7 +60,7 @@ def trial_record(trial: int, rows: list[IntervalRow]) -> TrialRecord:
         settings={},
         provenance={},
         adapter="sql",
-        threads=1,
+        connections=1,
         seed=1,
         started_at=start,
         ended_at=start,

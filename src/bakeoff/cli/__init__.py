@@ -1,0 +1,66 @@
+"""The `bakeoff` command line: one module per command, mounted on one typer app."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Annotated
+
+import typer
+
+from bakeoff import __version__
+from bakeoff.cli.common import stdout
+from bakeoff.cli.engines import engines
+from bakeoff.cli.run import run
+from bakeoff.cli.selftest import selftest
+from bakeoff.gate import commands as gate_commands
+from bakeoff.report import commands as report_commands
+from bakeoff.workloads import commands as workload_commands
+
+app = typer.Typer(
+    help=(
+        "bakeoff: run the same declarative workload on several database engines and "
+        "compare their throughput and latency honestly."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+app.add_typer(workload_commands.app, name="workloads")
+
+
+def _mount_optional(module: str, name: str) -> None:
+    """Sub-apps whose modules need optional packages are mounted only when importable."""
+    try:
+        sub = importlib.import_module(module)
+    except ModuleNotFoundError:
+        return
+    app.add_typer(sub.app, name=name)
+
+
+def _version(value: bool) -> None:
+    if value:
+        stdout.print(f"bakeoff {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """bakeoff: one declarative workload, many engines, honest numbers."""
+
+
+# In the order of use, so that `--help` lists them so.
+app.command()(run)
+app.command()(selftest)
+app.command()(engines)
+app.command("report")(report_commands.report_command)
+gate_commands.register(app)
+_mount_optional("bakeoff.engines.commands", "images")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,113 @@
+"""The one set of run options: built by the CLI, the Python API or the pytest plugin,
+read by the planner and the runner, and recorded in the manifest."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bakeoff.engines.provisioning import EngineOptions
+
+ARRIVALS = ("constant", "poisson")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Everything `bakeoff run` can be told, besides which workloads and engines.
+
+    Invalid combinations raise ValueError here, so every entry point refuses the same
+    input with the same words.
+    """
+
+    # -- what each trial runs: overrides of the workload's own values --
+    records: int | None = None
+    """Records to load (None: the workload's)."""
+    operations: int | None = None
+    """Operations to measure (None: the workload's)."""
+    duration_s: float | None = None
+    """Seconds to measure instead of an operation count."""
+    seed: int | None = None
+    repeat: int = 1
+    """Independent trials per engine × workload, interleaved across engines."""
+    reuse: bool = False
+    """Keep each engine's container across trials, and its loaded table across trials of
+    a workload that neither inserts nor deletes (so the data stays as loaded)."""
+
+    # -- the load generator (docs/glossary.md: connection, worker process) --
+    processes: int = 1
+    """Worker processes. 1 runs the connections as threads of this process."""
+    clients: int = 1
+    """Connections per worker process."""
+    rate: float | None = None
+    """Open loop: target operations per second over all connections; None: closed loop."""
+    arrival: str = "constant"
+    split_phase: bool = True
+    """Closed loops run each process's connections in one thread that waits on all their
+    sockets, where the adapter declares SPLIT_PHASE and every operation of the workload
+    has a split form (docs/load-generator.md); False keeps a thread per connection."""
+    interval_s: float = 1.0
+    """Width of the result intervals."""
+
+    # -- engines and results --
+    engine_options: EngineOptions = field(default_factory=EngineOptions)
+    output: Path = Path("results")
+    """Folder that receives the run's folder."""
+
+    # -- the runner's own settings (not on the command line) --
+    load_batch: int = 500
+    verify_sample: int = 100
+    adapter_options: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.operations is not None and self.duration_s is not None:
+            raise ValueError("give --operations or --duration, not both")
+        if self.arrival not in ARRIVALS:
+            raise ValueError(f"--arrival {self.arrival!r}: expected constant or poisson")
+        for name in ("processes", "clients", "repeat"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.rate is not None and self.rate <= 0:
+            raise ValueError(f"rate must be positive, got {self.rate}")
+        if self.interval_s <= 0:
+            raise ValueError(f"interval_s must be positive, got {self.interval_s}")
+
+    @property
+    def connections(self) -> int:
+        """Connections over all worker processes."""
+        return self.processes * self.clients
+
+    @property
+    def keep(self) -> bool:
+        """Keep embedded database files and the benchmark table after each trial."""
+        return self.engine_options.keep
+
+    def manifest(self) -> dict[str, object]:
+        """The run's options as the manifest records them (no credentials: URLs are
+        recorded per trial, redacted, by the endpoint)."""
+        engines = self.engine_options
+        return {
+            "processes": self.processes,
+            "clients_per_process": self.clients,
+            "rate": self.rate,
+            "arrival": self.arrival,
+            "repeat": self.repeat,
+            "reuse": self.reuse,
+            "split_phase": self.split_phase,
+            "interval_s": self.interval_s,
+            "keep": engines.keep,
+            "cpus": engines.cpus,
+            "memory": engines.memory,
+        }
+
+    def describe_load(self) -> dict[str, object]:
+        """How each trial's load is generated, as its manifest entry records it."""
+        return {
+            "processes": self.processes,
+            "clients_per_process": self.clients,
+            "connections": self.connections,
+            "loop": "open" if self.rate else "closed",
+            "target_ops_per_s": self.rate,
+            "arrival": self.arrival if self.rate else None,
+            "latency_kinds": ["service", "response"] if self.rate else ["service"],
+        }

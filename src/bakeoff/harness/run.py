@@ -1,0 +1,90 @@
+"""Every trial of a run in turn, each written as soon as it ends."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Sequence
+
+from bakeoff.core.endpoint import Endpoint
+from bakeoff.engines.base import Provisioner, ProvisionerBase, ProvisioningError
+from bakeoff.engines.catalog import EngineSpec
+from bakeoff.harness.plan import Trial
+from bakeoff.harness.runner import RunInterruptedError, TrialRunner
+from bakeoff.harness.trial import TrialRecord, TrialSink
+
+ProvisionerFactory = Callable[[EngineSpec], Provisioner]
+
+
+class _SharedProvisioner(ProvisionerBase):
+    """One engine instance for several trials (--reuse): started on first use, stopped
+    by `close()` at the end of the run rather than after each trial."""
+
+    def __init__(self, inner: Provisioner) -> None:
+        self.inner = inner
+        self.endpoint: Endpoint | None = None
+
+    def start(self) -> Endpoint:
+        if self.endpoint is None:
+            self.endpoint = self.inner.start()
+        return self.endpoint
+
+    def stop(self) -> None:
+        pass
+
+    def engine_cpu_seconds(self) -> float | None:
+        return self.inner.engine_cpu_seconds()
+
+    def close(self) -> None:
+        self.endpoint = None
+        self.inner.stop()
+
+
+def run_trials(
+    trials: Sequence[Trial],
+    provisioner_for: ProvisionerFactory,
+    writer: TrialSink,
+    runner: TrialRunner,
+) -> list[TrialRecord]:
+    """Run every trial, writing each as soon as it ends. On Ctrl-C the run is finished
+    with status "interrupted" (every trial measured so far kept) and the interrupt re-raised.
+    """
+    records: list[TrialRecord] = []
+    shared: dict[str, _SharedProvisioner] = {}
+    try:
+        for trial in trials:
+            engine = trial.engine.name
+            try:
+                provisioner: Provisioner
+                if runner.options.reuse:
+                    if engine not in shared:
+                        shared[engine] = _SharedProvisioner(provisioner_for(trial.engine))
+                    provisioner = shared[engine]
+                else:
+                    provisioner = provisioner_for(trial.engine)
+            except ProvisioningError as exc:
+                record = runner.failed_before_start(trial, str(exc))
+            else:
+                record = runner.run(trial, provisioner)
+            if record.status != "ok" and engine in shared:
+                # A failed trial may have broken the instance: the next one starts afresh.
+                shared.pop(engine).close()
+                runner.forget_engine(engine)
+            writer.add_trial(record)
+            records.append(record)
+    except RunInterruptedError as interrupt:
+        partial = interrupt.args[0] if interrupt.args else None
+        if isinstance(partial, TrialRecord):
+            writer.add_trial(partial)
+            records.append(partial)
+        writer.finish("interrupted")
+        raise
+    except KeyboardInterrupt:
+        writer.finish("interrupted")
+        raise
+    finally:
+        for instance in shared.values():
+            with contextlib.suppress(Exception):
+                instance.close()
+    failed = [r for r in records if r.status != "ok"]
+    writer.finish("ok" if not failed else ("failed" if len(failed) == len(records) else "partial"))
+    return records

@@ -1,0 +1,52 @@
+"""One set of run options, the same for the CLI, the Python API and the manifest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bakeoff.api import run_benchmark
+from bakeoff.engines.provisioning import EngineOptions
+from bakeoff.harness.options import RunOptions
+from bakeoff.results import load_manifest
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"operations": 10, "duration_s": 1.0}, "give --operations or --duration, not both"),
+        ({"arrival": "bursty"}, "--arrival 'bursty': expected constant or poisson"),
+        ({"processes": 0}, "processes must be at least 1"),
+        ({"rate": 0.0}, "rate must be positive"),
+    ],
+)
+def test_invalid_options_are_refused_with_one_message(
+    changes: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        RunOptions(**changes)  # type: ignore[arg-type]
+
+
+def test_connections_count_every_worker_process() -> None:
+    assert RunOptions(processes=2, clients=4).connections == 8
+
+
+def test_the_manifest_records_the_options_the_api_was_given(tmp_path: Path) -> None:
+    options = RunOptions(
+        output=tmp_path, records=50, operations=100, clients=2, engine_options=EngineOptions()
+    )
+
+    result = run_benchmark(["ycsb-c"], ["sqlite"], options, repeat=2)
+
+    manifest = load_manifest(result.path)
+    assert manifest["options"] == {**options.manifest(), "repeat": 2}
+    trials = manifest["trials"]
+    assert isinstance(trials, list)
+    assert [t["load_generator"]["connections"] for t in trials] == [2, 2]
+
+
+def test_an_unknown_option_is_an_error_before_anything_runs(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match="threadz"):
+        run_benchmark(["ycsb-c"], ["sqlite"], output=tmp_path, threadz=4)
+    assert not any(tmp_path.iterdir())

@@ -66,14 +66,14 @@ def run(
     ],
     threads: Annotated[
         int | None,
-        typer.Option(min=1, max=1024, help="Client threads in one process, one connection each."),
+        typer.Option(min=1, max=1024, help="Connections in one worker process (a thread each)."),
     ] = None,
     processes: Annotated[
         int | None,
-        typer.Option(min=1, max=256, help="Client processes (each runs --clients threads)."),
+        typer.Option(min=1, max=256, help="Worker processes (each with --clients connections)."),
     ] = None,
     clients: Annotated[
-        int | None, typer.Option(min=1, max=1024, help="Clients (connections) per process.")
+        int | None, typer.Option(min=1, max=1024, help="Connections per worker process.")
     ] = None,
     split_phase: Annotated[
         bool,

@@ -27,9 +27,9 @@ class RenamedSqlAdapter(SqlAdapter):
 
 
 def test_bakeoffs_adapters_come_from_its_entry_points() -> None:
-    assert available_adapters() == ["cassandra", "mongo", "postgres", "redis", "sql"]
+    assert {"cassandra", "mongo", "postgres", "redis", "sql"} <= set(available_adapters())
     assert adapter_class("sql") is SqlAdapter
-    with pytest.raises(UnknownAdapterError, match="installed: cassandra, mongo"):
+    with pytest.raises(UnknownAdapterError, match="installed: cassandra, "):
         adapter_class("nope")
 
 

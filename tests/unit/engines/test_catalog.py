@@ -36,7 +36,8 @@ BROKEN = replace(engine_spec("redis"), name="broken", server=None)
 
 
 def test_bakeoffs_engines_come_from_its_entry_points() -> None:
-    assert tuple(CATALOG) == BUILTIN  # in name order
+    assert set(BUILTIN) <= set(CATALOG)
+    assert list(CATALOG) == sorted(CATALOG)
     assert "bakeoff.engines.builtin.postgres:SPEC" in CATALOG.source("postgres")
     assert "distribution bakeoff " in CATALOG.source("postgres")
 

@@ -1,14 +1,26 @@
 """The engine catalog: every engine bakeoff knows, how it is provided and which adapter
 speaks to it. Provisioners are built from these entries; nothing here starts anything.
+
+Engines register like adapters: each entry point of the group ``bakeoff.engines`` loads
+one `EngineSpec` (bakeoff's own are in `bakeoff.engines.builtin`), and `register()` adds
+one in process. The catalog loads on first use; an engine name defined twice, or a spec
+that could not be provisioned, is refused then, naming where each definition came from.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from importlib.metadata import EntryPoint, entry_points
+
+from bakeoff.adapters.registry import entry_point_source
+from bakeoff.engines.base import ProvisioningError
+from bakeoff.engines.protocol import EmbeddedDatabase, ServerProtocol
+
+GROUP = "bakeoff.engines"
 
 
 class Family(StrEnum):
@@ -21,28 +33,6 @@ class Family(StrEnum):
 class Provision(StrEnum):
     EMBEDDED = "embedded"
     CONTAINER = "container"
-
-
-class ServerKind(StrEnum):
-    """The protocol family of a server engine.
-
-    It decides everything a provisioner does that depends on the server rather than the
-    image: the readiness round trip, how knobs go on the server command line, the
-    endpoint URL, and how the version and settings are read back.
-    """
-
-    POSTGRES = "postgres"
-    """`-c name=value`; readiness `SELECT 1`; settings via current_setting()."""
-    MYSQL = "mysql"
-    """`--name=value`; readiness `SELECT 1`; settings via @@GLOBAL.name."""
-    REDIS = "redis"
-    """`--name value`; readiness PING; settings via CONFIG GET."""
-    CQL = "cql"
-    """Knobs as environment (MAX_HEAP_SIZE, JVM_EXTRA_OPTS); readiness and settings
-    through cassandra-driver (system.local, system_views.settings). See engines/cql.py."""
-    MONGO = "mongo"
-    """MongoDB wire protocol (MongoDB, FerretDB): `--name=value`; readiness `ping`;
-    version via buildInfo, settings via getParameter. See engines/mongo_wire.py."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +59,8 @@ class EngineSpec:
     tested_here: bool = True
     notes: str = ""
     # Server engines (container or external) only:
-    server: ServerKind | None = None
+    server: ServerProtocol | None = None
+    """The wire protocol: URL, knobs, readiness and read-back (engines/protocol.py)."""
     password_env: tuple[str, ...] = ()
     """Container env vars that receive the generated password. Several, because the
     official image and the project's own image do not always read the same name."""
@@ -83,247 +74,116 @@ class EngineSpec:
     """Defaults of settings the adapter applies on its side (consistency levels,
     replication). Knobs like the others, overridable per run and recorded with every
     result, but they never reach the server's command line or environment."""
+    # Embedded engines only:
+    embedded: EmbeddedDatabase | None = None
+    """The in-process database: its version and file suffix."""
 
 
-_MONGO_CLIENT_KNOBS = {"w": "1", "journal": "false", "readPreference": "primary"}
-"""Write concern and read preference, applied by the adapter (pymongo option names)."""
-
-CATALOG: dict[str, EngineSpec] = {
-    spec.name: spec
-    for spec in (
-        EngineSpec(
-            name="sqlite",
-            display_name="SQLite",
-            family=Family.RELATIONAL,
-            adapter="sql",
-            provision=Provision.EMBEDDED,
-            driver_modules=("sqlite3",),
-            extra="(core)",
-            url_scheme="sqlite+pysqlite",
-            knobs={"journal_mode": "wal", "synchronous": "normal"},
-        ),
-        EngineSpec(
-            name="duckdb",
-            display_name="DuckDB",
-            family=Family.RELATIONAL,
-            adapter="sql",
-            provision=Provision.EMBEDDED,
-            driver_modules=("duckdb", "duckdb_engine"),
-            extra="duckdb",
-            url_scheme="duckdb",
-        ),
-        EngineSpec(
-            name="postgres",
-            display_name="PostgreSQL",
-            family=Family.RELATIONAL,
-            adapter="postgres",
-            provision=Provision.CONTAINER,
-            driver_modules=("psycopg",),
-            extra="postgres",
-            url_scheme="postgresql+psycopg",
-            image="postgres:15.13-bookworm",
-            port=5432,
-            server=ServerKind.POSTGRES,
-            password_env=("POSTGRES_PASSWORD",),
-            container_env={"POSTGRES_USER": "bakeoff", "POSTGRES_DB": "bakeoff"},
-            reported_settings=(
-                "synchronous_commit",
-                "fsync",
-                "shared_buffers",
-                "max_connections",
-            ),
-            notes="Tested here with the project's image of Debian's postgresql-15.",
-        ),
-        EngineSpec(
-            name="mariadb",
-            display_name="MariaDB",
-            family=Family.RELATIONAL,
-            adapter="sql",
-            provision=Provision.CONTAINER,
-            driver_modules=("pymysql",),
-            extra="mysql",
-            url_scheme="mysql+pymysql",
-            image="mariadb:10.11.11",
-            port=3306,
-            server=ServerKind.MYSQL,
-            password_env=("MARIADB_PASSWORD",),
-            container_env={
-                "MARIADB_USER": "bakeoff",
-                "MARIADB_DATABASE": "bakeoff",
-                "MARIADB_RANDOM_ROOT_PASSWORD": "1",
-            },
-            reported_settings=(
-                "innodb_flush_log_at_trx_commit",
-                "sync_binlog",
-                "innodb_buffer_pool_size",
-                "max_connections",
-            ),
-            notes="Tested here with the project's image of Debian's mariadb-server 10.11.",
-        ),
-        EngineSpec(
-            name="mysql",
-            display_name="MySQL",
-            family=Family.RELATIONAL,
-            adapter="sql",
-            provision=Provision.CONTAINER,
-            driver_modules=("pymysql",),
-            extra="mysql",
-            url_scheme="mysql+pymysql",
-            image="mysql:8.4.6",
-            port=3306,
-            server=ServerKind.MYSQL,
-            password_env=("MYSQL_PASSWORD",),
-            container_env={
-                "MYSQL_USER": "bakeoff",
-                "MYSQL_DATABASE": "bakeoff",
-                "MYSQL_RANDOM_ROOT_PASSWORD": "yes",
-            },
-            reported_settings=(
-                "innodb_flush_log_at_trx_commit",
-                "sync_binlog",
-                "innodb_buffer_pool_size",
-                "max_connections",
-            ),
-            ready_timeout_s=120.0,
-            tested_here=False,
-            notes=(
-                "Not tested here: no registry is reachable and Debian packages no MySQL "
-                "server, so there is no local image (MariaDB is a different engine, never "
-                "a stand-in). MySQL 8.4's default caching_sha2_password auth needs PyMySQL's "
-                "optional 'cryptography' dependency over a plain connection."
-            ),
-        ),
-        EngineSpec(
-            name="redis",
-            display_name="Redis",
-            family=Family.KEY_VALUE,
-            adapter="redis",
-            provision=Provision.CONTAINER,
-            driver_modules=("redis",),
-            extra="redis",
-            url_scheme="redis",
-            image="redis:7.0.15-bookworm",
-            port=6379,
-            # Persistence off by default: a workload that wants durability sets these.
-            knobs={"save": "", "appendonly": "no"},
-            server=ServerKind.REDIS,
-            password_env=("REDIS_PASSWORD",),
-            reported_settings=("appendonly", "save", "maxmemory", "io-threads"),
-            notes="Tested here with the project's image of Debian's redis-server 7.0.",
-        ),
-        EngineSpec(
-            name="cassandra",
-            display_name="Cassandra",
-            family=Family.WIDE_COLUMN,
-            adapter="cassandra",
-            provision=Provision.CONTAINER,
-            driver_modules=("cassandra",),
-            extra="cassandra",
-            url_scheme="cassandra",
-            image="cassandra:5.0.9",
-            port=9042,
-            # A fixed heap, so results do not depend on the host's RAM (the official
-            # image sizes the heap from it); 1g suits a 2-core machine shared with the client.
-            knobs={"heap": "1g"},
-            server=ServerKind.CQL,
-            password_env=("CASSANDRA_PASSWORD",),
-            container_env={"CASSANDRA_USER": "bakeoff"},
-            reported_settings=(
-                "commitlog_sync",
-                "commitlog_sync_period",
-                "concurrent_reads",
-                "concurrent_writes",
-                "memtable_allocation_type",
-                "storage_compatibility_mode",
-                "authenticator",
-            ),
-            client_knobs={
-                "keyspace": "bakeoff",
-                "replication_strategy": "SimpleStrategy",
-                "replication_factor": "1",
-                "consistency_read": "ONE",
-                "consistency_write": "ONE",
-            },
-            ready_timeout_s=120.0,
-            notes=(
-                "Tested here with the project's image of Cassandra 5.0.9 from Maven Central's "
-                "jars on Debian's OpenJDK 17 (docker/cassandra). The official image has no "
-                "authentication (the password is then unused) and does not report its heap."
-            ),
-        ),
-        EngineSpec(
-            name="ferretdb",
-            display_name="FerretDB",
-            family=Family.DOCUMENT,
-            adapter="mongo",
-            provision=Provision.CONTAINER,
-            driver_modules=("pymongo",),
-            extra="mongo",
-            url_scheme="mongodb",
-            image="ghcr.io/ferretdb/ferretdb:1.24.2",
-            port=27017,
-            server=ServerKind.MONGO,
-            # What the official image needs to run on SQLite; the project's image reads
-            # the same variables (and defaults to them).
-            container_env={
-                "FERRETDB_HANDLER": "sqlite",
-                "FERRETDB_SQLITE_URL": "file:/state/",
-                "FERRETDB_LISTEN_ADDR": ":27017",
-                "FERRETDB_TELEMETRY": "disable",
-            },
-            client_knobs=_MONGO_CLIENT_KNOBS,
-            notes=(
-                "Tested here with the project's image (docker/ferretdb): FerretDB v1.24.2 "
-                "through its embeddable Go package, SQLite backend, built locally; the "
-                "official image is the default elsewhere but untested here. No "
-                "authentication (the SQLite backend has none), so the port is published "
-                "on 127.0.0.1 only. FerretDB ignores write concern and read preference: "
-                "they are recorded as the client asked, and durability is SQLite's (WAL, "
-                "synchronous=FULL). Only equality on _id reaches SQLite, where it misses "
-                "the _id index: operations by key cost time in proportion to the "
-                "collection's size, and a scan reads all of it (docs/engines.md)."
-            ),
-        ),
-        EngineSpec(
-            name="mongodb",
-            display_name="MongoDB",
-            family=Family.DOCUMENT,
-            adapter="mongo",
-            provision=Provision.CONTAINER,
-            driver_modules=("pymongo",),
-            extra="mongo",
-            url_scheme="mongodb",
-            image="mongo:7.0.26",
-            port=27017,
-            server=ServerKind.MONGO,
-            password_env=("MONGO_INITDB_ROOT_PASSWORD",),
-            container_env={"MONGO_INITDB_ROOT_USERNAME": "bakeoff"},
-            client_knobs=_MONGO_CLIENT_KNOBS,
-            ready_timeout_s=120.0,
-            tested_here=False,
-            notes=(
-                "No MongoDB server is reachable on these machines (no registry, and no "
-                "Debian package); FerretDB speaks the wire protocol but is an engine of "
-                "its own, never a stand-in. The official image creates "
-                "the root user 'bakeoff' (authSource=admin) and restarts mongod once "
-                "before it accepts connections."
-            ),
-        ),
-    )
-}
+# --- the registry ---------------------------------------------------------------------
 
 
 class UnknownEngineError(LookupError):
     pass
 
 
-def engine_spec(name: str) -> EngineSpec:
-    try:
-        return CATALOG[name]
-    except KeyError:
-        known = ", ".join(sorted(CATALOG))
-        raise UnknownEngineError(f"unknown engine {name!r} (known engines: {known})") from None
+class EngineRegistrationError(ValueError):
+    """An engine cannot join the catalog: its name is taken, or its spec is incomplete."""
 
+
+def spec_problem(spec: EngineSpec) -> str | None:
+    """Why `spec` could not be provisioned, or None."""
+    if spec.provision is Provision.CONTAINER and spec.server is None:
+        return "a container engine needs a ServerProtocol (EngineSpec.server)"
+    if spec.provision is Provision.CONTAINER and spec.port is None:
+        return "a container engine needs the server's port (EngineSpec.port)"
+    if spec.provision is Provision.EMBEDDED and spec.embedded is None:
+        return "an embedded engine needs an EmbeddedDatabase (EngineSpec.embedded)"
+    return None
+
+
+class EngineCatalog(Mapping[str, EngineSpec]):
+    """Engine specs by name, loaded from entry points on first use, in name order."""
+
+    def __init__(
+        self, find: Callable[[], Iterable[EntryPoint]] = lambda: entry_points(group=GROUP)
+    ) -> None:
+        self._find = find
+        self._specs: dict[str, EngineSpec] | None = None
+        self._sources: dict[str, str] = {}
+
+    def register(self, spec: EngineSpec, *, source: str) -> None:
+        """Add an engine in process; `source` says who added it (for error messages)."""
+        self._add(self._loaded(), spec, source)
+
+    def source(self, name: str) -> str:
+        """Where the engine `name` was defined."""
+        self.spec(name)
+        return self._sources[name]
+
+    def spec(self, name: str) -> EngineSpec:
+        specs = self._loaded()
+        try:
+            return specs[name]
+        except KeyError:
+            known = ", ".join(sorted(specs))
+            raise UnknownEngineError(f"unknown engine {name!r} (known engines: {known})") from None
+
+    def __getitem__(self, name: str) -> EngineSpec:
+        return self._loaded()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._loaded()))
+
+    def __len__(self) -> int:
+        return len(self._loaded())
+
+    def _loaded(self) -> dict[str, EngineSpec]:
+        if self._specs is None:
+            specs: dict[str, EngineSpec] = {}
+            for entry_point in self._find():
+                source = entry_point_source(entry_point)
+                try:
+                    spec = entry_point.load()
+                except Exception as error:
+                    raise EngineRegistrationError(
+                        f"engine {entry_point.name!r} from {source} does not load: {error}"
+                    ) from error
+                if not isinstance(spec, EngineSpec) or spec.name != entry_point.name:
+                    raise EngineRegistrationError(
+                        f"engine {entry_point.name!r} from {source} must load an EngineSpec "
+                        f"named {entry_point.name!r}, not {spec!r}"
+                    )
+                self._add(specs, spec, source)
+            self._specs = specs
+        return self._specs
+
+    def _add(self, specs: dict[str, EngineSpec], spec: EngineSpec, source: str) -> None:
+        if spec.name in specs:
+            raise EngineRegistrationError(
+                f"engine {spec.name!r} is defined twice: by {self._sources[spec.name]} "
+                f"and by {source}"
+            )
+        problem = spec_problem(spec)
+        if problem is not None:
+            raise EngineRegistrationError(f"engine {spec.name!r} from {source}: {problem}")
+        specs[spec.name] = spec
+        self._sources[spec.name] = source
+
+
+CATALOG = EngineCatalog()
+"""Every engine of the installed distributions and of `register()`."""
+
+
+def register(spec: EngineSpec, *, source: str) -> None:
+    """Add an engine to the catalog in process (say, from a test suite or a notebook)."""
+    CATALOG.register(spec, source=source)
+
+
+def engine_spec(name: str) -> EngineSpec:
+    return CATALOG.spec(name)
+
+
+# --- what an engine needs ---------------------------------------------------------------
 
 GENERIC_SQL_ADAPTER = "sql"
 
@@ -351,6 +211,14 @@ def spec_for_url(spec: EngineSpec, url: str | None) -> EngineSpec:
 
 def missing_drivers(spec: EngineSpec) -> list[str]:
     return [m for m in spec.driver_modules if importlib.util.find_spec(m) is None]
+
+
+def check_drivers(spec: EngineSpec) -> None:
+    missing = missing_drivers(spec)
+    if missing:
+        raise ProvisioningError(
+            f"engine {spec.name!r} needs {', '.join(missing)}: pip install 'bakeoff[{spec.extra}]'"
+        )
 
 
 IMAGE_ENV_PREFIX = "BAKEOFF_IMAGE_"

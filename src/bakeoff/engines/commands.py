@@ -8,14 +8,12 @@ import typer
 
 from bakeoff.engines.catalog import image_env_var
 from bakeoff.engines.images import (
-    BASE,
     DockerUnavailableError,
-    ImageBuildError,
-    NoRecipeError,
     build_images,
     list_local_images,
     prune_images,
 )
+from bakeoff.engines.recipes import BASE, ImageBuildError, NoRecipeError
 
 app = typer.Typer(
     name="images",

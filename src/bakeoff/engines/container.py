@@ -4,48 +4,41 @@ A container publishes its port on 127.0.0.1 only, gets a fresh random password, 
 the CPU and memory limits of the run, and counts as started only after a real round trip
 (`SELECT 1`, `PING`) succeeds. Its endpoint reports what actually answered: the server's
 own version string, the settings read back from it, and the image id and digest.
+Everything that depends on the server is asked of the engine's `ServerProtocol`.
 
-The Ryuk reaper is disabled (its image cannot be pulled without a registry), so bakeoff
-removes its own containers: `stop()`, an `atexit` hook, and `install_signal_cleanup()`
-for Ctrl-C and SIGTERM all go through one registry of live containers (`stop_all()`).
-Every container is labelled `org.bakeoff.run=1`, so
-`docker ps -a --filter label=org.bakeoff.run` shows anything left behind.
+Every container is registered for removal at exit and on signals (engines/cleanup.py)
+and labelled `org.bakeoff.run=1`, so `docker ps -a --filter label=org.bakeoff.run`
+shows anything left behind.
 """
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import os
 import re
 import secrets
-import signal
-import sys
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from types import FrameType
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from collections.abc import Mapping
+from typing import Any, cast
 from urllib.parse import quote
 
 from bakeoff.core.endpoint import Endpoint
 from bakeoff.core.secrets import redact, redact_url
+from bakeoff.engines import cleanup
 from bakeoff.engines.base import ProvisionerBase, ProvisioningError
 from bakeoff.engines.catalog import (
     EngineSpec,
     Provision,
-    ServerKind,
+    check_drivers,
     image_env_var,
-    missing_drivers,
     resolve_image,
 )
 from bakeoff.engines.forwarding import port_forwarding
-from bakeoff.engines.images import RECIPE_HASH_LABEL, docker_client, docker_sdk
-
-if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
+from bakeoff.engines.images import docker_client, docker_sdk
+from bakeoff.engines.readiness import NotReadyError, wait_until_ready
+from bakeoff.engines.recipes import RECIPE_HASH_LABEL
+from bakeoff.engines.server import read_server_facts, validate_knob_names
 
 # testcontainers would otherwise start the Ryuk reaper, whose image no registry here
 # serves; setdefault leaves an explicit choice of the user alone.
@@ -55,63 +48,9 @@ RUN_LABEL = "org.bakeoff.run"
 INSTANCE_LABEL = "org.bakeoff.instance"
 PID_LABEL = "org.bakeoff.pid"
 LOOPBACK = "127.0.0.1"
-USER = "bakeoff"
-DATABASE = "bakeoff"
 _LOG_LINES = 40
-_KNOB_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*\Z")
 _MEMORY = re.compile(r"(\d+(?:\.\d+)?)([kmg]?)b?\Z", re.IGNORECASE)
 _UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
-
-
-# --- per-server details ---------------------------------------------------------------
-
-
-def validate_knob_names(knobs: Mapping[str, str]) -> None:
-    for name in knobs:
-        if not _KNOB_NAME.match(name):
-            raise ValueError(
-                f"invalid knob name {name!r}: letters, digits, '_', '.', '-' only, "
-                "starting with a letter"
-            )
-
-
-def knob_args(kind: ServerKind, knobs: Mapping[str, str]) -> list[str]:
-    """Server command-line arguments setting `knobs`, in each server's own syntax."""
-    validate_knob_names(knobs)
-    args: list[str] = []
-    if kind is ServerKind.CQL:
-        return args  # Cassandra takes its knobs through the environment: knob_env()
-    for name, value in knobs.items():
-        if kind is ServerKind.POSTGRES:
-            args += ["-c", f"{name}={value}"]
-        elif kind in (ServerKind.MYSQL, ServerKind.MONGO):
-            args.append(f"--{name}={value}")
-        else:
-            args += [f"--{name}", value]
-    return args
-
-
-def knob_env(kind: ServerKind, knobs: Mapping[str, str]) -> dict[str, str]:
-    """Container environment setting `knobs`, for servers that take knobs that way."""
-    validate_knob_names(knobs)
-    if kind is ServerKind.CQL:
-        from bakeoff.engines import cql
-
-        return cql.knob_env(knobs)
-    return {}
-
-
-def server_url(spec: EngineSpec, host: str, port: int, password: str) -> str:
-    secret = quote(password, safe="")
-    if spec.server is ServerKind.REDIS:
-        return f"{spec.url_scheme}://:{secret}@{host}:{port}/0"
-    if spec.server is ServerKind.MONGO and not spec.password_env:
-        # FerretDB's SQLite backend has no authentication to give a password to.
-        return f"{spec.url_scheme}://{host}:{port}/{DATABASE}"
-    if spec.server is ServerKind.MONGO:
-        # The official mongo image creates its root user in the admin database.
-        return f"{spec.url_scheme}://{USER}:{secret}@{host}:{port}/{DATABASE}?authSource=admin"
-    return f"{spec.url_scheme}://{USER}:{secret}@{host}:{port}/{DATABASE}"
 
 
 def parse_memory(memory: str) -> int:
@@ -120,276 +59,6 @@ def parse_memory(memory: str) -> int:
     if not match:
         raise ValueError(f"invalid memory limit {memory!r}: use e.g. 512m or 2g")
     return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
-
-
-@contextlib.contextmanager
-def _sql_connection(url: str, timeout_s: float) -> Iterator[Connection]:
-    from sqlalchemy import create_engine
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.pool import NullPool
-
-    seconds = max(1, round(timeout_s))
-    backend = make_url(url).get_backend_name()
-    connect_args: dict[str, Any] = (
-        {"connect_timeout": seconds}
-        if backend == "postgresql"
-        else {"connect_timeout": seconds, "read_timeout": seconds}
-    )
-    # NullPool: a probe's connection must really close, not linger in a pool.
-    engine = create_engine(url, poolclass=NullPool, connect_args=connect_args)
-    try:
-        with engine.connect() as connection:
-            yield connection
-    finally:
-        engine.dispose()
-
-
-def _redis_client(url: str, timeout_s: float) -> Any:
-    import redis
-
-    return redis.Redis.from_url(
-        url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s, decode_responses=True
-    )
-
-
-class ReadinessProbe(Protocol):
-    """One round trip to the server; raises while it cannot answer yet."""
-
-    def attempt(self) -> None: ...
-
-    def describe(self) -> str: ...
-
-
-@dataclass(frozen=True)
-class SqlQueryReady:
-    """Ready when `SELECT 1` returns 1 over a fresh SQLAlchemy connection."""
-
-    url: str
-    timeout_s: float = 3.0
-
-    def attempt(self) -> None:
-        with _sql_connection(self.url, self.timeout_s) as connection:
-            if connection.exec_driver_sql("SELECT 1").scalar_one() != 1:
-                raise ProvisioningError("SELECT 1 did not return 1")
-
-    def describe(self) -> str:
-        return "SELECT 1"
-
-
-@dataclass(frozen=True)
-class RedisPingReady:
-    """Ready when an authenticated PING answers PONG."""
-
-    url: str
-    timeout_s: float = 3.0
-
-    def attempt(self) -> None:
-        client = _redis_client(self.url, self.timeout_s)
-        try:
-            if not client.ping():
-                raise ProvisioningError("PING did not answer PONG")
-        finally:
-            client.close()
-
-    def describe(self) -> str:
-        return "PING"
-
-
-def readiness_probe(spec: EngineSpec, url: str) -> ReadinessProbe:
-    if spec.server is ServerKind.REDIS:
-        return RedisPingReady(url)
-    if spec.server is ServerKind.CQL:
-        from bakeoff.engines import cql
-
-        return cql.CqlQueryReady(url)
-    if spec.server is ServerKind.MONGO:
-        from bakeoff.engines import mongo_wire
-
-        return mongo_wire.MongoPingReady(url)
-    return SqlQueryReady(url)
-
-
-class NotReadyError(ProvisioningError):
-    def __init__(self, message: str, last_error: BaseException | None) -> None:
-        super().__init__(message)
-        self.last_error = last_error
-
-
-def wait_until_ready(
-    probe: ReadinessProbe,
-    *,
-    timeout_s: float,
-    check_alive: Callable[[], None] | None = None,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
-) -> int:
-    """Repeat `probe.attempt()` with growing pauses until it succeeds; the attempt count.
-
-    The pauses start at 20 ms (servers here answer within a second) and grow to 0.5 s so
-    a slow engine is not flooded. `check_alive` raises when waiting is pointless (the
-    container exited). Raises NotReadyError at the deadline.
-    """
-    deadline = clock() + timeout_s
-    pause = 0.02
-    attempts = 0
-    while True:
-        attempts += 1
-        try:
-            probe.attempt()
-        except Exception as error:
-            last_error: Exception = error
-        else:
-            return attempts
-        if check_alive is not None:
-            check_alive()
-        remaining = deadline - clock()
-        if remaining <= 0:
-            raise NotReadyError(
-                f"no answer to {probe.describe()} within {timeout_s:g} s after {attempts} "
-                f"attempts (last error: {last_error})",
-                last_error,
-            )
-        sleep(min(pause, remaining))
-        pause = min(pause * 1.5, 0.5)
-
-
-@dataclass(frozen=True)
-class ServerFacts:
-    version: str
-    settings: dict[str, str]
-
-
-UNREADABLE = "(unreadable)"
-
-
-def read_server_facts(
-    spec: EngineSpec, url: str, names: Sequence[str], timeout_s: float = 5.0
-) -> ServerFacts:
-    """The server's own version string and the current value of each setting in `names`."""
-    validate_knob_names(dict.fromkeys(names, ""))
-    if spec.server is ServerKind.CQL:
-        from bakeoff.engines import cql
-
-        return ServerFacts(*cql.read_facts(url, names, timeout_s))
-    if spec.server is ServerKind.MONGO:
-        from bakeoff.engines import mongo_wire
-
-        return ServerFacts(*mongo_wire.read_facts(url, names, timeout_s))
-    if spec.server is ServerKind.REDIS:
-        client = _redis_client(url, timeout_s)
-        try:
-            info = cast("dict[str, Any]", client.info("server"))
-            settings = {}
-            for name in names:
-                found = cast("dict[str, str]", client.config_get(name))
-                settings[name] = str(found[name]) if name in found else UNREADABLE
-            return ServerFacts(str(info.get("redis_version", "unknown")), settings)
-        finally:
-            client.close()
-
-    from sqlalchemy import text
-    from sqlalchemy.exc import DBAPIError
-
-    with _sql_connection(url, timeout_s) as connection:
-        version = str(connection.execute(text("SELECT version()")).scalar_one())
-        settings = {}
-        for name in names:
-            if spec.server is ServerKind.POSTGRES:
-                # missing_ok: an unknown name yields NULL instead of aborting the session
-                value = connection.execute(
-                    text("SELECT current_setting(:name, true)"), {"name": name}
-                ).scalar_one()
-            else:
-                # System variables cannot be bound parameters; the name was validated
-                # above, and options that are not variables (--skip-log-bin) fail here.
-                variable = name.replace("-", "_")
-                try:
-                    value = connection.execute(text(f"SELECT @@GLOBAL.{variable}")).scalar_one()
-                except DBAPIError:
-                    value = None
-            settings[name] = UNREADABLE if value is None else str(value)
-        return ServerFacts(version, settings)
-
-
-def check_drivers(spec: EngineSpec) -> None:
-    missing = missing_drivers(spec)
-    if missing:
-        raise ProvisioningError(
-            f"engine {spec.name!r} needs {', '.join(missing)}: pip install 'bakeoff[{spec.extra}]'"
-        )
-
-
-# --- the live-container registry and cleanup ------------------------------------------
-
-_LIVE: dict[str, ContainerProvisioner] = {}
-"""Provisioners that may own a container, by instance id. Plain dict operations only:
-a signal handler runs in the main thread and must never wait for a lock."""
-_PREVIOUS_HANDLERS: dict[int, Any] = {}
-_IN_HANDLER: set[int] = set()
-
-
-def live_provisioners() -> list[ContainerProvisioner]:
-    return list(_LIVE.values())
-
-
-def stop_all() -> None:
-    """Remove every container this process started and has not removed yet.
-
-    Called at exit and from the signal handlers; failures are reported on stderr, since
-    nobody could act on an exception there.
-    """
-    for provisioner in list(_LIVE.values()):
-        try:
-            provisioner.stop()
-        except Exception as error:
-            print(f"bakeoff: could not remove a container: {error}", file=sys.stderr)
-
-
-def _on_signal(signum: int, frame: FrameType | None) -> None:
-    if _IN_HANDLER:
-        # A second Ctrl-C while containers are being removed must not abandon the rest.
-        return
-    _IN_HANDLER.add(signum)
-    try:
-        stop_all()
-    finally:
-        _IN_HANDLER.discard(signum)
-    previous = _PREVIOUS_HANDLERS.get(signum)
-    if callable(previous):
-        previous(signum, frame)
-        return
-    if signum == signal.SIGINT:
-        raise KeyboardInterrupt
-    # SystemExit rather than dying by the signal: finally blocks and atexit still run.
-    raise SystemExit(128 + signum)
-
-
-def install_signal_cleanup(
-    signals: Sequence[signal.Signals] = (signal.SIGINT, signal.SIGTERM),
-) -> None:
-    """Make SIGINT and SIGTERM remove all live containers first, then act as before.
-
-    The previous Python handler is chained (the default SIGINT handler still raises
-    KeyboardInterrupt); where there was none, SIGINT raises KeyboardInterrupt and SIGTERM
-    raises SystemExit(143), so cleanup code further up still runs. Even a signal the
-    process used to ignore now triggers cleanup and exit: a benchmark that survives
-    Ctrl-C with containers running is worse. Call once, from the main thread (the CLI
-    does); calling again is harmless.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        raise RuntimeError("install_signal_cleanup() must be called from the main thread")
-    for signum in signals:
-        current = signal.getsignal(signum)
-        if current is _on_signal:
-            continue
-        _PREVIOUS_HANDLERS[signum] = current
-        signal.signal(signum, _on_signal)
-
-
-atexit.register(stop_all)
-# A forked child shares no ownership of its parent's containers; without this, its exit
-# (or a signal it receives) would remove containers the parent is still using.
-os.register_at_fork(after_in_child=_LIVE.clear)
 
 
 # --- the provisioner ------------------------------------------------------------------
@@ -441,7 +110,7 @@ class ContainerProvisioner(ProvisionerBase):
             **spec.knobs,
             **{k: v for k, v in given.items() if k not in spec.client_knobs},
         }
-        validate_knob_names({**self.knobs, **self.client_knobs})
+        validate_knob_names([*self.knobs, *self.client_knobs])
         self.cpus = cpus
         self.memory = memory
         self.memory_bytes = parse_memory(memory) if memory is not None else None
@@ -501,15 +170,16 @@ class ContainerProvisioner(ProvisionerBase):
         from testcontainers.core.container import DockerContainer
 
         spec = self.spec
-        assert spec.server is not None and spec.port is not None
+        server = spec.server
+        assert server is not None and spec.port is not None
         port_key = f"{spec.port}/tcp"
         env = {
             **spec.container_env,
-            **knob_env(spec.server, self.knobs),
+            **server.knob_env(self.knobs),
             **dict.fromkeys(spec.password_env, self._password),
         }
         container = DockerContainer(self.image, env=env)
-        args = knob_args(spec.server, self.knobs)
+        args = server.knob_args(self.knobs)
         if args:
             container.with_command(args)
         # testcontainers 4.15 types ports as int-or-None, but hands the mapping to docker,
@@ -533,7 +203,7 @@ class ContainerProvisioner(ProvisionerBase):
             **limits,
         )
         self._testcontainer = container
-        _LIVE[self.instance] = self
+        cleanup.track(self.instance, self)
         self._create_attempted = True
 
         started = time.monotonic()
@@ -541,7 +211,7 @@ class ContainerProvisioner(ProvisionerBase):
         wrapped = container.get_wrapped_container()
         self._container_id = str(wrapped.id)
         host_port = self._published_port(port_key)
-        url = server_url(spec, LOOPBACK, host_port, self._password)
+        url = server.server_url(spec, LOOPBACK, host_port, self._password)
 
         def check_alive() -> None:
             wrapped.reload()
@@ -554,7 +224,7 @@ class ContainerProvisioner(ProvisionerBase):
 
         try:
             attempts = wait_until_ready(
-                readiness_probe(spec, url),
+                server.readiness(url),
                 timeout_s=self.ready_timeout_s,
                 check_alive=check_alive,
             )
@@ -641,7 +311,7 @@ class ContainerProvisioner(ProvisionerBase):
             return
         if not self._create_attempted:
             self._removed = True
-            _LIVE.pop(self.instance, None)
+            cleanup.forget(self.instance)
             return
         client = self._client if self._client is not None else docker_client()
         if self._container_id is not None:
@@ -654,7 +324,7 @@ class ContainerProvisioner(ProvisionerBase):
         for leftover in leftovers:
             _remove_container(client, str(leftover["Id"]))
         self._removed = True
-        _LIVE.pop(self.instance, None)
+        cleanup.forget(self.instance)
         if self._testcontainer is not None:
             with contextlib.suppress(Exception):
                 self._testcontainer.get_docker_client().client.close()

@@ -1,7 +1,6 @@
-"""What provisioners need to know about CQL servers (Cassandra): the readiness round
-trip, knobs as container environment, and the version and settings read back.
-
-Kept apart from container.py so the cassandra-driver is imported only for CQL engines.
+"""The CQL protocol (Cassandra): the readiness round trip, knobs as container
+environment, and the version and settings read back. The cassandra-driver is imported
+only when a CQL engine is used.
 
 Knobs
     `heap` becomes MAX_HEAP_SIZE; every other knob is a cassandra.yaml key, set with
@@ -25,15 +24,19 @@ import socket
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from bakeoff.adapters.cassandra import auth_provider, parse_url
+from bakeoff.engines.protocol import DATABASE, UNREADABLE, USER, ReadinessProbe, ServerFacts
+
+if TYPE_CHECKING:
+    from bakeoff.engines.catalog import EngineSpec
 
 HEAP_KNOB = "heap"
 HEAP_PROPERTY = "cassandra.bakeoff.max_heap_size"
 """Set by the project's image (docker/cassandra/entrypoint.sh) to the heap it started with."""
 SETTINGS_PROPERTY_PREFIX = "-Dcassandra.settings."
-UNREADABLE = "(unreadable)"
 _NO_SPACE = re.compile(r"\S+\Z")
 _SETTING = "SELECT value FROM system_views.settings WHERE name = %s"
 _SYSTEM_PROPERTY = "SELECT value FROM system_views.system_properties WHERE name = %s"
@@ -140,9 +143,7 @@ class CqlQueryReady:
         return "SELECT release_version FROM system.local"
 
 
-def read_facts(
-    url: str, names: Sequence[str], timeout_s: float = 10.0
-) -> tuple[str, dict[str, str]]:
+def read_facts(url: str, names: Sequence[str], timeout_s: float) -> ServerFacts:
     """The server's release_version and the current value of each setting in `names`."""
     from cassandra import InvalidRequest
 
@@ -160,4 +161,29 @@ def read_facts(
             except InvalidRequest:  # no such virtual table before Cassandra 4.0
                 found = None
             settings[name] = UNREADABLE if found is None or found[0] is None else str(found[0])
-        return version, settings
+        return ServerFacts(version, settings)
+
+
+class CqlProtocol:
+    """Knobs as environment (see the module docstring); readiness and settings through
+    cassandra-driver."""
+
+    name = "cql"
+
+    def server_url(self, spec: EngineSpec, host: str, port: int, password: str) -> str:
+        return f"{spec.url_scheme}://{USER}:{quote(password, safe='')}@{host}:{port}/{DATABASE}"
+
+    def knob_args(self, knobs: Mapping[str, str]) -> list[str]:
+        return []  # the official image's entrypoint would reject them: see knob_env
+
+    def knob_env(self, knobs: Mapping[str, str]) -> dict[str, str]:
+        return knob_env(knobs)
+
+    def readiness(self, url: str) -> ReadinessProbe:
+        return CqlQueryReady(url)
+
+    def read_facts(self, url: str, names: Sequence[str], timeout_s: float) -> ServerFacts:
+        return read_facts(url, names, timeout_s)
+
+
+CQL = CqlProtocol()

@@ -1,4 +1,4 @@
-"""In-process engines (SQLite, DuckDB): a fresh database file per trial."""
+"""In-process engines (SQLite, DuckDB, …): a fresh database file per trial."""
 
 from __future__ import annotations
 
@@ -10,24 +10,6 @@ from pathlib import Path
 from bakeoff.core.endpoint import Endpoint
 from bakeoff.engines.base import ProvisionerBase, ProvisioningError
 from bakeoff.engines.catalog import EngineSpec, Provision
-
-_FILE_SUFFIX = {"sqlite": ".sqlite3", "duckdb": ".duckdb"}
-
-
-def embedded_version(engine: str) -> str:
-    if engine == "sqlite":
-        import sqlite3
-
-        return f"SQLite {sqlite3.sqlite_version}"
-    if engine == "duckdb":
-        try:
-            import duckdb
-        except ModuleNotFoundError as exc:
-            raise ProvisioningError(
-                "DuckDB is not installed: pip install 'bakeoff[duckdb]'"
-            ) from exc
-        return f"DuckDB {duckdb.__version__}"
-    raise ProvisioningError(f"{engine} is not an embedded engine")
 
 
 class EmbeddedProvisioner(ProvisionerBase):
@@ -44,20 +26,21 @@ class EmbeddedProvisioner(ProvisionerBase):
         keep: bool = False,
         parent_dir: Path | None = None,
     ) -> None:
-        if spec.provision is not Provision.EMBEDDED:
+        if spec.provision is not Provision.EMBEDDED or spec.embedded is None:
             raise ProvisioningError(f"{spec.name} is not an embedded engine")
         self.spec = spec
+        self.database = spec.embedded
         self.knobs = {**spec.knobs, **(knobs or {})}
         self.keep = keep
         self.parent_dir = parent_dir
         self.directory: Path | None = None
 
     def start(self) -> Endpoint:
-        version = embedded_version(self.spec.name)
+        version = self.database.version()
         self.directory = Path(
             tempfile.mkdtemp(prefix=f"bakeoff-{self.spec.name}-", dir=self.parent_dir)
         )
-        database = self.directory / f"bench{_FILE_SUFFIX.get(self.spec.name, '.db')}"
+        database = self.directory / f"bench{self.database.file_suffix}"
         url = f"{self.spec.url_scheme}:///{database}"
         provenance = {"provisioner": "embedded", "database_file": str(database)}
         provenance["kept"] = "yes" if self.keep else "no (removed after the trial)"

@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 from bakeoff.core.endpoint import Endpoint
 from bakeoff.core.secrets import redact, redact_url, url_secrets
 from bakeoff.engines.base import ProvisionerBase, ProvisioningError
-from bakeoff.engines.catalog import EngineSpec, same_sql_dialect
-from bakeoff.engines.container import check_drivers, read_server_facts, readiness_probe
+from bakeoff.engines.catalog import EngineSpec, check_drivers, same_sql_dialect
+from bakeoff.engines.server import read_server_facts, server_protocol
 
 _TLS_VARIANTS = {"redis": "rediss"}
 """Schemes that differ from the catalog's only by asking the driver for TLS."""
@@ -21,8 +21,7 @@ _TLS_VARIANTS = {"redis": "rediss"}
 
 class ExternalProvisioner(ProvisionerBase):
     def __init__(self, spec: EngineSpec, url: str) -> None:
-        if spec.server is None:
-            raise ProvisioningError(f"engine {spec.name!r} is not a server engine")
+        self.server = server_protocol(spec)
         scheme = urlsplit(url).scheme
         accepted = {spec.url_scheme} | (
             {_TLS_VARIANTS[spec.url_scheme]} if spec.url_scheme in _TLS_VARIANTS else set()
@@ -42,7 +41,7 @@ class ExternalProvisioner(ProvisionerBase):
         check_drivers(self.spec)
         secrets = url_secrets(self._url)
         started = time.monotonic()
-        probe = readiness_probe(self.spec, self._url)
+        probe = self.server.readiness(self._url)
         try:
             probe.attempt()
             round_trip_s = time.monotonic() - started

@@ -1,7 +1,6 @@
-"""What provisioners need to know about servers of the MongoDB wire protocol (MongoDB,
-FerretDB): the readiness round trip and the version and settings read back.
-
-Kept apart from container.py so pymongo is imported only for these engines.
+"""The MongoDB wire protocol (MongoDB, FerretDB): the endpoint URL, the readiness round
+trip and the version and settings read back. pymongo is imported only when an engine of
+this protocol is used.
 
 Knobs
     Write concern (`w`, `journal`, `wTimeoutMS`) and `readPreference` are client-side:
@@ -24,12 +23,20 @@ from __future__ import annotations
 
 import socket
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
-UNREADABLE = "(unreadable)"
+from bakeoff.engines.protocol import DATABASE, UNREADABLE, USER, ReadinessProbe, ServerFacts
+
+if TYPE_CHECKING:
+    from bakeoff.engines.catalog import EngineSpec
+
+CLIENT_KNOBS = {"w": "1", "journal": "false", "readPreference": "primary"}
+"""Write concern and read preference, applied by the adapter (pymongo option names): the
+client knobs of every engine of this protocol."""
 _OP_MSG = 2013
 _HEADER = struct.Struct("<iiii")
 """messageLength, requestID, responseTo, opCode: every wire protocol message starts so."""
@@ -107,9 +114,7 @@ def describe_version(build_info: dict[str, Any]) -> str:
     return f"MongoDB {version}"
 
 
-def read_facts(
-    url: str, names: Sequence[str], timeout_s: float = 5.0
-) -> tuple[str, dict[str, str]]:
+def read_facts(url: str, names: Sequence[str], timeout_s: float) -> ServerFacts:
     """The server's own version string and the value of each server parameter in `names`."""
     from pymongo.errors import OperationFailure
 
@@ -123,4 +128,33 @@ def read_facts(
             except OperationFailure:  # not a parameter of this server
                 reply = {}
             settings[name] = str(reply[name]) if name in reply else UNREADABLE
-        return version, settings
+        return ServerFacts(version, settings)
+
+
+class MongoWireProtocol:
+    """`--name=value` knobs (mongod and FerretDB's own command both accept them)."""
+
+    name = "mongo"
+
+    def server_url(self, spec: EngineSpec, host: str, port: int, password: str) -> str:
+        if not spec.password_env:
+            # FerretDB's SQLite backend has no authentication to give a password to.
+            return f"{spec.url_scheme}://{host}:{port}/{DATABASE}"
+        # The official mongo image creates its root user in the admin database.
+        secret = quote(password, safe="")
+        return f"{spec.url_scheme}://{USER}:{secret}@{host}:{port}/{DATABASE}?authSource=admin"
+
+    def knob_args(self, knobs: Mapping[str, str]) -> list[str]:
+        return [f"--{name}={value}" for name, value in knobs.items()]
+
+    def knob_env(self, knobs: Mapping[str, str]) -> dict[str, str]:
+        return {}
+
+    def readiness(self, url: str) -> ReadinessProbe:
+        return MongoPingReady(url)
+
+    def read_facts(self, url: str, names: Sequence[str], timeout_s: float) -> ServerFacts:
+        return read_facts(url, names, timeout_s)
+
+
+MONGO = MongoWireProtocol()

@@ -10,6 +10,7 @@ from typing import Any
 
 from bakeoff.engines.base import Provisioner, ProvisioningError
 from bakeoff.engines.catalog import EngineSpec, Provision
+from bakeoff.engines.cleanup import install_signal_cleanup
 from bakeoff.engines.embedded import EmbeddedProvisioner
 
 
@@ -64,8 +65,4 @@ def _optional(module: str, spec: EngineSpec) -> Any:
 
 def install_container_cleanup() -> None:
     """Remove every container this process started on SIGTERM/SIGINT and at exit."""
-    try:
-        container = importlib.import_module("bakeoff.engines.container")
-    except ModuleNotFoundError:
-        return
-    container.install_signal_cleanup()
+    install_signal_cleanup()

@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -23,21 +23,13 @@ from sqlalchemy.exc import OperationalError
 from bakeoff.adapters.protocol import Endpoint
 from bakeoff.core.secrets import redact_url
 from bakeoff.engines.base import ProvisioningError
-from bakeoff.engines.catalog import ServerKind, engine_spec
-from bakeoff.engines.container import (
-    PID_LABEL,
-    RUN_LABEL,
-    ContainerProvisioner,
-    NotReadyError,
-    knob_args,
-    live_provisioners,
-    parse_memory,
-    readiness_probe,
-    wait_until_ready,
-)
+from bakeoff.engines.catalog import engine_spec
+from bakeoff.engines.cleanup import live_provisioners
+from bakeoff.engines.container import PID_LABEL, RUN_LABEL, ContainerProvisioner
 from bakeoff.engines.external import ExternalProvisioner
 from bakeoff.engines.forwarding import KERNEL, USERLAND_PROXY
 from bakeoff.engines.images import build_images, docker_client
+from bakeoff.engines.redis_protocol import REDIS
 from tests.conftest import ServerPool
 
 docker = pytest.mark.docker
@@ -80,7 +72,7 @@ def _password(endpoint: Endpoint) -> str:
 def _round_trip(endpoint: Endpoint) -> str:
     """Write and read one value through the driver, independently of the provisioner."""
     spec = engine_spec(endpoint.engine)
-    if spec.server is ServerKind.REDIS:
+    if spec.server is REDIS:
         import redis
 
         client = redis.Redis.from_url(endpoint.url, decode_responses=True)
@@ -148,7 +140,8 @@ def test_container_serves_reports_and_is_removed(
 
         wrong = endpoint.url.replace(quote(password, safe=""), "not-the-password")
         with pytest.raises((OperationalError, RedisError)):
-            readiness_probe(spec, wrong).attempt()
+            assert spec.server is not None
+            spec.server.readiness(wrong).attempt()
     finally:
         provisioner.stop()
     provisioner.stop()
@@ -208,7 +201,8 @@ _CHILD = textwrap.dedent(
     """
     import os, signal, sys
     from bakeoff.engines.catalog import engine_spec
-    from bakeoff.engines.container import ContainerProvisioner, install_signal_cleanup
+    from bakeoff.engines.cleanup import install_signal_cleanup
+    from bakeoff.engines.container import ContainerProvisioner
 
     install_signal_cleanup()
     provisioner = ContainerProvisioner(engine_spec("redis"), image=sys.argv[1])
@@ -260,15 +254,6 @@ def test_a_signal_removes_the_container(
 # --- pure helpers (no Docker) ---------------------------------------------------------
 
 
-def test_knobs_use_each_servers_syntax() -> None:
-    knobs = {"a_b": "1", "c": "x y"}
-    assert knob_args(ServerKind.POSTGRES, knobs) == ["-c", "a_b=1", "-c", "c=x y"]
-    assert knob_args(ServerKind.MYSQL, knobs) == ["--a_b=1", "--c=x y"]
-    assert knob_args(ServerKind.REDIS, {"save": ""}) == ["--save", ""]
-    with pytest.raises(ValueError, match="invalid knob name"):
-        knob_args(ServerKind.MYSQL, {"x; DROP": "1"})
-
-
 def test_urls_are_redacted() -> None:
     assert redact_url("redis://:p%40ss@127.0.0.1:1/0") == "redis://:***@127.0.0.1:1/0"
     assert (
@@ -276,61 +261,3 @@ def test_urls_are_redacted() -> None:
         == "postgresql+psycopg://u:***@h:5/db?sslmode=require&password=***"
     )
     assert redact_url("redis://127.0.0.1:1/0") == "redis://127.0.0.1:1/0"
-
-
-def test_memory_limits_parse_like_docker() -> None:
-    assert parse_memory("512m") == 512 * 1024**2
-    assert parse_memory("2G") == 2 * 1024**3
-    assert parse_memory("1.5g") == int(1.5 * 1024**3)
-    assert parse_memory("1048576") == 1048576
-    with pytest.raises(ValueError, match="invalid memory limit"):
-        parse_memory("lots")
-
-
-class _Probe:
-    def __init__(self, failures: int) -> None:
-        self.failures = failures
-        self.calls = 0
-
-    def attempt(self) -> None:
-        self.calls += 1
-        if self.calls <= self.failures:
-            raise ConnectionRefusedError("not yet")
-
-    def describe(self) -> str:
-        return "test probe"
-
-
-def _fake_clock() -> tuple[Callable[[], float], Callable[[float], None], list[float]]:
-    now = [0.0]
-    pauses: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        pauses.append(seconds)
-        now[0] += seconds
-
-    return (lambda: now[0]), sleep, pauses
-
-
-def test_readiness_backs_off_until_the_server_answers() -> None:
-    clock, sleep, pauses = _fake_clock()
-    assert wait_until_ready(_Probe(5), timeout_s=10, clock=clock, sleep=sleep) == 6
-    assert pauses == sorted(pauses) and pauses[0] < pauses[-1] <= 0.5
-
-
-def test_readiness_gives_up_at_the_deadline_with_the_last_error() -> None:
-    clock, sleep, pauses = _fake_clock()
-    with pytest.raises(NotReadyError, match="within 2 s") as caught:
-        wait_until_ready(_Probe(10**6), timeout_s=2, clock=clock, sleep=sleep)
-    assert isinstance(caught.value.last_error, ConnectionRefusedError)
-    assert sum(pauses) == pytest.approx(2)
-
-
-def test_readiness_stops_waiting_when_the_container_is_gone() -> None:
-    clock, sleep, _ = _fake_clock()
-
-    def exited() -> None:
-        raise ProvisioningError("container exited")
-
-    with pytest.raises(ProvisioningError, match="exited"):
-        wait_until_ready(_Probe(10), timeout_s=60, check_alive=exited, clock=clock, sleep=sleep)

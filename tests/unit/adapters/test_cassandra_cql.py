@@ -26,7 +26,6 @@ from bakeoff.adapters.errors import FatalError, TransientError, UnsupportedError
 from bakeoff.adapters.protocol import Capability, Endpoint, TableSpec
 from bakeoff.adapters.registry import CapabilityError, adapter_class, check_capabilities
 from bakeoff.engines.catalog import engine_spec
-from bakeoff.engines.container import knob_args, knob_env
 from bakeoff.engines.cql import knob_env as cql_knob_env
 from bakeoff.workloads.loader import load_workload, shipped_workloads_dir
 
@@ -193,8 +192,8 @@ def test_knobs_reach_cassandra_through_the_environment() -> None:
     spec = engine_spec("cassandra")
     assert spec.server is not None
     knobs = {"heap": "2g", "concurrent_reads": "64"}
-    assert knob_args(spec.server, knobs) == []
-    assert knob_env(spec.server, knobs) == {
+    assert spec.server.knob_args(knobs) == []
+    assert spec.server.knob_env(knobs) == {
         "MAX_HEAP_SIZE": "2g",
         "JVM_EXTRA_OPTS": "-Dcassandra.config.allow_system_properties=true "
         "-Dcassandra.settings.concurrent_reads=64",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bakeoff.engines.images import (
+from bakeoff.engines.recipes import (
     BUILD_CA_ENV,
     BUILD_CA_NAME,
     build_ca_bundle,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bakeoff.engines.catalog import engine_spec, image_env_var, resolve_image
-from bakeoff.engines.images import (
+from bakeoff.engines.recipes import (
     BASE,
     NoRecipeError,
     image_tag,

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from bakeoff.engines.images import (
+from bakeoff.engines.images import _existing
+from bakeoff.engines.recipes import (
     ENGINE_LABEL,
     PREPARED_DIR,
     RECIPE_HASH_LABEL,
     ImageBuildError,
-    _existing,
     build_context,
     image_tag,
     prepared_recipe,

@@ -1,0 +1,16 @@
+"""DuckDB, in process."""
+
+from bakeoff.engines.catalog import EngineSpec, Family, Provision
+from bakeoff.engines.embedded_sql import DUCKDB
+
+SPEC = EngineSpec(
+    name="duckdb",
+    display_name="DuckDB",
+    family=Family.RELATIONAL,
+    adapter="sql",
+    provision=Provision.EMBEDDED,
+    driver_modules=("duckdb", "duckdb_engine"),
+    extra="duckdb",
+    url_scheme="duckdb",
+    embedded=DUCKDB,
+)

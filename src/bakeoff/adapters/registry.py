@@ -3,18 +3,17 @@ process with `register_adapter()`.
 
 Loading an entry point imports only the adapter module; the adapter imports its driver
 in ``connect``, so a missing optional driver fails only the engines that need it. Two
-adapters of one name are refused, naming where each came from: taking either silently
-would benchmark whichever the installation order put first.
+adapters of one name are refused, naming where each came from (`bakeoff.core.plugins`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint
 from typing import cast
 
 from bakeoff.adapters.protocol import Adapter, Capability
+from bakeoff.core.plugins import PluginError, PluginRegistry
 
 GROUP = "bakeoff.adapters"
 
@@ -23,69 +22,44 @@ class UnknownAdapterError(LookupError):
     pass
 
 
-class AdapterRegistrationError(ValueError):
-    """Two adapters claim one name."""
+class AdapterRegistrationError(PluginError):
+    """Two adapters claim one name, or an entry point does not load an adapter."""
 
 
 class CapabilityError(ValueError):
     """A workload needs something the adapter does not declare."""
 
 
-@dataclass(frozen=True)
-class _Entry:
-    load: Callable[[], object]
-    source: str
-
-
-def entry_point_source(entry_point: EntryPoint) -> str:
-    """Where an entry point comes from, for messages: distribution and target."""
-    dist = entry_point.dist
-    owner = f"distribution {dist.name} {dist.version}" if dist is not None else "unknown origin"
-    return f"entry point {entry_point.name} = {entry_point.value} ({owner})"
+def _accept(obj: object, name: str, source: str) -> type[Adapter]:
+    if not isinstance(obj, type) or getattr(obj, "name", None) != name:
+        raise AdapterRegistrationError(
+            f"adapter {name!r} from {source} must load an adapter class named {name!r}, not {obj!r}"
+        )
+    return cast("type[Adapter]", obj)
 
 
 class AdapterRegistry:
     """Adapter classes by name; entry points are indexed on first use, loaded when asked."""
 
-    def __init__(
-        self, find: Callable[[], Iterable[EntryPoint]] = lambda: entry_points(group=GROUP)
-    ) -> None:
-        self._find = find
-        self._entries: dict[str, _Entry] | None = None
+    def __init__(self, find: Callable[[], Iterable[EntryPoint]] | None = None) -> None:
+        self._plugins = PluginRegistry(
+            GROUP, "adapter", _accept, error=AdapterRegistrationError, find=find
+        )
 
     def register(self, adapter: type[Adapter], *, source: str) -> None:
         """Add an adapter class under its `name`; `source` says who added it."""
-        self._add(self._indexed(), adapter.name, _Entry(lambda: adapter, source))
+        self._plugins.register(adapter.name, adapter, source=source)
 
     def names(self) -> list[str]:
-        return sorted(self._indexed())
+        return self._plugins.names()
 
     def adapter_class(self, name: str) -> type[Adapter]:
-        entries = self._indexed()
-        if name not in entries:
-            known = ", ".join(sorted(entries)) or "none"
+        if name not in self._plugins:
+            known = ", ".join(self._plugins.names()) or "none"
             raise UnknownAdapterError(
                 f"no adapter named {name!r} in entry-point group {GROUP!r} (installed: {known})"
             )
-        return cast("type[Adapter]", entries[name].load())
-
-    def _indexed(self) -> dict[str, _Entry]:
-        if self._entries is None:
-            entries: dict[str, _Entry] = {}
-            for entry_point in self._find():
-                entry = _Entry(entry_point.load, entry_point_source(entry_point))
-                self._add(entries, entry_point.name, entry)
-            self._entries = entries
-        return self._entries
-
-    @staticmethod
-    def _add(entries: dict[str, _Entry], name: str, entry: _Entry) -> None:
-        if name in entries:
-            raise AdapterRegistrationError(
-                f"adapter {name!r} is defined twice: by {entries[name].source} "
-                f"and by {entry.source}"
-            )
-        entries[name] = entry
+        return self._plugins.get(name)
 
 
 ADAPTERS = AdapterRegistry()

@@ -8,10 +8,11 @@ from typing import Annotated
 import typer
 
 from bakeoff import __version__
-from bakeoff.cli.common import stdout
+from bakeoff.cli.common import EXIT_USAGE, fail, stdout
 from bakeoff.cli.engines import engines
 from bakeoff.cli.run import run
 from bakeoff.cli.selftest import selftest
+from bakeoff.core.plugins import PluginError
 from bakeoff.gate import commands as gate_commands
 from bakeoff.report import commands as report_commands
 from bakeoff.workloads import commands as workload_commands
@@ -63,4 +64,9 @@ _mount_optional("bakeoff.engines.commands", "images")
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except PluginError as exc:
+        # A broken or clashing plugin installation: one line, not a traceback.
+        fail(str(exc))
+        raise SystemExit(EXIT_USAGE) from None

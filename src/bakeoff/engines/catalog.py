@@ -14,9 +14,9 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint
 
-from bakeoff.adapters.registry import entry_point_source
+from bakeoff.core.plugins import PluginError, PluginRegistry
 from bakeoff.engines.base import ProvisioningError
 from bakeoff.engines.protocol import EmbeddedDatabase, ServerProtocol
 
@@ -86,7 +86,7 @@ class UnknownEngineError(LookupError):
     pass
 
 
-class EngineRegistrationError(ValueError):
+class EngineRegistrationError(PluginError):
     """An engine cannot join the catalog: its name is taken, or its spec is incomplete."""
 
 
@@ -101,73 +101,54 @@ def spec_problem(spec: EngineSpec) -> str | None:
     return None
 
 
-class EngineCatalog(Mapping[str, EngineSpec]):
-    """Engine specs by name, loaded from entry points on first use, in name order."""
+def _accept(obj: object, name: str, source: str) -> EngineSpec:
+    if not isinstance(obj, EngineSpec) or obj.name != name:
+        raise EngineRegistrationError(
+            f"engine {name!r} from {source} must load an EngineSpec named {name!r}, not {obj!r}"
+        )
+    problem = spec_problem(obj)
+    if problem is not None:
+        raise EngineRegistrationError(f"engine {name!r} from {source}: {problem}")
+    return obj
 
-    def __init__(
-        self, find: Callable[[], Iterable[EntryPoint]] = lambda: entry_points(group=GROUP)
-    ) -> None:
-        self._find = find
-        self._specs: dict[str, EngineSpec] | None = None
-        self._sources: dict[str, str] = {}
+
+class EngineCatalog(Mapping[str, EngineSpec]):
+    """Engine specs by name, in name order; listing loads every entry point, so a broken
+    one fails the catalog as it loads, not a run later."""
+
+    def __init__(self, find: Callable[[], Iterable[EntryPoint]] | None = None) -> None:
+        self._plugins = PluginRegistry(
+            GROUP, "engine", _accept, error=EngineRegistrationError, find=find
+        )
 
     def register(self, spec: EngineSpec, *, source: str) -> None:
         """Add an engine in process; `source` says who added it (for error messages)."""
-        self._add(self._loaded(), spec, source)
+        self._plugins.register(spec.name, spec, source=source)
 
     def source(self, name: str) -> str:
         """Where the engine `name` was defined."""
         self.spec(name)
-        return self._sources[name]
+        return self._plugins.source(name)
 
     def spec(self, name: str) -> EngineSpec:
-        specs = self._loaded()
-        try:
-            return specs[name]
-        except KeyError:
-            known = ", ".join(sorted(specs))
-            raise UnknownEngineError(f"unknown engine {name!r} (known engines: {known})") from None
+        if name not in self._plugins:
+            known = ", ".join(self._plugins.names())
+            raise UnknownEngineError(f"unknown engine {name!r} (known engines: {known})")
+        return self._plugins.get(name)
 
     def __getitem__(self, name: str) -> EngineSpec:
-        return self._loaded()[name]
+        if name not in self._plugins:
+            raise KeyError(name)
+        return self._plugins.get(name)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(sorted(self._loaded()))
+        names = self._plugins.names()
+        for name in names:
+            self._plugins.get(name)
+        return iter(names)
 
     def __len__(self) -> int:
-        return len(self._loaded())
-
-    def _loaded(self) -> dict[str, EngineSpec]:
-        if self._specs is None:
-            specs: dict[str, EngineSpec] = {}
-            for entry_point in self._find():
-                source = entry_point_source(entry_point)
-                try:
-                    spec = entry_point.load()
-                except Exception as error:
-                    raise EngineRegistrationError(
-                        f"engine {entry_point.name!r} from {source} does not load: {error}"
-                    ) from error
-                if not isinstance(spec, EngineSpec) or spec.name != entry_point.name:
-                    raise EngineRegistrationError(
-                        f"engine {entry_point.name!r} from {source} must load an EngineSpec "
-                        f"named {entry_point.name!r}, not {spec!r}"
-                    )
-                self._add(specs, spec, source)
-            self._specs = specs
-        return self._specs
-
-    def _add(self, specs: dict[str, EngineSpec], spec: EngineSpec, source: str) -> None:
-        if spec.name in specs:
-            raise EngineRegistrationError(
-                f"engine {spec.name!r} is defined twice: by {self._sources[spec.name]} "
-                f"and by {source}"
-            )
-        problem = spec_problem(spec)
-        if problem is not None:
-            raise EngineRegistrationError(f"engine {spec.name!r} from {source}: {problem}")
-        specs[spec.name] = spec
-        self._sources[spec.name] = source
+        return len(self._plugins.names())
 
 
 CATALOG = EngineCatalog()

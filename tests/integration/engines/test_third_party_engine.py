@@ -94,3 +94,12 @@ def test_a_trial_runs_on_a_plugins_engine(tmp_path: Path) -> None:
     assert int(measured["count"].sum()) + int(measured["not_found"].sum()) == OPERATIONS
     assert int(measured["errors"].sum()) == 0
     assert int(frame[frame["phase"] == "load"]["count"].sum()) == 200
+
+
+def test_a_plugin_reusing_a_name_stops_the_cli_with_one_line(tmp_path: Path) -> None:
+    result = bakeoff_with("duplicate", "engines", cwd=tmp_path)
+
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert "is defined twice" in line and "bakeoff-duplicate" in line
+    assert "Traceback" not in result.stderr

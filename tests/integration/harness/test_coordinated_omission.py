@@ -22,9 +22,9 @@ import redis
 from bakeoff.core import histogram as hdr
 from bakeoff.engines.catalog import engine_spec
 from bakeoff.engines.external import ExternalProvisioner
+from bakeoff.harness.options import RunOptions
 from bakeoff.harness.plan import plan_trials
 from bakeoff.harness.progress import SilentProgress
-from bakeoff.harness.options import RunOptions
 from bakeoff.harness.runner import TrialRunner
 from bakeoff.results import load, load_manifest
 from bakeoff.results.store import RunWriter

@@ -19,10 +19,10 @@ from bakeoff.engines.catalog import engine_spec
 from bakeoff.engines.external import ExternalProvisioner
 from bakeoff.harness.loadgen import OperationStream, WorkerState
 from bakeoff.harness.multiplex import run_split_phase_closed_loop
+from bakeoff.harness.options import RunOptions
 from bakeoff.harness.plan import plan_trials
 from bakeoff.harness.progress import SilentProgress
 from bakeoff.harness.recorder import Recorder
-from bakeoff.harness.options import RunOptions
 from bakeoff.harness.runner import TrialRunner
 from bakeoff.harness.trial import TrialRecord
 from bakeoff.workloads.loader import load_workload, shipped_workloads_dir

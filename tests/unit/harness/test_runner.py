@@ -12,8 +12,8 @@ from bakeoff.adapters.sql import SqlAdapter
 from bakeoff.engines.base import Provisioner, ProvisioningError
 from bakeoff.engines.catalog import EngineSpec, engine_spec
 from bakeoff.engines.embedded import EmbeddedProvisioner
-from bakeoff.harness.plan import Trial, plan_trials
 from bakeoff.harness.options import RunOptions
+from bakeoff.harness.plan import Trial, plan_trials
 from bakeoff.harness.run import run_trials
 from bakeoff.harness.runner import TrialRunner
 from bakeoff.results import load, load_manifest

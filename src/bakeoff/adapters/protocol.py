@@ -1,5 +1,9 @@
 """The adapter contract: YCSB's five operations, a lifecycle, and declared capabilities.
 
+Each entry of `bakeoff.core.operations` names the method here that it calls (and its
+`send_*` half on SplitPhase); an operation that needs a capability is an optional
+Protocol of its own, which only adapters declaring that capability implement.
+
 An adapter translates operations into one driver's calls. It never times, counts or
 retries: the harness does all of that around each call. Results are fully materialised
 before a call returns, so the timed call includes the transfer of the data.

@@ -157,7 +157,7 @@ class ThreadClientGroup:
         if command.phase is Phase.LOAD:
             op_names = ["insert_batch" if command.load_batch > 1 else "insert"]
         else:
-            op_names = [op.value for op in self._streams[0].operations]
+            op_names = list(self._streams[0].operations)
         self._recorders = [
             Recorder(
                 op_names,

@@ -9,15 +9,17 @@ into the recorder's histograms in one vectorised call.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from itertools import repeat
+from typing import Any, Protocol, cast
 
 import numpy as np
 import numpy.typing as npt
 
 from bakeoff.adapters.errors import AdapterError, ErrorKind
-from bakeoff.adapters.protocol import Adapter, BatchInsert, SplitPhase
+from bakeoff.adapters.protocol import Adapter, BatchInsert
+from bakeoff.core.operations import BY_NAME, Argument, OperationDefinition
 from bakeoff.harness.recorder import Outcome, Recorder
 from bakeoff.workloads.generators import (
     OperationChooser,
@@ -27,7 +29,7 @@ from bakeoff.workloads.generators import (
     make_length_chooser,
     worker_rng,
 )
-from bakeoff.workloads.model import Operation, Workload
+from bakeoff.workloads.model import Workload
 
 CHUNK = 512
 _NEVER = 2**63 - 1
@@ -39,8 +41,6 @@ _OUTCOME_OF_KIND = {
     ErrorKind.FATAL: Outcome.FATAL,
     ErrorKind.UNSUPPORTED: Outcome.UNSUPPORTED,
 }
-# Operations whose None result means "the key was not there".
-_LOOKUPS = frozenset({Operation.READ, Operation.READ_MODIFY_WRITE})
 
 Call = tuple[Callable[..., Any], tuple[Any, ...]]
 _NOTHING: Call = (print, ())  # placeholder, every slot is overwritten
@@ -78,18 +78,26 @@ class OperationStream:
     expected_operations: int
     inserted: int = 0
     """Records this worker has scheduled for insertion so far (its own key space)."""
-    operations: tuple[Operation, ...] = field(init=False)
+    operations: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
         w = self.workload
         mix = w.operations.proportions()
-        expected_inserts = int(self.expected_operations * mix[Operation.INSERT] * 2) + 1
+        new_key_share = sum(
+            share for name, share in mix.items() if Argument.NEW_KEY in BY_NAME[name].arguments
+        )
+        expected_inserts = int(self.expected_operations * new_key_share * 2) + 1
 
         def rng(stream: str) -> np.random.Generator:
             return worker_rng(w.seed, self.worker, stream)
 
         self._ops = OperationChooser(w.operations, rng("operations"))
         self.operations = self._ops.operations
+        self._definitions = tuple(BY_NAME[name] for name in self.operations)
+        self._new_key_indexes = frozenset(
+            k for k, op in enumerate(self._definitions) if Argument.NEW_KEY in op.arguments
+        )
+        self._layouts = [step_positions(op) if op.steps else None for op in self._definitions]
         self._keys = make_key_chooser(
             w.request_distribution,
             records=w.records,
@@ -100,6 +108,14 @@ class OperationStream:
         self._values = ValuePool(w.fields.length, rng("values"))
         self._field_choice = rng("fields")
         self._field_names = w.fields.names()
+        self._arguments: dict[Argument, _ArgumentColumn] = {
+            Argument.KEY: _keys_at,
+            Argument.NEW_KEY: _keys_at,
+            Argument.READ_FIELDS: self._read_fields,
+            Argument.WRITE_VALUES: self._write_values,
+            Argument.RECORD: self._records,
+            Argument.SCAN_LENGTH: self._lengths,
+        }
 
     def next_chunk(
         self, adapter: Adapter, n: int, *, split: bool = False
@@ -109,7 +125,7 @@ class OperationStream:
         With `split`, the calls are the adapter's `send_*` halves (SplitPhase), whose
         replies the caller collects with `receive`.
 
-        Built per operation type with list comprehensions over that type's positions:
+        Built per operation type, one argument column at a time over that type's positions:
         a per-operation if-chain here cost more than the no-op operation it prepares.
         """
         w = self.workload
@@ -117,118 +133,158 @@ class OperationStream:
         op_indexes = _ints(op_array)
         upper = w.records + self.inserted
         chosen = self._keys.choose(n, upper)
-        positions = {op: np.flatnonzero(op_array == k) for k, op in enumerate(self.operations)}
-        inserts = positions.get(Operation.INSERT)
-        if inserts is not None and inserts.size:
-            chosen[inserts] = np.arange(upper, upper + inserts.size, dtype=np.int64)
-            self.inserted += int(inserts.size)
+        positions = [np.flatnonzero(op_array == k) for k in range(len(self.operations))]
+        for k in sorted(self._new_key_indexes):
+            at_new = positions[k]
+            chosen[at_new] = np.arange(upper, upper + at_new.size, dtype=np.int64)
+            upper += int(at_new.size)
+            self.inserted += int(at_new.size)
         numbers = worker_key_number(chosen, w.records, self.worker, self.workers)
         keys = key_names(numbers, prefix=w.key_prefix, insert_order=w.insert_order)
         one_field = self._field_choice.integers(0, len(self._field_names), size=n)
         table = w.table
         calls: list[Call] = [_NOTHING] * n
-        methods = _split_methods(adapter) if split else _blocking_methods(adapter)
-        for op, where in positions.items():
+        methods = [
+            split_method(adapter, op) if split else blocking_method(adapter, op)
+            for op in self._definitions
+        ]
+        arguments = self._arguments
+        for op, method, layout, where in zip(
+            self._definitions, methods, self._layouts, positions, strict=True
+        ):
             if where.size:
-                self._bind(op, methods, table, _ints(where), keys, one_field[where], calls)
+                at = _ints(where)
+                field_choice = one_field[where]
+                columns = [arguments[kind](at, keys, field_choice) for kind in op.arguments]
+                rows = _argument_rows(table, columns, layout)
+                for i, args in zip(at, rows, strict=True):
+                    calls[i] = (method, args)
         return op_indexes, calls
 
-    def _bind(
-        self,
-        op: Operation,
-        methods: Mapping[Operation, Callable[..., Any]],
-        table: str,
-        at: list[int],
-        keys: list[str],
-        field_choice: npt.NDArray[Any],
-        calls: list[Call],
-    ) -> None:
-        """Fill `calls` at positions `at` with operation `op`."""
-        if op is Operation.READ:
-            read = methods[op]
-            for i, f in zip(at, self._read_fields(field_choice), strict=True):
-                calls[i] = (read, (table, keys[i], f))
-        elif op is Operation.UPDATE:
-            update = methods[op]
-            for i, v in zip(at, self._write_values(field_choice), strict=True):
-                calls[i] = (update, (table, keys[i], v))
-        elif op is Operation.INSERT:
-            insert, names, pool = methods[op], self._field_names, self._values
-            for i in at:
-                calls[i] = (insert, (table, keys[i], pool.record(names)))
-        elif op is Operation.SCAN:
-            scan = methods[op]
-            lengths = _ints(self._scan_lengths.choose(len(at)))
-            fields = self._read_fields(field_choice)
-            for i, f, length in zip(at, fields, lengths, strict=True):
-                calls[i] = (scan, (table, keys[i], length, f))
-        elif op is Operation.READ_MODIFY_WRITE:
-            fields = self._read_fields(field_choice)
-            values = self._write_values(field_choice)
-            rmw = methods[op]
-            for i, f, v in zip(at, fields, values, strict=True):
-                calls[i] = (rmw, (table, keys[i], f, v))
-        else:
-            delete = methods[op]
-            for i in at:
-                calls[i] = (delete, (table, keys[i]))
-
-    def _read_fields(self, field_indexes: npt.NDArray[Any]) -> list[tuple[str, ...] | None]:
+    def _read_fields(
+        self, at: list[int], keys: list[str], field_indexes: npt.NDArray[Any]
+    ) -> list[tuple[str, ...] | None]:
         if self.workload.read_all_fields:
-            return [None] * len(field_indexes)
+            return [None] * len(at)
         names = self._field_names
         return [(names[f],) for f in _ints(field_indexes)]
 
-    def _write_values(self, field_indexes: npt.NDArray[Any]) -> list[dict[str, str]]:
+    def _write_values(
+        self, at: list[int], keys: list[str], field_indexes: npt.NDArray[Any]
+    ) -> list[dict[str, str]]:
         if self.workload.write_all_fields:
-            return [self._values.record(self._field_names) for _ in range(len(field_indexes))]
+            return self._records(at, keys, field_indexes)
         names = self._field_names
-        payloads = self._values.values(len(field_indexes))
+        payloads = self._values.values(len(at))
         return [{names[f]: v} for f, v in zip(_ints(field_indexes), payloads, strict=True)]
+
+    def _records(
+        self, at: list[int], keys: list[str], field_indexes: npt.NDArray[Any]
+    ) -> list[dict[str, str]]:
+        pool, names = self._values, self._field_names
+        return [pool.record(names) for _ in at]
+
+    def _lengths(
+        self, at: list[int], keys: list[str], field_indexes: npt.NDArray[Any]
+    ) -> list[int]:
+        return _ints(self._scan_lengths.choose(len(at)))
 
     def unissue(self, op_indexes: Sequence[int]) -> None:
         """Give back the keys of generated inserts that were never issued (the phase ended
         mid-chunk), so later phases do not read keys that were never written."""
-        insert = (
-            self.operations.index(Operation.INSERT) if Operation.INSERT in self.operations else -1
-        )
-        self.inserted -= sum(1 for i in op_indexes if i == insert)
+        new_keys = self._new_key_indexes
+        self.inserted -= sum(1 for i in op_indexes if i in new_keys)
 
     def lookup_flags(self) -> list[bool]:
         """Per operation index: does a None result mean NOT_FOUND?"""
-        return [op in _LOOKUPS for op in self.operations]
+        return [op.none_is_not_found for op in self._definitions]
 
 
-def _blocking_methods(adapter: Adapter) -> dict[Operation, Callable[..., Any]]:
-    def read_modify_write(
-        table: str, key: str, fields: Sequence[str] | None, values: dict[str, str]
-    ) -> object:
-        record = adapter.read(table, key, fields)
-        if record is None:
+class _ArgumentColumn(Protocol):
+    """One argument for each position `at` of a chunk."""
+
+    def __call__(
+        self, at: list[int], keys: list[str], field_indexes: npt.NDArray[Any]
+    ) -> Sequence[Any]: ...
+
+
+def _argument_rows(
+    table: str, columns: list[Sequence[Any]], steps: list[list[int]] | None
+) -> Iterator[tuple[Any, ...]]:
+    """Each operation's call arguments from the argument columns: (table, *arguments), or
+    for a composite one such tuple per step."""
+    if steps is None:
+        return zip(repeat(table), *columns, strict=False)
+    per_step = [zip(repeat(table), *(columns[p] for p in picks), strict=False) for picks in steps]
+    return zip(*per_step, strict=True)
+
+
+def _keys_at(at: list[int], keys: list[str], field_indexes: npt.NDArray[Any]) -> list[str]:
+    return list(map(keys.__getitem__, at))
+
+
+def step_positions(op: OperationDefinition) -> list[list[int]]:
+    """For a composite: the positions in `op.arguments` of each step's arguments."""
+    return [[op.arguments.index(kind) for kind in BY_NAME[name].arguments] for name in op.steps]
+
+
+def blocking_method(adapter: Adapter, op: OperationDefinition) -> Callable[..., Any]:
+    """The adapter's call for `op`.
+
+    A composite's call takes one argument tuple per step (the stream binds them so), runs
+    the steps in order and returns the first one's result, or None as soon as a not-found
+    step finds nothing.
+    """
+    if not op.steps:
+        return cast("Callable[..., Any]", getattr(adapter, op.method))
+    steps = [
+        (getattr(adapter, BY_NAME[name].method), BY_NAME[name].none_is_not_found)
+        for name in op.steps
+    ]
+    composite = _two_steps(*steps) if len(steps) == 2 else _steps(steps)
+    composite.__name__ = op.name
+    return composite
+
+
+_Step = tuple[Callable[..., Any], bool]
+"""A composite's step: the adapter method, and whether its None means not found."""
+
+
+def _two_steps(first: _Step, second: _Step) -> Callable[..., Any]:
+    # The usual shape (read then update) without a loop: it runs per operation.
+    (first_method, first_lookup), (second_method, second_lookup) = first, second
+
+    def composite(first_args: tuple[Any, ...], second_args: tuple[Any, ...]) -> object:
+        result = first_method(*first_args)
+        if result is None and first_lookup:
             return None
-        adapter.update(table, key, values)
-        return record
+        if second_method(*second_args) is None and second_lookup:
+            return None
+        return result
 
-    return {
-        Operation.READ: adapter.read,
-        Operation.UPDATE: adapter.update,
-        Operation.INSERT: adapter.insert,
-        Operation.SCAN: adapter.scan,
-        Operation.DELETE: adapter.delete,
-        Operation.READ_MODIFY_WRITE: read_modify_write,
-    }
+    return composite
 
 
-def _split_methods(adapter: Adapter) -> dict[Operation, Callable[..., Any]]:
-    # Read-modify-write is two dependent round trips; workloads with it run on threads.
-    split = cast("SplitPhase", adapter)
-    return {
-        Operation.READ: split.send_read,
-        Operation.UPDATE: split.send_update,
-        Operation.INSERT: split.send_insert,
-        Operation.SCAN: split.send_scan,
-        Operation.DELETE: split.send_delete,
-    }
+def _steps(steps: list[_Step]) -> Callable[..., Any]:
+    def composite(*step_args: tuple[Any, ...]) -> object:
+        result: object = None
+        for n, ((method, lookup), args) in enumerate(zip(steps, step_args, strict=True)):
+            outcome = method(*args)
+            if outcome is None and lookup:
+                return None
+            if n == 0:
+                result = outcome
+        return result
+
+    return composite
+
+
+def split_method(adapter: Adapter, op: OperationDefinition) -> Callable[..., Any]:
+    """The adapter's request half for `op` (SplitPhase)."""
+    if op.split_method is None:
+        # The runner runs workloads with such operations on blocking connections.
+        raise ValueError(f"operation {op.name!r} has no split-phase request half")
+    return cast("Callable[..., Any]", getattr(adapter, op.split_method))
 
 
 @dataclass

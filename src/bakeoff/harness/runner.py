@@ -38,7 +38,7 @@ from bakeoff.harness.progress import ProgressSink, SilentProgress
 from bakeoff.harness.recorder import merge_rows
 from bakeoff.harness.trial import TrialRecord, TrialSink
 from bakeoff.workloads.generators import key_names, worker_rng
-from bakeoff.workloads.model import Operation, Workload
+from bakeoff.workloads.model import Workload
 
 ProvisionerFactory = Callable[[EngineSpec], Provisioner]
 _POLL_S = 0.25
@@ -128,7 +128,7 @@ class TrialRunner:
             and self.options.clients > 1
             and self.options.rate is None
             and Capability.SPLIT_PHASE in trial.adapter.capabilities
-            and Operation.READ_MODIFY_WRITE not in trial.workload.operations.active()
+            and trial.workload.operations.all_split_phase()
         )
         state = _TrialState()
         status, error = "ok", None
@@ -404,12 +404,10 @@ class TrialRunner:
         """Count the records and read a sample of the loaded ones back."""
         workload = trial.workload
         inserted = sum(
-            state.counts.get(f"{p.value}:{Operation.INSERT.value}", 0)
-            for p in (Phase.WARMUP, Phase.MEASURE)
+            state.counts.get(f"{p.value}:insert", 0) for p in (Phase.WARMUP, Phase.MEASURE)
         )
         deleted = sum(
-            state.counts.get(f"{p.value}:{Operation.DELETE.value}", 0)
-            for p in (Phase.WARMUP, Phase.MEASURE)
+            state.counts.get(f"{p.value}:delete", 0) for p in (Phase.WARMUP, Phase.MEASURE)
         )
         expected_max = workload.records + inserted
         expected_min = expected_max - deleted

@@ -40,6 +40,7 @@ from bakeoff.adapters.protocol import (
     SplitPhase,
     TableSpec,
 )
+from bakeoff.core.operations import OPERATIONS
 
 FIELDS = tuple(f"field{i}" for i in range(4))
 
@@ -102,6 +103,14 @@ class AdapterConformance:
             assert isinstance(adapter, RecordCount)
         if Capability.SPLIT_PHASE in caps:
             assert isinstance(adapter, SplitPhase)
+        for op in OPERATIONS:
+            if op.steps or not op.capabilities <= caps:
+                continue
+            assert callable(getattr(adapter, op.method, None)), f"{op.name}: no {op.method}()"
+            if Capability.SPLIT_PHASE in caps and op.split_method is not None:
+                assert callable(getattr(adapter, op.split_method, None)), (
+                    f"{op.name}: no {op.split_method}()"
+                )
 
     # -- lifecycle -------------------------------------------------------------------
 

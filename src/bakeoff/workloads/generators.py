@@ -34,7 +34,6 @@ from bakeoff.workloads.model import (
     HotspotKeys,
     LatestKeys,
     LengthDistribution,
-    Operation,
     OperationMix,
     RequestDistribution,
     ScrambledZipfianKeys,
@@ -457,7 +456,7 @@ class OperationChooser:
 
     def __init__(self, mix: OperationMix, rng: np.random.Generator) -> None:
         shares = mix.proportions()
-        self.operations: tuple[Operation, ...] = tuple(mix.active())
+        self.operations: tuple[str, ...] = tuple(mix.active())
         weights = np.array([shares[op] for op in self.operations], dtype=np.float64)
         cdf = np.cumsum(weights / weights.sum())
         # The mix sums to 1 only within 1e-6; pinning the end keeps every draw in range.

@@ -31,9 +31,10 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from bakeoff.core.operations import BY_NAME, OPERATIONS, Argument
 from bakeoff.core.secrets import looks_secret
 from bakeoff.workloads.loader import WorkloadError, describe_error, model_path
-from bakeoff.workloads.model import Operation, Workload
+from bakeoff.workloads.model import Workload
 
 __all__ = [
     "ImportResult",
@@ -143,13 +144,9 @@ _CORE_WORKLOAD_CLASSES = frozenset(
     {"com.yahoo.ycsb.workloads.CoreWorkload", "site.ycsb.workloads.CoreWorkload"}
 )
 
-_PROPORTIONS: dict[str, Operation] = {
-    "readproportion": Operation.READ,
-    "updateproportion": Operation.UPDATE,
-    "insertproportion": Operation.INSERT,
-    "scanproportion": Operation.SCAN,
-    "readmodifywriteproportion": Operation.READ_MODIFY_WRITE,
-    "deleteproportion": Operation.DELETE,
+# YCSB property -> operation name.
+_PROPORTIONS: dict[str, str] = {
+    op.ycsb_property: op.name for op in OPERATIONS if op.ycsb_property is not None
 }
 _DEFAULT_PROPORTIONS = {"readproportion": 0.95, "updateproportion": 0.05}
 
@@ -205,7 +202,7 @@ _SOURCE_PROPERTY: dict[tuple[int | str, ...], str] = {
     ("request_distribution", "hot_operation_fraction"): "hotspotopnfraction",
     ("request_distribution", "percentile"): "exponential.percentile",
     ("request_distribution", "fraction"): "exponential.frac",
-    **{("operations", op.value): key for key, op in _PROPORTIONS.items()},
+    **{("operations", op): key for key, op in _PROPORTIONS.items()},
 }
 
 
@@ -449,12 +446,12 @@ class _Importer:
             default = _DEFAULT_PROPORTIONS.get(key, 0.0)
             if key not in self.props and default:
                 defaulted.append(f"{key}={default:g}")
-            shares[op.value] = self.number(key, default, minimum=0.0)
+            shares[op] = self.number(key, default, minimum=0.0)
         total = sum(shares.values())
         if total <= 0:
             first = next((key for key in _PROPORTIONS if key in self.props), "readproportion")
             self.fail(first, "the operation proportions sum to 0; at least one must be positive")
-            return {Operation.READ.value: 1.0}
+            return {_PROPORTIONS["readproportion"]: 1.0}
         if not math.isclose(total, 1.0, abs_tol=1e-6):
             because = f" (with YCSB's defaults {', '.join(defaulted)})" if defaulted else ""
             self.notes.append(
@@ -483,7 +480,8 @@ class _Importer:
 
     def scan_length(self, operations: dict[str, float]) -> dict[str, Any] | None:
         keys = ("scanlengthdistribution", "minscanlength", "maxscanlength")
-        if Operation.SCAN.value not in operations and not any(k in self.props for k in keys):
+        scans = any(Argument.SCAN_LENGTH in BY_NAME[op].arguments for op in operations)
+        if not scans and not any(k in self.props for k in keys):
             # Unused without scans: keep bakeoff's default so that equal workloads hash alike.
             return None
         distribution = self.choice("scanlengthdistribution", "uniform", ("uniform", "zipfian"))

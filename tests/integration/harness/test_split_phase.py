@@ -166,7 +166,7 @@ def test_stop_request_ends_the_loop_while_the_server_is_stalled(servers: ServerP
     ]
     recorders = [
         Recorder(
-            [op.value for op in streams[0].operations],
+            list(streams[0].operations),
             Phase.MEASURE,
             start_ns=time.perf_counter_ns(),
         )

@@ -77,9 +77,7 @@ def test_closed_loop_runs_exact_count_against_sqlite(sqlite_adapter: SqlAdapter)
     stream = OperationStream(workload, worker=0, workers=1, expected_operations=1000)
     import time
 
-    recorder = Recorder(
-        [op.value for op in stream.operations], Phase.MEASURE, start_ns=time.perf_counter_ns()
-    )
+    recorder = Recorder(list(stream.operations), Phase.MEASURE, start_ns=time.perf_counter_ns())
     state = WorkerState()
     run_closed_loop(sqlite_adapter, stream, recorder, state, operations=1000, deadline_ns=None)
     assert state.completed == 1000 and state.fatal_error is None
@@ -102,7 +100,7 @@ def test_inserts_extend_the_key_space(sqlite_adapter: SqlAdapter) -> None:
         worker=0,
     )
     stream = OperationStream(workload, worker=0, workers=1, expected_operations=2000)
-    recorder = Recorder([op.value for op in stream.operations], Phase.MEASURE, start_ns=0)
+    recorder = Recorder(list(stream.operations), Phase.MEASURE, start_ns=0)
     state = WorkerState()
     run_closed_loop(sqlite_adapter, stream, recorder, state, operations=2000, deadline_ns=None)
     rows = recorder.rows(10**18)

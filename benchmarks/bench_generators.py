@@ -11,15 +11,9 @@ from __future__ import annotations
 import timeit
 from collections.abc import Callable
 
-from bakeoff.workloads.generators import (
-    KeyChooser,
-    OperationChooser,
-    ValuePool,
-    key_names,
-    make_key_chooser,
-    make_length_chooser,
-    worker_rng,
-)
+from bakeoff.workloads.generators import OperationChooser, worker_rng
+from bakeoff.workloads.keys import KeyChooser, key_names, make_key_chooser
+from bakeoff.workloads.lengths import make_length_chooser
 from bakeoff.workloads.model import (
     ConstantLength,
     ExponentialKeys,
@@ -34,6 +28,7 @@ from bakeoff.workloads.model import (
     ZipfianKeys,
     ZipfianLength,
 )
+from bakeoff.workloads.values import ValuePool
 
 BATCH = 1024
 RECORDS = 1_000_000

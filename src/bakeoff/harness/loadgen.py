@@ -21,15 +21,11 @@ from bakeoff.adapters.errors import AdapterError, ErrorKind
 from bakeoff.adapters.protocol import Adapter, BatchInsert
 from bakeoff.core.operations import BY_NAME, Argument, OperationDefinition
 from bakeoff.harness.recorder import Outcome, Recorder
-from bakeoff.workloads.generators import (
-    OperationChooser,
-    ValuePool,
-    key_names,
-    make_key_chooser,
-    make_length_chooser,
-    worker_rng,
-)
+from bakeoff.workloads.generators import OperationChooser, worker_rng
+from bakeoff.workloads.keys import key_names, make_key_chooser
+from bakeoff.workloads.lengths import make_length_chooser
 from bakeoff.workloads.model import Workload
+from bakeoff.workloads.values import ValuePool
 
 CHUNK = 512
 _NEVER = 2**63 - 1

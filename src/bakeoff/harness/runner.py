@@ -37,7 +37,8 @@ from bakeoff.harness.plan import Trial
 from bakeoff.harness.progress import ProgressSink, SilentProgress
 from bakeoff.harness.recorder import merge_rows
 from bakeoff.harness.trial import TrialRecord, TrialSink
-from bakeoff.workloads.generators import key_names, worker_rng
+from bakeoff.workloads.generators import worker_rng
+from bakeoff.workloads.keys import key_names
 from bakeoff.workloads.model import Workload
 
 ProvisionerFactory = Callable[[EngineSpec], Provisioner]

@@ -15,17 +15,10 @@ import numpy.typing as npt
 import pytest
 from scipy import stats
 
-from bakeoff.workloads import generators
-from bakeoff.workloads.generators import (
-    OperationChooser,
-    ValuePool,
-    _zeta,
-    fnv1a_64,
-    key_names,
-    make_key_chooser,
-    make_length_chooser,
-    worker_rng,
-)
+from bakeoff.workloads import values
+from bakeoff.workloads.generators import OperationChooser, worker_rng
+from bakeoff.workloads.keys import KeyChooser, key_names, make_key_chooser
+from bakeoff.workloads.lengths import make_length_chooser
 from bakeoff.workloads.model import (
     ConstantLength,
     ExponentialKeys,
@@ -40,6 +33,8 @@ from bakeoff.workloads.model import (
     ZipfianKeys,
     ZipfianLength,
 )
+from bakeoff.workloads.values import ValuePool
+from bakeoff.workloads.zipf import fnv1a_64, zeta
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -114,7 +109,7 @@ def chi_square_p(samples: IntArray, pmf: FloatArray) -> float:
 
 def chooser(
     dist: RequestDistribution, *, records: int, expected_inserts: int = 0, seed: int = 7
-) -> generators.KeyChooser:
+) -> KeyChooser:
     return make_key_chooser(
         dist,
         records=records,
@@ -205,9 +200,9 @@ def test_zeta_tail_approximation_matches_exact_sums() -> None:
     for theta in (0.5, 0.99, 0.999):
         n = 1_500_000
         exact = float(np.sum(np.arange(1, n + 1, dtype=np.float64) ** -theta))
-        assert _zeta(n, theta) == pytest.approx(exact, rel=1e-12)
+        assert zeta(n, theta) == pytest.approx(exact, rel=1e-12)
     # YCSB's precomputed zeta for its 10**10-item scrambled space.
-    assert _zeta(10**10, 0.99) == pytest.approx(26.46902820178302, rel=1e-10)
+    assert zeta(10**10, 0.99) == pytest.approx(26.46902820178302, rel=1e-10)
 
 
 @pytest.mark.parametrize("items", [3, 20, 200])
@@ -496,7 +491,7 @@ def test_value_pool_records() -> None:
 
 
 def test_value_pool_caps_its_memory(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(generators, "_POOL_BYTE_LIMIT", 1000)
+    monkeypatch.setattr(values, "_POOL_BYTE_LIMIT", 1000)
     pool = ValuePool(ConstantLength(value=300), worker_rng(1, 0, "values"))
     assert len(set(pool.values(1000))) == 3
     huge = ValuePool(ConstantLength(value=5000), worker_rng(1, 0, "values"))

@@ -18,12 +18,8 @@ from bakeoff.workloads.model import (
     Workload,
     ZipfianLength,
 )
-from bakeoff.workloads.ycsb_import import (
-    Property,
-    import_ycsb_properties,
-    parse_properties,
-    workload_to_yaml,
-)
+from bakeoff.workloads.properties import Property, parse_properties
+from bakeoff.workloads.ycsb_import import import_ycsb_properties, workload_to_yaml
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

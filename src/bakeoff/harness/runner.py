@@ -27,8 +27,6 @@ from bakeoff.harness.clients import (
     ClientGroup,
     PhaseCommand,
     PhaseResult,
-    ProcessClientGroup,
-    SharedProgress,
     ThreadClientGroup,
     usable_cores,
 )
@@ -37,6 +35,7 @@ from bakeoff.harness.plan import Trial
 from bakeoff.harness.progress import ProgressSink, SilentProgress
 from bakeoff.harness.recorder import merge_rows
 from bakeoff.harness.trial import TrialRecord, TrialSink
+from bakeoff.harness.worker_process import ProcessClientGroup, SharedProgress
 from bakeoff.workloads.generators import worker_rng
 from bakeoff.workloads.keys import key_names
 from bakeoff.workloads.model import Workload

@@ -17,8 +17,9 @@ from bakeoff.core import histogram as hdr
 from bakeoff.core.measures import LatencyKind, Phase
 from bakeoff.engines.catalog import engine_spec
 from bakeoff.engines.external import ExternalProvisioner
-from bakeoff.harness.loadgen import OperationStream, WorkerState
+from bakeoff.harness.loadgen import ConnectionState
 from bakeoff.harness.multiplex import run_split_phase_closed_loop
+from bakeoff.harness.operation_stream import OperationStream
 from bakeoff.harness.plan import plan_trials
 from bakeoff.harness.progress import SilentProgress
 from bakeoff.harness.recorder import Recorder
@@ -162,7 +163,8 @@ def test_stop_request_ends_the_loop_while_the_server_is_stalled(servers: ServerP
         adapter.connect(endpoint, {})
         adapter.setup(workload.table_spec())
     streams = [
-        OperationStream(workload, worker=w, workers=2, expected_operations=10**6) for w in (0, 1)
+        OperationStream(workload, connection=w, connections=2, expected_operations=10**6)
+        for w in (0, 1)
     ]
     recorders = [
         Recorder(
@@ -172,7 +174,7 @@ def test_stop_request_ends_the_loop_while_the_server_is_stalled(servers: ServerP
         )
         for _ in (0, 1)
     ]
-    states = [WorkerState(), WorkerState()]
+    states = [ConnectionState(), ConnectionState()]
     loop = threading.Thread(
         target=run_split_phase_closed_loop,
         args=(adapters, streams, recorders, states),

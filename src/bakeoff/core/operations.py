@@ -11,8 +11,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Final
 
 from bakeoff.core.capabilities import Capability
+
+
+class _AlwaysFound:
+    def __repr__(self) -> str:
+        return "ALWAYS_FOUND"
+
+
+ALWAYS_FOUND: Final = _AlwaysFound()
+"""The `not_found_result` of an operation no result of which means not found."""
 
 
 class Argument(StrEnum):
@@ -40,8 +50,9 @@ class OperationDefinition:
     """The adapter method it calls (empty for a composite)."""
     arguments: tuple[Argument, ...]
     """What follows the table name in the call, in order."""
-    none_is_not_found: bool = False
-    """A None result means the key was absent (recorded as not_found)."""
+    not_found_result: object = ALWAYS_FOUND
+    """The result that means the key was absent, recorded as not_found (compared with
+    `is`: None for a read, False for an existence check)."""
     capabilities: frozenset[Capability] = field(default_factory=frozenset)
     """What an adapter must declare to run it."""
     split_method: str | None = None
@@ -51,8 +62,8 @@ class OperationDefinition:
     operations, always written out in the workload spec (and its hash)."""
     steps: tuple[str, ...] = ()
     """For a composite: the operations it runs in order on one key, each taking the
-    arguments of its own kinds; it stops with None when a not-found step finds nothing,
-    and its result is the first step's."""
+    arguments of its own kinds; when a step finds nothing it stops and returns its own
+    `not_found_result`, else it returns the first step's result."""
 
 
 @dataclass(frozen=True)
@@ -78,7 +89,10 @@ def _resolve(rows: tuple[OperationDefinition | Composite, ...]) -> dict[str, Ope
             name=row.name,
             method="",
             arguments=tuple(arguments),
-            none_is_not_found=any(part.none_is_not_found for part in parts),
+            not_found_result=next(
+                (p.not_found_result for p in parts if p.not_found_result is not ALWAYS_FOUND),
+                ALWAYS_FOUND,
+            ),
             capabilities=frozenset().union(*(part.capabilities for part in parts)),
             split_method=None,  # dependent round trips: one request cannot carry them
             ycsb_property=row.ycsb_property,
@@ -93,7 +107,7 @@ BY_NAME: dict[str, OperationDefinition] = _resolve(
             name="read",
             method="read",
             arguments=(Argument.KEY, Argument.READ_FIELDS),
-            none_is_not_found=True,
+            not_found_result=None,
             split_method="send_read",
             ycsb_property="readproportion",
         ),

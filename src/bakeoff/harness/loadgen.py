@@ -66,7 +66,7 @@ def run_closed_loop(
     measures service time only (a stalled engine delays the requests that would have been
     sent meanwhile, and they never appear: that is what closed-loop results are).
     """
-    lookup = stream.lookup_flags()
+    missing_by_op = stream.not_found_results()
     clock = time.perf_counter_ns
     remaining = operations if operations is not None else -1
     deadline = deadline_ns if deadline_ns is not None else NEVER
@@ -80,7 +80,7 @@ def run_closed_loop(
     while remaining != 0 and not state.stop_requested:
         n = CHUNK if remaining < 0 else min(CHUNK, remaining)
         op_indexes, calls = stream.next_chunk(adapter, n)
-        is_lookup = [lookup[o] for o in op_indexes]
+        missing = [missing_by_op[o] for o in op_indexes]
         outcomes[:] = cleared
         done = n
         failed = False
@@ -88,7 +88,7 @@ def run_closed_loop(
             fn, args = calls[i]
             start = clock()
             try:
-                if fn(*args) is None and is_lookup[i]:
+                if fn(*args) is missing[i]:
                     outcomes[i] = not_found
             except AdapterError as exc:
                 outcomes[i] = int(OUTCOME_OF_KIND[exc.kind])
@@ -170,7 +170,7 @@ def run_open_loop(  # noqa: PLR0915 - the timed loop stays in one frame, on purp
     A duration-bound phase ends at the deadline even with a backlog; the backlog (intended
     starts not yet issued) is reported by the caller from `schedule` and the counts.
     """
-    lookup = stream.lookup_flags()
+    missing_by_op = stream.not_found_results()
     clock = time.perf_counter_ns
     sleep = time.sleep
     remaining = operations if operations is not None else -1
@@ -206,7 +206,7 @@ def run_open_loop(  # noqa: PLR0915 - the timed loop stays in one frame, on purp
             start = clock()
             try:
                 result = fn(*args)
-                outcome = not_found if result is None and lookup[op_indexes[i]] else ok
+                outcome = not_found if result is missing_by_op[op_indexes[i]] else ok
             except AdapterError as exc:
                 outcome = int(OUTCOME_OF_KIND[exc.kind])
                 if exc.kind is ErrorKind.FATAL:

@@ -44,7 +44,8 @@ class _Connection:
     recorder: Recorder
     state: ConnectionState
     remaining: int
-    lookup: list[bool]
+    missing: list[object]
+    """Per operation index: the result that means not found."""
     op_indexes: list[int] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
     starts: list[int] = field(default_factory=lambda: [0] * CHUNK)
@@ -81,7 +82,7 @@ def run_split_phase_closed_loop(  # noqa: PLR0912 - the timed loop stays in one 
             recorder,
             state,
             count if count is not None else -1,
-            stream.lookup_flags(),
+            stream.not_found_results(),
         )
         for adapter, stream, recorder, state, count in zip(
             adapters, streams, recorders, states, operations, strict=True
@@ -103,7 +104,7 @@ def run_split_phase_closed_loop(  # noqa: PLR0912 - the timed loop stays in one 
                     result = conn.split.receive()
                     if result is PENDING:
                         continue
-                    if result is None and conn.lookup[conn.op_indexes[i]]:
+                    if result is conn.missing[conn.op_indexes[i]]:
                         conn.outcomes[i] = not_found
                 except AdapterError as exc:
                     conn.outcomes[i] = int(OUTCOME_OF_KIND[exc.kind])

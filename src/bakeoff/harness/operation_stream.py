@@ -173,9 +173,9 @@ class OperationStream:
         new_keys = self._new_key_indexes
         self.inserted -= sum(1 for i in op_indexes if i in new_keys)
 
-    def lookup_flags(self) -> list[bool]:
-        """Per operation index: does a None result mean NOT_FOUND?"""
-        return [op.none_is_not_found for op in self._definitions]
+    def not_found_results(self) -> list[object]:
+        """Per operation index: the result that means NOT_FOUND (compared with `is`)."""
+        return [op.not_found_result for op in self._definitions]
 
 
 class _ArgumentColumn(Protocol):
@@ -210,46 +210,47 @@ def blocking_method(adapter: Adapter, op: OperationDefinition) -> Callable[..., 
     """The adapter's call for `op`.
 
     A composite's call takes one argument tuple per step (the stream binds them so), runs
-    the steps in order and returns the first one's result, or None as soon as a not-found
-    step finds nothing.
+    the steps in order and returns the first one's result, or its own not-found result as
+    soon as a step finds nothing.
     """
     if not op.steps:
         return cast("Callable[..., Any]", getattr(adapter, op.method))
     steps = [
-        (getattr(adapter, BY_NAME[name].method), BY_NAME[name].none_is_not_found)
+        (getattr(adapter, BY_NAME[name].method), BY_NAME[name].not_found_result)
         for name in op.steps
     ]
-    composite = _two_steps(*steps) if len(steps) == 2 else _steps(steps)
+    if len(steps) == 2:
+        composite = _two_steps(*steps, not_found=op.not_found_result)
+    else:
+        composite = _steps(steps, not_found=op.not_found_result)
     composite.__name__ = op.name
     return composite
 
 
-_Step = tuple[Callable[..., Any], bool]
-"""A composite's step: the adapter method, and whether its None means not found."""
+_Step = tuple[Callable[..., Any], object]
+"""A composite's step: the adapter method, and its result that means not found."""
 
 
-def _two_steps(first: _Step, second: _Step) -> Callable[..., Any]:
+def _two_steps(first: _Step, second: _Step, *, not_found: object) -> Callable[..., Any]:
     # The usual shape (read then update) without a loop: it runs per operation.
-    (first_method, first_lookup), (second_method, second_lookup) = first, second
+    (first_method, first_missing), (second_method, second_missing) = first, second
 
     def composite(first_args: tuple[Any, ...], second_args: tuple[Any, ...]) -> object:
         result = first_method(*first_args)
-        if result is None and first_lookup:
-            return None
-        if second_method(*second_args) is None and second_lookup:
-            return None
+        if result is first_missing or second_method(*second_args) is second_missing:
+            return not_found
         return result
 
     return composite
 
 
-def _steps(steps: list[_Step]) -> Callable[..., Any]:
+def _steps(steps: list[_Step], *, not_found: object) -> Callable[..., Any]:
     def composite(*step_args: tuple[Any, ...]) -> object:
         result: object = None
-        for n, ((method, lookup), args) in enumerate(zip(steps, step_args, strict=True)):
+        for n, ((method, missing), args) in enumerate(zip(steps, step_args, strict=True)):
             outcome = method(*args)
-            if outcome is None and lookup:
-                return None
+            if outcome is missing:
+                return not_found
             if n == 0:
                 result = outcome
         return result

@@ -17,7 +17,7 @@ def test_read_modify_write_is_read_then_update() -> None:
     rmw = BY_NAME["read_modify_write"]
     assert rmw.steps == ("read", "update")
     assert rmw.arguments == (Argument.KEY, Argument.READ_FIELDS, Argument.WRITE_VALUES)
-    assert rmw.none_is_not_found
+    assert rmw.not_found_result is None
     assert rmw.split_method is None
     assert rmw.ycsb_property == "readmodifywriteproportion"
 

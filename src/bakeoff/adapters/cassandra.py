@@ -107,7 +107,13 @@ class CassandraAdapter:
 
     name: ClassVar[str] = "cassandra"
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.SCAN, Capability.BATCH_INSERT, Capability.DELETE, Capability.COUNT}
+        {
+            Capability.SCAN,
+            Capability.BATCH_INSERT,
+            Capability.DELETE,
+            Capability.COUNT,
+            Capability.EXISTS,
+        }
     )
     capability_notes: ClassVar[Mapping[Capability, str]] = {
         Capability.ORDERED_SCAN: (
@@ -272,6 +278,14 @@ class CassandraAdapter:
             self._session.execute(state.delete, (key,))
         except Exception as exc:
             raise_translated(exc)
+
+    def exists(self, table: str, key: str) -> bool:
+        state = self._table(table)
+        try:
+            row = self._session.execute(state.exists, (key,)).one()
+        except Exception as exc:
+            raise_translated(exc)
+        return row is not None
 
     def scan(
         self, table: str, start_key: str, count: int, fields: Sequence[str] | None

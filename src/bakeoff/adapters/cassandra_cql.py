@@ -165,6 +165,10 @@ class TableCql:
             f"WHERE token({key}) {comparison} token(?) LIMIT ?"
         )
 
+    def exists(self) -> str:
+        key = identifier(KEY_COLUMN, "key")
+        return f"SELECT {key} FROM {self.name} WHERE {key} = ?"
+
     def count(self) -> str:
         return f"SELECT count(*) FROM {self.name}"
 

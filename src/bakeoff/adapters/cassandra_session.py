@@ -95,6 +95,7 @@ class TableStatements:
     """Consistency levels of reads and writes."""
     insert_all: Any = None
     delete: Any = None
+    exists: Any = None
     reads: dict[tuple[str, ...], Any] = field(default_factory=dict)
     updates: dict[tuple[str, ...], Any] = field(default_factory=dict)
     inserts: dict[tuple[str, ...], Any] = field(default_factory=dict)
@@ -104,6 +105,7 @@ class TableStatements:
         cql = self.cql
         self.insert_all = self._prepared(cql.insert(cql.fields), self.levels[1])
         self.delete = self._prepared(cql.delete(), self.levels[1])
+        self.exists = self._prepared(cql.exists(), self.levels[0])
         for names in [cql.fields, *((f,) for f in cql.fields)]:
             self.prepare_read(names)
             self.prepare_update(names)

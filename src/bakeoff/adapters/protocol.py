@@ -24,8 +24,10 @@ __all__ = [
     "BatchInsert",
     "Capability",
     "Endpoint",
+    "KeyExists",
     "Record",
     "RecordCount",
+    "SplitKeyExists",
     "SplitPhase",
     "TableSpec",
 ]
@@ -83,6 +85,14 @@ class BatchInsert(Protocol):
 
 
 @runtime_checkable
+class KeyExists(Protocol):
+    """Capability EXISTS: whether a record is there, without reading its fields."""
+
+    def exists(self, table: str, key: str) -> bool:
+        """True when the key holds a record (False counts as not found)."""
+
+
+@runtime_checkable
 class RecordCount(Protocol):
     """Capability COUNT: how many records the table holds (the verify phase uses it)."""
 
@@ -125,3 +135,10 @@ class SplitPhase(Protocol):
 
     def receive(self) -> object:
         """The result of the operation in flight, or `PENDING`."""
+
+
+@runtime_checkable
+class SplitKeyExists(Protocol):
+    """Capabilities SPLIT_PHASE and EXISTS: the request half of `KeyExists.exists`."""
+
+    def send_exists(self, table: str, key: str) -> None: ...

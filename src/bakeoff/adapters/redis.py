@@ -106,6 +106,7 @@ class RedisAdapter(RedisRequests):
             Capability.DELETE,
             Capability.COUNT,
             Capability.SPLIT_PHASE,
+            Capability.EXISTS,
         }
     )
 
@@ -209,6 +210,10 @@ class RedisAdapter(RedisRequests):
     def delete(self, table: str, key: str) -> None:
         self.send_delete(table, key)
         self.receive()
+
+    def exists(self, table: str, key: str) -> bool:
+        self.send_exists(table, key)
+        return self.receive()  # type: ignore[return-value]
 
     def scan(
         self, table: str, start_key: str, count: int, fields: Sequence[str] | None

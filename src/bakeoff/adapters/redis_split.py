@@ -90,6 +90,14 @@ class RedisRequests:
             [("DEL", record_key(prefix, key)), ("ZREM", prefix + INDEX_NAME, key)]
         )
 
+    def send_exists(self, table: str, key: str) -> None:
+        name = record_key(self._prefix(table), key)
+        try:
+            self._conn.send_command("EXISTS", name)
+        except self._driver_error as exc:
+            raise_translated(exc)
+        self._reply = self._exists_reply
+
     def send_scan(
         self, table: str, start_key: str, count: int, fields: Sequence[str] | None
     ) -> None:
@@ -121,6 +129,9 @@ class RedisRequests:
 
     def _plain_reply(self) -> None:
         self._conn.read_response()
+
+    def _exists_reply(self) -> bool:
+        return bool(self._conn.read_response())
 
     def _transaction_reply(self) -> None:
         replies = self._read_replies(self._expected)

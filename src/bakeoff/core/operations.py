@@ -147,6 +147,14 @@ BY_NAME: dict[str, OperationDefinition] = _resolve(
             split_method="send_delete",
             ycsb_property="deleteproportion",
         ),
+        OperationDefinition(
+            name="exists",
+            method="exists",
+            arguments=(Argument.KEY,),
+            not_found_result=False,
+            capabilities=frozenset({Capability.EXISTS}),
+            split_method="send_exists",
+        ),
     )
 )
 """Every operation by name, in the order workloads list them (and draw their arguments)."""

@@ -162,6 +162,7 @@ class OperationMix(_Strict):
     scan: Share = 0.0
     read_modify_write: Share = 0.0
     delete: Share = 0.0
+    exists: Share = 0.0
 
     @model_validator(mode="after")
     def _sums_to_one(self) -> Self:

@@ -43,7 +43,7 @@ class Adapter(Protocol):
     capabilities: ClassVar[frozenset[Capability]]
 
     def connect(self, endpoint: Endpoint, options: Mapping[str, str]) -> None:
-        """Open a connection. Called once per worker; each worker has its own adapter."""
+        """Open a connection. Called once per connection: each has its own adapter."""
 
     def setup(self, table: TableSpec) -> None:
         """Create the table if it does not exist. Idempotent.

@@ -29,7 +29,7 @@ from bakeoff.harness.loadgen import (
 from bakeoff.harness.multiplex import run_split_phase_closed_loop
 from bakeoff.harness.operation_stream import OperationStream
 from bakeoff.harness.recorder import Recorder
-from bakeoff.workloads.generators import worker_rng
+from bakeoff.workloads.generators import connection_rng
 from bakeoff.workloads.model import Workload
 
 
@@ -169,7 +169,7 @@ class ThreadClientGroup:
                 OpenLoopSchedule(
                     rate=command.rate_per_worker,
                     arrival=command.arrival,
-                    rng=worker_rng(self._workload.seed, w, f"arrivals-{command.phase.value}"),
+                    rng=connection_rng(self._workload.seed, w, f"arrivals-{command.phase.value}"),
                 )
                 for w in self.connections
             ]

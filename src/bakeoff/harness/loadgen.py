@@ -19,7 +19,7 @@ from bakeoff.adapters.errors import AdapterError, ErrorKind
 from bakeoff.adapters.protocol import Adapter, BatchInsert
 from bakeoff.harness.operation_stream import OperationStream, ints
 from bakeoff.harness.recorder import Outcome, Recorder
-from bakeoff.workloads.generators import worker_rng
+from bakeoff.workloads.generators import connection_rng
 from bakeoff.workloads.keys import key_names
 from bakeoff.workloads.model import Workload
 from bakeoff.workloads.values import ValuePool
@@ -255,7 +255,7 @@ def load_records(
     With BATCH_INSERT each batch is one timed call, recorded as ``insert_batch``; without,
     each record is one ``insert``. Operation index 0 is whichever of the two applies.
     """
-    values = ValuePool(workload.fields.length, worker_rng(workload.seed, connection, "load"))
+    values = ValuePool(workload.fields.length, connection_rng(workload.seed, connection, "load"))
     names = workload.fields.names()
     batched = isinstance(adapter, BatchInsert) and batch_size > 1
     step = batch_size if batched else CHUNK

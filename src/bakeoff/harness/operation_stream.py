@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from bakeoff.adapters.protocol import Adapter
 from bakeoff.core.operations import BY_NAME, Argument, OperationDefinition
-from bakeoff.workloads.generators import OperationChooser, worker_rng
+from bakeoff.workloads.generators import OperationChooser, connection_rng
 from bakeoff.workloads.keys import key_names, make_key_chooser
 from bakeoff.workloads.lengths import make_length_chooser
 from bakeoff.workloads.model import Workload
@@ -67,7 +67,7 @@ class OperationStream:
         expected_inserts = int(self.expected_operations * new_key_share * 2) + 1
 
         def rng(stream: str) -> np.random.Generator:
-            return worker_rng(w.seed, self.connection, stream)
+            return connection_rng(w.seed, self.connection, stream)
 
         self._ops = OperationChooser(w.operations, rng("operations"))
         self.operations = self._ops.operations

@@ -36,7 +36,7 @@ from bakeoff.harness.progress import ProgressSink, SilentProgress
 from bakeoff.harness.recorder import merge_rows
 from bakeoff.harness.trial import TrialRecord, TrialSink
 from bakeoff.harness.worker_process import ProcessClientGroup, SharedProgress
-from bakeoff.workloads.generators import worker_rng
+from bakeoff.workloads.generators import connection_rng
 from bakeoff.workloads.keys import key_names
 from bakeoff.workloads.model import Workload
 
@@ -431,7 +431,7 @@ class TrialRunner:
         else:
             result["counted_records"] = None
         sample = min(self.options.verify_sample, workload.records)
-        rng = worker_rng(workload.seed, 0, "verify")
+        rng = connection_rng(workload.seed, 0, "verify")
         numbers = rng.choice(workload.records, size=sample, replace=False).astype(np.int64)
         keys = key_names(numbers, prefix=workload.key_prefix, insert_order=workload.insert_order)
         names = set(workload.fields.names())

@@ -14,7 +14,7 @@ a YCSB workload imported here loads a database the same way:
 * `latest` and `exponential` count back from the newest record (YCSB's SkewedLatestGenerator
   and `nextKeynum`'s special case for ExponentialGenerator).
 
-Every draw is reproducible from (seed, worker, stream) and the sequence of calls made.
+Every draw is reproducible from (seed, connection, stream) and the sequence of calls made.
 """
 
 from __future__ import annotations
@@ -34,15 +34,15 @@ def _stream_code(stream: str) -> int:
     return int.from_bytes(hashlib.blake2b(stream.encode(), digest_size=8).digest(), "little")
 
 
-def worker_rng(seed: int, worker: int, stream: str) -> np.random.Generator:
-    """A generator for one purpose ("keys", "values", ...) of one worker.
+def connection_rng(seed: int, connection: int, stream: str) -> np.random.Generator:
+    """A generator for one purpose ("keys", "values", ...) of one connection.
 
-    Streams for distinct (worker, stream) pairs are statistically independent: they are
+    Streams for distinct (connection, stream) pairs are statistically independent: they are
     spawned children of one SeedSequence, not seeds that differ by a small offset.
     """
-    if seed < 0 or worker < 0:
-        raise ValueError(f"seed and worker must be non-negative, got {seed=} {worker=}")
-    sequence = np.random.SeedSequence(entropy=seed, spawn_key=(worker, _stream_code(stream)))
+    if seed < 0 or connection < 0:
+        raise ValueError(f"seed and connection must be non-negative, got {seed=} {connection=}")
+    sequence = np.random.SeedSequence(entropy=seed, spawn_key=(connection, _stream_code(stream)))
     # PCG64 named explicitly: default_rng's bit generator may change between numpy versions,
     # and results must stay reproducible for a given seed.
     return np.random.Generator(np.random.PCG64(sequence))

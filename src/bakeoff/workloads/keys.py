@@ -52,8 +52,8 @@ class KeyChooser(Protocol):
     def choose(self, n: int, upper: int) -> IntArray:
         """n key indexes in [0, upper).
 
-        `upper` is the number of records currently valid for this worker (it grows as the
-        worker inserts); the newest index is upper - 1.
+        `upper` is the number of records currently valid for this connection (it grows as
+        the connection inserts); the newest index is upper - 1.
         """
         ...
 
@@ -201,7 +201,7 @@ def make_key_chooser(
     expected_inserts: int,
     rng: np.random.Generator,
 ) -> KeyChooser:
-    """The key chooser for one worker.
+    """The key chooser for one connection.
 
     `records + expected_inserts` sizes the (scrambled) zipfian item space, as YCSB sizes it
     with `recordcount + expectednewkeys`. Keys past that space are never chosen by those two

@@ -16,7 +16,7 @@ import pytest
 from scipy import stats
 
 from bakeoff.workloads import values
-from bakeoff.workloads.generators import OperationChooser, worker_rng
+from bakeoff.workloads.generators import OperationChooser, connection_rng
 from bakeoff.workloads.keys import KeyChooser, key_names, make_key_chooser
 from bakeoff.workloads.lengths import make_length_chooser
 from bakeoff.workloads.model import (
@@ -114,7 +114,7 @@ def chooser(
         dist,
         records=records,
         expected_inserts=expected_inserts,
-        rng=worker_rng(seed, 0, "keys"),
+        rng=connection_rng(seed, 0, "keys"),
     )
 
 
@@ -122,8 +122,8 @@ def chooser(
 
 
 def test_worker_rng_reproduces_per_seed_worker_and_stream() -> None:
-    first = worker_rng(42, 3, "keys").random(1000)
-    again = worker_rng(42, 3, "keys").random(1000)
+    first = connection_rng(42, 3, "keys").random(1000)
+    again = connection_rng(42, 3, "keys").random(1000)
     assert np.array_equal(first, again)
 
 
@@ -134,8 +134,8 @@ def test_worker_rng_reproduces_per_seed_worker_and_stream() -> None:
 def test_worker_rng_streams_are_distinct_and_uncorrelated(
     seed: int, worker: int, stream: str
 ) -> None:
-    base = worker_rng(42, 3, "keys").random(20_000)
-    other = worker_rng(seed, worker, stream).random(20_000)
+    base = connection_rng(42, 3, "keys").random(20_000)
+    other = connection_rng(seed, worker, stream).random(20_000)
     assert not np.array_equal(base, other)
     # Pearson r of independent uniforms has sd 1/sqrt(n) = 0.007.
     assert abs(float(np.corrcoef(base, other)[0, 1])) < 0.035
@@ -143,7 +143,7 @@ def test_worker_rng_streams_are_distinct_and_uncorrelated(
 
 def test_worker_rng_rejects_negative_ids() -> None:
     with pytest.raises(ValueError, match="non-negative"):
-        worker_rng(1, -1, "keys")
+        connection_rng(1, -1, "keys")
 
 
 # -- hashing and key names ---------------------------------------------------------------
@@ -428,7 +428,7 @@ def test_key_chooser_rejects_an_empty_key_space() -> None:
 
 
 def test_length_choosers() -> None:
-    rng = worker_rng(3, 0, "lengths")
+    rng = connection_rng(3, 0, "lengths")
     constant = make_length_chooser(ConstantLength(value=100), rng).choose(1000)
     assert set(cast("list[int]", constant.tolist())) == {100}
 
@@ -449,7 +449,7 @@ def test_length_choosers() -> None:
 
 def test_operation_mix_proportions() -> None:
     mix = OperationMix(read=0.5, update=0.05, scan=0.25, read_modify_write=0.2)
-    ops = OperationChooser(mix, worker_rng(9, 0, "ops"))
+    ops = OperationChooser(mix, connection_rng(9, 0, "ops"))
     assert ops.operations == (
         "read",
         "update",
@@ -460,20 +460,20 @@ def test_operation_mix_proportions() -> None:
     assert picks.dtype == np.uint8
     assert chi_square_p(picks.astype(np.int64), np.array([0.5, 0.05, 0.25, 0.2])) > 1e-3
 
-    only_reads = OperationChooser(OperationMix(read=1.0), worker_rng(9, 0, "ops"))
+    only_reads = OperationChooser(OperationMix(read=1.0), connection_rng(9, 0, "ops"))
     assert only_reads.operations == ("read",)
     assert set(cast("list[int]", only_reads.choose(1000).tolist())) == {0}
 
 
 def test_value_pool_lengths_and_alphabet() -> None:
-    pool = ValuePool(ConstantLength(value=100), worker_rng(1, 0, "values"))
+    pool = ValuePool(ConstantLength(value=100), connection_rng(1, 0, "values"))
     values = pool.values(50_000)  # larger than one pre-drawn stream
     assert len(values) == 50_000 and {len(v) for v in values} == {100}
     assert set("".join(values[:200])) <= set(string.ascii_letters + string.digits)
     assert len(set(values[:2000])) > 1500  # payloads are varied, not one string repeated
 
     lengths = UniformLength(distribution="uniform", min=20, max=60)
-    varied = ValuePool(lengths, worker_rng(1, 0, "values"))
+    varied = ValuePool(lengths, connection_rng(1, 0, "values"))
     sizes = np.array([len(v) for _ in range(300) for v in varied.values(33)])
     assert int(sizes.min()) >= 20 and int(sizes.max()) <= 60
     assert abs(float(sizes.mean()) - 40) < 1.0
@@ -481,18 +481,18 @@ def test_value_pool_lengths_and_alphabet() -> None:
 
 def test_value_pool_records() -> None:
     names = [f"field{i}" for i in range(10)]
-    pool = ValuePool(ConstantLength(value=8), worker_rng(1, 0, "values"), size=16)
+    pool = ValuePool(ConstantLength(value=8), connection_rng(1, 0, "values"), size=16)
     for _ in range(10_000):  # crosses many stream refills
         record = pool.record(names)
         assert list(record) == names and all(len(v) == 8 for v in record.values())
-    again = ValuePool(ConstantLength(value=8), worker_rng(1, 0, "values"), size=16)
-    first = ValuePool(ConstantLength(value=8), worker_rng(1, 0, "values"), size=16)
+    again = ValuePool(ConstantLength(value=8), connection_rng(1, 0, "values"), size=16)
+    first = ValuePool(ConstantLength(value=8), connection_rng(1, 0, "values"), size=16)
     assert [first.record(names) for _ in range(50)] == [again.record(names) for _ in range(50)]
 
 
 def test_value_pool_caps_its_memory(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(values, "_POOL_BYTE_LIMIT", 1000)
-    pool = ValuePool(ConstantLength(value=300), worker_rng(1, 0, "values"))
+    pool = ValuePool(ConstantLength(value=300), connection_rng(1, 0, "values"))
     assert len(set(pool.values(1000))) == 3
-    huge = ValuePool(ConstantLength(value=5000), worker_rng(1, 0, "values"))
+    huge = ValuePool(ConstantLength(value=5000), connection_rng(1, 0, "values"))
     assert {len(v) for v in huge.values(10)} == {5000}

@@ -3,7 +3,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from bakeoff.adapters.sql import SqlAdapter
@@ -11,7 +10,7 @@ from bakeoff.core.measures import Phase
 from bakeoff.engines.catalog import engine_spec
 from bakeoff.engines.embedded import EmbeddedProvisioner
 from bakeoff.harness.loadgen import ConnectionState, load_records, run_closed_loop, split_evenly
-from bakeoff.harness.operation_stream import OperationStream, connection_key_number
+from bakeoff.harness.operation_stream import OperationStream
 from bakeoff.harness.recorder import Recorder
 from bakeoff.workloads.loader import load_workload, shipped_workloads_dir
 from bakeoff.workloads.model import Workload
@@ -35,34 +34,6 @@ def test_split_evenly_sums_and_balances() -> None:
     for total, parts in [(10, 3), (1, 4), (0, 2), (1000, 7)]:
         shares = split_evenly(total, parts)
         assert sum(shares) == total and max(shares) - min(shares) <= 1
-
-
-def test_workers_insert_disjoint_keys() -> None:
-    records, workers = 100, 4
-    own = np.arange(records, records + 50, dtype=np.int64)
-    numbers = [
-        set(connection_key_number(own, records, w, workers).tolist()) for w in range(workers)
-    ]
-    for a in range(workers):
-        assert min(numbers[a]) >= records
-        for b in range(a + 1, workers):
-            assert not numbers[a] & numbers[b]
-    loaded = np.arange(records, dtype=np.int64)
-    assert connection_key_number(loaded, records, 2, workers).tolist() == loaded.tolist()
-
-
-def test_stream_is_deterministic_per_seed(sqlite_adapter: SqlAdapter) -> None:
-    workload = ycsb("ycsb-a", records=50)
-
-    def keys(seed_workload: Workload) -> list[object]:
-        stream = OperationStream(
-            seed_workload, connection=0, connections=1, expected_operations=100
-        )
-        _, calls = stream.next_chunk(sqlite_adapter, 100)
-        return [args[1] for _, args in calls]
-
-    assert keys(workload) == keys(workload)
-    assert keys(workload) != keys(workload.with_overrides(seed=workload.seed + 1))
 
 
 def test_closed_loop_runs_exact_count_against_sqlite(sqlite_adapter: SqlAdapter) -> None:

@@ -26,6 +26,7 @@ from bakeoff.harness.recorder import Recorder
 from bakeoff.harness.runner import RunOptions, TrialRunner
 from bakeoff.harness.trial import TrialRecord
 from bakeoff.workloads.loader import load_workload, shipped_workloads_dir
+from bakeoff.workloads.model import OperationMix, Workload
 from tests.conftest import ServerPool
 
 pytestmark = pytest.mark.docker
@@ -91,6 +92,30 @@ def test_every_operation_is_counted_once_and_verified(
     assert _outcomes(record)["errors"] == 0
     assert measure["operations"] == 3001
     assert record.verify["ok"] is True
+
+
+@pytest.mark.parametrize("engine", ["redis", "postgres"])
+def test_exists_runs_split_phase_and_absent_keys_are_not_found(
+    servers: ServerPool, engine: str
+) -> None:
+    workload = Workload(
+        name="exists-mix",
+        records=300,
+        operations=OperationMix(read=0.4, exists=0.4, delete=0.2),
+        operation_count=2000,
+    )
+    (trial,) = plan_trials([(workload, None)], [engine_spec(engine)])
+    endpoint = servers.endpoint(engine)
+    record = TrialRunner(RunOptions(processes=1, clients=4)).run(
+        trial, ExternalProvisioner(engine_spec(engine), endpoint.url)
+    )
+    assert record.status == "ok", record.error
+    measure = record.load_generator["measure"]
+    assert isinstance(measure, dict)
+    assert str(measure["client_io"]).startswith("split-phase")
+    outcomes = _outcomes(record)
+    assert outcomes["errors"] == 0
+    assert outcomes["not_found"] > 0
 
 
 def test_duration_bound_run_stops_at_the_deadline(servers: ServerPool) -> None:

@@ -11,15 +11,9 @@ from __future__ import annotations
 import timeit
 from collections.abc import Callable
 
-from bakeoff.workloads.generators import (
-    KeyChooser,
-    OperationChooser,
-    ValuePool,
-    key_names,
-    make_key_chooser,
-    make_length_chooser,
-    worker_rng,
-)
+from bakeoff.workloads.generators import OperationChooser, connection_rng
+from bakeoff.workloads.keys import KeyChooser, key_names, make_key_chooser
+from bakeoff.workloads.lengths import make_length_chooser
 from bakeoff.workloads.model import (
     ConstantLength,
     ExponentialKeys,
@@ -34,6 +28,7 @@ from bakeoff.workloads.model import (
     ZipfianKeys,
     ZipfianLength,
 )
+from bakeoff.workloads.values import ValuePool
 
 BATCH = 1024
 RECORDS = 1_000_000
@@ -63,7 +58,7 @@ def main() -> None:
     print(f"batch={BATCH}, best of {REPEATS} x {BATCHES} batches\n")
     print(f"{'distribution':<20}{'index us/key':>14}{'+hashed us/key':>16}{'+ordered us/key':>17}")
     for name, dist in distributions:
-        rng = worker_rng(1, 0, "keys")
+        rng = connection_rng(1, 0, "keys")
         chooser = make_key_chooser(
             dist, records=RECORDS, expected_inserts=EXPECTED_INSERTS, rng=rng
         )
@@ -82,7 +77,7 @@ def main() -> None:
             f"{best_us_per_item(hashed, BATCH):>16.3f}{best_us_per_item(ordered, BATCH):>17.3f}"
         )
 
-    rng = worker_rng(1, 0, "ops")
+    rng = connection_rng(1, 0, "ops")
     ops = OperationChooser(OperationMix(read=0.5, update=0.3, insert=0.1, scan=0.1), rng)
     op_cost = best_us_per_item(lambda: ops.choose(BATCH), BATCH)
     print(f"\n{'operation choice':<20}{op_cost:>14.3f}")
@@ -96,7 +91,7 @@ def main() -> None:
         ("100 B constant", ConstantLength(value=100)),
         ("zipfian 1..1000 B", ZipfianLength(distribution="zipfian", min=1, max=1000)),
     ):
-        pool = ValuePool(length, worker_rng(1, 0, "values"))
+        pool = ValuePool(length, connection_rng(1, 0, "values"))
 
         def record(p: ValuePool = pool) -> object:
             return p.record(names)

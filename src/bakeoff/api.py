@@ -57,7 +57,7 @@ def resolve_workloads(
 
 
 def split_connections(connections: int, cores: int) -> tuple[int, int]:
-    """A processes × clients split for `connections` workers.
+    """A processes × clients split for `connections` connections.
 
     One process per usable core, the remaining connections as threads in them; the split
     multiplies out to exactly `connections`. One process drives at most one core of client

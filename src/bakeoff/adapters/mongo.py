@@ -152,6 +152,7 @@ class MongoAdapter:
             Capability.BATCH_INSERT,
             Capability.DELETE,
             Capability.COUNT,
+            Capability.EXISTS,
         }
     )
 
@@ -283,6 +284,15 @@ class MongoAdapter:
             collection.delete_one({_KEY: key})
         except self._driver_error as exc:
             _raise_translated(exc)
+
+    def exists(self, table: str, key: str) -> bool:
+        collection = self._collection(table)
+        try:
+            # The key alone: the server returns no fields, only whether one matched.
+            found = collection.find_one({_KEY: key}, projection={_KEY: 1})
+        except self._driver_error as exc:
+            _raise_translated(exc)
+        return found is not None
 
     def scan(
         self, table: str, start_key: str, count: int, fields: Sequence[str] | None

@@ -18,7 +18,7 @@ _RECORD: Record = {"field0": ""}
 class NoopAdapter:
     name: ClassVar[str] = "noop"
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.SCAN, Capability.ORDERED_SCAN, Capability.DELETE}
+        {Capability.SCAN, Capability.ORDERED_SCAN, Capability.DELETE, Capability.EXISTS}
     )
 
     def connect(self, endpoint: Endpoint, options: Mapping[str, str]) -> None:
@@ -44,6 +44,9 @@ class NoopAdapter:
 
     def delete(self, table: str, key: str) -> None:
         pass
+
+    def exists(self, table: str, key: str) -> bool:
+        return True
 
     def scan(
         self, table: str, start_key: str, count: int, fields: Sequence[str] | None

@@ -110,6 +110,9 @@ class PostgresAdapter(SqlAdapter):
     def delete(self, table: str, key: str) -> None:
         self._now(*self._delete(table, key))
 
+    def exists(self, table: str, key: str) -> bool:
+        return self._now(*self._exists(table, key))  # type: ignore[return-value]
+
     def scan(
         self, table: str, start_key: str, count: int, fields: Sequence[str] | None
     ) -> list[tuple[str, Record]]:
@@ -129,6 +132,9 @@ class PostgresAdapter(SqlAdapter):
 
     def send_delete(self, table: str, key: str) -> None:
         self._send(*self._delete(table, key))
+
+    def send_exists(self, table: str, key: str) -> None:
+        self._send(*self._exists(table, key))
 
     def send_scan(
         self, table: str, start_key: str, count: int, fields: Sequence[str] | None
@@ -150,6 +156,9 @@ class PostgresAdapter(SqlAdapter):
 
     def _delete(self, table: str, key: str) -> _Request:
         return self._statement("delete", table, ()), [key.encode()], _nothing
+
+    def _exists(self, table: str, key: str) -> _Request:
+        return self._statement("exists", table, ()), [key.encode()], _found
 
     def _scan(
         self, table: str, start_key: str, count: int, fields: Sequence[str] | None
@@ -256,6 +265,10 @@ def _rows(result: Any, stmt: PreparedStatement) -> list[tuple[str, Record]]:
         (get(r, 0).decode(), {name: _text(get(r, i)) for i, name in enumerate(names, 1)})
         for r in range(result.ntuples)
     ]
+
+
+def _found(result: Any, stmt: PreparedStatement) -> bool:
+    return bool(result.ntuples)
 
 
 def _nothing(result: Any, stmt: PreparedStatement) -> None:

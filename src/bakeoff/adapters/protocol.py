@@ -1,5 +1,9 @@
 """The adapter contract: YCSB's five operations, a lifecycle, and declared capabilities.
 
+Each entry of `bakeoff.core.operations` names the method here that it calls (and its
+`send_*` half on SplitPhase); an operation that needs a capability is an optional
+Protocol of its own, which only adapters declaring that capability implement.
+
 An adapter translates operations into one driver's calls. It never times, counts or
 retries: the harness does all of that around each call. Results are fully materialised
 before a call returns, so the timed call includes the transfer of the data.
@@ -20,8 +24,10 @@ __all__ = [
     "BatchInsert",
     "Capability",
     "Endpoint",
+    "KeyExists",
     "Record",
     "RecordCount",
+    "SplitKeyExists",
     "SplitPhase",
     "TableSpec",
 ]
@@ -37,7 +43,7 @@ class Adapter(Protocol):
     capabilities: ClassVar[frozenset[Capability]]
 
     def connect(self, endpoint: Endpoint, options: Mapping[str, str]) -> None:
-        """Open a connection. Called once per worker; each worker has its own adapter."""
+        """Open a connection. Called once per connection: each has its own adapter."""
 
     def setup(self, table: TableSpec) -> None:
         """Create the table if it does not exist. Idempotent.
@@ -76,6 +82,14 @@ class BatchInsert(Protocol):
 
     def insert_batch(self, table: str, rows: Sequence[tuple[str, Mapping[str, str]]]) -> None:
         """Store all rows; atomically where the engine allows."""
+
+
+@runtime_checkable
+class KeyExists(Protocol):
+    """Capability EXISTS: whether a record is there, without reading its fields."""
+
+    def exists(self, table: str, key: str) -> bool:
+        """True when the key holds a record (False counts as not found)."""
 
 
 @runtime_checkable
@@ -121,3 +135,10 @@ class SplitPhase(Protocol):
 
     def receive(self) -> object:
         """The result of the operation in flight, or `PENDING`."""
+
+
+@runtime_checkable
+class SplitKeyExists(Protocol):
+    """Capabilities SPLIT_PHASE and EXISTS: the request half of `KeyExists.exists`."""
+
+    def send_exists(self, table: str, key: str) -> None: ...

@@ -77,6 +77,7 @@ class SqlAdapter:
             Capability.BATCH_INSERT,
             Capability.DELETE,
             Capability.COUNT,
+            Capability.EXISTS,
         }
     )
 
@@ -217,6 +218,16 @@ class SqlAdapter:
         except self._driver_errors as exc:
             raise self._translate(exc) from exc
 
+    def exists(self, table: str, key: str) -> bool:
+        stmt = self._compiled("exists", table, ())
+        cursor = self._cursor
+        try:
+            cursor.execute(stmt.sql, stmt.key_params(key))
+            rows = cursor.fetchall()
+        except self._driver_errors as exc:
+            raise self._translate(exc) from exc
+        return bool(rows)
+
     def scan(
         self, table: str, start_key: str, count: int, fields: Sequence[str] | None
     ) -> list[tuple[str, Record]]:
@@ -324,6 +335,8 @@ class SqlAdapter:
             )
         elif kind == "delete":
             stmt = sa.delete(t).where(key == sa.bindparam("key"))
+        elif kind == "exists":
+            stmt = sa.select(sa.literal_column("1")).where(key == sa.bindparam("key"))
         elif kind == "count":
             stmt = sa.select(sa.func.count()).select_from(t)
         else:  # pragma: no cover - kinds are this module's own constants

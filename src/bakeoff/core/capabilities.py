@@ -14,6 +14,8 @@ class Capability(StrEnum):
     BATCH_INSERT = "batch-insert"
     """The adapter implements `BatchInsert.insert_batch` (used by the load phase)."""
     DELETE = "delete"
+    EXISTS = "exists"
+    """The adapter implements `KeyExists.exists` (and `send_exists` with SPLIT_PHASE)."""
     COUNT = "count"
     """The adapter implements `RecordCount.count_records` (the verify phase uses it)."""
     SPLIT_PHASE = "split-phase"

@@ -1,62 +1,57 @@
-"""Client groups: where workers run.
+"""Client groups: where connections run.
 
-A worker is one adapter (one connection), one operation stream and one recorder. Workers
-are organised as P groups of C clients: a group is either this process (threads) or a
-worker process hosting its own threads. Python threads share one interpreter lock, so a
-single process saturates one core on client work; processes scale past that. Every group
-returns its interval rows with encoded histograms, which the runner merges exactly.
+A connection is one adapter, one operation stream and one recorder. Connections are
+organised as P groups of C: a group is either this process (threads) or a worker process
+hosting its own threads (`bakeoff.harness.worker_process`). Every group returns its
+interval rows with encoded histograms, which the runner merges exactly.
 """
 
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
-import multiprocessing.connection
 import os
 import resource
-import signal
 import threading
 import time
-import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from bakeoff.adapters.protocol import Adapter, Endpoint, TableSpec
 from bakeoff.core.measures import IntervalRow, Phase
 from bakeoff.harness.loadgen import (
+    ConnectionState,
     OpenLoopSchedule,
-    OperationStream,
-    WorkerState,
     load_records,
     run_closed_loop,
     run_open_loop,
 )
 from bakeoff.harness.multiplex import run_split_phase_closed_loop
+from bakeoff.harness.operation_stream import OperationStream
 from bakeoff.harness.recorder import Recorder
-from bakeoff.workloads.generators import worker_rng
+from bakeoff.workloads.generators import connection_rng
 from bakeoff.workloads.model import Workload
 
 
 @dataclass(frozen=True)
 class PhaseCommand:
-    """One phase for every worker of a group. Picklable: it crosses process boundaries."""
+    """One phase for every connection of a group. Picklable: it crosses process boundaries."""
 
     phase: Phase
     start_ns: int
     """Phase start on the monotonic clock (CLOCK_MONOTONIC is shared by all processes)."""
     interval_ns: int
     load_ranges: Mapping[int, tuple[int, int]] = field(default_factory=dict)
-    """Load phase: worker index -> (first record, record count)."""
+    """Load phase: connection index -> (first record, record count)."""
     load_batch: int = 1
     operations: Mapping[int, int | None] = field(default_factory=dict)
-    """Operating phases: worker index -> operation count (None: until the deadline)."""
+    """Operating phases: connection index -> operation count (None: until the deadline)."""
     deadline_ns: int | None = None
-    rate_per_worker: float | None = None
-    """Open loop: target ops/s of each worker; None for a closed loop."""
+    rate_per_connection: float | None = None
+    """Open loop: target ops/s of each connection; None for a closed loop."""
     arrival: str = "constant"
     split_phase: bool = False
-    """Closed loop: one thread runs every worker of the group through SplitPhase."""
+    """Closed loop: one thread runs every connection of the group through SplitPhase."""
 
 
 @dataclass
@@ -72,7 +67,8 @@ class PhaseResult:
 
 
 class ClientGroup(Protocol):
-    workers: list[int]
+    connections: list[int]
+    """The indexes of the connections this group runs."""
 
     def connect(self) -> None: ...
 
@@ -85,7 +81,7 @@ class ClientGroup(Protocol):
     def request_stop(self) -> None: ...
 
     def wait(self, timeout: float) -> PhaseResult | None:
-        """The phase's result once every worker of the group has finished, else None."""
+        """The phase's result once every connection of the group has finished, else None."""
 
     def close(self) -> None: ...
 
@@ -96,7 +92,7 @@ def _cpu_seconds() -> float:
 
 
 class ThreadClientGroup:
-    """Workers as threads of this process."""
+    """Connections as threads of this process."""
 
     def __init__(
         self,
@@ -104,11 +100,11 @@ class ThreadClientGroup:
         endpoint: Endpoint,
         options: Mapping[str, str],
         workload: Workload,
-        workers: Sequence[int],
-        total_workers: int,
+        connections: Sequence[int],
+        total_connections: int,
         expected_operations: Mapping[int, int],
     ) -> None:
-        self.workers = list(workers)
+        self.connections = list(connections)
         self._adapter_cls = adapter_cls
         self._endpoint = endpoint
         self._options = options
@@ -117,14 +113,14 @@ class ThreadClientGroup:
         self._streams = [
             OperationStream(
                 workload,
-                worker=w,
-                workers=total_workers,
+                connection=w,
+                connections=total_connections,
                 expected_operations=expected_operations.get(w, workload.records),
             )
-            for w in self.workers
+            for w in self.connections
         ]
         self._schedules: list[OpenLoopSchedule] = []
-        self._states: list[WorkerState] = []
+        self._states: list[ConnectionState] = []
         self._threads: list[threading.Thread] = []
         self._recorders: list[Recorder] = []
         self._command: PhaseCommand | None = None
@@ -133,13 +129,13 @@ class ThreadClientGroup:
         # Completion is signalled through an Event, not Thread.join(timeout): in CPython
         # 3.11 a Ctrl-C that interrupts join() can mark a still-running thread as stopped
         # (the interrupted acquire releases the thread's own state lock), after which the
-        # runner would close connections under a live worker.
+        # runner would close connections under a live thread.
         self._all_done = threading.Event()
         self._running = 0
         self._running_lock = threading.Lock()
 
     def connect(self) -> None:
-        for _ in self.workers:
+        for _ in self.connections:
             adapter = self._adapter_cls()
             self._adapters.append(adapter)
             adapter.connect(self._endpoint, self._options)
@@ -152,12 +148,12 @@ class ThreadClientGroup:
         self._command = command
         self._stop = False
         self._cpu_start = _cpu_seconds()
-        open_loop = command.rate_per_worker is not None and command.phase is not Phase.LOAD
-        self._states = [WorkerState() for _ in self.workers]
+        open_loop = command.rate_per_connection is not None and command.phase is not Phase.LOAD
+        self._states = [ConnectionState() for _ in self.connections]
         if command.phase is Phase.LOAD:
             op_names = ["insert_batch" if command.load_batch > 1 else "insert"]
         else:
-            op_names = [op.value for op in self._streams[0].operations]
+            op_names = list(self._streams[0].operations)
         self._recorders = [
             Recorder(
                 op_names,
@@ -166,16 +162,16 @@ class ThreadClientGroup:
                 interval_ns=command.interval_ns,
                 response_time=open_loop,
             )
-            for _ in self.workers
+            for _ in self.connections
         ]
-        if open_loop and command.rate_per_worker is not None:
+        if open_loop and command.rate_per_connection is not None:
             self._schedules = [
                 OpenLoopSchedule(
-                    rate=command.rate_per_worker,
+                    rate=command.rate_per_connection,
                     arrival=command.arrival,
-                    rng=worker_rng(self._workload.seed, w, f"arrivals-{command.phase.value}"),
+                    rng=connection_rng(self._workload.seed, w, f"arrivals-{command.phase.value}"),
                 )
-                for w in self.workers
+                for w in self.connections
             ]
         self._all_done.clear()
         if command.split_phase:  # the runner decides: closed loop, SPLIT_PHASE adapter
@@ -190,25 +186,25 @@ class ThreadClientGroup:
             ]
             self._threads[0].start()
             return
-        self._running = len(self.workers)
+        self._running = len(self.connections)
         self._threads = [
             threading.Thread(
-                target=self._run_worker,
+                target=self._run_connection,
                 args=(i, command, open_loop),
                 name=f"bakeoff-{command.phase.value}-{w}",
                 daemon=True,
             )
-            for i, w in enumerate(self.workers)
+            for i, w in enumerate(self.connections)
         ]
         for thread in self._threads:
             thread.start()
 
-    def _run_worker(self, i: int, command: PhaseCommand, open_loop: bool) -> None:
+    def _run_connection(self, i: int, command: PhaseCommand, open_loop: bool) -> None:
         state, recorder, adapter = self._states[i], self._recorders[i], self._adapters[i]
-        worker = self.workers[i]
+        connection = self.connections[i]
         try:
             if command.phase is Phase.LOAD:
-                first, count = command.load_ranges.get(worker, (0, 0))
+                first, count = command.load_ranges.get(connection, (0, 0))
                 load_records(
                     adapter,
                     self._workload,
@@ -217,7 +213,7 @@ class ThreadClientGroup:
                     recorder,
                     state,
                     batch_size=command.load_batch,
-                    worker=worker,
+                    connection=connection,
                 )
             elif open_loop:
                 run_open_loop(
@@ -227,7 +223,7 @@ class ThreadClientGroup:
                     state,
                     self._schedules[i],
                     start_ns=command.start_ns,
-                    operations=command.operations.get(worker),
+                    operations=command.operations.get(connection),
                     deadline_ns=command.deadline_ns,
                 )
             else:
@@ -236,7 +232,7 @@ class ThreadClientGroup:
                     self._streams[i],
                     recorder,
                     state,
-                    operations=command.operations.get(worker),
+                    operations=command.operations.get(connection),
                     deadline_ns=command.deadline_ns,
                 )
         except Exception as exc:  # reported as the trial's failure
@@ -254,7 +250,7 @@ class ThreadClientGroup:
                 self._streams,
                 self._recorders,
                 self._states,
-                operations=[command.operations.get(w) for w in self.workers],
+                operations=[command.operations.get(w) for w in self.connections],
                 deadline_ns=command.deadline_ns,
             )
         except Exception as exc:  # reported as the trial's failure
@@ -294,138 +290,6 @@ class ThreadClientGroup:
             with contextlib.suppress(Exception):
                 adapter.close()
         self._adapters = []
-
-
-# -- worker processes --------------------------------------------------------------
-
-
-def _serve(
-    connection: multiprocessing.connection.Connection,
-    progress: Any,
-    stop: Any,
-    slot: int,
-    group_args: dict[str, Any],
-) -> None:
-    """Body of a worker process: a ThreadClientGroup driven by commands from the runner."""
-    # Ctrl-C reaches the whole process group; the runner decides, and tells us to stop.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    group: ThreadClientGroup | None = None
-    try:
-        group = ThreadClientGroup(**group_args)
-        while True:
-            verb, argument = connection.recv()
-            if verb == "close":
-                break
-            try:
-                if verb == "connect":
-                    group.connect()
-                    connection.send(("ok", None))
-                elif verb == "setup":
-                    group.setup(argument)
-                    connection.send(("ok", None))
-                elif verb == "phase":
-                    group.start_phase(argument)
-                    result = None
-                    while result is None:
-                        result = group.wait(0.1)
-                        progress[slot] = group.completed()
-                        if stop.value:
-                            group.request_stop()
-                    connection.send(("ok", result))
-            except Exception as exc:
-                detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-                connection.send(("error", detail))
-    finally:
-        if group is not None:
-            group.close()
-        connection.close()
-
-
-class ProcessClientGroup:
-    """Workers as threads of a spawned worker process."""
-
-    def __init__(self, slot: int, shared: SharedProgress, **group_args: Any) -> None:
-        self.workers: list[int] = list(group_args["workers"])
-        self._slot = slot
-        self._shared = shared
-        context = multiprocessing.get_context("spawn")
-        self._connection, child = context.Pipe()
-        self._process = context.Process(
-            target=_serve,
-            args=(child, shared.progress, shared.stop, slot, group_args),
-            name=f"bakeoff-client-{slot}",
-            daemon=True,
-        )
-        self._process.start()
-        child.close()
-        self._pending = False
-
-    def _call(self, verb: str, argument: object = None) -> object:
-        self._connection.send((verb, argument))
-        return self._receive()
-
-    def _receive(self) -> object:
-        try:
-            status, value = self._connection.recv()
-        except EOFError as exc:
-            raise RuntimeError(
-                f"client process {self._slot} died (exit code {self._process.exitcode})"
-            ) from exc
-        if status == "error":
-            raise RuntimeError(f"client process {self._slot}: {value}")
-        return value
-
-    def connect(self) -> None:
-        self._call("connect")
-
-    def setup(self, table: TableSpec) -> None:
-        self._call("setup", table)
-
-    def start_phase(self, command: PhaseCommand) -> None:
-        self._shared.progress[self._slot] = 0
-        self._connection.send(("phase", command))
-        self._pending = True
-
-    def completed(self) -> int:
-        return int(self._shared.progress[self._slot])
-
-    def request_stop(self) -> None:
-        self._shared.stop.value = 1
-
-    def wait(self, timeout: float) -> PhaseResult | None:
-        if not self._pending:
-            return None
-        if not self._connection.poll(timeout):
-            if not self._process.is_alive():
-                raise RuntimeError(
-                    f"client process {self._slot} died (exit code {self._process.exitcode})"
-                )
-            return None
-        self._pending = False
-        result = self._receive()
-        assert isinstance(result, PhaseResult)
-        return result
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError, BrokenPipeError):
-            self._connection.send(("close", None))
-        self._process.join(10)
-        if self._process.is_alive():
-            self._process.kill()
-            self._process.join(5)
-        self._connection.close()
-
-
-class SharedProgress:
-    """Per-process completed-operation counters and the stop flag, in shared memory."""
-
-    def __init__(self, processes: int) -> None:
-        context = multiprocessing.get_context("spawn")
-        self.progress: Any = context.Array("q", processes, lock=False)
-        self.stop: Any = context.Value("b", 0, lock=False)
-
-    def reset(self) -> None:
-        self.stop.value = 0
 
 
 def usable_cores() -> int:

@@ -55,8 +55,8 @@ def load_report(
         report["client_saturation_note"] = "embedded engine: runs inside the client"
     else:
         report["client_saturated"] = saturated
-    if command.rate_per_worker is not None:
-        target = command.rate_per_worker * connections
+    if command.rate_per_connection is not None:
+        target = command.rate_per_connection * connections
         report["target_ops_per_s"] = target
         report["late_operations"] = sum(r.late for r in results)
         if duration_s is not None:

@@ -26,14 +26,8 @@ import numpy as np
 
 from bakeoff.adapters.errors import AdapterError, ErrorKind
 from bakeoff.adapters.protocol import PENDING, Adapter, SplitPhase
-from bakeoff.harness.loadgen import (
-    _NEVER,
-    _OUTCOME_OF_KIND,
-    CHUNK,
-    Call,
-    OperationStream,
-    WorkerState,
-)
+from bakeoff.harness.loadgen import CHUNK, NEVER, OUTCOME_OF_KIND, ConnectionState
+from bakeoff.harness.operation_stream import Call, OperationStream
 from bakeoff.harness.recorder import Outcome, Recorder
 
 _CLEARED = [0] * CHUNK
@@ -43,14 +37,15 @@ _POLL_S = 0.05
 
 @dataclass
 class _Connection:
-    """One worker's state in the loop: its adapter, its chunk and where it is in it."""
+    """One connection's state in the loop: its adapter, its chunk and where it is in it."""
 
     split: SplitPhase
     stream: OperationStream
     recorder: Recorder
-    state: WorkerState
+    state: ConnectionState
     remaining: int
-    lookup: list[bool]
+    missing: list[object]
+    """Per operation index: the result that means not found."""
     op_indexes: list[int] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
     starts: list[int] = field(default_factory=lambda: [0] * CHUNK)
@@ -68,18 +63,18 @@ def run_split_phase_closed_loop(  # noqa: PLR0912 - the timed loop stays in one 
     adapters: Sequence[Adapter],
     streams: Sequence[OperationStream],
     recorders: Sequence[Recorder],
-    states: Sequence[WorkerState],
+    states: Sequence[ConnectionState],
     *,
     operations: Sequence[int | None],
     deadline_ns: int | None,
 ) -> None:
-    """Run every worker's closed loop until its count, the deadline or a stop request.
+    """Run every connection's closed loop until its count, the deadline or a stop request.
 
     As in the blocking loop, the operation in flight when the deadline passes completes
     and is recorded; a stop request (Ctrl-C) ends the loop at once, keeping what completed.
     """
     clock = time.perf_counter_ns
-    deadline = deadline_ns if deadline_ns is not None else _NEVER
+    deadline = deadline_ns if deadline_ns is not None else NEVER
     connections = [
         _Connection(
             cast("SplitPhase", adapter),
@@ -87,7 +82,7 @@ def run_split_phase_closed_loop(  # noqa: PLR0912 - the timed loop stays in one 
             recorder,
             state,
             count if count is not None else -1,
-            stream.lookup_flags(),
+            stream.not_found_results(),
         )
         for adapter, stream, recorder, state, count in zip(
             adapters, streams, recorders, states, operations, strict=True
@@ -109,10 +104,10 @@ def run_split_phase_closed_loop(  # noqa: PLR0912 - the timed loop stays in one 
                     result = conn.split.receive()
                     if result is PENDING:
                         continue
-                    if result is None and conn.lookup[conn.op_indexes[i]]:
+                    if result is conn.missing[conn.op_indexes[i]]:
                         conn.outcomes[i] = not_found
                 except AdapterError as exc:
-                    conn.outcomes[i] = int(_OUTCOME_OF_KIND[exc.kind])
+                    conn.outcomes[i] = int(OUTCOME_OF_KIND[exc.kind])
                     conn.reconnected = True
                     if exc.kind is ErrorKind.FATAL:
                         conn.state.fatal_error = str(exc)
@@ -143,10 +138,10 @@ def run_split_phase_closed_loop(  # noqa: PLR0912 - the timed loop stays in one 
 
 
 def _start_next(conn: _Connection, clock: Callable[[], int]) -> bool:
-    """Send the connection's next operation; False when the worker is done.
+    """Send the connection's next operation; False when the connection is done.
 
     A request that fails to send is recorded with its error at once, and the next one
-    follows (a fatal error ends the worker).
+    follows (a fatal error ends the connection).
     """
     while True:
         if conn.position == conn.size:
@@ -160,7 +155,7 @@ def _start_next(conn: _Connection, clock: Callable[[], int]) -> bool:
             fn(*args)
         except AdapterError as exc:
             conn.ends[i] = clock()
-            conn.outcomes[i] = int(_OUTCOME_OF_KIND[exc.kind])
+            conn.outcomes[i] = int(OUTCOME_OF_KIND[exc.kind])
             conn.reconnected = True
             conn.position = i + 1
             if exc.kind is ErrorKind.FATAL:

@@ -1,6 +1,6 @@
-"""Per-worker latency and outcome recording, folded in chunks, reported per interval.
+"""Per-connection latency and outcome recording, folded in chunks, reported per interval.
 
-The worker's hot path only stores timestamps and outcome codes into preallocated arrays; every
+The connection's hot path only stores timestamps and outcome codes into preallocated arrays; every
 few hundred operations it hands the filled arrays to `Recorder.add_chunk`, which groups them
 by (interval, operation) with one sort and folds each group into an HdrHistogram in bulk.
 """
@@ -55,7 +55,9 @@ _GroupKey = int
 
 
 class Recorder:
-    """Per worker (never shared between threads). Interval = floor((end_ns - start_ns)/interval_ns).
+    """Per connection, never shared between threads.
+
+    Interval = floor((end_ns - start_ns) / interval_ns).
 
     Only the newest interval's histograms are kept live (hdrh allocates 33,792 eight-byte
     counters, 270 KB, per histogram at 3 significant digits up to an hour, so 600 intervals x
@@ -300,10 +302,10 @@ def _row_order(row: IntervalRow) -> tuple[int, str, int, int]:
 
 
 def merge_rows(rows: Iterable[IntervalRow]) -> list[IntervalRow]:
-    """Exact merge of the same (phase, operation, latency kind, interval) across workers.
+    """Exact merge of the same (phase, operation, latency kind, interval) across connections.
 
     Counts are summed and histograms merged counter by counter; duration_s is the longest
-    (workers stop at slightly different times, the interval spans all of them).
+    (connections stop at slightly different times, the interval spans all of them).
     """
     grouped: defaultdict[tuple[Phase, str, LatencyKind, int], list[IntervalRow]]
     grouped = defaultdict(list)

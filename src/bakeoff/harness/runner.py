@@ -25,8 +25,6 @@ from bakeoff.harness.clients import (
     ClientGroup,
     PhaseCommand,
     PhaseResult,
-    ProcessClientGroup,
-    SharedProgress,
     ThreadClientGroup,
 )
 from bakeoff.harness.load_report import load_report
@@ -37,7 +35,7 @@ from bakeoff.harness.progress import ProgressSink, SilentProgress
 from bakeoff.harness.recorder import merge_rows
 from bakeoff.harness.trial import TrialRecord
 from bakeoff.harness.verify import verify_records
-from bakeoff.workloads.model import Operation
+from bakeoff.harness.worker_process import ProcessClientGroup, SharedProgress
 
 _POLL_S = 0.25
 
@@ -84,7 +82,7 @@ class TrialRunner:
             and self.options.clients > 1
             and self.options.rate is None
             and Capability.SPLIT_PHASE in trial.adapter.capabilities
-            and Operation.READ_MODIFY_WRITE not in trial.workload.operations.active()
+            and trial.workload.operations.all_split_phase()
         )
         state = _TrialState()
         status, error = "ok", None
@@ -110,16 +108,16 @@ class TrialRunner:
 
     def _groups(self, trial: Trial, endpoint: Endpoint) -> list[ClientGroup]:
         options = self.options
-        workers = options.connections
+        connections = options.connections
         workload = trial.workload
         total = workload.operation_count or 0
-        expected = dict(enumerate(split_evenly(total, workers))) if total else {}
+        expected = dict(enumerate(split_evenly(total, connections))) if total else {}
         common: dict[str, Any] = {
             "adapter_cls": trial.adapter,
             "endpoint": endpoint,
             "options": dict(options.adapter_options),
             "workload": workload,
-            "total_workers": workers,
+            "total_connections": connections,
             "expected_operations": expected,
         }
         slices = [
@@ -127,10 +125,10 @@ class TrialRunner:
             for p in range(options.processes)
         ]
         if options.processes == 1:
-            return [ThreadClientGroup(workers=slices[0], **common)]
+            return [ThreadClientGroup(connections=slices[0], **common)]
         shared = SharedProgress(options.processes)
         return [
-            ProcessClientGroup(slot, shared, workers=slices[slot], **common)
+            ProcessClientGroup(slot, shared, connections=slices[slot], **common)
             for slot in range(options.processes)
         ]
 
@@ -198,14 +196,14 @@ class TrialRunner:
     def _load(self, groups: Sequence[ClientGroup], trial: Trial, state: _TrialState) -> None:
         workload = trial.workload
         batched = Capability.BATCH_INSERT in trial.adapter.capabilities
-        workers = self.options.connections
-        shares = split_evenly(workload.records, workers)
-        firsts = [sum(shares[:w]) for w in range(workers)]
+        connections = self.options.connections
+        shares = split_evenly(workload.records, connections)
+        firsts = [sum(shares[:w]) for w in range(connections)]
         command = PhaseCommand(
             phase=Phase.LOAD,
             start_ns=time.perf_counter_ns(),
             interval_ns=self._interval_ns,
-            load_ranges={w: (firsts[w], shares[w]) for w in range(workers)},
+            load_ranges={w: (firsts[w], shares[w]) for w in range(connections)},
             load_batch=self.options.load_batch if batched else 1,
         )
         self._phase(groups, command, None, state, workload.records, None)
@@ -220,8 +218,8 @@ class TrialRunner:
         operations: int | None,
         duration_s: float | None,
     ) -> None:
-        workers = self.options.connections
-        shares = split_evenly(operations, workers) if operations else [None] * workers
+        connections = self.options.connections
+        shares = split_evenly(operations, connections) if operations else [None] * connections
         # Read before the phase's clock starts: a container's CPU reading takes a while.
         engine_cpu_start = provisioner.engine_cpu_seconds()
         start = time.perf_counter_ns()
@@ -234,7 +232,7 @@ class TrialRunner:
             deadline_ns=(
                 start + int(duration_s * 1e9) if duration_s is not None and not operations else None
             ),
-            rate_per_worker=rate / workers if rate else None,
+            rate_per_connection=rate / connections if rate else None,
             arrival=self.options.arrival,
             split_phase=self._split_phase,
         )

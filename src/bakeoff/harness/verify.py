@@ -9,20 +9,17 @@ import numpy as np
 
 from bakeoff.adapters.protocol import Adapter, Capability, RecordCount
 from bakeoff.core.measures import Phase
-from bakeoff.workloads.generators import key_names, worker_rng
-from bakeoff.workloads.model import Operation, Workload
+from bakeoff.workloads.generators import connection_rng
+from bakeoff.workloads.keys import key_names
+from bakeoff.workloads.model import Workload
 
 
 def verify_records(
     adapter: Adapter, workload: Workload, counts: Mapping[str, int], sample_size: int
 ) -> dict[str, object]:
     """Count the records and read a sample of the loaded ones back."""
-    inserted = sum(
-        counts.get(f"{p.value}:{Operation.INSERT.value}", 0) for p in (Phase.WARMUP, Phase.MEASURE)
-    )
-    deleted = sum(
-        counts.get(f"{p.value}:{Operation.DELETE.value}", 0) for p in (Phase.WARMUP, Phase.MEASURE)
-    )
+    inserted = sum(counts.get(f"{p.value}:insert", 0) for p in (Phase.WARMUP, Phase.MEASURE))
+    deleted = sum(counts.get(f"{p.value}:delete", 0) for p in (Phase.WARMUP, Phase.MEASURE))
     expected_max = workload.records + inserted
     expected_min = expected_max - deleted
     result: dict[str, object] = {
@@ -45,7 +42,7 @@ def verify_records(
     else:
         result["counted_records"] = None
     sample = min(sample_size, workload.records)
-    rng = worker_rng(workload.seed, 0, "verify")
+    rng = connection_rng(workload.seed, 0, "verify")
     numbers = rng.choice(workload.records, size=sample, replace=False).astype(np.int64)
     keys = key_names(numbers, prefix=workload.key_prefix, insert_order=workload.insert_order)
     names = set(workload.fields.names())

@@ -36,10 +36,13 @@ from bakeoff.adapters.protocol import (
     BatchInsert,
     Capability,
     Endpoint,
+    KeyExists,
     RecordCount,
+    SplitKeyExists,
     SplitPhase,
     TableSpec,
 )
+from bakeoff.core.operations import OPERATIONS
 
 FIELDS = tuple(f"field{i}" for i in range(4))
 
@@ -102,6 +105,14 @@ class AdapterConformance:
             assert isinstance(adapter, RecordCount)
         if Capability.SPLIT_PHASE in caps:
             assert isinstance(adapter, SplitPhase)
+        for op in OPERATIONS:
+            if op.steps or not op.capabilities <= caps:
+                continue
+            assert callable(getattr(adapter, op.method, None)), f"{op.name}: no {op.method}()"
+            if Capability.SPLIT_PHASE in caps and op.split_method is not None:
+                assert callable(getattr(adapter, op.split_method, None)), (
+                    f"{op.name}: no {op.split_method}()"
+                )
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -243,6 +254,13 @@ class AdapterConformance:
         self._fill(adapter, table, 12)
         assert adapter.count_records(table.name) == 12
 
+    def test_exists(self, adapter: Adapter, table: TableSpec) -> None:
+        self._needs(adapter, Capability.EXISTS)
+        assert isinstance(adapter, KeyExists)
+        adapter.insert(table.name, "here", _record("a"))
+        assert adapter.exists(table.name, "here") is True
+        assert adapter.exists(table.name, "absent") is False
+
     # -- split phase -------------------------------------------------------------------
 
     def _split(self, adapter: Adapter) -> SplitPhase:
@@ -289,6 +307,14 @@ class AdapterConformance:
         assert sorted(k for k, _ in rows) == keys
         assert dict(rows) == {k: _record(k) for k in keys}
         assert self._complete(split, split.send_scan, table.name, "zzzz", 3, None) == []
+
+    def test_split_phase_exists(self, adapter: Adapter, table: TableSpec) -> None:
+        split = self._split(adapter)
+        self._needs(adapter, Capability.EXISTS)
+        assert isinstance(split, SplitKeyExists)
+        adapter.insert(table.name, "here", _record("a"))
+        assert self._complete(split, split.send_exists, table.name, "here") is True
+        assert self._complete(split, split.send_exists, table.name, "absent") is False
 
     def test_split_phase_error_arrives_as_an_adapter_error(
         self, adapter: Adapter, table: TableSpec

@@ -51,7 +51,7 @@ def _reports_workload_errors(command: Callable[_P, _R]) -> Callable[_P, _R]:
 
 def _mix(workload: Workload) -> str:
     return ", ".join(
-        f"{op.value} {share * 100:g}%"
+        f"{op} {share * 100:g}%"
         for op, share in workload.operations.proportions().items()
         if share > 0
     )

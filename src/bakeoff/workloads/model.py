@@ -9,12 +9,19 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from enum import StrEnum
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 from bakeoff.core.capabilities import Capability
+from bakeoff.core.operations import BY_NAME, OPERATIONS
 from bakeoff.core.records import TableSpec
 
 
@@ -140,24 +147,22 @@ RequestDistribution = Annotated[
 # -- the workload --------------------------------------------------------------------
 
 
-class Operation(StrEnum):
-    READ = "read"
-    UPDATE = "update"
-    INSERT = "insert"
-    SCAN = "scan"
-    READ_MODIFY_WRITE = "read_modify_write"
-    DELETE = "delete"
+Share = Annotated[float, Field(ge=0, le=1)]
 
 
 class OperationMix(_Strict):
-    """Proportions of each operation; they must sum to 1."""
+    """Proportions of each operation; they must sum to 1.
 
-    read: Annotated[float, Field(ge=0, le=1)] = 0.0
-    update: Annotated[float, Field(ge=0, le=1)] = 0.0
-    insert: Annotated[float, Field(ge=0, le=1)] = 0.0
-    scan: Annotated[float, Field(ge=0, le=1)] = 0.0
-    read_modify_write: Annotated[float, Field(ge=0, le=1)] = 0.0
-    delete: Annotated[float, Field(ge=0, le=1)] = 0.0
+    One share per entry of `bakeoff.core.operations`, in the table's order (checked below).
+    """
+
+    read: Share = 0.0
+    update: Share = 0.0
+    insert: Share = 0.0
+    scan: Share = 0.0
+    read_modify_write: Share = 0.0
+    delete: Share = 0.0
+    exists: Share = 0.0
 
     @model_validator(mode="after")
     def _sums_to_one(self) -> Self:
@@ -166,11 +171,36 @@ class OperationMix(_Strict):
             raise ValueError(f"operation proportions must sum to 1, they sum to {total:g}")
         return self
 
-    def proportions(self) -> dict[Operation, float]:
-        return {op: float(getattr(self, op.value)) for op in Operation}
+    @model_serializer(mode="wrap")
+    def _used_or_ycsb(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # YCSB's core operations always; any other only when used, so that adding an
+        # operation leaves existing workload specs, and their hashes, as they were.
+        shares: dict[str, Any] = handler(self)
+        return {
+            name: share
+            for name, share in shares.items()
+            if share or BY_NAME[name].ycsb_property is not None
+        }
 
-    def active(self) -> list[Operation]:
-        return [op for op, share in self.proportions().items() if share > 0]
+    def share(self, operation: str) -> float:
+        return float(getattr(self, operation))
+
+    def proportions(self) -> dict[str, float]:
+        return {op.name: self.share(op.name) for op in OPERATIONS}
+
+    def active(self) -> list[str]:
+        return [name for name, share in self.proportions().items() if share > 0]
+
+    def all_split_phase(self) -> bool:
+        """Every operation in use has a split-phase request half (see `SplitPhase`)."""
+        return all(BY_NAME[name].split_method is not None for name in self.active())
+
+
+if tuple(OperationMix.model_fields) != tuple(BY_NAME):
+    raise TypeError(
+        "OperationMix needs one share per operation of bakeoff.core.operations, in its order:"
+        f" {', '.join(BY_NAME)}"
+    )
 
 
 class Fields(_Strict):
@@ -218,14 +248,8 @@ class Workload(_Strict):
         )
 
     def required_capabilities(self) -> frozenset[Capability]:
-        active = set(self.operations.active())
-        needed: set[Capability] = set()
-        if Operation.SCAN in active:
-            # YCSB's scan semantics ("the next N records from this key") need key order.
-            needed |= {Capability.SCAN, Capability.ORDERED_SCAN}
-        if Operation.DELETE in active:
-            needed.add(Capability.DELETE)
-        return frozenset(needed)
+        needed = (BY_NAME[name].capabilities for name in self.operations.active())
+        return frozenset().union(*needed)
 
     def spec_hash(self) -> str:
         """SHA-256 of the canonical JSON of the validated spec (defaults included)."""

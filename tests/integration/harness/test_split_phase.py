@@ -17,8 +17,9 @@ from bakeoff.core import histogram as hdr
 from bakeoff.core.measures import LatencyKind, Phase
 from bakeoff.engines.catalog import engine_spec
 from bakeoff.engines.external import ExternalProvisioner
-from bakeoff.harness.loadgen import OperationStream, WorkerState
+from bakeoff.harness.loadgen import ConnectionState
 from bakeoff.harness.multiplex import run_split_phase_closed_loop
+from bakeoff.harness.operation_stream import OperationStream
 from bakeoff.harness.options import RunOptions
 from bakeoff.harness.plan import plan_trials
 from bakeoff.harness.progress import SilentProgress
@@ -26,6 +27,7 @@ from bakeoff.harness.recorder import Recorder
 from bakeoff.harness.runner import TrialRunner
 from bakeoff.harness.trial import TrialRecord
 from bakeoff.workloads.loader import load_workload, shipped_workloads_dir
+from bakeoff.workloads.model import OperationMix, Workload
 from tests.conftest import ServerPool
 
 pytestmark = pytest.mark.docker
@@ -91,6 +93,30 @@ def test_every_operation_is_counted_once_and_verified(
     assert _outcomes(record)["errors"] == 0
     assert measure["operations"] == 3001
     assert record.verify["ok"] is True
+
+
+@pytest.mark.parametrize("engine", ["redis", "postgres"])
+def test_exists_runs_split_phase_and_absent_keys_are_not_found(
+    servers: ServerPool, engine: str
+) -> None:
+    workload = Workload(
+        name="exists-mix",
+        records=300,
+        operations=OperationMix(read=0.4, exists=0.4, delete=0.2),
+        operation_count=2000,
+    )
+    (trial,) = plan_trials([(workload, None)], [engine_spec(engine)])
+    endpoint = servers.endpoint(engine)
+    record = TrialRunner(RunOptions(processes=1, clients=4)).run(
+        trial, ExternalProvisioner(engine_spec(engine), endpoint.url)
+    )
+    assert record.status == "ok", record.error
+    measure = record.load_generator["measure"]
+    assert isinstance(measure, dict)
+    assert str(measure["client_io"]).startswith("split-phase")
+    outcomes = _outcomes(record)
+    assert outcomes["errors"] == 0
+    assert outcomes["not_found"] > 0
 
 
 def test_duration_bound_run_stops_at_the_deadline(servers: ServerPool) -> None:
@@ -163,17 +189,18 @@ def test_stop_request_ends_the_loop_while_the_server_is_stalled(servers: ServerP
         adapter.connect(endpoint, {})
         adapter.setup(workload.table_spec())
     streams = [
-        OperationStream(workload, worker=w, workers=2, expected_operations=10**6) for w in (0, 1)
+        OperationStream(workload, connection=w, connections=2, expected_operations=10**6)
+        for w in (0, 1)
     ]
     recorders = [
         Recorder(
-            [op.value for op in streams[0].operations],
+            list(streams[0].operations),
             Phase.MEASURE,
             start_ns=time.perf_counter_ns(),
         )
         for _ in (0, 1)
     ]
-    states = [WorkerState(), WorkerState()]
+    states = [ConnectionState(), ConnectionState()]
     loop = threading.Thread(
         target=run_split_phase_closed_loop,
         args=(adapters, streams, recorders, states),

@@ -11,17 +11,17 @@ import pytest
 from cassandra import OperationTimedOut, ReadTimeout, Unavailable
 from cassandra.cluster import NoHostAvailable
 
-from bakeoff.adapters.cassandra import (
+from bakeoff.adapters.cassandra import CassandraAdapter
+from bakeoff.adapters.cassandra_cql import (
     DEFAULTS,
-    CassandraAdapter,
     CassandraSettings,
     TableCql,
-    _raise_translated,
     identifier,
     parse_url,
     replication_cql,
     row_to_record,
 )
+from bakeoff.adapters.cassandra_session import raise_translated
 from bakeoff.adapters.errors import FatalError, TransientError, UnsupportedError
 from bakeoff.adapters.protocol import Capability, Endpoint, TableSpec
 from bakeoff.adapters.registry import CapabilityError, adapter_class, check_capabilities
@@ -132,7 +132,7 @@ def test_rows_keep_only_fields_with_values() -> None:
 )
 def test_errors_are_translated_by_kind(error: Exception, kind: type[Exception]) -> None:
     with pytest.raises(kind, match=type(error).__name__):
-        _raise_translated(error)
+        raise_translated(error)
 
 
 def test_operations_before_connect_are_fatal() -> None:

@@ -8,8 +8,8 @@ import pytest
 
 from bakeoff.adapters.errors import FatalError, UnsupportedError
 from bakeoff.adapters.protocol import Endpoint
-from bakeoff.adapters.redis import (
-    RedisAdapter,
+from bakeoff.adapters.redis import RedisAdapter
+from bakeoff.adapters.redis_keys import (
     fields_to_record,
     glob_escape,
     index_key,

@@ -3,21 +3,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from bakeoff.adapters.sql import SqlAdapter
 from bakeoff.core.measures import Phase
 from bakeoff.engines.catalog import engine_spec
 from bakeoff.engines.embedded import EmbeddedProvisioner
-from bakeoff.harness.loadgen import (
-    OperationStream,
-    WorkerState,
-    load_records,
-    run_closed_loop,
-    split_evenly,
-    worker_key_number,
-)
+from bakeoff.harness.loadgen import ConnectionState, load_records, run_closed_loop, split_evenly
+from bakeoff.harness.operation_stream import OperationStream
 from bakeoff.harness.recorder import Recorder
 from bakeoff.workloads.loader import load_workload, shipped_workloads_dir
 from bakeoff.workloads.model import Workload
@@ -43,44 +36,18 @@ def test_split_evenly_sums_and_balances() -> None:
         assert sum(shares) == total and max(shares) - min(shares) <= 1
 
 
-def test_workers_insert_disjoint_keys() -> None:
-    records, workers = 100, 4
-    own = np.arange(records, records + 50, dtype=np.int64)
-    numbers = [set(worker_key_number(own, records, w, workers).tolist()) for w in range(workers)]
-    for a in range(workers):
-        assert min(numbers[a]) >= records
-        for b in range(a + 1, workers):
-            assert not numbers[a] & numbers[b]
-    loaded = np.arange(records, dtype=np.int64)
-    assert worker_key_number(loaded, records, 2, workers).tolist() == loaded.tolist()
-
-
-def test_stream_is_deterministic_per_seed(sqlite_adapter: SqlAdapter) -> None:
-    workload = ycsb("ycsb-a", records=50)
-
-    def keys(seed_workload: Workload) -> list[object]:
-        stream = OperationStream(seed_workload, worker=0, workers=1, expected_operations=100)
-        _, calls = stream.next_chunk(sqlite_adapter, 100)
-        return [args[1] for _, args in calls]
-
-    assert keys(workload) == keys(workload)
-    assert keys(workload) != keys(workload.with_overrides(seed=workload.seed + 1))
-
-
 def test_closed_loop_runs_exact_count_against_sqlite(sqlite_adapter: SqlAdapter) -> None:
     workload = ycsb("ycsb-a", records=200)
     sqlite_adapter.setup(workload.table_spec())
-    state = WorkerState()
+    state = ConnectionState()
     loader = Recorder(["insert_batch"], Phase.LOAD, start_ns=0)
-    load_records(sqlite_adapter, workload, 0, 200, loader, state, batch_size=64, worker=0)
+    load_records(sqlite_adapter, workload, 0, 200, loader, state, batch_size=64, connection=0)
     assert sqlite_adapter.count_records(workload.table) == 200
-    stream = OperationStream(workload, worker=0, workers=1, expected_operations=1000)
+    stream = OperationStream(workload, connection=0, connections=1, expected_operations=1000)
     import time
 
-    recorder = Recorder(
-        [op.value for op in stream.operations], Phase.MEASURE, start_ns=time.perf_counter_ns()
-    )
-    state = WorkerState()
+    recorder = Recorder(list(stream.operations), Phase.MEASURE, start_ns=time.perf_counter_ns())
+    state = ConnectionState()
     run_closed_loop(sqlite_adapter, stream, recorder, state, operations=1000, deadline_ns=None)
     assert state.completed == 1000 and state.fatal_error is None
     rows = recorder.rows(time.perf_counter_ns())
@@ -97,13 +64,13 @@ def test_inserts_extend_the_key_space(sqlite_adapter: SqlAdapter) -> None:
         0,
         100,
         Recorder(["insert"], Phase.LOAD, start_ns=0),
-        WorkerState(),
+        ConnectionState(),
         batch_size=1,
-        worker=0,
+        connection=0,
     )
-    stream = OperationStream(workload, worker=0, workers=1, expected_operations=2000)
-    recorder = Recorder([op.value for op in stream.operations], Phase.MEASURE, start_ns=0)
-    state = WorkerState()
+    stream = OperationStream(workload, connection=0, connections=1, expected_operations=2000)
+    recorder = Recorder(list(stream.operations), Phase.MEASURE, start_ns=0)
+    state = ConnectionState()
     run_closed_loop(sqlite_adapter, stream, recorder, state, operations=2000, deadline_ns=None)
     rows = recorder.rows(10**18)
     inserted = sum(r.count for r in rows if r.operation == "insert")
@@ -124,18 +91,18 @@ def test_duration_bound_loop_stops_on_time(sqlite_adapter: SqlAdapter) -> None:
         0,
         50,
         Recorder(["insert"], Phase.LOAD, start_ns=0),
-        WorkerState(),
+        ConnectionState(),
         batch_size=50,
-        worker=0,
+        connection=0,
     )
-    stream = OperationStream(workload, worker=0, workers=1, expected_operations=0)
+    stream = OperationStream(workload, connection=0, connections=1, expected_operations=0)
     start = time.perf_counter_ns()
     recorder = Recorder(["read"], Phase.MEASURE, start_ns=start)
     run_closed_loop(
         sqlite_adapter,
         stream,
         recorder,
-        WorkerState(),
+        ConnectionState(),
         operations=None,
         deadline_ns=start + 300_000_000,
     )
@@ -146,8 +113,8 @@ def test_duration_bound_loop_stops_on_time(sqlite_adapter: SqlAdapter) -> None:
 def test_stop_request_ends_the_loop(sqlite_adapter: SqlAdapter) -> None:
     workload = ycsb("ycsb-c", records=10)
     sqlite_adapter.setup(workload.table_spec())
-    stream = OperationStream(workload, worker=0, workers=1, expected_operations=0)
-    state = WorkerState(stop_requested=True)
+    stream = OperationStream(workload, connection=0, connections=1, expected_operations=0)
+    state = ConnectionState(stop_requested=True)
     run_closed_loop(
         sqlite_adapter,
         stream,

@@ -1,0 +1,140 @@
+"""What the Cassandra adapter does on a driver session besides its operations: translating
+driver errors, creating or checking the keyspace and table, preparing statements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+from bakeoff.adapters.cassandra_cql import (
+    KEY_COLUMN,
+    CassandraSettings,
+    TableCql,
+    identifier,
+    replication_cql,
+)
+from bakeoff.adapters.errors import AdapterError, FatalError, TransientError
+
+SCHEMA_TIMEOUT_S = 60.0
+
+
+def keyspace_replication(session: Any, keyspace: str) -> dict[str, str] | None:
+    row = session.execute(
+        "SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = %s",
+        (keyspace,),
+    ).one()
+    return None if row is None else dict(row[0])
+
+
+def ensure_keyspace(session: Any, settings: CassandraSettings) -> None:
+    """Create the keyspace when missing; an existing one must have the replication asked for."""
+    row = session.execute("SELECT data_center FROM system.local").one()
+    wanted = settings.replication(str(row[0]) if row else "datacenter1")
+    existing = keyspace_replication(session, settings.keyspace)
+    if existing is None:
+        session.execute(
+            f"CREATE KEYSPACE IF NOT EXISTS {identifier(settings.keyspace, 'keyspace')} "
+            f"WITH replication = {replication_cql(wanted)}",
+            timeout=SCHEMA_TIMEOUT_S,
+        )
+        # Another connection may have won the race with other settings.
+        existing = keyspace_replication(session, settings.keyspace)
+    if existing != wanted:
+        raise FatalError(
+            f"keyspace {settings.keyspace!r} exists with replication {existing}, but this "
+            f"run asks for {wanted}: drop it, or choose another keyspace knob"
+        )
+
+
+def ensure_table(session: Any, cql: TableCql) -> None:
+    """Create the table when missing; an existing one must have every column."""
+    # Checked first: when every connection sets up the same table, only the first one
+    # (the runner's control connection) changes the schema.
+    rows = session.execute(
+        "SELECT column_name FROM system_schema.columns "
+        "WHERE keyspace_name = %s AND table_name = %s",
+        (cql.keyspace, cql.table),
+    )
+    columns = {row[0] for row in rows}
+    if not columns:
+        session.execute(cql.create(), timeout=SCHEMA_TIMEOUT_S)
+        return
+    missing = {KEY_COLUMN, *cql.fields} - columns
+    if missing:
+        raise FatalError(
+            f"table {cql.keyspace}.{cql.table} exists without column(s) "
+            f"{', '.join(sorted(missing))}: drop it (teardown) or use another table"
+        )
+
+
+def raise_translated(exc: Exception) -> NoReturn:
+    """Raise `exc` (a cassandra-driver error) as the adapter error of its kind."""
+    if isinstance(exc, AdapterError):
+        raise exc
+    from cassandra import OperationTimedOut, RequestExecutionException
+    from cassandra.protocol import IsBootstrappingErrorMessage
+
+    # RequestExecutionException covers Unavailable, Read/WriteTimeout, Read/WriteFailure
+    # and Overloaded: the node answered, and later requests may succeed.
+    transient = (RequestExecutionException, OperationTimedOut, IsBootstrappingErrorMessage)
+    kind: type[AdapterError] = TransientError if isinstance(exc, transient) else FatalError
+    raise kind(f"{type(exc).__name__}: {exc}") from exc
+
+
+@dataclass
+class TableStatements:
+    """A table's prepared statements, on one connection.
+
+    YCSB reads and updates either every field or one: those are prepared up front, so no
+    timed call pays for a prepare round trip; other field subsets on first use.
+    """
+
+    session: Any
+    cql: TableCql
+    levels: tuple[Any, Any]
+    """Consistency levels of reads and writes."""
+    insert_all: Any = None
+    delete: Any = None
+    exists: Any = None
+    reads: dict[tuple[str, ...], Any] = field(default_factory=dict)
+    updates: dict[tuple[str, ...], Any] = field(default_factory=dict)
+    inserts: dict[tuple[str, ...], Any] = field(default_factory=dict)
+    scans: dict[tuple[tuple[str, ...], bool], Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        cql = self.cql
+        self.insert_all = self._prepared(cql.insert(cql.fields), self.levels[1])
+        self.delete = self._prepared(cql.delete(), self.levels[1])
+        self.exists = self._prepared(cql.exists(), self.levels[0])
+        for names in [cql.fields, *((f,) for f in cql.fields)]:
+            self.prepare_read(names)
+            self.prepare_update(names)
+        for wrapped in (False, True):
+            self.prepare_scan(cql.fields, wrapped=wrapped)
+
+    def prepare_read(self, names: tuple[str, ...]) -> Any:
+        statement = self.reads[names] = self._prepared(self.cql.read(names), self.levels[0])
+        return statement
+
+    def prepare_update(self, names: tuple[str, ...]) -> Any:
+        statement = self.updates[names] = self._prepared(self.cql.update(names), self.levels[1])
+        return statement
+
+    def prepare_insert(self, names: tuple[str, ...]) -> Any:
+        statement = self.inserts[names] = self._prepared(self.cql.insert(names), self.levels[1])
+        return statement
+
+    def prepare_scan(self, names: tuple[str, ...], *, wrapped: bool) -> Any:
+        statement = self.scans[(names, wrapped)] = self._prepared(
+            self.cql.scan(names, wrapped=wrapped), self.levels[0]
+        )
+        return statement
+
+    def _prepared(self, query: str, level: Any) -> Any:
+        """A prepared statement, with driver errors (and bad field names) translated."""
+        try:
+            statement = self.session.prepare(query)
+        except Exception as exc:
+            raise_translated(exc)
+        statement.consistency_level = level
+        return statement

@@ -1,0 +1,266 @@
+"""The operations of one connection, generated a chunk at a time and bound to its adapter.
+
+Every operation is bound the same way, from its entry in `bakeoff.core.operations`: per
+operation type, one argument column at a time over that type's positions in the chunk
+(keys, values, field choices and scan lengths drawn in bulk with numpy).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from itertools import repeat
+from typing import Any, Protocol, cast
+
+import numpy as np
+import numpy.typing as npt
+
+from bakeoff.adapters.protocol import Adapter
+from bakeoff.core.operations import BY_NAME, Argument, OperationDefinition
+from bakeoff.workloads.generators import OperationChooser, connection_rng
+from bakeoff.workloads.keys import key_names, make_key_chooser
+from bakeoff.workloads.lengths import make_length_chooser
+from bakeoff.workloads.model import Workload
+from bakeoff.workloads.values import ValuePool
+
+Call = tuple[Callable[..., Any], tuple[Any, ...]]
+"""A bound operation: the adapter method and its arguments."""
+_NOTHING: Call = (print, ())  # placeholder, every slot is overwritten
+
+
+def ints(values: npt.NDArray[Any]) -> list[int]:
+    return cast("list[int]", values.tolist())
+
+
+def connection_key_number(
+    index: np.ndarray[Any, Any], records: int, connection: int, connections: int
+) -> Any:
+    """Map a connection-local key index to the global key number.
+
+    Indexes below `records` are the loaded records, shared by all connections. Above, each
+    connection owns the numbers ``records + connection + k * connections`` for its k-th
+    insert, so connections never insert the same key and never read a key another
+    connection has not yet inserted, without coordinating.
+    """
+    own = index >= records
+    return np.where(own, records + connection + (index - records) * connections, index)
+
+
+@dataclass
+class OperationStream:
+    """The operations of one connection, generated a chunk at a time, deterministic per seed."""
+
+    workload: Workload
+    connection: int
+    connections: int
+    expected_operations: int
+    inserted: int = 0
+    """Records this connection has scheduled for insertion so far (its own key space)."""
+    operations: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        w = self.workload
+        mix = w.operations.proportions()
+        new_key_share = sum(
+            share for name, share in mix.items() if Argument.NEW_KEY in BY_NAME[name].arguments
+        )
+        expected_inserts = int(self.expected_operations * new_key_share * 2) + 1
+
+        def rng(stream: str) -> np.random.Generator:
+            return connection_rng(w.seed, self.connection, stream)
+
+        self._ops = OperationChooser(w.operations, rng("operations"))
+        self.operations = self._ops.operations
+        self._definitions = tuple(BY_NAME[name] for name in self.operations)
+        self._new_key_indexes = frozenset(
+            k for k, op in enumerate(self._definitions) if Argument.NEW_KEY in op.arguments
+        )
+        self._layouts = [step_positions(op) if op.steps else None for op in self._definitions]
+        self._keys = make_key_chooser(
+            w.request_distribution,
+            records=w.records,
+            expected_inserts=expected_inserts,
+            rng=rng("keys"),
+        )
+        self._scan_lengths = make_length_chooser(w.scan_length, rng("scan-length"))
+        self._values = ValuePool(w.fields.length, rng("values"))
+        self._field_choice = rng("fields")
+        self._field_names = w.fields.names()
+        self._arguments: dict[Argument, _ArgumentColumn] = {
+            Argument.KEY: _keys_at,
+            Argument.NEW_KEY: _keys_at,
+            Argument.READ_FIELDS: self._read_fields,
+            Argument.WRITE_VALUES: self._write_values,
+            Argument.RECORD: self._records,
+            Argument.SCAN_LENGTH: self._lengths,
+        }
+
+    def next_chunk(
+        self, adapter: Adapter, n: int, *, split: bool = False
+    ) -> tuple[list[int], list[Call]]:
+        """`n` operations as (operation indexes, bound calls).
+
+        With `split`, the calls are the adapter's `send_*` halves (SplitPhase), whose
+        replies the caller collects with `receive`.
+
+        Built per operation type, one argument column at a time over that type's positions:
+        a per-operation if-chain here cost more than the no-op operation it prepares.
+        """
+        w = self.workload
+        op_array = self._ops.choose(n)
+        op_indexes = ints(op_array)
+        upper = w.records + self.inserted
+        chosen = self._keys.choose(n, upper)
+        positions = [np.flatnonzero(op_array == k) for k in range(len(self.operations))]
+        for k in sorted(self._new_key_indexes):
+            at_new = positions[k]
+            chosen[at_new] = np.arange(upper, upper + at_new.size, dtype=np.int64)
+            upper += int(at_new.size)
+            self.inserted += int(at_new.size)
+        numbers = connection_key_number(chosen, w.records, self.connection, self.connections)
+        keys = key_names(numbers, prefix=w.key_prefix, insert_order=w.insert_order)
+        one_field = self._field_choice.integers(0, len(self._field_names), size=n)
+        table = w.table
+        calls: list[Call] = [_NOTHING] * n
+        methods = [
+            split_method(adapter, op) if split else blocking_method(adapter, op)
+            for op in self._definitions
+        ]
+        arguments = self._arguments
+        for op, method, layout, where in zip(
+            self._definitions, methods, self._layouts, positions, strict=True
+        ):
+            if where.size:
+                at = ints(where)
+                field_choice = one_field[where]
+                columns = [arguments[kind](at, keys, field_choice) for kind in op.arguments]
+                rows = _argument_rows(table, columns, layout)
+                for i, args in zip(at, rows, strict=True):
+                    calls[i] = (method, args)
+        return op_indexes, calls
+
+    def _read_fields(
+        self, at: list[int], keys: list[str], field_indexes: npt.NDArray[Any]
+    ) -> list[tuple[str, ...] | None]:
+        if self.workload.read_all_fields:
+            return [None] * len(at)
+        names = self._field_names
+        return [(names[f],) for f in ints(field_indexes)]
+
+    def _write_values(
+        self, at: list[int], keys: list[str], field_indexes: npt.NDArray[Any]
+    ) -> list[dict[str, str]]:
+        if self.workload.write_all_fields:
+            return self._records(at, keys, field_indexes)
+        names = self._field_names
+        payloads = self._values.values(len(at))
+        return [{names[f]: v} for f, v in zip(ints(field_indexes), payloads, strict=True)]
+
+    def _records(
+        self, at: list[int], keys: list[str], field_indexes: npt.NDArray[Any]
+    ) -> list[dict[str, str]]:
+        pool, names = self._values, self._field_names
+        return [pool.record(names) for _ in at]
+
+    def _lengths(
+        self, at: list[int], keys: list[str], field_indexes: npt.NDArray[Any]
+    ) -> list[int]:
+        return ints(self._scan_lengths.choose(len(at)))
+
+    def unissue(self, op_indexes: Sequence[int]) -> None:
+        """Give back the keys of generated inserts that were never issued (the phase ended
+        mid-chunk), so later phases do not read keys that were never written."""
+        new_keys = self._new_key_indexes
+        self.inserted -= sum(1 for i in op_indexes if i in new_keys)
+
+    def not_found_results(self) -> list[object]:
+        """Per operation index: the result that means NOT_FOUND (compared with `is`)."""
+        return [op.not_found_result for op in self._definitions]
+
+
+class _ArgumentColumn(Protocol):
+    """One argument for each position `at` of a chunk."""
+
+    def __call__(
+        self, at: list[int], keys: list[str], field_indexes: npt.NDArray[Any]
+    ) -> Sequence[Any]: ...
+
+
+def _argument_rows(
+    table: str, columns: list[Sequence[Any]], steps: list[list[int]] | None
+) -> Iterator[tuple[Any, ...]]:
+    """Each operation's call arguments from the argument columns: (table, *arguments), or
+    for a composite one such tuple per step."""
+    if steps is None:
+        return zip(repeat(table), *columns, strict=False)
+    per_step = [zip(repeat(table), *(columns[p] for p in picks), strict=False) for picks in steps]
+    return zip(*per_step, strict=True)
+
+
+def _keys_at(at: list[int], keys: list[str], field_indexes: npt.NDArray[Any]) -> list[str]:
+    return list(map(keys.__getitem__, at))
+
+
+def step_positions(op: OperationDefinition) -> list[list[int]]:
+    """For a composite: the positions in `op.arguments` of each step's arguments."""
+    return [[op.arguments.index(kind) for kind in BY_NAME[name].arguments] for name in op.steps]
+
+
+def blocking_method(adapter: Adapter, op: OperationDefinition) -> Callable[..., Any]:
+    """The adapter's call for `op`.
+
+    A composite's call takes one argument tuple per step (the stream binds them so), runs
+    the steps in order and returns the first one's result, or its own not-found result as
+    soon as a step finds nothing.
+    """
+    if not op.steps:
+        return cast("Callable[..., Any]", getattr(adapter, op.method))
+    steps = [
+        (getattr(adapter, BY_NAME[name].method), BY_NAME[name].not_found_result)
+        for name in op.steps
+    ]
+    if len(steps) == 2:
+        composite = _two_steps(*steps, not_found=op.not_found_result)
+    else:
+        composite = _steps(steps, not_found=op.not_found_result)
+    composite.__name__ = op.name
+    return composite
+
+
+_Step = tuple[Callable[..., Any], object]
+"""A composite's step: the adapter method, and its result that means not found."""
+
+
+def _two_steps(first: _Step, second: _Step, *, not_found: object) -> Callable[..., Any]:
+    # The usual shape (read then update) without a loop: it runs per operation.
+    (first_method, first_missing), (second_method, second_missing) = first, second
+
+    def composite(first_args: tuple[Any, ...], second_args: tuple[Any, ...]) -> object:
+        result = first_method(*first_args)
+        if result is first_missing or second_method(*second_args) is second_missing:
+            return not_found
+        return result
+
+    return composite
+
+
+def _steps(steps: list[_Step], *, not_found: object) -> Callable[..., Any]:
+    def composite(*step_args: tuple[Any, ...]) -> object:
+        result: object = None
+        for n, ((method, missing), args) in enumerate(zip(steps, step_args, strict=True)):
+            outcome = method(*args)
+            if outcome is missing:
+                return not_found
+            if n == 0:
+                result = outcome
+        return result
+
+    return composite
+
+
+def split_method(adapter: Adapter, op: OperationDefinition) -> Callable[..., Any]:
+    """The adapter's request half for `op` (SplitPhase)."""
+    if op.split_method is None:
+        # The runner runs workloads with such operations on blocking connections.
+        raise ValueError(f"operation {op.name!r} has no split-phase request half")
+    return cast("Callable[..., Any]", getattr(adapter, op.split_method))

@@ -1,0 +1,149 @@
+"""Connections in worker processes: a ThreadClientGroup in a spawned process, driven by
+the runner over a pipe, its progress and the stop flag in shared memory.
+
+Python threads share one interpreter lock, so a single process saturates one core on
+client work; worker processes scale past that.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import multiprocessing.connection
+import signal
+import traceback
+from typing import Any
+
+from bakeoff.adapters.protocol import TableSpec
+from bakeoff.harness.clients import PhaseCommand, PhaseResult, ThreadClientGroup
+
+__all__ = ["ProcessClientGroup", "SharedProgress"]
+
+
+def _serve(
+    pipe: multiprocessing.connection.Connection,
+    progress: Any,
+    stop: Any,
+    slot: int,
+    group_args: dict[str, Any],
+) -> None:
+    """Body of a worker process: a ThreadClientGroup driven by commands from the runner."""
+    # Ctrl-C reaches the whole process group; the runner decides, and tells us to stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    group: ThreadClientGroup | None = None
+    try:
+        group = ThreadClientGroup(**group_args)
+        while True:
+            verb, argument = pipe.recv()
+            if verb == "close":
+                break
+            try:
+                if verb == "connect":
+                    group.connect()
+                    pipe.send(("ok", None))
+                elif verb == "setup":
+                    group.setup(argument)
+                    pipe.send(("ok", None))
+                elif verb == "phase":
+                    group.start_phase(argument)
+                    result = None
+                    while result is None:
+                        result = group.wait(0.1)
+                        progress[slot] = group.completed()
+                        if stop.value:
+                            group.request_stop()
+                    pipe.send(("ok", result))
+            except Exception as exc:
+                detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+                pipe.send(("error", detail))
+    finally:
+        if group is not None:
+            group.close()
+        pipe.close()
+
+
+class ProcessClientGroup:
+    """Connections as threads of a spawned worker process."""
+
+    def __init__(self, slot: int, shared: SharedProgress, **group_args: Any) -> None:
+        self.connections: list[int] = list(group_args["connections"])
+        self._slot = slot
+        self._shared = shared
+        context = multiprocessing.get_context("spawn")
+        self._pipe, child = context.Pipe()
+        self._process = context.Process(
+            target=_serve,
+            args=(child, shared.progress, shared.stop, slot, group_args),
+            name=f"bakeoff-client-{slot}",
+            daemon=True,
+        )
+        self._process.start()
+        child.close()
+        self._pending = False
+
+    def _call(self, verb: str, argument: object = None) -> object:
+        self._pipe.send((verb, argument))
+        return self._receive()
+
+    def _receive(self) -> object:
+        try:
+            status, value = self._pipe.recv()
+        except EOFError as exc:
+            raise RuntimeError(
+                f"client process {self._slot} died (exit code {self._process.exitcode})"
+            ) from exc
+        if status == "error":
+            raise RuntimeError(f"client process {self._slot}: {value}")
+        return value
+
+    def connect(self) -> None:
+        self._call("connect")
+
+    def setup(self, table: TableSpec) -> None:
+        self._call("setup", table)
+
+    def start_phase(self, command: PhaseCommand) -> None:
+        self._shared.progress[self._slot] = 0
+        self._pipe.send(("phase", command))
+        self._pending = True
+
+    def completed(self) -> int:
+        return int(self._shared.progress[self._slot])
+
+    def request_stop(self) -> None:
+        self._shared.stop.value = 1
+
+    def wait(self, timeout: float) -> PhaseResult | None:
+        if not self._pending:
+            return None
+        if not self._pipe.poll(timeout):
+            if not self._process.is_alive():
+                raise RuntimeError(
+                    f"client process {self._slot} died (exit code {self._process.exitcode})"
+                )
+            return None
+        self._pending = False
+        result = self._receive()
+        assert isinstance(result, PhaseResult)
+        return result
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError, BrokenPipeError):
+            self._pipe.send(("close", None))
+        self._process.join(10)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join(5)
+        self._pipe.close()
+
+
+class SharedProgress:
+    """Per-process completed-operation counters and the stop flag, in shared memory."""
+
+    def __init__(self, processes: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.progress: Any = context.Array("q", processes, lock=False)
+        self.stop: Any = context.Value("b", 0, lock=False)
+
+    def reset(self) -> None:
+        self.stop.value = 0

@@ -85,9 +85,6 @@ from bakeoff.adapters.errors import (
 )
 from bakeoff.adapters.protocol import Capability, Endpoint, Record, TableSpec
 
-__all__ = ["CassandraAdapter", "auth_provider", "parse_url"]
-"""`auth_provider` and `parse_url` are named here too: the CQL engine connects with them."""
-
 LOAD_CONCURRENCY = 100
 """Inserts in flight per `insert_batch` call (the driver's own default for
 execute_concurrent); the fastest of 8, 32 and 100 measured here (see the module docs)."""

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from bakeoff.adapters.cassandra import auth_provider, parse_url
+from bakeoff.adapters.cassandra_cql import auth_provider, parse_url
 from bakeoff.engines.protocol import DATABASE, UNREADABLE, USER, ReadinessProbe, ServerFacts
 
 if TYPE_CHECKING:

@@ -49,6 +49,9 @@ class EngineSpec:
     """The pip extra that installs those modules."""
     url_scheme: str
     """SQLAlchemy dialect+driver (``sqlite+pysqlite``) or a URL scheme (``redis``)."""
+    other_url_schemes: tuple[str, ...] = ()
+    """Further schemes a `--url` may use for this engine (``rediss`` asks redis-py for TLS);
+    SQLAlchemy URLs may name any driver of the dialect without being listed here."""
     # Container engines only:
     image: str | None = None
     """Default image (official, pinned); see `resolve_image` for the override order."""

@@ -15,17 +15,11 @@ from bakeoff.engines.base import ProvisionerBase, ProvisioningError
 from bakeoff.engines.catalog import EngineSpec, check_drivers, same_sql_dialect
 from bakeoff.engines.server import read_server_facts, server_protocol
 
-_TLS_VARIANTS = {"redis": "rediss"}
-"""Schemes that differ from the catalog's only by asking the driver for TLS."""
-
-
 class ExternalProvisioner(ProvisionerBase):
     def __init__(self, spec: EngineSpec, url: str) -> None:
         self.server = server_protocol(spec)
         scheme = urlsplit(url).scheme
-        accepted = {spec.url_scheme} | (
-            {_TLS_VARIANTS[spec.url_scheme]} if spec.url_scheme in _TLS_VARIANTS else set()
-        )
+        accepted = {spec.url_scheme, *spec.other_url_schemes}
         # SQLAlchemy URLs: any driver of the engine's dialect (mysql+mysqldb for mysql+pymysql).
         if scheme not in accepted and not same_sql_dialect(spec, scheme):
             # Only the scheme is echoed: the rest of the URL may hold a password.

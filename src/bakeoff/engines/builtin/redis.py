@@ -12,6 +12,7 @@ SPEC = EngineSpec(
     driver_modules=("redis",),
     extra="redis",
     url_scheme="redis",
+    other_url_schemes=("rediss",),
     image="redis:7.0.15-bookworm",
     port=6379,
     # Persistence off by default: a workload that wants durability sets these.

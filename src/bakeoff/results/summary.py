@@ -13,20 +13,12 @@ import pandas as pd
 
 from bakeoff.core.histogram import Histogram, merge_encoded, percentiles_us
 from bakeoff.core.measures import LatencyKind, Phase
-from bakeoff.results.schema import COLUMNS
+from bakeoff.results.schema import COLUMNS, TRIAL_COLUMNS
 
 TOTAL = "TOTAL"
 """The `operation` of the row that merges all operations of a trial."""
 
-TRIAL_KEYS = (
-    "run_id",
-    "trial",
-    "repetition",
-    "engine",
-    "engine_version",
-    "workload",
-    "workload_hash",
-)
+TRIAL_KEYS = TRIAL_COLUMNS
 SUMMARY_COLUMNS = (
     *TRIAL_KEYS,
     "operation",
@@ -43,16 +35,14 @@ SUMMARY_COLUMNS = (
     "mean_us",
 )
 _INT_COLUMNS = ("trial", "repetition", "count", "errors", "not_found")
-_FLOAT_COLUMNS = (
-    "duration_s",
-    "ops_per_s",
-    "p50_us",
-    "p90_us",
-    "p99_us",
-    "p999_us",
-    "max_us",
-    "mean_us",
-)
+_FLOAT_COLUMNS = tuple(c for c in SUMMARY_COLUMNS[len(TRIAL_KEYS) :] if c.endswith(("_s", "_us")))
+
+
+def typed_summary(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with the summary's integer and float columns typed as `summarize` types them."""
+    return frame.astype(
+        {**dict.fromkeys(_INT_COLUMNS, "int64"), **dict.fromkeys(_FLOAT_COLUMNS, "float64")}
+    )
 
 
 def summarize(
@@ -85,10 +75,7 @@ def summarize(
         total = _merge(selected["histogram"])
         rows.append(_summary_row(trial, TOTAL, duration, selected, total))
 
-    out = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
-    return out.astype(
-        {**dict.fromkeys(_INT_COLUMNS, "int64"), **dict.fromkeys(_FLOAT_COLUMNS, "float64")}
-    )
+    return typed_summary(pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS)))
 
 
 def _as_tuple(key: object) -> tuple[object, ...]:

@@ -1,0 +1,315 @@
+"""Writing a run into the result store: one directory per run holding samples.parquet
+and manifest.json (the layout is in `bakeoff.results.schema`).
+
+A run is written into a hidden `.<run_id>.partial/` directory next to its final place:
+each trial is persisted the moment the runner hands it over, so a crash or Ctrl-C keeps
+everything measured so far; `finish()` concatenates the trials and renames the directory
+into place, which readers therefore see either complete or not at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import math
+import os
+import re
+import secrets
+import shutil
+import threading
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from types import MappingProxyType
+
+import pandas as pd
+
+from bakeoff.core.histogram import decode, percentiles_us
+from bakeoff.core.measures import IntervalRow, LatencyKind, Phase
+from bakeoff.core.secrets import redact_argv, redact_text, redact_url
+from bakeoff.harness.trial import TrialRecord
+from bakeoff.results.provenance import bakeoff_provenance, driver_versions, host_info
+from bakeoff.results.safe_json import iso_utc, to_safe_json
+from bakeoff.results.schema import (
+    LATENCY_COLUMNS,
+    LATENCY_KINDS,
+    MANIFEST_FILE,
+    RUN_STATUSES,
+    RUNNING,
+    SAMPLES_FILE,
+    SCHEMA_VERSION,
+    TRIALS_DIR,
+    enforce_types,
+    typed_frame,
+)
+from bakeoff.workloads.model import Workload
+
+_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+_NO_LATENCY = dict.fromkeys(LATENCY_COLUMNS, math.nan)
+_NO_OPTIONS: Mapping[str, object] = MappingProxyType({})
+
+
+class RunExistsError(FileExistsError):
+    """A run directory with this id exists already; results are never overwritten."""
+
+
+class RunWriter:
+    """Writes one run. Not reusable: make one per run, add its trials, then `finish`."""
+
+    def __init__(
+        self,
+        output_dir: Path,
+        *,
+        run_id: str | None = None,
+        command: Sequence[str] = (),
+        options: Mapping[str, object] = _NO_OPTIONS,
+    ) -> None:
+        self._run_id = run_id if run_id is not None else new_run_id()
+        if not _RUN_ID.match(self._run_id):
+            raise ValueError(
+                f"run id {self._run_id!r} must be letters, digits, '_', '.' or '-' "
+                "(at most 128, not starting with a punctuation mark)"
+            )
+        output_dir = Path(output_dir)
+        self._final = output_dir / self._run_id
+        self._partial = output_dir / f".{self._run_id}.partial"
+        self._command = redact_argv(command)
+        self._options = dict(options)
+        self._started_at = datetime.now(UTC)
+        # Gathered once, up front: they describe what the run started with, and a crash
+        # later must not leave a manifest without them.
+        self._bakeoff = bakeoff_provenance()
+        self._host = host_info()
+        self._drivers = driver_versions()
+        self._trials: list[dict[str, object]] = []
+        self._trial_files: list[str] = []
+        self._workloads: dict[str, dict[str, object]] = {}
+        self._lock = threading.Lock()
+        self._finished: Path | None = None
+
+        output_dir.mkdir(parents=True, exist_ok=True)
+        if self._final.exists():
+            raise RunExistsError(f"{self._final}: a run with id {self._run_id!r} exists already")
+        try:
+            self._partial.mkdir()
+        except FileExistsError:
+            raise RunExistsError(
+                f"{self._partial}: an unfinished run with id {self._run_id!r} is there "
+                "(a crashed or concurrent run); move it away or choose another run id"
+            ) from None
+        (self._partial / TRIALS_DIR).mkdir()
+        self._write_manifest(RUNNING, ended_at=None)
+
+    @property
+    def run_id(self) -> str:
+        return self._run_id
+
+    @property
+    def path_final(self) -> Path:
+        return self._final
+
+    @property
+    def path_partial(self) -> Path:
+        return self._partial
+
+    def add_trial(self, trial: TrialRecord) -> None:
+        """Persist one trial now (its samples and its manifest entry)."""
+        with self._lock:
+            if self._finished is not None:
+                raise RuntimeError(f"run {self._run_id} is finished; no trial can be added")
+            name = f"trial-{trial.trial:05d}-rep-{trial.repetition:03d}.parquet"
+            if name in self._trial_files:
+                raise ValueError(
+                    f"trial {trial.trial} repetition {trial.repetition} was added already"
+                )
+            frame = _trial_frame(self._run_id, trial)
+            _write_parquet(frame, self._partial / TRIALS_DIR / name)
+            self._trial_files.append(name)
+            self._trials.append(self._trial_entry(trial))
+            self._write_manifest(RUNNING, ended_at=None)
+
+    def finish(self, status: str) -> Path:
+        """Write samples.parquet and the final manifest, then move the run into place."""
+        with self._lock:
+            if self._finished is not None:
+                return self._finished
+            if status not in RUN_STATUSES:
+                raise ValueError(f"run status {status!r} is not one of {sorted(RUN_STATUSES)}")
+            trials_dir = self._partial / TRIALS_DIR
+            # A retry after a failed rename finds the trial files gone and samples written.
+            if trials_dir.is_dir():
+                _write_parquet(self._samples(trials_dir), self._partial / SAMPLES_FILE)
+            self._write_manifest(status, ended_at=datetime.now(UTC))
+            if self._final.exists():
+                raise RunExistsError(
+                    f"{self._final} appeared while the run was being written; the complete "
+                    f"run is kept in {self._partial}"
+                )
+            # samples.parquet holds every trial now; readers prefer it over the trial files.
+            shutil.rmtree(trials_dir, ignore_errors=True)
+            try:
+                # os.rename fails on a non-empty target; an empty directory created in the
+                # instant since the check above would be replaced, which loses no result.
+                os.rename(self._partial, self._final)
+            except OSError as exc:
+                if exc.errno in (errno.EEXIST, errno.ENOTEMPTY):
+                    raise RunExistsError(
+                        f"{self._final} appeared while the run was being written; the "
+                        f"complete run is kept in {self._partial}"
+                    ) from exc
+                raise
+            _fsync_dir(self._final.parent)
+            self._finished = self._final
+            return self._final
+
+    def _samples(self, trials_dir: Path) -> pd.DataFrame:
+        if not self._trial_files:
+            return typed_frame([])
+        frames = [pd.read_parquet(trials_dir / name) for name in self._trial_files]
+        return enforce_types(pd.concat(frames, ignore_index=True))
+
+    def _trial_entry(self, trial: TrialRecord) -> dict[str, object]:
+        workload_hash = trial.workload.spec_hash()
+        self._register_workload(trial.workload, workload_hash)
+        return {
+            "trial": trial.trial,
+            "repetition": trial.repetition,
+            "engine": trial.engine,
+            "engine_version": trial.engine_version,
+            "adapter": trial.adapter,
+            "endpoint": redact_url(trial.endpoint_display_url),
+            "settings": dict(trial.settings),
+            "provenance": dict(trial.provenance),
+            "threads": trial.threads,
+            "seed": trial.seed,
+            "workload": trial.workload.name,
+            "workload_hash": workload_hash,
+            "started_at": iso_utc(trial.started_at),
+            "ended_at": iso_utc(trial.ended_at),
+            "status": trial.status,
+            "error": trial.error,
+            "verify": dict(trial.verify),
+            "load_generator": dict(trial.load_generator),
+            "rows": len(trial.rows),
+        }
+
+    def _register_workload(self, workload: Workload, workload_hash: str) -> None:
+        entry: dict[str, object] = {
+            "name": workload.name,
+            "hash": workload_hash,
+            "spec": workload.model_dump(mode="json"),
+        }
+        known = self._workloads.get(workload.name)
+        if known is None:
+            self._workloads[workload.name] = entry
+        elif known["hash"] != workload_hash:
+            # Same name, different spec (command-line overrides): both must stay findable.
+            self._workloads.setdefault(f"{workload.name}@{workload_hash[:12]}", entry)
+
+    def _write_manifest(self, status: str, *, ended_at: datetime | None) -> None:
+        manifest: dict[str, object] = {
+            "schema_version": SCHEMA_VERSION,
+            "run_id": self._run_id,
+            "status": status,
+            "command": self._command,
+            "options": self._options,
+            "started_at": iso_utc(self._started_at),
+            "ended_at": None if ended_at is None else iso_utc(ended_at),
+            "bakeoff": self._bakeoff,
+            "host": self._host,
+            "drivers": self._drivers,
+            "workloads": self._workloads,
+            "trials": self._trials,
+            "latency_kinds": LATENCY_KINDS,
+        }
+        text = json.dumps(to_safe_json(manifest), indent=2, ensure_ascii=False, allow_nan=False)
+        _write_atomic(self._partial / MANIFEST_FILE, (text + "\n").encode())
+
+
+def new_run_id() -> str:
+    """A UTC timestamp, sortable, plus a random suffix so parallel runs never collide."""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
+
+
+# -- samples ------------------------------------------------------------------------
+
+
+def _trial_frame(run_id: str, trial: TrialRecord) -> pd.DataFrame:
+    workload_hash = trial.workload.spec_hash()
+    records = [_sample_record(run_id, trial, workload_hash, row) for row in trial.rows]
+    return typed_frame(records)
+
+
+def _sample_record(
+    run_id: str, trial: TrialRecord, workload_hash: str, row: IntervalRow
+) -> dict[str, object]:
+    errors = row.errors_transient + row.errors_fatal + row.errors_unsupported
+    histogram = _histogram_text(row.histogram)
+    stats = percentiles_us(decode(histogram)) if histogram else _NO_LATENCY
+    return {
+        "run_id": run_id,
+        "trial": trial.trial,
+        "repetition": trial.repetition,
+        # Free text from a provisioner; it has no business holding a URL, but if it does,
+        # the credential must not reach a file meant to be shared.
+        "engine": redact_text(trial.engine),
+        "engine_version": redact_text(trial.engine_version),
+        "workload": trial.workload.name,
+        "workload_hash": workload_hash,
+        "phase": Phase(row.phase).value,
+        "operation": str(row.operation),
+        "latency_kind": LatencyKind(row.latency_kind).value,
+        "interval": row.interval,
+        "start_s": row.start_s,
+        "duration_s": row.duration_s,
+        "count": row.count,
+        "not_found": row.not_found,
+        "errors_transient": row.errors_transient,
+        "errors_fatal": row.errors_fatal,
+        "errors_unsupported": row.errors_unsupported,
+        "errors": errors,
+        "throughput_ops": row.count / row.duration_s if row.duration_s > 0 else math.nan,
+        **stats,
+        "histogram": histogram,
+    }
+
+
+def _histogram_text(value: object) -> str:
+    # hdrh's encode() returns bytes; stored as str() they would turn into "b'...'" and
+    # never decode again.
+    if isinstance(value, bytes):
+        return value.decode("ascii")
+    if isinstance(value, str):
+        return value
+    raise TypeError(f"an encoded histogram is text, not {type(value).__name__}")
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    frame.to_parquet(tmp, index=False)
+    _fsync_file(tmp)
+    os.replace(tmp, path)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    # Makes the rename itself durable; some platforms cannot open a directory.
+    with contextlib.suppress(OSError):
+        _fsync_file(path)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bakeoff import __version__
-from bakeoff.report.model import (
+from bakeoff.report.views import (
     ESTIMATED,
     MEDIAN_ONLY,
     KindReport,

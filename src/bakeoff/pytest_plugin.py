@@ -28,6 +28,8 @@ from bakeoff.engines.catalog import UnknownEngineError, engine_spec, missing_dri
 from bakeoff.engines.provisioning import EngineOptions
 from bakeoff.gate.compare import compare_paths
 from bakeoff.gate.comparison import CompareOptions, Comparison
+from bakeoff.report.build import ReportError, build_report
+from bakeoff.report.exports import PYTEST_BENCHMARK_VERSION, benchmark_document
 from bakeoff.workloads.model import Workload
 
 __all__ = ["BakeoffEngine", "assert_no_regression"]
@@ -268,9 +270,6 @@ def benchmark_json(runs: Sequence[_Recorded]) -> dict[str, object]:
     each benchmark's name is prefixed with the test so two tests that run the same
     workload on the same engine stay apart.
     """
-    from bakeoff.report.build import ReportError, build_report
-    from bakeoff.report.exports import PYTEST_BENCHMARK_VERSION, benchmark_document
-
     merged: dict[str, object] = {}
     benchmarks: list[dict[str, object]] = []
     seen: dict[str, int] = {}

@@ -12,14 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hdrh.histogram import HdrHistogram
 
-from bakeoff.core.formats import format_number
 from bakeoff.core.histogram import (
-    Counts,
-    Decoder,
-    bucket_values,
-    counts_view,
     encode,
     merge_encoded,
     new_histogram,
@@ -409,63 +403,3 @@ def test_credentials_in_a_hand_edited_manifest_are_hidden(run_dir: Path) -> None
     manifest_path.write_text(json.dumps(manifest))
     report = build_report(run_dir)
     assert "hunter2" not in repr(report.runs) + repr(report.engines)
-
-
-# -- histogram plumbing ------------------------------------------------------------
-
-
-def test_bucket_tables_match_hdrh() -> None:
-    hist = new_histogram()
-    for index in range(int(hist.counts_len)):
-        value = hist.get_value_from_index(index)
-        assert bucket_values().lowest[index] == hist.get_lowest_equivalent_value(value)
-        assert bucket_values().highest[index] == hist.get_highest_equivalent_value(value)
-        assert bucket_values().median[index] == hist._hdr_median_equiv_value(value)
-
-
-@pytest.mark.parametrize("seed", range(5))
-def test_fast_decoding_equals_hdrh(seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    encoded = []
-    for _ in range(20):
-        hist = new_histogram()
-        n = int(rng.integers(0, 3000))
-        values = rng.lognormal(np.log(rng.uniform(1e3, 1e8)), rng.uniform(0.1, 2.0), n)
-        hdr_record_bulk(hist, values.astype(np.int64))
-        # Now and then a huge count, which takes more varint bytes.
-        if n and rng.random() < 0.3:
-            hist.record_value(int(values[0]) or 1, 10**12)
-        encoded.append(encode(hist))
-    counts = Counts()
-    Decoder().add_all((counts, s) for s in encoded)
-    # The reference sums what hdrh's own decoder reads (merge_encoded uses Decoder too).
-    decoded = [HdrHistogram.decode(s) for s in encoded]
-    reference = new_histogram()
-    counts_view(reference)[:] = sum(counts_view(h) for h in decoded)
-    nonzero = np.flatnonzero(counts_view(reference))
-    total = sum(int(h.total_count) for h in decoded)
-    if total:
-        reference.set_internal_tacking_values(int(nonzero[0]), int(nonzero[-1]), total)
-    assert counts.total == reference.total_count
-    assert (counts.counts == np.frombuffer(reference.counts, dtype=np.uint64)).all()
-    assert counts.summary_us() == percentiles_us(reference)
-    empty = Counts()
-    assert all(math.isnan(v) for v in empty.summary_us().values())
-
-
-def test_a_histogram_of_another_layout_is_refused() -> None:
-    other = HdrHistogram(1, 1_000_000, 2)
-    other.record_value(1000)
-    counts = Counts()
-    with pytest.raises(ValueError, match="different bucket layout"):
-        Decoder().add(counts, other.encode().decode("ascii"))
-
-
-def test_format_number() -> None:
-    assert format_number(35629.3) == "35,629"
-    assert format_number(479.54) == "479.5"
-    assert format_number(7.7) == "7.70"
-    assert format_number(9.9996) == "10.0"
-    assert format_number(999.96) == "1,000"
-    assert format_number(0.01234) == "0.0123"
-    assert format_number(math.nan) == "–"

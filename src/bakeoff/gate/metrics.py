@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from bakeoff.core.formats import RATE_UNIT
 from bakeoff.results.reader import load, ok_trial_keys, read_runs
 from bakeoff.results.summary import summarize
 
@@ -27,7 +28,7 @@ class Metric:
 METRICS: dict[str, Metric] = {
     m.name: m
     for m in (
-        Metric("throughput", "ops_per_s", "ops/s", higher_is_better=True),
+        Metric("throughput", "ops_per_s", RATE_UNIT, higher_is_better=True),
         Metric("p50", "p50_us", "µs", higher_is_better=False),
         Metric("p99", "p99_us", "µs", higher_is_better=False),
         Metric("p99.9", "p999_us", "µs", higher_is_better=False),

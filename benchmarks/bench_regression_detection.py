@@ -37,13 +37,9 @@ from bakeoff.adapters import registry
 from bakeoff.adapters.protocol import Adapter
 from bakeoff.adapters.sql import SqlAdapter
 from bakeoff.api import run_benchmark
-from bakeoff.gate.compare import (
-    CompareOptions,
-    Comparison,
-    compare_metrics,
-    compare_paths,
-    load_trial_metrics,
-)
+from bakeoff.gate.compare import compare_metrics, compare_paths
+from bakeoff.gate.comparison import CompareOptions, Comparison
+from bakeoff.gate.metrics import load_trial_metrics
 from bakeoff.results.summary import TOTAL
 
 ENGINE = "sqlite"

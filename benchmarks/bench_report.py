@@ -29,10 +29,11 @@ import pandas as pd
 from bakeoff.core.histogram import encode, new_histogram, record_bulk
 from bakeoff.core.measures import IntervalRow, LatencyKind, Phase
 from bakeoff.harness.trial import TrialRecord
+from bakeoff.report.build import build_report
 from bakeoff.report.commands import render_reports
-from bakeoff.report.model import build_report
 from bakeoff.report.plots import report_plots, to_png, to_svg
-from bakeoff.results.store import MANIFEST_FILE, SAMPLES_FILE, RunWriter
+from bakeoff.results.schema import MANIFEST_FILE, SAMPLES_FILE
+from bakeoff.results.writer import RunWriter
 from bakeoff.workloads.model import OperationMix, Workload
 
 RUNS = 100

@@ -16,7 +16,7 @@ from bakeoff.harness.progress import ProgressSink
 from bakeoff.harness.run import run_trials
 from bakeoff.harness.runner import TrialRunner
 from bakeoff.harness.trial import TrialRecord
-from bakeoff.results.store import RunWriter
+from bakeoff.results.writer import RunWriter
 from bakeoff.workloads.loader import load_workload, resolve_workload
 from bakeoff.workloads.model import Workload
 

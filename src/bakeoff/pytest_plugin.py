@@ -26,7 +26,10 @@ import pytest
 from bakeoff.api import RunResult, run_benchmark
 from bakeoff.engines.catalog import UnknownEngineError, engine_spec, missing_drivers
 from bakeoff.engines.provisioning import EngineOptions
-from bakeoff.gate.compare import CompareOptions, Comparison, compare_paths
+from bakeoff.gate.compare import compare_paths
+from bakeoff.gate.comparison import CompareOptions, Comparison
+from bakeoff.report.build import ReportError, build_report
+from bakeoff.report.exports import PYTEST_BENCHMARK_VERSION, benchmark_document
 from bakeoff.workloads.model import Workload
 
 __all__ = ["BakeoffEngine", "assert_no_regression"]
@@ -267,9 +270,6 @@ def benchmark_json(runs: Sequence[_Recorded]) -> dict[str, object]:
     each benchmark's name is prefixed with the test so two tests that run the same
     workload on the same engine stay apart.
     """
-    from bakeoff.report.exports import PYTEST_BENCHMARK_VERSION, benchmark_document
-    from bakeoff.report.model import ReportError, build_report
-
     merged: dict[str, object] = {}
     benchmarks: list[dict[str, object]] = []
     seen: dict[str, int] = {}

@@ -54,5 +54,6 @@ def test_an_earlier_run_renders_and_compares_with_itself(earlier_run: Path) -> N
     assert report.returncode == 0, report.stderr
     html = (earlier_run / "report.html").read_text()
     assert "ycsb-e" in html and "sqlite" in html.lower()
-    assert (earlier_run / "report.md").is_file()
+    # Its manifest names the connection count by the old key, "threads".
+    assert "| connections | 1 |" in (earlier_run / "report.md").read_text()
     assert compare.returncode == 0, compare.stdout + compare.stderr

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bakeoff.gate.compare import Verdict
+from bakeoff.gate.comparison import Verdict
 from bakeoff.pytest_plugin import BakeoffEngine, assert_no_regression
 from bakeoff.results import load, summarize
 from bakeoff.results.summary import TOTAL
@@ -161,7 +161,7 @@ def test_assert_no_regression_fails_the_test(pytester: pytest.Pytester, tmp_path
         test_gate=textwrap.dedent(
             f"""
             import bakeoff.pytest_plugin as plugin
-            from bakeoff.gate.compare import Comparison
+            from bakeoff.gate.comparison import Comparison
 
             def test_gate(monkeypatch):
                 def compare_paths(baseline, candidate, options):

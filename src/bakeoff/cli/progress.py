@@ -17,6 +17,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from bakeoff.core.formats import format_fixed
+
 
 class RichProgress:
     """A bar per phase; count-bound phases show operations, time-bound ones seconds."""
@@ -49,7 +51,7 @@ class RichProgress:
     def advance(self, completed_ops: int, elapsed_s: float) -> None:
         if self._task is None:
             return
-        rate = f"{completed_ops / elapsed_s:,.0f} ops/s" if elapsed_s > 0 else ""
+        rate = f"{format_fixed(completed_ops / elapsed_s)} ops/s" if elapsed_s > 0 else ""
         done = elapsed_s if self._by_time else completed_ops
         self._progress.update(self._task, completed=done, rate=rate)
 
@@ -60,7 +62,7 @@ class RichProgress:
         rate = completed_ops / elapsed_s if elapsed_s > 0 else 0.0
         self.console.print(
             f"  {self._label}: {phase} {completed_ops:,} ops in {elapsed_s:.1f} s "
-            f"({rate:,.0f} ops/s)"
+            f"({format_fixed(rate)} ops/s)"
         )
 
     def trial_finished(self, label: str, status: str, detail: str) -> None:
@@ -98,14 +100,14 @@ class PlainProgress:
             self._next += self.every_s
             self._say(
                 f"{self._label}: {self._phase} {completed_ops:,} ops, {elapsed_s:.0f} s, "
-                f"{completed_ops / elapsed_s:,.0f} ops/s"
+                f"{format_fixed(completed_ops / elapsed_s)} ops/s"
             )
 
     def phase_finished(self, phase: str, completed_ops: int, elapsed_s: float) -> None:
         rate = completed_ops / elapsed_s if elapsed_s > 0 else 0.0
         self._say(
             f"{self._label}: {phase} done, {completed_ops:,} ops in {elapsed_s:.1f} s "
-            f"({rate:,.0f} ops/s)"
+            f"({format_fixed(rate)} ops/s)"
         )
 
     def trial_finished(self, label: str, status: str, detail: str) -> None:

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
 from rich.table import Table
 
 from bakeoff.cli.common import stdout
-from bakeoff.results.store import load, load_manifest
+from bakeoff.core.formats import format_fixed
+from bakeoff.results.reader import load, load_manifest
 from bakeoff.results.summary import TOTAL, summarize
-
-
-def _fmt(value: Any, digits: int = 0) -> str:
-    number = float(value)
-    if math.isnan(number):
-        return "–"
-    return f"{number:,.{digits}f}"
-
 
 _KIND_TITLES = {
     ("service", False): "Closed loop: latencies are service time, in µs",
@@ -71,12 +63,12 @@ def _print_summary_table(summary: Any, title: str) -> None:
             group[0] if previous is None or group[0] != previous[0] else "",
             group[1] if group != previous else "",
             str(row["engine"]),
-            _fmt(row["ops_per_s"]),
-            _fmt(row["p50_us"], 1),
-            _fmt(row["p99_us"], 1),
-            _fmt(row["p999_us"], 1),
-            _fmt(row["max_us"], 1),
-            _fmt(row["errors"]),
+            format_fixed(row["ops_per_s"]),
+            format_fixed(row["p50_us"], 1),
+            format_fixed(row["p99_us"], 1),
+            format_fixed(row["p999_us"], 1),
+            format_fixed(row["max_us"], 1),
+            format_fixed(row["errors"]),
         ]
         if repeated:
             cells.append(str(int(row["trials"])))

@@ -15,6 +15,7 @@ from bakeoff.engines.base import ProvisionerBase, ProvisioningError
 from bakeoff.engines.catalog import EngineSpec, check_drivers, same_sql_dialect
 from bakeoff.engines.server import read_server_facts, server_protocol
 
+
 class ExternalProvisioner(ProvisionerBase):
     def __init__(self, spec: EngineSpec, url: str) -> None:
         self.server = server_protocol(spec)

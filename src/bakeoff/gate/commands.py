@@ -6,7 +6,6 @@ Exit codes: 0 no regression, 1 regression, 2 usage error (one line on stderr say
 
 from __future__ import annotations
 
-import math
 import re
 import sys
 from pathlib import Path
@@ -16,16 +15,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bakeoff.core.formats import format_metric, format_p, format_percent
 from bakeoff.gate import history as hist
-from bakeoff.gate.compare import (
-    CompareOptions,
-    Comparison,
-    Verdict,
-    compare_paths,
-    format_change,
-    format_value,
-    summary_line,
-)
+from bakeoff.gate.compare import compare_paths
+from bakeoff.gate.comparison import CompareOptions, Comparison, Verdict, change_text, summary_line
 from bakeoff.gate.metrics import METRICS, CompareError
 
 EXIT_REGRESSION = 1
@@ -173,18 +166,16 @@ def _print_comparison(result: Comparison) -> None:
         table.add_column(column, justify="right")
     table.add_column("verdict")
     for r in result.rows:
-        cv = "/".join(
-            "–" if not math.isfinite(c) else f"{c:.1%}" for c in (r.baseline_cv, r.candidate_cv)
-        )
+        cv = "/".join(format_percent(c) for c in (r.baseline_cv, r.candidate_cv))
         table.add_row(
             r.workload,
             r.engine,
             r.operation,
             r.metric,
-            format_value(r.baseline_median, r.unit),
-            format_value(r.candidate_median, r.unit),
-            format_change(r),
-            "–" if not math.isfinite(r.p_value) else f"{r.p_value:.3g}",
+            format_metric(r.baseline_median, r.unit),
+            format_metric(r.candidate_median, r.unit),
+            change_text(r),
+            format_p(r.p_value),
             cv,
             f"{r.baseline_n}/{r.candidate_n}",
             f"[{_STYLE[r.verdict]}]{r.verdict.value}[/]" if _STYLE[r.verdict] else r.verdict.value,

@@ -12,23 +12,17 @@ sides, never on a single pair of numbers:
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
-from enum import StrEnum
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
 from bakeoff.gate import history
-from bakeoff.gate.metrics import (
-    METRICS,
-    CompareError,
-    Metric,
-    load_trial_metrics,
-    run_dirs,
-)
+from bakeoff.gate.comparison import CompareOptions, Comparison, Row, Verdict
+from bakeoff.gate.metrics import METRICS, CompareError, Metric, load_trial_metrics
+from bakeoff.results.reader import read_runs
 from bakeoff.results.statistics import (
     coefficient_of_variation,
     mann_whitney_p,
@@ -36,133 +30,6 @@ from bakeoff.results.statistics import (
     ratio_ci,
 )
 from bakeoff.results.summary import TOTAL
-
-
-class Verdict(StrEnum):
-    IMPROVED = "improved"
-    REGRESSED = "regressed"
-    UNCHANGED = "unchanged"
-    UNSTABLE = "unstable"
-    INCONCLUSIVE = "inconclusive"
-
-
-@dataclass(frozen=True)
-class CompareOptions:
-    threshold: float = 0.05
-    """Smallest relative change of the median that counts (0.05 = 5 %)."""
-    alpha: float = 0.05
-    """Significance level of the Mann-Whitney test."""
-    max_cv: float = 0.10
-    """A side whose trials vary more than this (stdev / mean) makes the row unstable."""
-    level: float = 0.95
-    """Confidence level of the ratio's bootstrap interval."""
-    metrics: tuple[str, ...] = tuple(METRICS)
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if not 0.0 <= self.threshold < 1.0:
-            raise CompareError(f"threshold must be in [0, 1), got {self.threshold}")
-        if not 0.0 < self.alpha < 1.0:
-            raise CompareError(f"alpha must be in (0, 1), got {self.alpha}")
-        if self.max_cv <= 0.0:
-            raise CompareError(f"the CV limit must be positive, got {self.max_cv}")
-        if not 0.0 < self.level < 1.0:
-            raise CompareError(f"level must be in (0, 1), got {self.level}")
-        unknown = [m for m in self.metrics if m not in METRICS]
-        if unknown or not self.metrics:
-            raise CompareError(
-                f"unknown metric(s) {unknown or '(none given)'}; choose from {list(METRICS)}"
-            )
-
-
-@dataclass(frozen=True)
-class Row:
-    engine: str
-    workload: str
-    operation: str
-    metric: str
-    unit: str
-    higher_is_better: bool
-    baseline_n: int
-    candidate_n: int
-    baseline_median: float
-    candidate_median: float
-    ratio: float
-    """median(candidate) / median(baseline)."""
-    ci_low: float
-    ci_high: float
-    change: float
-    """ratio - 1: +0.10 means the candidate's median is 10 % higher."""
-    p_value: float
-    baseline_cv: float
-    candidate_cv: float
-    verdict: Verdict
-    reason: str
-    baseline_engine_versions: tuple[str, ...] = ()
-    candidate_engine_versions: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Comparison:
-    rows: list[Row]
-    options: CompareOptions
-    baseline: str = "baseline"
-    candidate: str = "candidate"
-    notes: list[str] = field(default_factory=list)
-    """Things a reader must know: rows only one side has, workload specs that differ."""
-
-    @property
-    def regressions(self) -> list[Row]:
-        return [r for r in self.rows if r.verdict is Verdict.REGRESSED]
-
-    @property
-    def exit_code(self) -> int:
-        """0 when nothing regressed, 1 when any row did."""
-        return 1 if self.regressions else 0
-
-    def counts(self) -> dict[str, int]:
-        counts = dict.fromkeys((v.value for v in Verdict), 0)
-        for row in self.rows:
-            counts[row.verdict.value] += 1
-        return counts
-
-    def to_frame(self) -> pd.DataFrame:
-        records = [{**asdict(r), "verdict": r.verdict.value} for r in self.rows]
-        columns = [f.name for f in Row.__dataclass_fields__.values()]
-        return pd.DataFrame(records, columns=columns)
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "baseline": self.baseline,
-            "candidate": self.candidate,
-            "options": {**asdict(self.options), "metrics": list(self.options.metrics)},
-            "exit_code": self.exit_code,
-            "counts": self.counts(),
-            "notes": list(self.notes),
-            "rows": [
-                {
-                    **{k: _json_number(v) for k, v in asdict(r).items()},
-                    "verdict": r.verdict.value,
-                    "baseline_engine_versions": list(r.baseline_engine_versions),
-                    "candidate_engine_versions": list(r.candidate_engine_versions),
-                }
-                for r in self.rows
-            ],
-        }
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
-
-    def to_markdown(self) -> str:
-        return render_markdown(self)
-
-
-def _json_number(value: object) -> object:
-    # JSON has no NaN or infinity; null says "not defined" to every consumer.
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
 
 # -- comparing -------------------------------------------------------------------------
 
@@ -211,7 +78,7 @@ def compare_paths(
     notes: list[str] = []
     if history.is_history(baseline):
         exclude = set(candidate_metrics["run_id"].astype(str))
-        hosts = history.run_fingerprints(run_dirs(Path(candidate)))
+        hosts = history.run_fingerprints(read_runs([candidate]))
         baseline_metrics = history.latest_trial_metrics(
             baseline, exclude_runs=exclude, host_fingerprints=hosts
         )

@@ -29,8 +29,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from bakeoff.gate.metrics import ok_trial_keys, trial_metrics
-from bakeoff.results.store import MANIFEST_FILE, SAMPLES_FILE, load, load_manifest
+from bakeoff.gate.metrics import trial_metrics
+from bakeoff.results.reader import StoredRun, is_finished_run, ok_trial_keys, read_run
+from bakeoff.results.schema import MANIFEST_FILE, SAMPLES_FILE
 
 MARKER = "bakeoff-history.json"
 FORMAT = "bakeoff-history"
@@ -180,23 +181,22 @@ def add_run(
         if not create:
             raise HistoryError(f"{root}: not a bakeoff history (no {MARKER})")
         init(root)
-    if not (run / SAMPLES_FILE).is_file() or not (run / MANIFEST_FILE).is_file():
+    if not is_finished_run(run):
         raise HistoryError(f"{run}: not a finished bakeoff run directory")
-    manifest = load_manifest(run)
-    run_id = str(manifest.get("run_id") or run.name)
+    stored = read_run(run)
+    manifest = stored.manifest
+    run_id = stored.run_id
     points_file = root / POINTS_DIR / f"{run_id}.parquet"
     if points_file.exists():
         raise HistoryError(f"run {run_id} is in {root} already")
 
-    metrics = trial_metrics(load(run), ok_trials=ok_trial_keys([run]))
+    metrics = trial_metrics(stored.samples(), ok_trials=ok_trial_keys([stored]))
     if metrics.empty:
         raise HistoryError(f"{run}: no successful trial to add")
-    host = manifest.get("host")
-    host_map: Mapping[str, object] = host if isinstance(host, Mapping) else {}
+    host_map = stored.section("host")
     fingerprint = host_fingerprint(host_map)
     sha, source = resolve_git_sha(manifest, git_sha)
-    bakeoff = manifest.get("bakeoff")
-    bakeoff_map: Mapping[str, object] = bakeoff if isinstance(bakeoff, Mapping) else {}
+    bakeoff_map = stored.section("bakeoff")
 
     points = metrics.copy()
     points["run_started_at"] = _timestamp(manifest.get("started_at"))
@@ -315,13 +315,9 @@ def latest_trial_metrics(
     return frame.merge(newest, on=["engine", "workload", "run_id"], how="inner")
 
 
-def run_fingerprints(run_dirs: Sequence[Path]) -> set[str]:
-    """Host fingerprints of the given run directories, from their manifests."""
-    found: set[str] = set()
-    for run in run_dirs:
-        host = load_manifest(run).get("host")
-        found.add(host_fingerprint(host if isinstance(host, Mapping) else {}))
-    return found
+def run_fingerprints(runs: Sequence[StoredRun]) -> set[str]:
+    """Host fingerprints of the given runs, from their manifests."""
+    return {host_fingerprint(run.section("host")) for run in runs}
 
 
 SERIES_KEYS = ("engine", "workload", "workload_hash", "host_fingerprint", "operation")

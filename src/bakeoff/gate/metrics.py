@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from bakeoff.results.store import MANIFEST_FILE, SAMPLES_FILE, load, load_manifest
+from bakeoff.core.formats import RATE_UNIT
+from bakeoff.results.reader import load, ok_trial_keys, read_runs
 from bakeoff.results.summary import summarize
 
 
@@ -28,7 +28,7 @@ class Metric:
 METRICS: dict[str, Metric] = {
     m.name: m
     for m in (
-        Metric("throughput", "ops_per_s", "ops/s", higher_is_better=True),
+        Metric("throughput", "ops_per_s", RATE_UNIT, higher_is_better=True),
         Metric("p50", "p50_us", "µs", higher_is_better=False),
         Metric("p99", "p99_us", "µs", higher_is_better=False),
         Metric("p99.9", "p999_us", "µs", higher_is_better=False),
@@ -51,44 +51,11 @@ def trial_metrics(
     return summary.reset_index(drop=True)
 
 
-def run_dirs(path: Path) -> list[Path]:
-    """The finished run directories a path names: itself, or those inside a folder."""
-    if (path / SAMPLES_FILE).is_file():
-        return [path]
-    if not path.is_dir():
-        return []
-    return sorted(
-        child
-        for child in path.iterdir()
-        if child.is_dir() and not child.name.startswith(".") and (child / SAMPLES_FILE).is_file()
-    )
-
-
-def ok_trial_keys(dirs: Iterable[Path]) -> set[tuple[str, int]]:
-    """(run_id, trial) of every trial whose manifest status is ok."""
-    keys: set[tuple[str, int]] = set()
-    for run_dir in dirs:
-        if not (run_dir / MANIFEST_FILE).is_file():
-            continue
-        manifest = load_manifest(run_dir)
-        run_id = str(manifest.get("run_id", run_dir.name))
-        trials = manifest.get("trials", [])
-        for entry in trials if isinstance(trials, list) else []:
-            if isinstance(entry, Mapping) and entry.get("status") == "ok":
-                keys.add((run_id, int(entry["trial"])))
-    return keys
-
-
 def load_trial_metrics(path: Path) -> pd.DataFrame:
     """Per-trial metrics of a run directory or of every run in a results folder."""
-    path = Path(path)
-    if not path.exists():
-        raise CompareError(f"{path}: no such run directory or results folder")
-    dirs = run_dirs(path)
-    if not dirs:
-        raise CompareError(f"{path}: not a bakeoff run directory or a folder of runs")
     try:
-        samples = load(dirs)
+        runs = read_runs([Path(path)])
+        samples = load([run.path for run in runs])
     except (OSError, ValueError) as exc:
         raise CompareError(str(exc)) from exc
-    return trial_metrics(samples, ok_trials=ok_trial_keys(dirs))
+    return trial_metrics(samples, ok_trials=ok_trial_keys(runs))

@@ -24,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 
+from bakeoff.core.formats import format_metric
 from bakeoff.gate import history as hist
 from bakeoff.gate.metrics import METRICS
 
@@ -275,14 +276,15 @@ def describe(cp: ChangePoint) -> str:
     )
     return (
         f"{cp.engine}/{cp.workload}/{cp.operation} {cp.metric}: {kind} {cp.change:+.1%} "
-        f"({_fmt(cp.mean_before, cp.unit)} → {_fmt(cp.mean_after, cp.unit)} {cp.unit}, "
+        f"({_before_after(cp)}, "
         f"p = {cp.p_value:.2g}) between {_sha(cp.previous_git_sha)} and {_sha(cp.git_sha)} "
         f"(run {cp.run_id}, point {cp.index + 1} of {cp.points}){versions}"
     )
 
 
-def _fmt(value: float, unit: str) -> str:
-    return f"{value:,.0f}" if unit == "ops/s" else f"{value:,.1f}"
+def _before_after(cp: ChangePoint) -> str:
+    before, after = (format_metric(v, cp.unit) for v in (cp.mean_before, cp.mean_after))
+    return f"{before} → {after} {cp.unit}"
 
 
 def render_markdown(report: RegressReport) -> str:
@@ -308,7 +310,7 @@ def render_markdown(report: RegressReport) -> str:
             lines.append(
                 f"| {cp.engine}/{cp.workload}/{cp.operation} | {cp.metric} "
                 f"| {mark} {cp.change:+.1%} "
-                f"| {_fmt(cp.mean_before, cp.unit)} → {_fmt(cp.mean_after, cp.unit)} {cp.unit} "
+                f"| {_before_after(cp)} "
                 f"| {_sha(cp.previous_git_sha)} → {_sha(cp.git_sha)} | {cp.run_id} "
                 f"| {'yes' if cp.newest else ''} |"
             )

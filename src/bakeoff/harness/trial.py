@@ -1,6 +1,6 @@
 """What the runner hands over for each trial, and the sink it hands it to.
 
-The result store (`bakeoff.results.store.RunWriter`) is the sink of a real run; the harness
+The result store (`bakeoff.results.writer.RunWriter`) is the sink of a real run; the harness
 knows only this small contract, so results sit above the harness and never the reverse.
 """
 

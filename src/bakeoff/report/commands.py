@@ -14,11 +14,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from bakeoff.report.build import ReportError, build_report
 from bakeoff.report.exports import write_benchmark_json, write_csv
 from bakeoff.report.html import render_html
 from bakeoff.report.markdown import render_markdown
-from bakeoff.report.model import ReportError, build_report, run_directories
 from bakeoff.report.plots import report_plots, to_png, to_svg
+from bakeoff.results.reader import NotARunError, run_directories
 
 EXIT_USAGE = 2
 HTML_NAME = "report.html"
@@ -36,7 +37,10 @@ _stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 def default_outputs(run_dirs: Sequence[Path | str]) -> tuple[Path, Path]:
     """Where report.html and report.md go when no output is named: into the run
     directory when there is one run, else into the current directory."""
-    runs = run_directories(run_dirs)
+    try:
+        runs = run_directories(run_dirs)
+    except NotARunError as exc:
+        raise ReportError(str(exc)) from exc
     folder = runs[0] if len(runs) == 1 else Path.cwd()
     return folder / HTML_NAME, folder / MARKDOWN_NAME
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bakeoff import __version__
-from bakeoff.report.model import (
+from bakeoff.report.views import (
     ESTIMATED,
     MEDIAN_ONLY,
     KindReport,
@@ -102,7 +102,7 @@ def benchmark_document(report: ReportData) -> dict[str, object]:
     The statistics describe one call's latency, from the merged histogram of all
     trials, as pytest-benchmark's describe one round. `rounds` is the number of
     operations measured. `ops` deviates on purpose: it is the measured throughput
-    (median over trials), which with several client threads is not 1 / mean.
+    (median over trials), which with several connections is not 1 / mean.
     """
     versions = {e.engine: "; ".join(e.versions) for e in report.engines}
     benchmarks = []

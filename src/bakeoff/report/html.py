@@ -11,28 +11,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 
 from bakeoff import __version__
-from bakeoff.report.model import (
-    Estimate,
-    KindReport,
-    ReportData,
-    Section,
-    SummaryRow,
-    Table,
-    WorkloadReport,
-    format_interval,
-    format_number,
-    methodology,
-)
-from bakeoff.report.plots import (
-    TIME_SERIES_MISSING,
-    Plot,
-    engine_colors,
-    has_time_series,
-    slugify,
-)
+from bakeoff.core.formats import format_number
+from bakeoff.report.methodology import Section, Table, methodology
+from bakeoff.report.plot_parts import Plot, slugify
+from bakeoff.report.plots import TIME_SERIES_MISSING, engine_colors, has_time_series
+from bakeoff.report.views import Estimate, KindReport, ReportData, SummaryRow, WorkloadReport
 from bakeoff.results.summary import TOTAL
 
-SUMMARY_COLUMNS = (
+SUMMARY_TABLE_COLUMNS = (
     ("ops_per_s", "ops/s"),
     ("p50_us", "p50"),
     ("p99_us", "p99"),
@@ -257,7 +243,7 @@ def summary_note(kind: KindReport, *, interval_at: str = "below it") -> str:
 
 def _summary_table(workload: WorkloadReport, kind: KindReport, colors: Mapping[str, str]) -> str:
     head = "".join(
-        f'<th class="num" scope="col">{escape(label)}</th>' for _, label in SUMMARY_COLUMNS
+        f'<th class="num" scope="col">{escape(label)}</th>' for _, label in SUMMARY_TABLE_COLUMNS
     )
     rows: list[str] = []
     operations = [op for op in workload.operations if any(r.operation == op for r in kind.rows)]
@@ -277,7 +263,7 @@ def _summary_table(workload: WorkloadReport, kind: KindReport, colors: Mapping[s
                 )
             swatch = f'<span class="swatch" style="background:{escape(colors[row.engine])}">'
             cells.append(f'<td class="engine">{swatch}</span>{escape(row.engine)}</td>')
-            cells.extend(_summary_cell(row, field) for field, _ in SUMMARY_COLUMNS)
+            cells.extend(_summary_cell(row, field) for field, _ in SUMMARY_TABLE_COLUMNS)
             rows.append(
                 f'<tr class="{" ".join(classes)}" data-operation="{escape(row.operation)}" '
                 f'data-engine="{escape(row.engine)}" data-repetitions="{row.repetitions}">'
@@ -298,7 +284,7 @@ def _summary_table(workload: WorkloadReport, kind: KindReport, colors: Mapping[s
 def _summary_cell(row: SummaryRow, field: str) -> str:
     value = getattr(row, field)
     if isinstance(value, Estimate):
-        interval = format_interval(value)
+        interval = value.interval_text()
         ci = ""
         if interval:
             ci = (

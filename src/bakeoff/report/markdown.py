@@ -11,20 +11,12 @@ import re
 from collections.abc import Mapping, Sequence
 
 from bakeoff import __version__
-from bakeoff.report.html import SUMMARY_COLUMNS, kind_heading, summary_note
-from bakeoff.report.model import (
-    Estimate,
-    KindReport,
-    ReportData,
-    Section,
-    SummaryRow,
-    Table,
-    WorkloadReport,
-    format_interval,
-    format_number,
-    methodology,
-)
-from bakeoff.report.plots import TIME_SERIES_MISSING, Plot, has_time_series
+from bakeoff.core.formats import format_number
+from bakeoff.report.html import SUMMARY_TABLE_COLUMNS, kind_heading, summary_note
+from bakeoff.report.methodology import Section, Table, methodology
+from bakeoff.report.plot_parts import Plot
+from bakeoff.report.plots import TIME_SERIES_MISSING, has_time_series
+from bakeoff.report.views import Estimate, KindReport, ReportData, SummaryRow, WorkloadReport
 from bakeoff.results.summary import TOTAL
 
 _SPECIAL = re.compile(r"([\\`*_\[\]|~])")
@@ -88,20 +80,20 @@ def _workload(
 
 
 def _summary_table(workload: WorkloadReport, kind: KindReport) -> list[str]:
-    header = ["operation", "engine", *(label for _, label in SUMMARY_COLUMNS)]
+    header = ["operation", "engine", *(label for _, label in SUMMARY_TABLE_COLUMNS)]
     lines = [
         f"### {escape_md(kind_heading(kind))}",
         "",
         escape_md(summary_note(kind, interval_at="in parentheses")),
         "",
         "| " + " | ".join(header) + " |",
-        "|" + "|".join(["---", "---", *("--:" for _ in SUMMARY_COLUMNS)]) + "|",
+        "|" + "|".join(["---", "---", *("--:" for _ in SUMMARY_TABLE_COLUMNS)]) + "|",
     ]
     for operation in workload.operations:
         for row in (r for r in kind.rows if r.operation == operation):
             label = "all operations" if operation == TOTAL else operation
             cells = [escape_md(label), escape_md(row.engine)]
-            cells += [_cell(row, field) for field, _ in SUMMARY_COLUMNS]
+            cells += [_cell(row, field) for field, _ in SUMMARY_TABLE_COLUMNS]
             lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     return lines
@@ -110,7 +102,7 @@ def _summary_table(workload: WorkloadReport, kind: KindReport) -> list[str]:
 def _cell(row: SummaryRow, field: str) -> str:
     value = getattr(row, field)
     if isinstance(value, Estimate):
-        interval = format_interval(value)
+        interval = value.interval_text()
         text = format_number(value.value)
         return f"{text} ({interval})" if interval else text
     if isinstance(value, int):

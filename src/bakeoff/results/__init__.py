@@ -2,7 +2,8 @@
 summaries. pandas is the public result API."""
 
 from bakeoff.harness.trial import TrialRecord
-from bakeoff.results.store import RunExistsError, RunWriter, load, load_manifest
+from bakeoff.results.reader import load, load_manifest
 from bakeoff.results.summary import summarize
+from bakeoff.results.writer import RunExistsError, RunWriter
 
 __all__ = ["RunExistsError", "RunWriter", "TrialRecord", "load", "load_manifest", "summarize"]

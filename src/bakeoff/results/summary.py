@@ -13,22 +13,13 @@ import pandas as pd
 
 from bakeoff.core.histogram import Histogram, merge_encoded, percentiles_us
 from bakeoff.core.measures import LatencyKind, Phase
-from bakeoff.results.schema import COLUMNS
+from bakeoff.results.schema import COLUMNS, LATENCY_COLUMNS, TRIAL_COLUMNS
 
 TOTAL = "TOTAL"
 """The `operation` of the row that merges all operations of a trial."""
 
-TRIAL_KEYS = (
-    "run_id",
-    "trial",
-    "repetition",
-    "engine",
-    "engine_version",
-    "workload",
-    "workload_hash",
-)
 SUMMARY_COLUMNS = (
-    *TRIAL_KEYS,
+    *TRIAL_COLUMNS,
     "operation",
     "duration_s",
     "ops_per_s",
@@ -43,16 +34,14 @@ SUMMARY_COLUMNS = (
     "mean_us",
 )
 _INT_COLUMNS = ("trial", "repetition", "count", "errors", "not_found")
-_FLOAT_COLUMNS = (
-    "duration_s",
-    "ops_per_s",
-    "p50_us",
-    "p90_us",
-    "p99_us",
-    "p999_us",
-    "max_us",
-    "mean_us",
-)
+_FLOAT_COLUMNS = ("duration_s", "ops_per_s", *LATENCY_COLUMNS)
+
+
+def typed_summary(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with the summary's integer and float columns typed as `summarize` types them."""
+    return frame.astype(
+        {**dict.fromkeys(_INT_COLUMNS, "int64"), **dict.fromkeys(_FLOAT_COLUMNS, "float64")}
+    )
 
 
 def summarize(
@@ -71,24 +60,21 @@ def summarize(
 
     rows: list[dict[str, object]] = []
     in_phase = df[df["phase"] == phase_value]
-    for key, trial_rows in in_phase.groupby(list(TRIAL_KEYS), sort=True, dropna=False):
+    for key, trial_rows in in_phase.groupby(list(TRIAL_COLUMNS), sort=True, dropna=False):
         # The phase lasts as long as its last interval whatever the latency kind, so the
         # wall time is taken before selecting one kind.
         duration = float((trial_rows["start_s"] + trial_rows["duration_s"]).max())
         selected = trial_rows[trial_rows["latency_kind"] == kind_value]
         if selected.empty:
             continue
-        trial = dict(zip(TRIAL_KEYS, _as_tuple(key), strict=True))
+        trial = dict(zip(TRIAL_COLUMNS, _as_tuple(key), strict=True))
         for operation, op_rows in selected.groupby("operation", sort=True):
             hist = _merge(op_rows["histogram"])
             rows.append(_summary_row(trial, str(operation), duration, op_rows, hist))
         total = _merge(selected["histogram"])
         rows.append(_summary_row(trial, TOTAL, duration, selected, total))
 
-    out = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
-    return out.astype(
-        {**dict.fromkeys(_INT_COLUMNS, "int64"), **dict.fromkeys(_FLOAT_COLUMNS, "float64")}
-    )
+    return typed_summary(pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS)))
 
 
 def _as_tuple(key: object) -> tuple[object, ...]:

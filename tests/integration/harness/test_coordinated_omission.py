@@ -27,7 +27,7 @@ from bakeoff.harness.plan import plan_trials
 from bakeoff.harness.progress import SilentProgress
 from bakeoff.harness.runner import TrialRunner
 from bakeoff.results import load, load_manifest
-from bakeoff.results.store import RunWriter
+from bakeoff.results.writer import RunWriter
 from bakeoff.workloads.loader import load_workload, shipped_workloads_dir
 from tests.conftest import ServerPool
 

@@ -13,11 +13,13 @@ from bakeoff.api import run_benchmark
 from bakeoff.core.histogram import new_histogram, record_bulk
 from bakeoff.core.measures import IntervalRow, LatencyKind, Phase
 from bakeoff.gate.commands import app, parse_fraction
-from bakeoff.gate.compare import CompareOptions, Verdict, compare_metrics, compare_paths
+from bakeoff.gate.compare import compare_metrics, compare_paths
+from bakeoff.gate.comparison import CompareOptions, Verdict
 from bakeoff.gate.metrics import METRICS, CompareError, load_trial_metrics
 from bakeoff.harness.trial import TrialRecord
-from bakeoff.results.store import MANIFEST_FILE, RunWriter
+from bakeoff.results.schema import MANIFEST_FILE
 from bakeoff.results.summary import TOTAL
+from bakeoff.results.writer import RunWriter
 from bakeoff.workloads.model import OperationMix, Workload
 
 WORKLOAD = Workload(name="ycsb-a", operations=OperationMix(read=0.5, update=0.5))

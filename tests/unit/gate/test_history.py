@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from bakeoff.gate import history
 from bakeoff.gate.commands import app
 from bakeoff.gate.compare import compare_paths
-from bakeoff.results.store import MANIFEST_FILE, SAMPLES_FILE
+from bakeoff.results.schema import MANIFEST_FILE, SAMPLES_FILE
 
 # The run-writing helper lives with the compare tests; imported by name because the test
 # folders are not packages.

@@ -17,7 +17,7 @@ from bakeoff.harness.plan import Trial, plan_trials
 from bakeoff.harness.run import run_trials
 from bakeoff.harness.runner import TrialRunner
 from bakeoff.results import load, load_manifest
-from bakeoff.results.store import RunWriter
+from bakeoff.results.writer import RunWriter
 from bakeoff.workloads.loader import load_workload, shipped_workloads_dir
 from bakeoff.workloads.model import Workload
 

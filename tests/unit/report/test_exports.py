@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from bakeoff.core.histogram import merge_encoded
+from bakeoff.report.build import build_report
 from bakeoff.report.exports import (
     CSV_COLUMNS,
     PYTEST_BENCHMARK_VERSION,
@@ -23,7 +24,7 @@ from bakeoff.report.exports import (
     write_benchmark_json,
     write_csv,
 )
-from bakeoff.report.model import ReportData, build_report
+from bakeoff.report.views import ReportData
 from bakeoff.results import load
 from bakeoff.results.summary import TOTAL
 

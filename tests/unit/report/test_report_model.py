@@ -12,30 +12,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hdrh.histogram import HdrHistogram
 
-from bakeoff.core.histogram import encode, merge_encoded, new_histogram, percentiles_us
+from bakeoff.core.histogram import (
+    encode,
+    merge_encoded,
+    new_histogram,
+    percentiles_us,
+)
 from bakeoff.core.histogram import record_bulk as hdr_record_bulk
 from bakeoff.core.measures import IntervalRow, LatencyKind, Phase
 from bakeoff.harness.trial import TrialRecord
-from bakeoff.report.model import (
-    ESTIMATED,
-    TRIAL_COLUMNS,
-    ReportError,
-    _bucket_highest,
-    _bucket_lowest,
-    _bucket_median,
-    _Counts,
-    _Decoder,
-    build_report,
-    format_number,
-    is_durability_setting,
-    methodology,
-    run_directories,
-)
+from bakeoff.report.build import ReportError, build_report
+from bakeoff.report.methodology import is_durability_setting, methodology
+from bakeoff.report.views import ESTIMATED, TRIAL_COLUMNS
 from bakeoff.results import RunWriter, load, summarize
+from bakeoff.results.reader import run_directories
+from bakeoff.results.schema import MANIFEST_FILE
 from bakeoff.results.statistics import bootstrap_ci
-from bakeoff.results.store import MANIFEST_FILE
 from bakeoff.results.summary import TOTAL
 from bakeoff.workloads.model import OperationMix, Workload
 
@@ -410,56 +403,3 @@ def test_credentials_in_a_hand_edited_manifest_are_hidden(run_dir: Path) -> None
     manifest_path.write_text(json.dumps(manifest))
     report = build_report(run_dir)
     assert "hunter2" not in repr(report.runs) + repr(report.engines)
-
-
-# -- histogram plumbing ------------------------------------------------------------
-
-
-def test_bucket_tables_match_hdrh() -> None:
-    hist = new_histogram()
-    for index in range(int(hist.counts_len)):
-        value = hist.get_value_from_index(index)
-        assert _bucket_lowest()[index] == hist.get_lowest_equivalent_value(value)
-        assert _bucket_highest()[index] == hist.get_highest_equivalent_value(value)
-        assert _bucket_median()[index] == hist._hdr_median_equiv_value(value)
-
-
-@pytest.mark.parametrize("seed", range(5))
-def test_fast_decoding_equals_hdrh(seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    encoded = []
-    for _ in range(20):
-        hist = new_histogram()
-        n = int(rng.integers(0, 3000))
-        values = rng.lognormal(np.log(rng.uniform(1e3, 1e8)), rng.uniform(0.1, 2.0), n)
-        hdr_record_bulk(hist, values.astype(np.int64))
-        # Now and then a huge count, which takes more varint bytes.
-        if n and rng.random() < 0.3:
-            hist.record_value(int(values[0]) or 1, 10**12)
-        encoded.append(encode(hist))
-    counts = _Counts()
-    _Decoder().add_all((counts, s) for s in encoded)
-    reference = merge_encoded(encoded)
-    assert counts.total == reference.total_count
-    assert (counts.counts == np.frombuffer(reference.counts, dtype=np.uint64)).all()
-    assert counts.summary_us() == percentiles_us(reference)
-    empty = _Counts()
-    assert all(math.isnan(v) for v in empty.summary_us().values())
-
-
-def test_a_histogram_of_another_layout_is_refused() -> None:
-    other = HdrHistogram(1, 1_000_000, 2)
-    other.record_value(1000)
-    counts = _Counts()
-    with pytest.raises(ValueError, match="different bucket layout"):
-        _Decoder().add(counts, other.encode().decode("ascii"))
-
-
-def test_format_number() -> None:
-    assert format_number(35629.3) == "35,629"
-    assert format_number(479.54) == "479.5"
-    assert format_number(7.7) == "7.70"
-    assert format_number(9.9996) == "10.0"
-    assert format_number(999.96) == "1,000"
-    assert format_number(0.01234) == "0.0123"
-    assert format_number(math.nan) == "–"

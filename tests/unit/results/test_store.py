@@ -15,8 +15,9 @@ from hdrh.histogram import HdrHistogram
 from bakeoff.core.measures import IntervalRow, LatencyKind, Phase
 from bakeoff.core.secrets import redact_argv
 from bakeoff.results import RunWriter, TrialRecord, load, load_manifest
+from bakeoff.results.safe_json import to_safe_json
 from bakeoff.results.schema import COLUMNS
-from bakeoff.results.store import RunExistsError, to_safe_json
+from bakeoff.results.writer import RunExistsError
 from bakeoff.workloads.model import OperationMix, Workload
 
 SECRET = "hunter2-Zq9"  # noqa: S105 - the fake credential the tests hunt for
@@ -362,7 +363,7 @@ def test_manifest_fields(tmp_path: Path) -> None:
         "endpoint",
         "settings",
         "provenance",
-        "threads",
+        "connections",
         "seed",
         "workload",
         "workload_hash",
@@ -452,7 +453,7 @@ def test_a_rename_that_loses_the_race_keeps_the_run(
         raise OSError(errno.ENOTEMPTY, "Directory not empty", str(dst))
 
     with monkeypatch.context() as patch:
-        patch.setattr("bakeoff.results.store.os.rename", rename)
+        patch.setattr("bakeoff.results.writer.os.rename", rename)
         with pytest.raises(RunExistsError, match="kept in"):
             writer.finish("ok")
     assert len(load(writer.path_partial)) == 1

@@ -1,4 +1,5 @@
-"""The result store: one directory per run holding samples.parquet and manifest.json.
+"""Writing a run into the result store: one directory per run holding samples.parquet
+and manifest.json (the layout is in `bakeoff.results.schema`).
 
 A run is written into a hidden `.<run_id>.partial/` directory next to its final place:
 each trial is persisted the moment the runner hands it over, so a crash or Ctrl-C keeps
@@ -19,76 +20,34 @@ import shutil
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from enum import Enum
 from pathlib import Path
 from types import MappingProxyType
 
 import pandas as pd
-from pydantic import BaseModel
 
 from bakeoff.core.histogram import decode, percentiles_us
 from bakeoff.core.measures import IntervalRow, LatencyKind, Phase
-from bakeoff.core.secrets import REDACTED, looks_secret, redact_argv, redact_text, redact_url
-from bakeoff.harness.trial import STATUSES, TrialRecord
+from bakeoff.core.secrets import redact_argv, redact_text, redact_url
+from bakeoff.harness.trial import TrialRecord
 from bakeoff.results.provenance import bakeoff_provenance, driver_versions, host_info
-from bakeoff.results.schema import COLUMNS
+from bakeoff.results.safe_json import iso_utc, to_safe_json
+from bakeoff.results.schema import (
+    LATENCY_COLUMNS,
+    LATENCY_KINDS,
+    MANIFEST_FILE,
+    RUN_STATUSES,
+    RUNNING,
+    SAMPLES_FILE,
+    SCHEMA_VERSION,
+    TRIALS_DIR,
+    enforce_types,
+    typed_frame,
+)
 from bakeoff.workloads.model import Workload
 
-SCHEMA_VERSION = 1
-SAMPLES_FILE = "samples.parquet"
-MANIFEST_FILE = "manifest.json"
-TRIALS_DIR = "trials"
-"""Per-trial Parquet files inside a partial run directory (removed by `finish`)."""
-
-RUN_STATUSES = STATUSES | {"partial"}
-"""What a finished run may end as: "partial" when some trials failed and others did not.
-An unfinished run's manifest says "running"."""
-RUNNING = "running"
-
-LATENCY_KINDS = {
-    "service": (
-        "Completion minus the actual start of each call: the time the engine and driver "
-        "took. This is all a closed loop measures."
-    ),
-    "response": (
-        "Completion minus the intended start of each call under an open loop (target "
-        "rate): service time plus any time the request waited behind a slow one. It is "
-        "what a client at that rate experiences and is free of coordinated omission."
-    ),
-}
-
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
-_NO_LATENCY = dict.fromkeys(
-    ("mean_us", "p50_us", "p90_us", "p99_us", "p999_us", "max_us"), math.nan
-)
+_NO_LATENCY = dict.fromkeys(LATENCY_COLUMNS, math.nan)
 _NO_OPTIONS: Mapping[str, object] = MappingProxyType({})
-
-_INT_COLUMNS = frozenset(
-    {
-        "trial",
-        "repetition",
-        "interval",
-        "count",
-        "not_found",
-        "errors_transient",
-        "errors_fatal",
-        "errors_unsupported",
-        "errors",
-    }
-)
-_FLOAT_COLUMNS = frozenset(
-    {
-        "start_s",
-        "duration_s",
-        "throughput_ops",
-        "mean_us",
-        "p50_us",
-        "p90_us",
-        "p99_us",
-        "p999_us",
-        "max_us",
-    }
-)
 
 
 class RunExistsError(FileExistsError):
@@ -206,9 +165,9 @@ class RunWriter:
 
     def _samples(self, trials_dir: Path) -> pd.DataFrame:
         if not self._trial_files:
-            return _typed_frame([])
+            return typed_frame([])
         frames = [pd.read_parquet(trials_dir / name) for name in self._trial_files]
-        return _enforce_types(pd.concat(frames, ignore_index=True))
+        return enforce_types(pd.concat(frames, ignore_index=True))
 
     def _trial_entry(self, trial: TrialRecord) -> dict[str, object]:
         workload_hash = trial.workload.spec_hash()
@@ -222,7 +181,7 @@ class RunWriter:
             "endpoint": redact_url(trial.endpoint_display_url),
             "settings": dict(trial.settings),
             "provenance": dict(trial.provenance),
-            "threads": trial.connections,
+            "connections": trial.connections,
             "seed": trial.seed,
             "workload": trial.workload.name,
             "workload_hash": workload_hash,
@@ -273,49 +232,13 @@ def new_run_id() -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
 
 
-def iso_utc(moment: datetime) -> str:
-    """ISO 8601 in UTC with a Z; a naive datetime is taken as local time."""
-    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-def to_safe_json(value: object, *, key: str = "") -> object:
-    """`value` as JSON-ready data in which no string can carry a credential.
-
-    Every string passes through `redact_text`; whatever sits under a key that names a
-    secret (password, token, ...) is replaced outright.
-    """
-    if key and looks_secret(key) and value not in ("", None) and not isinstance(value, bool):
-        return REDACTED
-    if isinstance(value, Mapping):
-        return {redact_text(str(k)): to_safe_json(v, key=str(k)) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        items = sorted(value, key=str) if isinstance(value, set | frozenset) else value
-        return [to_safe_json(v, key=key) for v in items]
-    return _safe_scalar(value)
-
-
-def _safe_scalar(value: object) -> object:
-    if isinstance(value, BaseModel):
-        return to_safe_json(value.model_dump(mode="json"))
-    if isinstance(value, Enum):
-        value = value.value
-    if isinstance(value, datetime):
-        return iso_utc(value)
-    if value is None or isinstance(value, bool | int):
-        return value
-    if isinstance(value, float):
-        # JSON has no NaN or infinity; their text keeps the information readable.
-        return value if math.isfinite(value) else str(value)
-    return redact_text(str(value))
-
-
 # -- samples ------------------------------------------------------------------------
 
 
 def _trial_frame(run_id: str, trial: TrialRecord) -> pd.DataFrame:
     workload_hash = trial.workload.spec_hash()
     records = [_sample_record(run_id, trial, workload_hash, row) for row in trial.rows]
-    return _typed_frame(records)
+    return typed_frame(records)
 
 
 def _sample_record(
@@ -362,25 +285,6 @@ def _histogram_text(value: object) -> str:
     raise TypeError(f"an encoded histogram is text, not {type(value).__name__}")
 
 
-def _dtype(column: str) -> str:
-    if column in _INT_COLUMNS:
-        return "int64"
-    if column in _FLOAT_COLUMNS:
-        return "float64"
-    return "str"
-
-
-def _typed_frame(records: Sequence[Mapping[str, object]]) -> pd.DataFrame:
-    return pd.DataFrame(
-        {c: pd.Series([r[c] for r in records], dtype=_dtype(c)) for c in COLUMNS},
-        columns=list(COLUMNS),
-    )
-
-
-def _enforce_types(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame[list(COLUMNS)].astype({c: _dtype(c) for c in COLUMNS})
-
-
 def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     frame.to_parquet(tmp, index=False)
@@ -409,78 +313,3 @@ def _fsync_dir(path: Path) -> None:
     # Makes the rename itself durable; some platforms cannot open a directory.
     with contextlib.suppress(OSError):
         _fsync_file(path)
-
-
-# -- reading ------------------------------------------------------------------------
-
-
-def load(path: Path | str | Sequence[Path | str]) -> pd.DataFrame:
-    """The samples of one run, of every run in a results folder, or of a list of either.
-
-    A partial run directory (`.<run_id>.partial`, left by a crash) can be named
-    explicitly to read the trials it kept; folders are scanned for finished runs only.
-    """
-    given = [path] if isinstance(path, str | os.PathLike) else list(path)
-    if not given:
-        raise ValueError("load() needs at least one run directory or results folder")
-    files: list[Path] = []
-    seen: set[Path] = set()
-    for item in given:
-        for file in _sample_files(Path(item)):
-            resolved = file.resolve()
-            if resolved not in seen:
-                seen.add(resolved)
-                files.append(file)
-    if not files:
-        return _typed_frame([])
-    return pd.concat([_read_samples(f) for f in files], ignore_index=True)
-
-
-def _sample_files(path: Path) -> list[Path]:
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such run directory or results folder")
-    if path.is_file():
-        if path.suffix != ".parquet":
-            raise ValueError(f"{path}: not a Parquet file, run directory or results folder")
-        return [path]
-    if (path / SAMPLES_FILE).is_file():
-        return [path / SAMPLES_FILE]
-    if (path / TRIALS_DIR).is_dir() and (path / MANIFEST_FILE).is_file():
-        return sorted((path / TRIALS_DIR).glob("trial-*.parquet"))
-    runs = sorted(
-        child / SAMPLES_FILE
-        for child in path.iterdir()
-        if child.is_dir() and not child.name.startswith(".") and (child / SAMPLES_FILE).is_file()
-    )
-    if not runs:
-        raise ValueError(
-            f"{path}: neither a bakeoff run directory (no {SAMPLES_FILE}) nor a results "
-            "folder holding any"
-        )
-    return runs
-
-
-def _read_samples(file: Path) -> pd.DataFrame:
-    frame = pd.read_parquet(file)
-    missing = [c for c in COLUMNS if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{file}: not bakeoff samples, missing columns {missing}")
-    extra = [c for c in frame.columns if c not in COLUMNS]
-    return frame[[*COLUMNS, *extra]]
-
-
-def load_manifest(run_dir: Path | str) -> dict[str, object]:
-    """The manifest of a run directory (or the manifest.json file itself)."""
-    path = Path(run_dir)
-    file = path / MANIFEST_FILE if path.is_dir() else path
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{file}: no bakeoff manifest there") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{file}: not valid JSON ({exc})") from exc
-    if not isinstance(data, dict):
-        raise ValueError(f"{file}: a manifest is a JSON object")
-    return data

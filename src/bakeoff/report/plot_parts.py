@@ -1,0 +1,94 @@
+"""What every plot of a report shares: the `Plot` record, the figure width and the
+axes helpers (panels per operation, engine legend, latency axis, interval selection)."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter, NullLocator
+
+from bakeoff.core.formats import format_duration_us
+from bakeoff.report.views import WorkloadReport
+from bakeoff.results.summary import TOTAL
+
+WIDTH_IN = 10.0
+"""Figure width: 1000 px at the PNG resolution, the width of the HTML page's text."""
+PNG_DPI = 110
+MAX_NINES = 6.0
+"""The percentile axis ends at 99.9999 %: beyond it a run rarely holds enough samples."""
+
+
+@dataclass(frozen=True)
+class Plot:
+    workload: str
+    """The label of the workload it shows."""
+    slug: str
+    """File-name-safe and unique within a report: `<workload>-<what>`."""
+    title: str
+    caption: str
+    figure: Figure
+
+
+def slugify(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-.") or "workload"
+
+
+def log_latency_axis(ax: Axes) -> None:
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(FuncFormatter(format_duration_us))
+    # Minor ticks of a log axis are most of a figure's drawing time and carry no label.
+    ax.yaxis.set_minor_locator(NullLocator())
+
+
+def grid(count: int, columns: int = 3) -> tuple[int, int]:
+    cols = max(1, min(columns, count))
+    return math.ceil(count / cols), cols
+
+
+def panels(fig: Figure, count: int, *, sharex: bool = False) -> list[Axes]:
+    rows, cols = grid(count)
+    axes = fig.subplots(rows, cols, squeeze=False, sharex=sharex)
+    flat = [ax for row in axes for ax in row]
+    for ax in flat[count:]:
+        ax.set_visible(False)
+    return flat[:count]
+
+
+def engine_legend(fig: Figure, engines: Sequence[str], colors: Mapping[str, str]) -> None:
+    handles = [Line2D([], [], color=colors[e], linewidth=2, label=e) for e in engines]
+    fig.legend(
+        handles=handles,
+        loc="upper center",
+        ncols=min(len(handles), 7),
+        frameon=False,
+        bbox_to_anchor=(0.5, 1.0),
+    )
+
+
+def operation_title(operation: str) -> str:
+    return "all operations" if operation == TOTAL else operation
+
+
+def full_intervals(frame: pd.DataFrame) -> pd.DataFrame:
+    # The last interval of a phase is usually a sliver: its rate and percentiles rest on
+    # a handful of calls and would read as a collapse at the end of every run.
+    if frame.empty:
+        return frame
+    typical = frame.groupby("engine")["duration_s"].transform("max")
+    return frame[frame["duration_s"] >= 0.5 * typical]
+
+
+def kind_words(workload: WorkloadReport) -> str:
+    return f"{workload.primary.kind} time"
+
+
+def repetition_words(frame: pd.DataFrame) -> str:
+    most = int(frame["trials"].max()) if not frame.empty else 1
+    return "" if most <= 1 else f"; the median of {most} repetitions at each point"

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from bakeoff.core.files import write_bytes_atomically
 from bakeoff.gate.metrics import trial_metrics
 from bakeoff.results.reader import StoredRun, is_finished_run, ok_trial_keys, read_run
 from bakeoff.results.schema import MANIFEST_FILE, SAMPLES_FILE
@@ -100,7 +101,7 @@ def init(path: Path | str) -> Path:
     (root / POINTS_DIR).mkdir(parents=True, exist_ok=True)
     (root / RUNS_DIR).mkdir(exist_ok=True)
     marker = {"format": FORMAT, "version": FORMAT_VERSION}
-    _write_atomic(root / MARKER, json.dumps(marker, indent=2).encode() + b"\n")
+    write_bytes_atomically(root / MARKER, json.dumps(marker, indent=2).encode() + b"\n")
     return root
 
 
@@ -337,9 +338,3 @@ def run_medians(history: Path | str, columns: tuple[str, ...]) -> pd.DataFrame:
     trials = grouped["trial"].nunique().rename("trials")
     out = pd.concat([medians, firsts, trials], axis=1).reset_index()
     return out.sort_values([*SERIES_KEYS, "run_started_at", "run_id"]).reset_index(drop=True)
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)

@@ -6,7 +6,6 @@ only the result store, so a report of an old run looks like one of a new run.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from bakeoff.core.files import replace_atomically
 from bakeoff.report.build import ReportError, build_report
 from bakeoff.report.exports import write_benchmark_json, write_csv
 from bakeoff.report.html import render_html
@@ -97,16 +97,9 @@ def _write_text(path: Path, text: str) -> None:
 
 
 def _atomic(path: Path, write: Callable[[Path], object]) -> Path:
-    # A reader (a browser reloading, a CI job picking the file up) never sees half a
-    # report: write beside it, then rename over it.
+    # A reader (a browser reloading, a CI job picking the file up) never sees half a report.
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return replace_atomically(path, write)
 
 
 @app.command("report")

@@ -9,7 +9,6 @@ into place, which readers therefore see either complete or not at all.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import json
 import math
@@ -25,6 +24,11 @@ from types import MappingProxyType
 
 import pandas as pd
 
+from bakeoff.core.files import (
+    fsync_directory,
+    replace_atomically,
+    write_bytes_atomically,
+)
 from bakeoff.core.histogram import decode, percentiles_us
 from bakeoff.core.measures import IntervalRow, LatencyKind, Phase
 from bakeoff.core.secrets import redact_argv, redact_text, redact_url
@@ -159,7 +163,7 @@ class RunWriter:
                         f"complete run is kept in {self._partial}"
                     ) from exc
                 raise
-            _fsync_dir(self._final.parent)
+            fsync_directory(self._final.parent)
             self._finished = self._final
             return self._final
 
@@ -224,7 +228,7 @@ class RunWriter:
             "latency_kinds": LATENCY_KINDS,
         }
         text = json.dumps(to_safe_json(manifest), indent=2, ensure_ascii=False, allow_nan=False)
-        _write_atomic(self._partial / MANIFEST_FILE, (text + "\n").encode())
+        write_bytes_atomically(self._partial / MANIFEST_FILE, (text + "\n").encode())
 
 
 def new_run_id() -> str:
@@ -286,30 +290,4 @@ def _histogram_text(value: object) -> str:
 
 
 def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    frame.to_parquet(tmp, index=False)
-    _fsync_file(tmp)
-    os.replace(tmp, path)
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    # Makes the rename itself durable; some platforms cannot open a directory.
-    with contextlib.suppress(OSError):
-        _fsync_file(path)
+    replace_atomically(path, lambda tmp: frame.to_parquet(tmp, index=False))

@@ -8,33 +8,29 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterable
-from importlib.metadata import PackageNotFoundError, version
+from importlib.metadata import PackageNotFoundError, packages_distributions, version
 from pathlib import Path
 
 import psutil
 
 import bakeoff
+from bakeoff.engines.catalog import CATALOG
 
-DRIVER_DISTRIBUTIONS: tuple[str, ...] = (
+HARNESS_DISTRIBUTIONS: tuple[str, ...] = (
     "sqlalchemy",
-    "duckdb",
-    "duckdb-engine",
-    "psycopg",
-    "pymysql",
-    "redis",
     "hiredis",
-    "pymongo",
-    "cassandra-driver",
     "numpy",
     "pandas",
     "pyarrow",
     "hdrhistogram",
 )
-"""Distributions whose version can change a result, recorded by default."""
+"""Libraries besides the engines' drivers whose version can change a result: the SQL
+toolkit, redis-py's reply parser, and what computes and stores the numbers."""
 
 _GIT_TIMEOUT_S = 2.0
 
@@ -128,10 +124,29 @@ def _git_ok(git: str, cwd: Path, *args: str) -> bool:
     return done is not None and done.returncode == 0
 
 
-def driver_versions(modules: Iterable[str] = DRIVER_DISTRIBUTIONS) -> dict[str, str]:
-    """Installed versions of the given distributions; those not installed are left out."""
+def recorded_distributions() -> list[str]:
+    """The distributions a manifest records: every catalog engine's driver (found from its
+    driver modules, so an engine added by a plugin needs no list here) and the harness's."""
+    owners = packages_distributions()
+    drivers = {
+        _normalized(dist)
+        for spec in CATALOG.values()
+        for module in spec.driver_modules
+        for dist in owners.get(module.partition(".")[0], [])
+    }
+    return sorted(drivers | set(HARNESS_DISTRIBUTIONS))
+
+
+def _normalized(distribution: str) -> str:
+    # PEP 503's form: PyMySQL and pymysql, duckdb_engine and duckdb-engine are one project.
+    return re.sub(r"[-_.]+", "-", distribution).lower()
+
+
+def driver_versions(distributions: Iterable[str] | None = None) -> dict[str, str]:
+    """Installed versions of the given distributions (by default `recorded_distributions`);
+    those not installed are left out."""
     found: dict[str, str] = {}
-    for name in modules:
+    for name in recorded_distributions() if distributions is None else distributions:
         try:
             found[name] = version(name)
         except PackageNotFoundError:

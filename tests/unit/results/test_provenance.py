@@ -17,6 +17,7 @@ from bakeoff.results.provenance import (
     bakeoff_provenance,
     driver_versions,
     host_info,
+    recorded_distributions,
 )
 
 
@@ -101,6 +102,13 @@ def test_driver_versions_lists_installed_ones_only() -> None:
     assert "hdrhistogram" in found
     assert "no-such-distribution-bakeoff" not in found
     assert "sqlalchemy" in driver_versions()
+
+
+def test_every_engines_driver_is_recorded_without_a_list_to_keep() -> None:
+    # pymemcache and psycopg come from the engines' driver modules, not a fixed list.
+    recorded = recorded_distributions()
+    assert {"pymemcache", "psycopg", "pymysql", "duckdb-engine", "numpy"} <= set(recorded)
+    assert "pymemcache" in driver_versions()
 
 
 def test_bakeoff_provenance_shape() -> None:

@@ -28,6 +28,7 @@ from bakeoff.engines.catalog import UnknownEngineError, engine_spec, missing_dri
 from bakeoff.engines.provisioning import EngineOptions
 from bakeoff.gate.compare import compare_paths
 from bakeoff.gate.comparison import CompareOptions, Comparison
+from bakeoff.harness.options import RunOptions
 from bakeoff.report.build import ReportError, build_report
 from bakeoff.report.exports import PYTEST_BENCHMARK_VERSION, benchmark_document
 from bakeoff.workloads.model import Workload
@@ -101,34 +102,26 @@ class BakeoffEngine:
         self.name = self.spec.name
         self._output = output
         self._record = record
-        self._options = EngineOptions(
-            urls={self.name: url} if url else {},
-            images={self.name: image} if image else {},
-            knobs={self.name: dict(knobs)} if knobs else {},
-            cpus=cpus,
-            memory=memory,
+        self._options = RunOptions(
+            output=output,
+            engine_options=EngineOptions(
+                urls={self.name: url} if url else {},
+                images={self.name: image} if image else {},
+                knobs={self.name: dict(knobs)} if knobs else {},
+                cpus=cpus,
+                memory=memory,
+            ),
         )
 
     def run(
-        self,
-        workload: str | Path | Workload,
-        *,
-        records: int | None = None,
-        operations: int | None = None,
-        duration_s: float | None = None,
-        clients: int = 1,
-        processes: int = 1,
-        rate: float | None = None,
-        repeat: int = 1,
-        reuse: bool = False,
-        seed: int | None = None,
-        interval_s: float = 1.0,
-        check: bool = True,
+        self, workload: str | Path | Workload, *, check: bool = True, **options: Any
     ) -> RunResult:
-        """Run `workload` `repeat` times and write one run folder.
+        """Run `workload` and write one run folder.
 
-        The options are `bakeoff run`'s: `clients` threads in each of `processes`
-        processes, `rate` ops/s for an open loop, `reuse` to keep the engine across trials.
+        `options` are `bakeoff run`'s, named as the fields of `RunOptions`
+        (bakeoff.harness.options): `records`, `operations`, `duration_s`, `repeat`, `reuse`, `seed`,
+        `processes`, `clients` (connections per process), `rate` (ops/s, an open loop),
+        `arrival`, `split_phase`, `interval_s`. An unknown name is a TypeError.
 
         With `check` (the default) a failed trial fails the test, naming its error; a
         benchmark that measured a failure must not pass as a measurement.
@@ -136,18 +129,7 @@ class BakeoffEngine:
         result = run_benchmark(
             [workload],
             [self.name],
-            output=self._output,
-            processes=processes,
-            clients=clients,
-            rate=rate,
-            repeat=repeat,
-            reuse=reuse,
-            interval_s=interval_s,
-            records=records,
-            operations=operations,
-            duration_s=duration_s,
-            seed=seed,
-            engine_options=self._options,
+            replace(self._options, **options),
             command=["pytest", "bakeoff_engine", self.name, str(_workload_name(workload))],
         )
         self._record(result)

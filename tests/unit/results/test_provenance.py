@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 
 import bakeoff
-from bakeoff.core.secrets import looks_secret, redact_text, redact_url
 from bakeoff.results.provenance import (
     _git_state,
     bakeoff_provenance,
@@ -19,72 +18,6 @@ from bakeoff.results.provenance import (
     host_info,
     recorded_distributions,
 )
-
-
-@pytest.mark.parametrize(
-    ("url", "expected"),
-    [
-        (
-            "postgresql+psycopg://bench:s3cr%40t@db:5432/x",
-            "postgresql+psycopg://bench:***@db:5432/x",
-        ),
-        ("redis://:pw@cache:6379/0", "redis://:***@cache:6379/0"),
-        ("rediss://default:pw@cache:6380", "rediss://default:***@cache:6380"),
-        (
-            "mongodb://root:pw@h1:27017,h2:27017/db?authSource=admin",
-            "mongodb://root:***@h1:27017,h2:27017/db?authSource=admin",
-        ),
-        # Reserved characters left unencoded in a password must not cut the redaction short.
-        ("redis://:p#ss/w?rd@cache/0", "redis://:***@cache/0"),
-        (
-            "mysql+pymysql://u@h/db?password=pw&charset=utf8mb4&api_key=k",
-            "mysql+pymysql://u@h/db?password=***&charset=utf8mb4&api_key=***",
-        ),
-        (
-            "postgresql://u@h/db?sslmode=require&sslpassword=pw#frag",
-            "postgresql://u@h/db?sslmode=require&sslpassword=***#frag",
-        ),
-        ("http://h/x?access%5Ftoken=t", "http://h/x?access%5Ftoken=***"),
-        ("sqlite:///tmp/bench.db", "sqlite:///tmp/bench.db"),
-        ("duckdb:///:memory:", "duckdb:///:memory:"),
-        ("postgresql://bench@db/x", "postgresql://bench@db/x"),
-        ("cassandra://db:9042", "cassandra://db:9042"),
-        ("mysql://root:@db/x", "mysql://root:@db/x"),
-    ],
-)
-def test_redact_url(url: str, expected: str) -> None:
-    assert redact_url(url) == expected
-
-
-def test_redact_text_finds_urls_inside_messages() -> None:
-    message = "connect to postgresql://u:pw1@h/db?token=abc failed; retry redis://:pw2@r"
-    assert redact_text(message) == (
-        "connect to postgresql://u:***@h/db?token=*** failed; retry redis://:***@r"
-    )
-    assert redact_text("nothing to hide: http://example.org/a?b=c") == (
-        "nothing to hide: http://example.org/a?b=c"
-    )
-
-
-@pytest.mark.parametrize(
-    ("name", "secret"),
-    [
-        ("password", True),
-        ("PGPASSWORD", True),
-        ("sslpassword", True),
-        ("pwd", True),
-        ("client_secret", True),
-        ("auth-token", True),
-        ("api_key", True),
-        ("credentials", True),
-        ("authSource", False),
-        ("key_prefix", False),
-        ("checks_passed", False),
-        ("user", False),
-    ],
-)
-def test_looks_secret(name: str, secret: bool) -> None:
-    assert looks_secret(name) is secret
 
 
 def test_host_info() -> None:

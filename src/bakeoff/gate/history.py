@@ -21,7 +21,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,6 +30,7 @@ import pandas as pd
 
 from bakeoff.core.files import write_bytes_atomically
 from bakeoff.gate.metrics import trial_metrics
+from bakeoff.results.provenance import git_head
 from bakeoff.results.reader import StoredRun, is_finished_run, ok_trial_keys, read_run
 from bakeoff.results.schema import MANIFEST_FILE, SAMPLES_FILE
 
@@ -69,7 +69,6 @@ POINT_COLUMNS = (
     "added_at",
 )
 
-_GIT_TIMEOUT_S = 2.0
 _GIB = 2**30
 
 
@@ -138,33 +137,13 @@ def resolve_git_sha(
     env = os.environ.get("GITHUB_SHA")
     if env:
         return env, "GITHUB_SHA"
-    head = _git_head(Path.cwd())
+    head = git_head(Path.cwd())
     if head:
         return head, "cwd"
     bakeoff = manifest.get("bakeoff")
     if isinstance(bakeoff, Mapping) and bakeoff.get("git_sha"):
         return str(bakeoff["git_sha"]), "bakeoff"
     return None, "unknown"
-
-
-def _git_head(cwd: Path) -> str | None:
-    git = shutil.which("git")
-    if git is None:
-        return None
-    try:
-        done = subprocess.run(  # noqa: S603 - fixed arguments, no shell
-            [git, "rev-parse", "HEAD"],
-            cwd=cwd,
-            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},
-            capture_output=True,
-            text=True,
-            timeout=_GIT_TIMEOUT_S,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    sha = done.stdout.strip()
-    return sha if done.returncode == 0 and sha else None
 
 
 def add_run(

@@ -10,7 +10,6 @@ points per line.
 from __future__ import annotations
 
 import io
-import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -135,22 +134,3 @@ def _own_ids(svg: str, prefix: str) -> str:
 def to_png(plot: Plot, path: Path) -> None:
     with mpl.rc_context(_STYLE):
         plot.figure.savefig(path, format="png", dpi=PNG_DPI, metadata={"Software": None})
-
-
-def format_duration_us(value: float, _pos: object = None) -> str:
-    """A latency tick label: 500 µs, 2 ms, 1.5 s."""
-    if not math.isfinite(value) or value <= 0:
-        return ""
-    for unit, scale in (("s", 1e6), ("ms", 1e3), ("µs", 1.0)):
-        if value >= scale:
-            return f"{value / scale:.4g} {unit}"
-    return f"{value * 1000:.4g} ns"
-
-
-def format_rate(value: float, _pos: object = None) -> str:
-    if not math.isfinite(value) or value < 0:
-        return ""
-    for suffix, scale in (("M", 1e6), ("k", 1e3)):
-        if value >= scale:
-            return f"{value / scale:.4g}{suffix}"
-    return f"{value:.4g}"

@@ -119,6 +119,12 @@ def _git(git: str, cwd: Path, *args: str) -> str | None:
     return done.stdout.strip()
 
 
+def git_head(cwd: Path) -> str | None:
+    """The commit checked out in the git work tree at `cwd`, or None (no git, no tree)."""
+    git = shutil.which("git")
+    return None if git is None else _git(git, cwd, "rev-parse", "HEAD") or None
+
+
 def _git_ok(git: str, cwd: Path, *args: str) -> bool:
     done = _run_git(git, cwd, *args)
     return done is not None and done.returncode == 0

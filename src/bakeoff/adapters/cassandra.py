@@ -82,6 +82,7 @@ from bakeoff.adapters.errors import (
     AdapterError,
     FatalError,
     UnsupportedError,
+    missing_driver,
 )
 from bakeoff.adapters.protocol import Capability, Endpoint, Record, TableSpec
 
@@ -140,10 +141,7 @@ class CassandraAdapter:
             )
             from cassandra.query import tuple_factory
         except ModuleNotFoundError as exc:
-            raise FatalError(
-                f"the driver for {endpoint.engine} is not installed ({exc.name}); "
-                "install bakeoff with the 'cassandra' extra"
-            ) from exc
+            raise missing_driver(endpoint.engine, exc, "cassandra") from exc
         try:
             target = parse_url(endpoint.url)
         except ValueError as exc:

@@ -36,3 +36,12 @@ class UnsupportedError(AdapterError):
     """The adapter cannot perform this operation at all (a capability it lacks)."""
 
     kind = ErrorKind.UNSUPPORTED
+
+
+def missing_driver(engine: str, error: ModuleNotFoundError, extra: str | None) -> FatalError:
+    """The error an adapter raises from `connect` when its driver is not installed;
+    `extra` is the pip extra that installs it (None: it depends on the engine)."""
+    which = f"the {extra!r} extra" if extra else "the matching extra"
+    return FatalError(
+        f"the driver for {engine} is not installed ({error.name}); install bakeoff with {which}"
+    )

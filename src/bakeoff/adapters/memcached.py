@@ -59,7 +59,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, NoReturn
 from urllib.parse import parse_qsl, quote, urlsplit
 
-from bakeoff.adapters.errors import AdapterError, FatalError, TransientError, UnsupportedError
+from bakeoff.adapters.errors import (
+    AdapterError,
+    FatalError,
+    TransientError,
+    UnsupportedError,
+    missing_driver,
+)
 from bakeoff.adapters.protocol import Capability, Endpoint, Record, TableSpec
 
 MAX_KEY_BYTES = 250
@@ -187,10 +193,7 @@ class MemcachedAdapter:
             from pymemcache.client.base import Client  # type: ignore[import-untyped]
             from pymemcache.exceptions import MemcacheError  # type: ignore[import-untyped]
         except ModuleNotFoundError as exc:
-            raise FatalError(
-                f"the driver for {endpoint.engine} is not installed ({exc.name}); "
-                "install bakeoff with the 'memcached' extra"
-            ) from exc
+            raise missing_driver(endpoint.engine, exc, "memcached") from exc
         try:
             server, timeouts = client_options(endpoint.url)
         except ValueError as exc:

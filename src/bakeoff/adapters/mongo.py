@@ -74,7 +74,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, NoReturn
 
-from bakeoff.adapters.errors import AdapterError, FatalError, TransientError, UnsupportedError
+from bakeoff.adapters.errors import (
+    AdapterError,
+    FatalError,
+    TransientError,
+    UnsupportedError,
+    missing_driver,
+)
 from bakeoff.adapters.protocol import Capability, Endpoint, Record, TableSpec
 
 DEFAULT_DATABASE = "bakeoff"
@@ -170,10 +176,7 @@ class MongoAdapter:
         try:
             import pymongo  # lazily: importing the adapter must not need the driver
         except ModuleNotFoundError as exc:
-            raise FatalError(
-                f"the driver for {endpoint.engine} is not installed ({exc.name}); "
-                "install bakeoff with the 'mongo' extra"
-            ) from exc
+            raise missing_driver(endpoint.engine, exc, "mongo") from exc
         settings = client_settings(endpoint.settings, options)
         kwargs = client_kwargs(settings)
         # Keyword arguments beat URL options in pymongo; a URL's own timeout must win.

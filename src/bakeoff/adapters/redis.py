@@ -75,7 +75,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from bakeoff.adapters.errors import FatalError
+from bakeoff.adapters.errors import FatalError, missing_driver
 from bakeoff.adapters.protocol import PENDING, Capability, Endpoint, Record, TableSpec
 from bakeoff.adapters.redis_keys import INDEX_NAME, glob_escape, record_key
 from bakeoff.adapters.redis_split import (
@@ -117,10 +117,7 @@ class RedisAdapter(RedisRequests):
             import redis  # lazily: importing the adapter must not need the driver
             from redis.connection import parse_url
         except ModuleNotFoundError as exc:
-            raise FatalError(
-                f"the driver for {endpoint.engine} is not installed ({exc.name}); "
-                "install bakeoff with the 'redis' extra"
-            ) from exc
+            raise missing_driver(endpoint.engine, exc, "redis") from exc
         try:
             kwargs: dict[str, Any] = parse_url(endpoint.url)  # type: ignore[no-untyped-call]
         except ValueError:

@@ -21,7 +21,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from bakeoff.adapters.errors import AdapterError, FatalError, TransientError, UnsupportedError
+from bakeoff.adapters.errors import (
+    AdapterError,
+    FatalError,
+    TransientError,
+    UnsupportedError,
+    missing_driver,
+)
 from bakeoff.adapters.protocol import Capability, Endpoint, Record, TableSpec
 
 KEY_COLUMN = "ycsb_key"
@@ -111,10 +117,7 @@ class SqlAdapter:
             # (duckdb-engine wraps DuckDB's connection in a Python shim).
             self._dbapi = self._connection.connection.driver_connection
         except ModuleNotFoundError as exc:
-            raise FatalError(
-                f"the driver for {endpoint.engine} is not installed ({exc.name}); "
-                f"install bakeoff with the matching extra"
-            ) from exc
+            raise missing_driver(endpoint.engine, exc, None) from exc
         except sa.exc.DBAPIError as exc:
             raise FatalError(
                 f"cannot connect to {endpoint.engine} at {endpoint.display_url}: "

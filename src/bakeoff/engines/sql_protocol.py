@@ -21,6 +21,24 @@ if TYPE_CHECKING:
     from bakeoff.engines.catalog import EngineSpec
 
 
+_TIMEOUT_ARGUMENTS: dict[str, tuple[str, ...]] = {
+    "psycopg": ("connect_timeout",),
+    "psycopg2": ("connect_timeout",),
+    "pg8000": ("timeout",),
+    "pymysql": ("connect_timeout", "read_timeout"),
+    "mysqldb": ("connect_timeout", "read_timeout"),
+    "mysqlconnector": ("connection_timeout",),
+}
+"""Each DBAPI driver's own names for its connect (and read) timeouts: a name one driver
+does not know fails its connect, so a probe passes only the names of the driver in use."""
+
+
+def timeout_arguments(driver: str, seconds: int) -> dict[str, Any]:
+    """Connect arguments bounding a probe's connection by `seconds` (none for a driver
+    whose timeout option is not known here: it then waits as long as the driver does)."""
+    return dict.fromkeys(_TIMEOUT_ARGUMENTS.get(driver, ()), seconds)
+
+
 @contextlib.contextmanager
 def sql_connection(url: str, timeout_s: float) -> Iterator[Connection]:
     from sqlalchemy import create_engine
@@ -28,12 +46,7 @@ def sql_connection(url: str, timeout_s: float) -> Iterator[Connection]:
     from sqlalchemy.pool import NullPool
 
     seconds = max(1, round(timeout_s))
-    backend = make_url(url).get_backend_name()
-    connect_args: dict[str, Any] = (
-        {"connect_timeout": seconds}
-        if backend == "postgresql"
-        else {"connect_timeout": seconds, "read_timeout": seconds}
-    )
+    connect_args = timeout_arguments(make_url(url).get_driver_name(), seconds)
     # NullPool: a probe's connection must really close, not linger in a pool.
     engine = create_engine(url, poolclass=NullPool, connect_args=connect_args)
     try:

@@ -9,9 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from bakeoff.engines.catalog import engine_spec, spec_for_url
-from bakeoff.engines.provisioning import ProvisionerFactory, install_container_cleanup
+from bakeoff.engines.provisioning import (
+    ProvisionerFactory,
+    check_engine_options,
+    install_container_cleanup,
+)
 from bakeoff.harness.options import RunOptions
-from bakeoff.harness.plan import plan_trials
+from bakeoff.harness.plan import Trial, plan_trials
 from bakeoff.harness.progress import ProgressSink
 from bakeoff.harness.run import run_trials
 from bakeoff.harness.runner import TrialRunner
@@ -71,6 +75,20 @@ def split_connections(connections: int, cores: int) -> tuple[int, int]:
     return processes, connections // processes
 
 
+def plan_run(
+    workloads: Sequence[str | Path | Workload], engines: Sequence[str], options: RunOptions
+) -> list[Trial]:
+    """Every trial of the run, after checking all input: workloads, engine names, the
+    capabilities each workload needs of each adapter, and the engines' knobs. Raises
+    (WorkloadError, UnknownEngineError, CapabilityError, ValueError) before anything starts.
+    """
+    urls = options.engine_options.urls
+    specs = [spec_for_url(engine_spec(name), urls.get(name)) for name in dict.fromkeys(engines)]
+    trials = plan_trials(resolve_workloads(workloads, options), specs, repeat=options.repeat)
+    check_engine_options(specs, options.engine_options)
+    return trials
+
+
 def run_benchmark(
     workloads: Sequence[str | Path | Workload],
     engines: Sequence[str],
@@ -95,9 +113,7 @@ def run_benchmark(
     run folder was written.
     """
     options = replace(options or RunOptions(), **changes)
-    urls = options.engine_options.urls
-    specs = [spec_for_url(engine_spec(name), urls.get(name)) for name in dict.fromkeys(engines)]
-    trials = plan_trials(resolve_workloads(workloads, options), specs, repeat=options.repeat)
+    trials = plan_run(workloads, engines, options)
     install_container_cleanup()
     writer = RunWriter(options.output, command=list(command), options=options.manifest())
     runner = TrialRunner(options, progress)

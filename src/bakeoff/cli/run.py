@@ -10,14 +10,13 @@ from typing import Annotated
 import typer
 
 from bakeoff.adapters.registry import CapabilityError, UnknownAdapterError
-from bakeoff.api import resolve_workloads, run_benchmark, split_connections
+from bakeoff.api import plan_run, resolve_workloads, run_benchmark, split_connections
 from bakeoff.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, fail, stderr, stdout
 from bakeoff.cli.summary import print_summary
 from bakeoff.engines.catalog import CATALOG, UnknownEngineError, engine_spec
 from bakeoff.engines.provisioning import EngineOptions
 from bakeoff.harness.clients import usable_cores
 from bakeoff.harness.options import RunOptions
-from bakeoff.harness.plan import plan_trials
 from bakeoff.harness.progress import ProgressSink
 from bakeoff.harness.runner import RunInterruptedError
 from bakeoff.report import commands as report_commands
@@ -206,7 +205,7 @@ def run(
         )
         # Validate everything up front, so bad input never starts an engine.
         loaded = resolve_workloads(workloads, options)
-        plan_trials(loaded, [engine_spec(name) for name in engines])
+        plan_run([w for w, _ in loaded], engines, options)
     except (WorkloadError, UnknownEngineError, UnknownAdapterError, CapabilityError) as exc:
         raise fail(str(exc)) from None
     except ValueError as exc:  # an invalid option, or an override that breaks the workload

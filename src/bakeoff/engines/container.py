@@ -38,7 +38,7 @@ from bakeoff.engines.forwarding import port_forwarding
 from bakeoff.engines.images import docker_client, docker_sdk
 from bakeoff.engines.readiness import NotReadyError, wait_until_ready
 from bakeoff.engines.recipes import RECIPE_HASH_LABEL
-from bakeoff.engines.server import read_server_facts, validate_knob_names
+from bakeoff.engines.server import check_knobs, read_server_facts
 
 # testcontainers would otherwise start the Ryuk reaper, whose image no registry here
 # serves; setdefault leaves an explicit choice of the user alone.
@@ -101,6 +101,7 @@ class ContainerProvisioner(ProvisionerBase):
         self.spec = spec
         self.image = resolve_image(spec, image)
         given = dict(knobs or {})
+        check_knobs(spec, given)
         # Applied by the adapter, not the server: recorded with the settings, never passed on.
         self.client_knobs: dict[str, str] = {
             **spec.client_knobs,
@@ -110,7 +111,6 @@ class ContainerProvisioner(ProvisionerBase):
             **spec.knobs,
             **{k: v for k, v in given.items() if k not in spec.client_knobs},
         }
-        validate_knob_names([*self.knobs, *self.client_knobs])
         self.cpus = cpus
         self.memory = memory
         self.memory_bytes = parse_memory(memory) if memory is not None else None

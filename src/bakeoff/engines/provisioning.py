@@ -4,7 +4,7 @@ database, or a container. Container support is imported only when a container is
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +12,7 @@ from bakeoff.engines.base import Provisioner, ProvisioningError
 from bakeoff.engines.catalog import EngineSpec, Provision
 from bakeoff.engines.cleanup import install_signal_cleanup
 from bakeoff.engines.embedded import EmbeddedProvisioner
+from bakeoff.engines.server import check_knobs
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,12 @@ class EngineOptions:
     memory: str | None = None
     keep: bool = False
     """Keep embedded database files after the trial."""
+
+
+def check_engine_options(specs: Iterable[EngineSpec], options: EngineOptions) -> None:
+    """Refuse what would only fail once an engine started (ValueError): invalid knobs."""
+    for spec in specs:
+        check_knobs(spec, options.knobs.get(spec.name, {}))
 
 
 class ProvisionerFactory:

@@ -8,7 +8,7 @@ cannot be bound parameters), so only plain names pass.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from bakeoff.engines.base import ProvisioningError
 from bakeoff.engines.catalog import EngineSpec
@@ -25,6 +25,18 @@ def validate_knob_names(names: Iterable[str]) -> None:
                 f"invalid knob name {name!r}: letters, digits, '_', '.', '-' only, "
                 "starting with a letter"
             )
+
+
+def check_knobs(spec: EngineSpec, knobs: Mapping[str, str]) -> None:
+    """Refuse invalid knob names, and values the server's protocol cannot pass on, before
+    anything starts (ValueError): a bad knob is bad input, not a failed trial."""
+    validate_knob_names(knobs)
+    if spec.server is not None:
+        server_knobs = {
+            k: v for k, v in {**spec.knobs, **knobs}.items() if k not in spec.client_knobs
+        }
+        spec.server.knob_args(server_knobs)
+        spec.server.knob_env(server_knobs)
 
 
 def server_protocol(spec: EngineSpec) -> ServerProtocol:

@@ -242,9 +242,22 @@ class PostgresAdapter(SqlAdapter):
             error_class: type[BaseException] = errors.lookup(sqlstate)
         except KeyError:
             error_class = errors.DatabaseError
-        if issubclass(error_class, self._transient):
+        lost = sqlstate.startswith(_CONNECTION_LOST_CLASSES) or self._connection_lost(None)
+        if issubclass(error_class, self._transient) and not lost:
             return TransientError(f"{error_class.__name__}: {message}")
         return FatalError(f"{error_class.__name__}: {message}")
+
+    def _connection_lost(self, exc: BaseException | None) -> bool:
+        from psycopg import pq
+
+        if self._pgconn.status != pq.ConnStatus.OK:
+            return True
+        return exc is not None and super()._connection_lost(exc)
+
+
+_CONNECTION_LOST_CLASSES = ("08", "57P")
+"""SQLSTATE classes that end the session: connection exceptions, and the server shutting
+down or terminating the backend (57P01 admin_shutdown, 57P02 crash_shutdown, ...)."""
 
 
 def _params(stmt: PreparedStatement, values: Mapping[str, str]) -> list[bytes]:

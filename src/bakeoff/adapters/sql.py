@@ -261,12 +261,24 @@ class SqlAdapter:
             raise self._translate(exc) from exc
 
     def _translate(self, exc: BaseException) -> AdapterError:
-        """A driver exception as the adapter error hierarchy sees it."""
+        """A driver exception as the adapter error hierarchy sees it.
+
+        An OperationalError is transient (a lock timeout, a deadlock) unless the
+        connection went with it: then the engine is lost, and benchmarking on would only
+        count errors.
+        """
         if isinstance(exc, AdapterError):
             return exc
-        if isinstance(exc, self._transient):
+        if isinstance(exc, self._transient) and not self._connection_lost(exc):
             return TransientError(f"{type(exc).__name__}: {exc}")
         return FatalError(f"{type(exc).__name__}: {exc}")
+
+    def _connection_lost(self, exc: BaseException) -> bool:
+        """Did `exc` end the connection? The SQLAlchemy dialect knows each driver's signs."""
+        try:
+            return bool(self._engine.dialect.is_disconnect(exc, self._dbapi, self._cursor))
+        except Exception:  # a dialect that cannot tell: keep the driver's own verdict
+            return False
 
     # -- statements ------------------------------------------------------------------
 

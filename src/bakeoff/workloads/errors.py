@@ -306,6 +306,8 @@ def describe_error(err: ErrorDetails, *, shape: Any = None) -> str:
         expected = f"expected a value {symbol} {shown}"
     elif kind == "literal_error":
         expected = f"expected {ctx.get('expected', 'one of the allowed values')}"
+    elif kind == "string_too_long":
+        expected = f"expected at most {ctx.get('max_length')} characters"
     elif kind == "string_pattern_mismatch":
         pattern = str(ctx.get("pattern", ""))
         expected = f"expected {_PATTERN_WORDS.get(pattern, f'text matching {pattern}')}"

@@ -130,10 +130,10 @@ def _parse_yaml(path: Path, text: str) -> tuple[yaml.Node | None, Any]:
         raise WorkloadError(path, line, "", f"invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise WorkloadError(path, None, "", f"invalid YAML: {' '.join(str(exc).split())}") from None
-    except ValueError as exc:
+    except (ValueError, IndexError, TypeError, OverflowError) as exc:
         # PyYAML's constructors let some values through unchecked: a date such as
-        # 2024-13-01, an integer longer than Python converts.
-        problem = str(exc).partition(";")[0]
+        # 2024-13-01, an integer longer than Python converts, an empty `!!int`.
+        problem = str(exc).partition(";")[0] or type(exc).__name__
         raise WorkloadError(path, None, "", f"invalid YAML value: {problem}") from None
     return node, data
 

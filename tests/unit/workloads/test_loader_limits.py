@@ -184,3 +184,15 @@ def test_values_yaml_cannot_construct_are_the_loaders_error(
 ) -> None:
     path = write(tmp_path, MINIMAL + f"records: {value}\n")
     assert one_line_error(path).startswith(f"{path}: {expected}")
+
+
+def test_an_empty_tagged_number_is_the_loaders_error(tmp_path: Path) -> None:
+    # Found by the property-based test: PyYAML indexes the empty text and raises IndexError.
+    path = write(tmp_path, MINIMAL + "records: !!int\n")
+    assert one_line_error(path).startswith(f"{path}: invalid YAML value: ")
+
+
+def test_a_line_break_in_a_key_stays_on_one_line(tmp_path: Path) -> None:
+    # Found by the property-based test: an unknown key "a\nb" split the error in two.
+    path = write(tmp_path, MINIMAL + '"a\\nb": 1\n')
+    assert one_line_error(path).startswith(f"{path}:4: a\\nb: unknown field 'a\\nb'")

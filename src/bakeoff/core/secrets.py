@@ -32,8 +32,9 @@ _SECRET_NAME = re.compile(
 # parameters stop at the next separator.
 _SCHEME = r"(?<![A-Za-z0-9+.-])[0-9+.-]*+[A-Za-z][A-Za-z0-9+.-]*+://"
 _USERINFO_HEAD = re.compile(rf"{_SCHEME}[^:@/\s]*+:")
-_PASSWORD_STOP = re.compile(r"[@\s]")
-_MORE_PASSWORD = re.compile(r"[^@/?#\s]*+@")
+# In free text a password ends at whitespace; a URL is one value, spaces and all.
+_TEXT_PASSWORD = (re.compile(r"[@\s]"), re.compile(r"[^@/?#\s]*+@"))
+_URL_PASSWORD = (re.compile(r"@"), re.compile(r"[^@/?#]*+@"))
 _TEXT_SECRET_PARAM = re.compile(r"(?P<head>[?&;](?P<name>[^=&;#?\s]++)=)(?P<value>[^&;#\s]*+)")
 
 
@@ -50,7 +51,7 @@ def redact_url(url: str) -> str:
     """
     head = _USERINFO_HEAD.match(url)
     if head:
-        url = _hide_passwords(url, [head])
+        url = _hide_passwords(url, [head], _URL_PASSWORD)
     base, hash_sign, fragment = url.partition("#")
     base, question, query = base.partition("?")
     if not question:
@@ -69,7 +70,7 @@ def _redact_query(query: str) -> str:
 
 def redact_text(text: str) -> str:
     """Any URL credential embedded in free text (an error message, an argv item) hidden."""
-    text = _hide_passwords(text, _USERINFO_HEAD.finditer(text))
+    text = _hide_passwords(text, _USERINFO_HEAD.finditer(text), _TEXT_PASSWORD)
 
     def param(m: re.Match[str]) -> str:
         if m.group("value") and looks_secret(unquote(m.group("name"))):
@@ -79,8 +80,15 @@ def redact_text(text: str) -> str:
     return _TEXT_SECRET_PARAM.sub(param, text)
 
 
-def _hide_passwords(text: str, heads: Iterable[re.Match[str]]) -> str:
-    """`text` with the password after each `scheme://user:` head replaced by ***."""
+def _hide_passwords(
+    text: str, heads: Iterable[re.Match[str]], password: tuple[re.Pattern[str], re.Pattern[str]]
+) -> str:
+    """`text` with the password after each `scheme://user:` head replaced by ***.
+
+    `password` is what ends a password (an '@' ends it, anything else gives it up) and what
+    continues it past a raw '@'.
+    """
+    stops, continues = password
     out: list[str] = []
     done = 0  # text[:done] is in `out`
     dead = -1  # from a head before this, no '@' comes before whitespace or the end
@@ -88,14 +96,14 @@ def _hide_passwords(text: str, heads: Iterable[re.Match[str]]) -> str:
         start = head.end()
         if head.start() < done or start < dead:
             continue
-        stop = _PASSWORD_STOP.search(text, start)
+        stop = stops.search(text, start)
         if stop is None or stop.group() != "@":
             dead = len(text) if stop is None else stop.start()
             continue
         end = stop.start()
         if end == start:
             continue  # no password
-        while (more := _MORE_PASSWORD.match(text, end + 1)) is not None:
+        while (more := continues.match(text, end + 1)) is not None:
             end = more.end() - 1
         out += [text[done:start], REDACTED]
         done = end

@@ -48,6 +48,7 @@ from bakeoff.core.secrets import (
         ("mysql://root:@db/x", "mysql://root:@db/x"),
         # A raw '@' in a password, as urlsplit and the drivers read it: no tail shows.
         ("redis://:p@ss@host/0", "redis://:***@host/0"),
+        ("redis://:my pass@host/0", "redis://:***@host/0"),
         ("postgresql://u:a/b@c@h/db", "postgresql://u:***@h/db"),
         (
             "postgresql://u:pw@h/db?application_name=a@b",

@@ -225,6 +225,14 @@ def list_workloads() -> list[tuple[str, Path, Workload]]:
 
 def resolve_workload(name_or_path: str) -> Path:
     """A workload file from a shipped name ("ycsb-a") or a path ("my/ycsb-a.yaml")."""
+    try:
+        return _resolve(name_or_path)
+    except OSError as exc:  # a name too long for the file system, say
+        problem = f"cannot use as a workload file: {exc.strerror or exc}"
+        raise WorkloadError(Path(name_or_path), None, "", problem) from None
+
+
+def _resolve(name_or_path: str) -> Path:
     candidate = Path(name_or_path).expanduser()
     if candidate.is_file():
         return candidate

@@ -16,6 +16,7 @@ from bakeoff.workloads.loader import (
     WorkloadError,
     list_workloads,
     load_workload,
+    resolve_workload,
 )
 
 MINIMAL = "name: t\noperations:\n  read: 1.0\n"
@@ -196,3 +197,9 @@ def test_a_line_break_in_a_key_stays_on_one_line(tmp_path: Path) -> None:
     # Found by the property-based test: an unknown key "a\nb" split the error in two.
     path = write(tmp_path, MINIMAL + '"a\\nb": 1\n')
     assert one_line_error(path).startswith(f"{path}:4: a\\nb: unknown field 'a\\nb'")
+
+
+@pytest.mark.parametrize("name", ["a" * 5000, "a/" * 3000])
+def test_a_name_too_long_for_the_file_system_is_the_loaders_error(name: str) -> None:
+    with pytest.raises(WorkloadError, match="cannot use as a workload file: File name too long"):
+        resolve_workload(name)

@@ -8,7 +8,7 @@ must never carry a credential.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 REDACTED = "***"
@@ -21,13 +21,21 @@ _SECRET_NAME = re.compile(
     re.IGNORECASE,
 )
 
-# scheme://user:password@ — the password runs to the first '@', as SQLAlchemy, redis-py and
-# pymongo all require a literal '@' in a password to be percent-encoded. Passwords may hold
-# '/', '?' or '#' unencoded, which is why the authority is not cut at those.
-_SCHEME = r"[A-Za-z][A-Za-z0-9+.-]*://"
-_URL_USERINFO = re.compile(rf"^(?P<head>{_SCHEME}(?P<user>[^:@/\s]*):)(?P<pw>[^@]*)@")
-_TEXT_USERINFO = re.compile(rf"(?P<head>{_SCHEME}[^:@/\s]*:)(?P<pw>[^@\s]+)@")
-_TEXT_SECRET_PARAM = re.compile(r"(?P<head>[?&;](?P<name>[^=&;#\s]+)=)(?P<value>[^&;#\s]*)")
+# scheme://user:password@ — the password runs to an '@'. Passwords may hold '/', '?' or '#'
+# unencoded, which is why the authority is not cut at those. A raw '@' in a password is
+# what urlsplit (and so redis-py and others) accept too, so the password runs on to a later
+# '@' as long as no '/', '?' or '#' comes between: of `redis://:p@ss@host/0`, no `ss` shows.
+#
+# Every pattern here must stay linear on long text without whitespace (an error message
+# can carry a 2 MB workload name): a scheme is only tried at the start of a run of scheme
+# characters (a later start in the same run ends at the same place), and names of query
+# parameters stop at the next separator.
+_SCHEME = r"(?<![A-Za-z0-9+.-])[0-9+.-]*+[A-Za-z][A-Za-z0-9+.-]*+://"
+_USERINFO_HEAD = re.compile(rf"{_SCHEME}[^:@/\s]*+:")
+# In free text a password ends at whitespace; a URL is one value, spaces and all.
+_TEXT_PASSWORD = (re.compile(r"[@\s]"), re.compile(r"[^@/?#\s]*+@"))
+_URL_PASSWORD = (re.compile(r"@"), re.compile(r"[^@/?#]*+@"))
+_TEXT_SECRET_PARAM = re.compile(r"(?P<head>[?&;](?P<name>[^=&;#?\s]++)=)(?P<value>[^&;#\s]*+)")
 
 
 def looks_secret(name: str) -> bool:
@@ -41,9 +49,9 @@ def redact_url(url: str) -> str:
     The user name is kept (it tells a reader which role ran the benchmark). Works on any
     scheme://[user[:password]@]host... form, SQLAlchemy's `dialect+driver://` included.
     """
-    match = _URL_USERINFO.match(url)
-    if match and match.group("pw"):
-        url = f"{match.group('head')}{REDACTED}@{url[match.end() :]}"
+    head = _USERINFO_HEAD.match(url)
+    if head:
+        url = _hide_passwords(url, [head], _URL_PASSWORD)
     base, hash_sign, fragment = url.partition("#")
     base, question, query = base.partition("?")
     if not question:
@@ -62,7 +70,7 @@ def _redact_query(query: str) -> str:
 
 def redact_text(text: str) -> str:
     """Any URL credential embedded in free text (an error message, an argv item) hidden."""
-    text = _TEXT_USERINFO.sub(lambda m: f"{m.group('head')}{REDACTED}@", text)
+    text = _hide_passwords(text, _USERINFO_HEAD.finditer(text), _TEXT_PASSWORD)
 
     def param(m: re.Match[str]) -> str:
         if m.group("value") and looks_secret(unquote(m.group("name"))):
@@ -70,6 +78,36 @@ def redact_text(text: str) -> str:
         return m.group(0)
 
     return _TEXT_SECRET_PARAM.sub(param, text)
+
+
+def _hide_passwords(
+    text: str, heads: Iterable[re.Match[str]], password: tuple[re.Pattern[str], re.Pattern[str]]
+) -> str:
+    """`text` with the password after each `scheme://user:` head replaced by ***.
+
+    `password` is what ends a password (an '@' ends it, anything else gives it up) and what
+    continues it past a raw '@'.
+    """
+    stops, continues = password
+    out: list[str] = []
+    done = 0  # text[:done] is in `out`
+    dead = -1  # from a head before this, no '@' comes before whitespace or the end
+    for head in heads:
+        start = head.end()
+        if head.start() < done or start < dead:
+            continue
+        stop = stops.search(text, start)
+        if stop is None or stop.group() != "@":
+            dead = len(text) if stop is None else stop.start()
+            continue
+        end = stop.start()
+        if end == start:
+            continue  # no password
+        while (more := continues.match(text, end + 1)) is not None:
+            end = more.end() - 1
+        out += [text[done:start], REDACTED]
+        done = end
+    return "".join(out) + text[done:]
 
 
 def url_secrets(url: str) -> list[str]:

@@ -70,8 +70,8 @@ class WorkloadError(Exception):
     def one_line(self) -> str:
         where = str(self.file) if self.line is None else f"{self.file}:{self.line}"
         if self.field_path:
-            return f"{where}: {self.field_path}: {self.message}"
-        return f"{where}: {self.message}"
+            return _escaped(f"{where}: {self.field_path}: {self.message}")
+        return _escaped(f"{where}: {self.message}")
 
     def __str__(self) -> str:
         return "\n".join(error.one_line() for error in self.errors)
@@ -82,6 +82,14 @@ class WorkloadError(Exception):
         ordered = sorted(errors, key=lambda e: (e.line is None, e.line or 0))
         first = ordered[0]
         return cls(first.file, first.line, first.field_path, first.message, more=ordered[1:])
+
+
+def _escaped(text: str) -> str:
+    # A key or value from the file may hold a line break or a control character; shown
+    # escaped, so that each problem stays on one line of the terminal.
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def yaml_line(node: yaml.Node) -> int:
@@ -306,6 +314,8 @@ def describe_error(err: ErrorDetails, *, shape: Any = None) -> str:
         expected = f"expected a value {symbol} {shown}"
     elif kind == "literal_error":
         expected = f"expected {ctx.get('expected', 'one of the allowed values')}"
+    elif kind == "string_too_long":
+        expected = f"expected at most {ctx.get('max_length')} characters"
     elif kind == "string_pattern_mismatch":
         pattern = str(ctx.get("pattern", ""))
         expected = f"expected {_PATTERN_WORDS.get(pattern, f'text matching {pattern}')}"

@@ -28,6 +28,9 @@ __all__ = [
 
 WORKLOADS_DIR_ENV = "BAKEOFF_WORKLOADS_DIR"
 _SUFFIXES = (".yaml", ".yml")
+# A workload is a page of settings; these refuse what no workload needs (README: Limits).
+MAX_FILE_BYTES = 2**20
+MAX_DEPTH = 32
 # Where a wheel carries its copy of the top-level workloads/ folder (see shipped_workloads_dir).
 _PACKAGE_DATA_DIR = Path(__file__).resolve().parent / "shipped"
 
@@ -37,11 +40,16 @@ _PACKAGE_DATA_DIR = Path(__file__).resolve().parent / "shipped"
 def load_workload(path: Path) -> Workload:
     """Read and validate one workload file; every problem is raised as a `WorkloadError`."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise WorkloadError(path, None, "", f"not UTF-8 text ({exc.reason})") from None
+        with path.open("rb") as file:
+            raw = file.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise WorkloadError(path, None, "", f"cannot read file: {exc.strerror or exc}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise WorkloadError(path, None, "", f"larger than the limit of {MAX_FILE_BYTES} bytes")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise WorkloadError(path, None, "", f"not UTF-8 text ({exc.reason})") from None
 
     root, data = _parse_yaml(path, text)
     if root is None:
@@ -64,11 +72,47 @@ def load_workload(path: Path) -> Workload:
     return workload
 
 
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader without aliases and with a nesting limit.
+
+    An alias repeats a node wherever it is used, so a few nested ones make a 1 KB file
+    expand a billion times (an "alias bomb"); no workload needs them. The composer recurses
+    once per level, so a deep file would end in a RecursionError.
+    """
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event: yaml.Event = self.peek_event()  # type: ignore[no-untyped-call]  # untyped in the stubs
+        line = None if event.start_mark is None else event.start_mark.line + 1
+        if isinstance(event, yaml.AliasEvent):
+            raise _RefusedYamlError(line, "aliases (*name) are not allowed; write the value out")
+        if self._depth >= MAX_DEPTH:
+            raise _RefusedYamlError(line, f"nested deeper than {MAX_DEPTH} levels")
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+class _RefusedYamlError(Exception):
+    def __init__(self, line: int | None, problem: str) -> None:
+        super().__init__(problem)
+        self.line = line
+        self.problem = problem
+
+
 def _parse_yaml(path: Path, text: str) -> tuple[yaml.Node | None, Any]:
-    loader = yaml.SafeLoader(text)
     try:
-        node = loader.get_single_node()
-        data = None if node is None else loader.construct_document(node)
+        loader = _BoundedLoader(text)
+        try:
+            node = loader.get_single_node()
+            data = None if node is None else loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except _RefusedYamlError as exc:
+        raise WorkloadError(path, exc.line, "", f"invalid YAML: {exc.problem}") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "unreadable YAML"
@@ -79,10 +123,18 @@ def _parse_yaml(path: Path, text: str) -> tuple[yaml.Node | None, Any]:
             problem += "; check the indentation"
         line = None if mark is None else mark.line + 1
         raise WorkloadError(path, line, "", f"invalid YAML: {problem}") from None
+    except yaml.reader.ReaderError as exc:
+        # A character YAML does not allow (NUL, most control characters); no mark, a position.
+        line = text.count("\n", 0, exc.position) + 1
+        problem = f"character {exc.character:#06x} is not allowed in YAML"
+        raise WorkloadError(path, line, "", f"invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
-        raise WorkloadError(path, None, "", f"invalid YAML: {exc}") from None
-    finally:
-        loader.dispose()
+        raise WorkloadError(path, None, "", f"invalid YAML: {' '.join(str(exc).split())}") from None
+    except (ValueError, IndexError, TypeError, OverflowError) as exc:
+        # PyYAML's constructors let some values through unchecked: a date such as
+        # 2024-13-01, an integer longer than Python converts, an empty `!!int`.
+        problem = str(exc).partition(";")[0] or type(exc).__name__
+        raise WorkloadError(path, None, "", f"invalid YAML value: {problem}") from None
     return node, data
 
 
@@ -173,6 +225,14 @@ def list_workloads() -> list[tuple[str, Path, Workload]]:
 
 def resolve_workload(name_or_path: str) -> Path:
     """A workload file from a shipped name ("ycsb-a") or a path ("my/ycsb-a.yaml")."""
+    try:
+        return _resolve(name_or_path)
+    except OSError as exc:  # a name too long for the file system, say
+        problem = f"cannot use as a workload file: {exc.strerror or exc}"
+        raise WorkloadError(Path(name_or_path), None, "", problem) from None
+
+
+def _resolve(name_or_path: str) -> Path:
     candidate = Path(name_or_path).expanduser()
     if candidate.is_file():
         return candidate

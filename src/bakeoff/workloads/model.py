@@ -9,13 +9,14 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Final, Literal, Self
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
+    ValidationError,
     model_serializer,
     model_validator,
 )
@@ -29,12 +30,35 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# -- limits --------------------------------------------------------------------------
+# Upper bounds on what a workload may ask for, so that a typo (an extra zero, `.inf`) is
+# refused while reading the file rather than after an engine started or memory ran out.
+# Each is far above any benchmark bakeoff is meant for; README's "Limits" lists them.
+MAX_RECORDS: Final = 10**10
+MAX_OPERATIONS: Final = 10**12
+MAX_SECONDS: Final = 7 * 24 * 3600.0
+MAX_LENGTH: Final = 2**20  # a field's length in characters, or a scan's in records
+# MongoDB's limit on one document, the smallest among the engines.
+MAX_RECORD_CHARS: Final = 16 * 2**20
+MAX_NAME_CHARS: Final = 128
+MAX_DESCRIPTION_CHARS: Final = 4096
+MAX_PREFIX_CHARS: Final = 32  # keys and field names stay short identifiers
+
+# Strict: YAML's `true` is not the number 1, nor "10" a number; floats must be finite.
+Length = Annotated[int, Field(strict=True, ge=1, le=MAX_LENGTH)]
+Fraction = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=1)]
+OpenFraction = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, lt=1)]
+Operations = Annotated[int, Field(strict=True, ge=1, le=MAX_OPERATIONS)]
+Seconds = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=MAX_SECONDS)]
+Prefix = Annotated[str, Field(max_length=MAX_PREFIX_CHARS)]
+
+
 # -- length distributions (field length, scan length) --------------------------------
 
 
 class ConstantLength(_Strict):
     distribution: Literal["constant"] = "constant"
-    value: Annotated[int, Field(ge=1)]
+    value: Length
 
     @property
     def maximum(self) -> int:
@@ -43,8 +67,8 @@ class ConstantLength(_Strict):
 
 class UniformLength(_Strict):
     distribution: Literal["uniform"]
-    min: Annotated[int, Field(ge=1)] = 1
-    max: Annotated[int, Field(ge=1)]
+    min: Length = 1
+    max: Length
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
@@ -61,8 +85,8 @@ class ZipfianLength(_Strict):
     """Lengths in [min, max], short ones most frequent (YCSB's zipfian length)."""
 
     distribution: Literal["zipfian"]
-    min: Annotated[int, Field(ge=1)] = 1
-    max: Annotated[int, Field(ge=1)]
+    min: Length = 1
+    max: Length
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
@@ -91,29 +115,29 @@ class ZipfianKeys(_Strict):
     """YCSB's zipfian: the lowest key numbers are hottest. Constant 0.99 by default."""
 
     type: Literal["zipfian"]
-    constant: Annotated[float, Field(gt=0, lt=1)] = 0.99
+    constant: OpenFraction = 0.99
 
 
 class ScrambledZipfianKeys(_Strict):
     """Zipfian popularity, hot keys spread over the key space by FNV-1a hashing."""
 
     type: Literal["scrambled_zipfian"]
-    constant: Annotated[float, Field(gt=0, lt=1)] = 0.99
+    constant: OpenFraction = 0.99
 
 
 class LatestKeys(_Strict):
     """Zipfian over recency: the newest inserted records are hottest."""
 
     type: Literal["latest"]
-    constant: Annotated[float, Field(gt=0, lt=1)] = 0.99
+    constant: OpenFraction = 0.99
 
 
 class HotspotKeys(_Strict):
     """`hot_operation_fraction` of requests go to the first `hot_data_fraction` of keys."""
 
     type: Literal["hotspot"]
-    hot_data_fraction: Annotated[float, Field(ge=0, le=1)] = 0.2
-    hot_operation_fraction: Annotated[float, Field(ge=0, le=1)] = 0.8
+    hot_data_fraction: Fraction = 0.2
+    hot_operation_fraction: Fraction = 0.8
 
 
 class SequentialKeys(_Strict):
@@ -124,8 +148,8 @@ class ExponentialKeys(_Strict):
     """`percentile`% of requests fall in the first `fraction` of the key space."""
 
     type: Literal["exponential"]
-    percentile: Annotated[float, Field(gt=0, lt=100)] = 95.0
-    fraction: Annotated[float, Field(gt=0, le=1)] = 0.8571428571
+    percentile: Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, lt=100)] = 95.0
+    fraction: Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=1)] = 0.8571428571
 
     @property
     def gamma(self) -> float:
@@ -147,22 +171,19 @@ RequestDistribution = Annotated[
 # -- the workload --------------------------------------------------------------------
 
 
-Share = Annotated[float, Field(ge=0, le=1)]
-
-
 class OperationMix(_Strict):
     """Proportions of each operation; they must sum to 1.
 
     One share per entry of `bakeoff.core.operations`, in the table's order (checked below).
     """
 
-    read: Share = 0.0
-    update: Share = 0.0
-    insert: Share = 0.0
-    scan: Share = 0.0
-    read_modify_write: Share = 0.0
-    delete: Share = 0.0
-    exists: Share = 0.0
+    read: Fraction = 0.0
+    update: Fraction = 0.0
+    insert: Fraction = 0.0
+    scan: Fraction = 0.0
+    read_modify_write: Fraction = 0.0
+    delete: Fraction = 0.0
+    exists: Fraction = 0.0
 
     @model_validator(mode="after")
     def _sums_to_one(self) -> Self:
@@ -204,9 +225,18 @@ if tuple(OperationMix.model_fields) != tuple(BY_NAME):
 
 
 class Fields(_Strict):
-    count: Annotated[int, Field(ge=1, le=1024)] = 10
+    count: Annotated[int, Field(strict=True, ge=1, le=1024)] = 10
     length: LengthDistribution = ConstantLength(value=100)
-    prefix: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] = "field"
+    prefix: Annotated[Prefix, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] = "field"
+
+    @model_validator(mode="after")
+    def _record_fits(self) -> Self:
+        if self.count * self.length.maximum > MAX_RECORD_CHARS:
+            raise ValueError(
+                f"a record of {self.count} fields of up to {self.length.maximum} characters"
+                f" exceeds the limit of {MAX_RECORD_CHARS} characters"
+            )
+        return self
 
     def names(self) -> tuple[str, ...]:
         return tuple(f"{self.prefix}{i}" for i in range(self.count))
@@ -215,24 +245,24 @@ class Fields(_Strict):
 class Workload(_Strict):
     """One workload definition, as read from a YAML file."""
 
-    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
-    description: str = ""
+    name: Annotated[str, Field(max_length=MAX_NAME_CHARS, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+    description: Annotated[str, Field(max_length=MAX_DESCRIPTION_CHARS)] = ""
     table: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")] = "usertable"
-    records: Annotated[int, Field(ge=1)] = 1000
+    records: Annotated[int, Field(strict=True, ge=1, le=MAX_RECORDS)] = 1000
     fields: Fields = Fields()
     operations: OperationMix
     # YCSB's CoreWorkload default.
     request_distribution: RequestDistribution = UniformKeys(type="uniform")
     scan_length: LengthDistribution = UniformLength(distribution="uniform", min=1, max=100)
-    read_all_fields: bool = True
-    write_all_fields: bool = False
+    read_all_fields: Annotated[bool, Field(strict=True)] = True
+    write_all_fields: Annotated[bool, Field(strict=True)] = False
     insert_order: Literal["hashed", "ordered"] = "hashed"
-    key_prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9_]*$")] = "user"
-    operation_count: Annotated[int, Field(ge=1)] | None = 1000
-    duration_s: Annotated[float, Field(gt=0)] | None = None
-    warmup_operations: Annotated[int, Field(ge=0)] = 0
-    warmup_s: Annotated[float, Field(ge=0)] = 0.0
-    seed: Annotated[int, Field(ge=0, lt=2**63)] = 1
+    key_prefix: Annotated[Prefix, Field(pattern=r"^[A-Za-z0-9_]*$")] = "user"
+    operation_count: Operations | None = 1000
+    duration_s: Seconds | None = None
+    warmup_operations: Annotated[int, Field(strict=True, ge=0, le=MAX_OPERATIONS)] = 0
+    warmup_s: Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=MAX_SECONDS)] = 0.0
+    seed: Annotated[int, Field(strict=True, ge=0, lt=2**63)] = 1
 
     @model_validator(mode="after")
     def _one_stop_condition(self) -> Self:
@@ -264,7 +294,8 @@ class Workload(_Strict):
         duration_s: float | None = None,
         seed: int | None = None,
     ) -> Workload:
-        """A copy with command-line overrides applied (and validated again)."""
+        """A copy with command-line overrides applied and validated again (ValueError,
+        one line naming the field, when an override is out of bounds)."""
         data = self.model_dump()
         if records is not None:
             data["records"] = records
@@ -276,4 +307,9 @@ class Workload(_Strict):
             data["duration_s"] = None
         if seed is not None:
             data["seed"] = seed
-        return Workload.model_validate(data)
+        try:
+            return Workload.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(map(str, first["loc"])) or "workload"
+            raise ValueError(f"{where}: {first['msg']} (got {first['input']!r})") from None

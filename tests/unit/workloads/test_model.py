@@ -1,3 +1,8 @@
+import math
+from typing import Any
+
+import pytest
+
 from bakeoff.core.capabilities import Capability
 from bakeoff.core.operations import OPERATIONS
 from bakeoff.workloads.model import OperationMix, Workload
@@ -21,3 +26,20 @@ def test_operation_mix_capabilities_and_split_phase_come_from_the_table() -> Non
         Capability.ORDERED_SCAN,
         Capability.DELETE,
     }
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ({"records": 10**12}, "records: Input should be less than or equal to 10000000000"),
+        ({"duration_s": math.inf}, "duration_s: Input should be a finite number (got inf)"),
+        ({"operation_count": 10**13}, "operation_count: Input should be less than or equal to"),
+    ],
+)
+def test_an_out_of_bounds_override_is_one_line_naming_the_field(
+    override: dict[str, Any], expected: str
+) -> None:
+    workload = Workload(name="w", operations=OperationMix(read=1.0))
+    with pytest.raises(ValueError, match=r"^[^\n]*$") as caught:
+        workload.with_overrides(**override)
+    assert str(caught.value).startswith(expected)

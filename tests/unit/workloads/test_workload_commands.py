@@ -128,3 +128,27 @@ def test_help_texts(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"], terminal_width=200)
     assert result.exit_code == 0
     assert "Usage" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"name: x\0\n", ":1: invalid YAML: character 0x0000 is not allowed in YAML"),
+        (
+            b"name: x\noperations: " + b"[" * 20_000 + b"]" * 20_000 + b"\n",
+            ":2: invalid YAML: nested deeper than 32 levels",
+        ),
+        (b"a: &a [1, 1]\nb: [*a, *a]\n", ":2: invalid YAML: aliases (*name) are not allowed"),
+        (b"name: x\noperations: {read: 1.0}\nduration_s: .inf\n", ":3: duration_s: expected a"),
+    ],
+)
+def test_show_of_a_hostile_file_exits_2_with_one_line(
+    tmp_path: Path, content: bytes, expected: str
+) -> None:
+    path = tmp_path / "hostile.yaml"
+    path.write_bytes(content)
+    result = runner.invoke(app, ["show", str(path)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"{path}{expected}")
+    assert result.stderr.count("\n") == 1
+    assert "Traceback" not in result.output

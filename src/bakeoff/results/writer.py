@@ -5,6 +5,11 @@ A run is written into a hidden `.<run_id>.partial/` directory next to its final 
 each trial is persisted the moment the runner hands it over, so a crash or Ctrl-C keeps
 everything measured so far; `finish()` concatenates the trials and renames the directory
 into place, which readers therefore see either complete or not at all.
+
+A write that fails (a full, read-only or failing disk) raises RunWriteError saying what
+was lost: a trial that cannot be written is left out and the run finished as failed
+with the trials before it, or, when even that cannot be written, left in its partial
+directory, which the reader reads. The output folder is checked before a run starts.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from bakeoff.harness.options import RunOptions
 from bakeoff.harness.progress import ProgressSink
 from bakeoff.harness.runner import RunInterruptedError
 from bakeoff.report import commands as report_commands
+from bakeoff.results.writer import RunWriteError, check_output_folder
 from bakeoff.workloads.loader import WorkloadError
 
 
@@ -129,8 +130,8 @@ def run(
         ),
     ] = False,
     output: Annotated[
-        Path, typer.Option(help="Folder that receives the run's results folder.")
-    ] = Path("results"),
+        str, typer.Option(help="Folder that receives the run's results folder.")
+    ] = "results",
     interval: Annotated[
         float, typer.Option(min=0.05, help="Width of the result intervals, seconds.")
     ] = 1.0,
@@ -201,11 +202,12 @@ def run(
                 memory=memory,
                 keep=keep,
             ),
-            output=output,
+            output=Path(output),
         )
         # Validate everything up front, so bad input never starts an engine.
         loaded = resolve_workloads(workloads, options)
         plan_run([w for w, _ in loaded], engines, options)
+        check_output_folder(output)
     except (WorkloadError, UnknownEngineError, UnknownAdapterError, CapabilityError) as exc:
         raise fail(str(exc)) from None
     except ValueError as exc:  # an invalid option, or an override that breaks the workload
@@ -221,6 +223,8 @@ def run(
     except (RunInterruptedError, KeyboardInterrupt):
         stderr.print(f"interrupted: results so far kept under {output}")
         raise typer.Exit(EXIT_INTERRUPTED) from None
+    except RunWriteError as exc:
+        raise fail(str(exc), EXIT_FAILED) from None
     print_summary(result.path)
     stdout.print(f"results: {result.path}")
     if report and any(t.status == "ok" for t in result.trials):

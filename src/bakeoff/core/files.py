@@ -23,8 +23,12 @@ def replace_atomically(
         if durable:
             fsync_path(tmp)
         os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    except BaseException:
+        # The cleanup must not hide why the write failed: on a read-only file system
+        # even unlinking a file that is not there raises EROFS.
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise
     return path
 
 

@@ -17,10 +17,11 @@ import sys
 import zlib
 from collections.abc import Iterable
 from functools import cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 import numpy.typing as npt
+from hdrh.codec import HdrCookieException, HdrHistogramSettingsException, HdrLengthException
 from hdrh.codec import decode as _decode_counts
 from hdrh.histogram import HdrHistogram
 
@@ -28,8 +29,13 @@ try:
     # ISA-L inflates hdrh's small zlib payloads about 1.5x faster than zlib, and
     # inflating is a third of the time a large report takes.
     from isal.isal_zlib import decompress as _inflate
+    from isal.isal_zlib import error as _isal_error  # a class, though its stubs say not
+
+    _INFLATE_ERRORS: tuple[type[Exception], ...] = (zlib.error, cast(Any, _isal_error))
 except ImportError:  # isal is a dependency; without it zlib gives the same bytes
     from zlib import decompress as _inflate
+
+    _INFLATE_ERRORS = (zlib.error,)
 
 LOWEST_NS = 1
 HIGHEST_NS = 3_600_000_000_000
@@ -143,8 +149,25 @@ def encode(hist: Histogram) -> str:
     return encoded.decode("ascii")
 
 
+class HistogramError(ValueError):
+    """An encoded histogram that cannot be decoded: damaged, or not a histogram at all."""
+
+
+# What base64, zlib, ISA-L and hdrh's codec raise on bytes that are not a histogram.
+_HDR_ERRORS = (HdrCookieException, HdrLengthException, HdrHistogramSettingsException)
+_DECODING_ERRORS = (ValueError, TypeError, *_INFLATE_ERRORS, *_HDR_ERRORS)
+
+
+def _not_a_histogram(encoded: object, exc: BaseException) -> HistogramError:
+    shown = repr(encoded) if len(repr(encoded)) <= 40 else repr(encoded)[:37] + "..."
+    return HistogramError(f"a histogram payload cannot be decoded ({shown}: {exc!r})")
+
+
 def decode(s: str) -> Histogram:
-    return HdrHistogram.decode(s)
+    try:
+        return HdrHistogram.decode(s)
+    except _DECODING_ERRORS as exc:
+        raise _not_a_histogram(s, exc) from None
 
 
 def _same_layout(a: Histogram, b: Histogram) -> bool:
@@ -336,27 +359,33 @@ class Decoder:
         a2b, inflate, decode_into = binascii.a2b_base64, _inflate, _decode_counts
         cookie, payload_cookie, layout = self._cookie, self._payload_cookie, self._layout
         scratch, address, length = self._scratch, self._address, self._length
-        for target, encoded in work:
-            raw = a2b(encoded)
-            if not raw.startswith(cookie):
-                self._add_other(target, encoded)
-                continue
-            payload = inflate(memoryview(raw)[8:])
-            if not (payload.startswith(payload_cookie) and payload.startswith(layout, 8)):
-                self._add_other(target, encoded)
-                continue
-            found = decode_into(payload, _PAYLOAD_HEADER, address, length, _WORD)
-            total = found["total"]
-            if not total:
-                continue
-            low = found["min_nonzero_index"]
-            high = found["max_nonzero_index"]
-            touched = scratch[low : high + 1]
-            target.counts[low : high + 1] += touched
-            touched.fill(0)
-            target.low = min(target.low, low)
-            target.high = max(target.high, high)
-            target.total += total
+        encoded: object = None
+        try:
+            for target, encoded in work:
+                raw = a2b(encoded)
+                if not raw.startswith(cookie):
+                    self._add_other(target, encoded)
+                    continue
+                payload = inflate(memoryview(raw)[8:])
+                if not (payload.startswith(payload_cookie) and payload.startswith(layout, 8)):
+                    self._add_other(target, encoded)
+                    continue
+                found = decode_into(payload, _PAYLOAD_HEADER, address, length, _WORD)
+                total = found["total"]
+                if not total:
+                    continue
+                low = found["min_nonzero_index"]
+                high = found["max_nonzero_index"]
+                touched = scratch[low : high + 1]
+                target.counts[low : high + 1] += touched
+                touched.fill(0)
+                target.low = min(target.low, low)
+                target.high = max(target.high, high)
+                target.total += total
+        except _DECODING_ERRORS as exc:
+            scratch.fill(0)  # a payload decoded halfway must not leak into the next one
+            known = isinstance(exc, HistogramError)  # from `_add_other`, already said
+            raise (exc if known else _not_a_histogram(encoded, exc)) from None
 
     def _add_other(self, target: Counts, encoded: str) -> None:
         # Another encoding or layout: hdrh decodes it; a different layout cannot merge.

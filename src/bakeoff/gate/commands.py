@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from bakeoff.core.formats import format_metric, format_p, format_percent
@@ -20,6 +21,7 @@ from bakeoff.gate import history as hist
 from bakeoff.gate.compare import compare_paths
 from bakeoff.gate.comparison import CompareOptions, Comparison, Verdict, change_text, summary_line
 from bakeoff.gate.metrics import METRICS, CompareError
+from bakeoff.results.reader import NotARunError
 
 EXIT_REGRESSION = 1
 EXIT_USAGE = 2
@@ -30,7 +32,7 @@ _stderr = Console(stderr=True)
 
 
 def _fail(message: str) -> typer.Exit:
-    _stderr.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True, markup=True)
+    _stderr.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(EXIT_USAGE)
 
 
@@ -221,7 +223,7 @@ def history_add(
     for run_dir in run_dirs:
         try:
             added = hist.add_run(history, run_dir, git_sha=git_sha, label=label)
-        except hist.HistoryError as exc:
+        except (hist.HistoryError, NotARunError) as exc:
             raise _fail(str(exc)) from None
         sha = added.git_sha[:12] if added.git_sha else "unknown"
         _stdout.print(

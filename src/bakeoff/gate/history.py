@@ -29,9 +29,16 @@ from pathlib import Path
 import pandas as pd
 
 from bakeoff.core.files import write_bytes_atomically
+from bakeoff.core.histogram import HistogramError
 from bakeoff.gate.metrics import trial_metrics
 from bakeoff.results.provenance import git_head
-from bakeoff.results.reader import StoredRun, is_finished_run, ok_trial_keys, read_run
+from bakeoff.results.reader import (
+    DamagedRunError,
+    StoredRun,
+    is_finished_run,
+    ok_trial_keys,
+    read_run,
+)
 from bakeoff.results.schema import MANIFEST_FILE, SAMPLES_FILE
 
 MARKER = "bakeoff-history.json"
@@ -170,7 +177,10 @@ def add_run(
     if points_file.exists():
         raise HistoryError(f"run {run_id} is in {root} already")
 
-    metrics = trial_metrics(stored.samples(), ok_trials=ok_trial_keys([stored]))
+    try:
+        metrics = trial_metrics(stored.samples(), ok_trials=ok_trial_keys([stored]))
+    except HistogramError as exc:
+        raise DamagedRunError(run / SAMPLES_FILE, str(exc)) from None
     if metrics.empty:
         raise HistoryError(f"{run}: no successful trial to add")
     host_map = stored.section("host")

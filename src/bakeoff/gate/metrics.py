@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from bakeoff.core.formats import RATE_UNIT
+from bakeoff.core.histogram import HistogramError
 from bakeoff.results.reader import load, ok_trial_keys, read_runs
 from bakeoff.results.summary import summarize
 
@@ -56,6 +57,8 @@ def load_trial_metrics(path: Path) -> pd.DataFrame:
     try:
         runs = read_runs([Path(path)])
         samples = load([run.path for run in runs])
+        return trial_metrics(samples, ok_trials=ok_trial_keys(runs))
+    except HistogramError as exc:
+        raise CompareError(f"{path}: {exc}") from exc
     except (OSError, ValueError) as exc:
         raise CompareError(str(exc)) from exc
-    return trial_metrics(samples, ok_trials=ok_trial_keys(runs))

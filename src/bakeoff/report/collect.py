@@ -17,9 +17,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from bakeoff.core.histogram import Counts, Decoder
+from bakeoff.core.histogram import Counts, Decoder, HistogramError
 from bakeoff.report.pool import Workers
-from bakeoff.results.reader import StoredRun
+from bakeoff.results.reader import DamagedRunError, StoredRun, sample_files
 from bakeoff.results.summary import TOTAL
 
 
@@ -85,7 +85,11 @@ class Collector:
             .itertuples(name=None)
         }
         trial_keys = measured.drop_duplicates("trial").set_index("trial")
-        merged = self._merge_rows(measured)
+        try:
+            merged = self._merge_rows(measured)
+        except HistogramError as exc:
+            files = sample_files(run.path)
+            raise DamagedRunError(files[0] if len(files) == 1 else run.path, str(exc)) from None
         for (trial, kind), operations in merged.items():
             first = trial_keys.loc[trial].to_dict()
             keys = {

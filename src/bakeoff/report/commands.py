@@ -7,11 +7,13 @@ only the result store, so a report of an old run looks like one of a new run.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from bakeoff.core.files import replace_atomically
 from bakeoff.report.build import ReportError, build_report
@@ -77,11 +79,9 @@ def render_reports(
     if markdown is not None:
         markdown = Path(markdown)
         folder = plots_folder(markdown)
-        folder.mkdir(parents=True, exist_ok=True)
         images: dict[str, str] = {}
         for plot in plots:
-            image = folder / f"{plot.slug}.png"
-            to_png(plot, image)
+            image = _atomic(folder / f"{plot.slug}.png", partial(to_png, plot))
             images[plot.slug] = f"{folder.name}/{image.name}"
         _write_text(markdown, render_markdown(report, plots, images))
         written.append(markdown)
@@ -92,14 +92,21 @@ def render_reports(
     return written
 
 
+class ReportWriteError(OSError):
+    """A report file could not be written; says which and why."""
+
+
 def _write_text(path: Path, text: str) -> None:
     _atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def _atomic(path: Path, write: Callable[[Path], object]) -> Path:
     # A reader (a browser reloading, a CI job picking the file up) never sees half a report.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return replace_atomically(path, write)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return replace_atomically(path, write)
+    except OSError as exc:
+        raise ReportWriteError(f"{path}: cannot write ({exc.strerror or exc})") from exc
 
 
 @app.command("report")
@@ -153,8 +160,8 @@ def report_command(
             benchmark_json=benchmark_json,
             title=title,
         )
-    except (ReportError, FileNotFoundError) as exc:
-        _stderr.print(f"[red]error:[/red] {exc}")
+    except (ReportError, NotARunError, FileNotFoundError, ReportWriteError) as exc:
+        _stderr.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(EXIT_USAGE) from None
     for path in written:
         _stdout.print(f"wrote {path}")

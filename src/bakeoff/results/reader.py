@@ -5,7 +5,16 @@ A run directory holds manifest.json and samples.parquet (a crashed run's hidden
 `.<run_id>.partial/` directory holds manifest.json and trials/ instead; it is read when
 named, never found by scanning a folder). A results folder holds run directories. Any
 other path is an error that names it: FileNotFoundError when it does not exist,
-NotARunError when it holds no run.
+NotARunError when it holds no run, DamagedRunError (a NotARunError) when a run's files
+cannot be read as what they claim to be: a manifest that is not a JSON object or whose
+trials list is missing or malformed, a samples file that is not Parquet or lacks the
+schema's columns and types. Whatever the damage, a reader meets this one error naming
+the file, never a decoder's own exception.
+
+A manifest without its trials list (`{}`, say) is refused by `read_run` rather than
+reported on: it is what says which trials finished ok, and counting every sample as ok
+would put failed trials into a report. `load()` reads samples only, so it still returns
+the intact samples of such a run.
 """
 
 from __future__ import annotations
@@ -20,14 +29,21 @@ from typing import Any
 import pandas as pd
 
 from bakeoff.results.safe_json import to_safe_json
-from bakeoff.results.schema import COLUMNS, MANIFEST_FILE, SAMPLES_FILE, TRIALS_DIR, typed_frame
+from bakeoff.results.schema import (
+    COLUMNS,
+    MANIFEST_FILE,
+    SAMPLES_FILE,
+    TRIALS_DIR,
+    enforce_types,
+    typed_frame,
+)
 
 OK = "ok"
 """The status of a trial whose measurements count."""
 
 
 class NotARunError(ValueError):
-    """A path names neither a run directory nor a results folder holding any."""
+    """A path names neither a readable run directory nor a results folder holding any."""
 
     def __init__(self, path: Path) -> None:
         super().__init__(
@@ -35,6 +51,19 @@ class NotARunError(ValueError):
             f"bakeoff run, {MANIFEST_FILE} with {SAMPLES_FILE}, nor run directories "
             "holding one)"
         )
+
+
+class DamagedRunError(NotARunError):
+    """A run's file exists but cannot be read as what it claims to be."""
+
+    def __init__(self, file: Path, problem: str) -> None:
+        ValueError.__init__(self, f"{file}: {problem}")
+        self.file = file
+        self.problem = problem
+
+    def __reduce__(self) -> tuple[type[DamagedRunError], tuple[Path, str]]:
+        # Raised in a report's worker processes too, and pickled back from there.
+        return (DamagedRunError, (self.file, self.problem))
 
 
 def is_finished_run(path: Path) -> bool:
@@ -82,15 +111,19 @@ def load_manifest(run_dir: Path | str) -> dict[str, object]:
     path = Path(run_dir)
     file = path / MANIFEST_FILE if path.is_dir() else path
     try:
-        text = file.read_text(encoding="utf-8")
+        data = json.loads(file.read_bytes().decode("utf-8"))
     except FileNotFoundError:
         raise FileNotFoundError(f"{file}: no bakeoff manifest there") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{file}: not valid JSON ({exc})") from exc
+    except OSError as exc:
+        raise DamagedRunError(file, f"cannot be read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise DamagedRunError(file, "not a manifest: not UTF-8 text") from None
+    except RecursionError:
+        raise DamagedRunError(file, "not a manifest: JSON nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, or an integer too long to convert
+        raise DamagedRunError(file, f"not a manifest: not valid JSON ({exc})") from None
     if not isinstance(data, dict):
-        raise ValueError(f"{file}: a manifest is a JSON object")
+        raise DamagedRunError(file, f"not a manifest: a JSON {type(data).__name__}, not an object")
     return data
 
 
@@ -108,11 +141,9 @@ class StoredRun:
 
     @property
     def trials(self) -> tuple[Mapping[str, Any], ...]:
-        """The manifest's trial entries (those that name their trial)."""
+        """The manifest's trial entries (`read_run` checked that each names its trial)."""
         entries = self.manifest.get("trials")
-        if not isinstance(entries, list):
-            return ()
-        return tuple(e for e in entries if isinstance(e, Mapping) and "trial" in e)
+        return tuple(entries) if isinstance(entries, list) else ()
 
     def ok_trials(self) -> frozenset[int]:
         return frozenset(int(t["trial"]) for t in self.trials if t.get("status") == OK)
@@ -127,8 +158,33 @@ class StoredRun:
 
 
 def read_run(path: Path | str) -> StoredRun:
-    manifest = to_safe_json(load_manifest(path))
-    return StoredRun(Path(path), manifest if isinstance(manifest, dict) else {})
+    """A run directory's manifest, checked to list its trials (see the module's doc)."""
+    run_dir = Path(path)
+    raw = load_manifest(run_dir)
+    file = run_dir / MANIFEST_FILE if run_dir.is_dir() else run_dir
+    _check_trials(file, raw.get("trials"))
+    try:
+        manifest = to_safe_json(raw)
+    except RecursionError:
+        raise DamagedRunError(file, "not a manifest: JSON nested too deeply") from None
+    return StoredRun(run_dir, manifest if isinstance(manifest, dict) else {})
+
+
+def _check_trials(file: Path, entries: object) -> None:
+    if entries is None:
+        raise DamagedRunError(
+            file,
+            "the manifest is missing its trials list, so which trials finished ok is "
+            "unknown; bakeoff.results.load() still reads the samples",
+        )
+    if not isinstance(entries, list):
+        raise DamagedRunError(file, "the manifest's trials is not a list")
+    for position, entry in enumerate(entries):
+        trial = entry.get("trial") if isinstance(entry, dict) else None
+        if not isinstance(trial, int) or isinstance(trial, bool):
+            raise DamagedRunError(
+                file, f"trial entry {position} of the manifest does not name its trial number"
+            )
 
 
 def read_runs(paths: Sequence[Path | str]) -> list[StoredRun]:
@@ -176,10 +232,39 @@ def _read_files(files: Sequence[Path]) -> pd.DataFrame:
     return pd.concat([_read_samples(f) for f in files], ignore_index=True)
 
 
+_PARQUET_ERRORS = (
+    OSError,
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    NotImplementedError,
+    MemoryError,
+)
+
+
 def _read_samples(file: Path) -> pd.DataFrame:
-    frame = pd.read_parquet(file)
+    try:
+        frame = pd.read_parquet(file)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{file}: no such samples file") from None
+    # Any bytes can sit in the file; Arrow and pandas answer damage with their own errors
+    # (Arrow's derive from these), up to a MemoryError for a size no real file has.
+    except _PARQUET_ERRORS as exc:
+        raise DamagedRunError(file, f"not a readable Parquet file ({_first_line(exc)})") from None
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
-        raise ValueError(f"{file}: not bakeoff samples, missing columns {missing}")
+        raise DamagedRunError(file, f"not bakeoff samples, missing columns {missing}")
     extra = [c for c in frame.columns if c not in COLUMNS]
-    return frame[[*COLUMNS, *extra]]
+    try:
+        typed = enforce_types(frame)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise DamagedRunError(
+            file, f"not bakeoff samples, a column has the wrong type ({_first_line(exc)})"
+        ) from None
+    return pd.concat([typed, frame[extra]], axis=1) if extra else typed
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

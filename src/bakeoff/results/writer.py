@@ -5,10 +5,16 @@ A run is written into a hidden `.<run_id>.partial/` directory next to its final 
 each trial is persisted the moment the runner hands it over, so a crash or Ctrl-C keeps
 everything measured so far; `finish()` concatenates the trials and renames the directory
 into place, which readers therefore see either complete or not at all.
+
+A write that fails (a full, read-only or failing disk) raises RunWriteError saying what
+was lost: a trial that cannot be written is left out and the run finished as failed
+with the trials before it, or, when even that cannot be written, left in its partial
+directory, which the reader reads. The output folder is checked before a run starts.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import math
@@ -16,6 +22,7 @@ import os
 import re
 import secrets
 import shutil
+import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -34,6 +41,7 @@ from bakeoff.core.measures import IntervalRow, LatencyKind, Phase
 from bakeoff.core.secrets import redact_argv, redact_text, redact_url
 from bakeoff.harness.trial import TrialRecord
 from bakeoff.results.provenance import bakeoff_provenance, driver_versions, host_info
+from bakeoff.results.reader import is_run
 from bakeoff.results.safe_json import iso_utc, to_safe_json
 from bakeoff.results.schema import (
     LATENCY_COLUMNS,
@@ -56,6 +64,46 @@ _NO_OPTIONS: Mapping[str, object] = MappingProxyType({})
 
 class RunExistsError(FileExistsError):
     """A run directory with this id exists already; results are never overwritten."""
+
+
+class OutputFolderError(ValueError):
+    """The folder named to receive runs cannot: it is a file, a run, or not writable."""
+
+
+class RunWriteError(Exception):
+    """Results could not be written (a full, read-only or failing disk). The message says
+    what was lost and where everything written before it is kept."""
+
+
+def check_output_folder(folder: Path | str) -> Path:
+    """The folder that receives runs, created and proven writable before anything starts.
+
+    An empty name is refused rather than read as the current folder, and so is a run
+    directory, which would end up holding a run inside a run.
+    """
+    if not str(folder):
+        raise OutputFolderError(
+            "--output is empty: name the folder that receives runs (. for this one)"
+        )
+    path = Path(folder)
+    if path.exists() and not path.is_dir():
+        raise OutputFolderError(f"{path}: is a file, not a folder to hold runs")
+    if path.is_dir() and is_run(path):
+        raise OutputFolderError(
+            f"{path}: is a run directory; name the folder that holds runs, such as {path.parent}"
+        )
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=path, prefix=".bakeoff-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise OutputFolderError(f"{path}: cannot write there ({_reason(exc)})") from None
+    return path
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc) or type(exc).__name__
 
 
 class RunWriter:
@@ -92,7 +140,7 @@ class RunWriter:
         self._lock = threading.Lock()
         self._finished: Path | None = None
 
-        output_dir.mkdir(parents=True, exist_ok=True)
+        check_output_folder(output_dir)
         if self._final.exists():
             raise RunExistsError(f"{self._final}: a run with id {self._run_id!r} exists already")
         try:
@@ -102,8 +150,12 @@ class RunWriter:
                 f"{self._partial}: an unfinished run with id {self._run_id!r} is there "
                 "(a crashed or concurrent run); move it away or choose another run id"
             ) from None
-        (self._partial / TRIALS_DIR).mkdir()
-        self._write_manifest(RUNNING, ended_at=None)
+        try:
+            (self._partial / TRIALS_DIR).mkdir()
+            self._write_manifest(RUNNING, ended_at=None)
+        except OSError as exc:
+            shutil.rmtree(self._partial, ignore_errors=True)
+            raise RunWriteError(f"{self._partial}: cannot start the run ({_reason(exc)})") from exc
 
     @property
     def run_id(self) -> str:
@@ -128,10 +180,32 @@ class RunWriter:
                     f"trial {trial.trial} repetition {trial.repetition} was added already"
                 )
             frame = _trial_frame(self._run_id, trial)
-            _write_parquet(frame, self._partial / TRIALS_DIR / name)
-            self._trial_files.append(name)
-            self._trials.append(self._trial_entry(trial))
-            self._write_manifest(RUNNING, ended_at=None)
+            written = self._partial / TRIALS_DIR / name
+            try:
+                _write_parquet(frame, written)
+                self._trial_files.append(name)
+                self._trials.append(self._trial_entry(trial))
+                self._write_manifest(RUNNING, ended_at=None)
+            except OSError as exc:
+                raise self._trial_lost(trial, name, exc) from exc
+
+    def _trial_lost(self, trial: TrialRecord, name: str, exc: OSError) -> RunWriteError:
+        """Forget the trial that could not be written, and finish the run with the trials
+        written before it (status failed) if the disk still lets us."""
+        if name in self._trial_files:  # its samples were written, its manifest entry not
+            self._trial_files.remove(name)
+            self._trials.pop()
+            with contextlib.suppress(OSError):
+                (self._partial / TRIALS_DIR / name).unlink()
+        kept = f"{len(self._trial_files)} trials written before it"
+        try:
+            where = f"the run ended as failed with the {kept}, in {self._finish('failed')}"
+        except (OSError, RunWriteError):
+            where = f"the {kept} are kept in {self._partial}"
+        return RunWriteError(
+            f"trial {trial.trial} ({trial.engine} / {trial.workload.name}, repetition "
+            f"{trial.repetition}) could not be written ({_reason(exc)}); {where}"
+        )
 
     def finish(self, status: str) -> Path:
         """Write samples.parquet and the final manifest, then move the run into place."""
@@ -140,32 +214,46 @@ class RunWriter:
                 return self._finished
             if status not in RUN_STATUSES:
                 raise ValueError(f"run status {status!r} is not one of {sorted(RUN_STATUSES)}")
-            trials_dir = self._partial / TRIALS_DIR
-            # A retry after a failed rename finds the trial files gone and samples written.
-            if trials_dir.is_dir():
-                _write_parquet(self._samples(trials_dir), self._partial / SAMPLES_FILE)
-            self._write_manifest(status, ended_at=datetime.now(UTC))
-            if self._final.exists():
-                raise RunExistsError(
-                    f"{self._final} appeared while the run was being written; the complete "
-                    f"run is kept in {self._partial}"
-                )
-            # samples.parquet holds every trial now; readers prefer it over the trial files.
-            shutil.rmtree(trials_dir, ignore_errors=True)
             try:
-                # os.rename fails on a non-empty target; an empty directory created in the
-                # instant since the check above would be replaced, which loses no result.
-                os.rename(self._partial, self._final)
-            except OSError as exc:
-                if exc.errno in (errno.EEXIST, errno.ENOTEMPTY):
-                    raise RunExistsError(
-                        f"{self._final} appeared while the run was being written; the "
-                        f"complete run is kept in {self._partial}"
-                    ) from exc
+                return self._finish(status)
+            except RunExistsError:
                 raise
-            fsync_directory(self._final.parent)
-            self._finished = self._final
-            return self._final
+            except OSError as exc:
+                raise RunWriteError(
+                    f"the run could not be finished ({_reason(exc)}); its "
+                    f"{len(self._trial_files)} trials are kept in {self._partial}"
+                ) from exc
+
+    def _finish(self, status: str) -> Path:
+        """`finish` under the lock already held."""
+        if self._finished is not None:
+            return self._finished
+        trials_dir = self._partial / TRIALS_DIR
+        # A retry after a failed rename finds the trial files gone and samples written.
+        if trials_dir.is_dir():
+            _write_parquet(self._samples(trials_dir), self._partial / SAMPLES_FILE)
+        self._write_manifest(status, ended_at=datetime.now(UTC))
+        if self._final.exists():
+            raise RunExistsError(
+                f"{self._final} appeared while the run was being written; the complete "
+                f"run is kept in {self._partial}"
+            )
+        # samples.parquet holds every trial now; readers prefer it over the trial files.
+        shutil.rmtree(trials_dir, ignore_errors=True)
+        try:
+            # os.rename fails on a non-empty target; an empty directory created in the
+            # instant since the check above would be replaced, which loses no result.
+            os.rename(self._partial, self._final)
+        except OSError as exc:
+            if exc.errno in (errno.EEXIST, errno.ENOTEMPTY):
+                raise RunExistsError(
+                    f"{self._final} appeared while the run was being written; the "
+                    f"complete run is kept in {self._partial}"
+                ) from exc
+            raise
+        fsync_directory(self._final.parent)
+        self._finished = self._final
+        return self._final
 
     def _samples(self, trials_dir: Path) -> pd.DataFrame:
         if not self._trial_files:

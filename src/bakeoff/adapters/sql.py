@@ -105,7 +105,12 @@ class SqlAdapter:
 
         try:
             # One adapter is one connection; pooling would only hide connection churn.
-            self._engine = sa.create_engine(endpoint.url, poolclass=NullPool)
+            # Nothing to reset on return either (autocommit, and NullPool closes it): a
+            # rollback there fails on a lost engine or a connection stopped mid-request,
+            # and SQLAlchemy would log that failure as a traceback.
+            self._engine = sa.create_engine(
+                endpoint.url, poolclass=NullPool, pool_reset_on_return=None
+            )
             connection = self._engine.connect()
             try:
                 self._connection = connection.execution_options(isolation_level="AUTOCOMMIT")

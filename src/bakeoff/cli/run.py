@@ -174,7 +174,8 @@ def run(
     Each trial provisions a fresh engine, loads the records, runs the optional warm-up
     (not counted), measures, verifies the data and removes the engine. Results go to
     OUTPUT/<run-id>/ (manifest.json + samples.parquet); load them with
-    bakeoff.report.load().
+    bakeoff.report.load(). Ctrl-C or SIGTERM keeps what was measured (status
+    interrupted); `bakeoff runs recover` finishes a run that was killed outright.
     """
     processes, clients = _worker_split(threads, processes, clients, connections)
     engines = list(dict.fromkeys(engine))
@@ -219,9 +220,14 @@ def run(
             progress=_progress(),
             command=["bakeoff", *sys.argv[1:]],
         )
-    except (RunInterruptedError, KeyboardInterrupt):
-        stderr.print(f"interrupted: results so far kept under {output}")
-        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except RunInterruptedError as stopped:
+        stderr.print(
+            f"interrupted by {stopped}: results so far kept in {stopped.path}", highlight=False
+        )
+        raise typer.Exit(stopped.exit_code) from None
+    except KeyboardInterrupt as interrupt:  # before the run folder existed
+        stderr.print(f"interrupted by {str(interrupt) or 'SIGINT'}: nothing was measured")
+        raise typer.Exit(getattr(interrupt, "exit_code", EXIT_INTERRUPTED)) from None
     print_summary(result.path)
     stdout.print(f"results: {result.path}")
     if report and any(t.status == "ok" for t in result.trials):

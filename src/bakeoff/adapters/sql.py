@@ -105,12 +105,7 @@ class SqlAdapter:
 
         try:
             # One adapter is one connection; pooling would only hide connection churn.
-            # Nothing to reset on return either (autocommit, and NullPool closes it): a
-            # rollback there fails on a lost engine or a connection stopped mid-request,
-            # and SQLAlchemy would log that failure as a traceback.
-            self._engine = sa.create_engine(
-                endpoint.url, poolclass=NullPool, pool_reset_on_return=None
-            )
+            self._engine = sa.create_engine(endpoint.url, poolclass=NullPool)
             connection = self._engine.connect()
             try:
                 self._connection = connection.execution_options(isolation_level="AUTOCOMMIT")
@@ -163,6 +158,10 @@ class SqlAdapter:
                 cursor.close()
         connection, self._connection = self._connection, None
         if connection is not None:
+            # Closed outright rather than returned to the pool, which would reset it
+            # first (a rollback, the isolation level): on a lost engine or a connection
+            # stopped mid-request that fails, and SQLAlchemy logs it as a traceback.
+            connection.invalidate()
             connection.close()
         if self._engine is not None:
             self._engine.dispose()

@@ -47,17 +47,18 @@ def test_recover_finishes_a_killed_run_with_its_written_trials(tmp_path: Path) -
     killed_mid_measure(run, measures=2)  # in the second trial; the first is written
     (partial,) = out.iterdir()
     assert partial.name.endswith(".partial")
+    path = out / partial.name.removeprefix(".").removesuffix(".partial")
 
     result = recover(out)
     assert result.returncode == 0, result.stderr
-    (path,) = out.iterdir()
+    assert list(out.iterdir()) == [path]
     # Other lines may name containers other dead bakeoff processes of the machine left.
     assert f"recovered {path} (status killed)" in result.stdout.splitlines()
     manifest = load_manifest(path)
     assert manifest["status"] == "killed"
     assert "writer" not in manifest
     assert [t["status"] for t in manifest["trials"]] == ["ok"]  # type: ignore[attr-defined]
-    frame = load(out)
+    frame = load(path)
     measured = frame.query("phase == 'measure'")
     assert set(frame["trial"]) == {0}
     assert int(measured["count"].sum()) > 0
@@ -109,3 +110,19 @@ def test_recover_removes_the_containers_of_a_killed_run(
     (path,) = out.iterdir()
     assert load_manifest(path)["status"] == "killed"
     assert load(path).empty  # the trial in flight is what SIGKILL loses
+
+
+def test_the_next_run_points_at_recover(tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    run = RunningBakeoff(
+        "run", "ycsb-a", "--engine", "sqlite", "--duration", "30", "--output", str(out),
+        cwd=tmp_path,
+    )  # fmt: skip
+    killed_mid_measure(run)
+    next_run = subprocess.run(
+        [sys.executable, "-m", "bakeoff", "run", "ycsb-c", "--engine", "sqlite",
+         "--records", "100", "--operations", "100", "--output", str(out)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert next_run.returncode == 0, next_run.stderr
+    assert f"`bakeoff runs recover {out}` finishes them" in " ".join(next_run.stderr.split())

@@ -12,6 +12,7 @@ import typer
 from bakeoff.adapters.registry import CapabilityError, UnknownAdapterError
 from bakeoff.api import resolve_workloads, run_benchmark, split_connections
 from bakeoff.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, fail, stderr, stdout
+from bakeoff.cli.runs import orphaned_runs
 from bakeoff.cli.summary import print_summary
 from bakeoff.engines.catalog import CATALOG, UnknownEngineError, engine_spec
 from bakeoff.engines.provisioning import EngineOptions
@@ -212,6 +213,14 @@ def run(
         raise fail(str(exc)) from None
     except ValueError as exc:  # an invalid option, or an override that breaks the workload
         raise fail(str(exc).splitlines()[0]) from None
+    orphans = orphaned_runs(output)
+    if orphans:
+        stderr.print(
+            f"note: {len(orphans)} unfinished run(s) in {output} were left by killed "
+            f"processes; `bakeoff runs recover {output}` finishes them",
+            highlight=False,
+            markup=False,
+        )
     try:
         result = run_benchmark(
             [w for w, _ in loaded],

@@ -59,6 +59,12 @@ def _say(text: str) -> None:
     stdout.print(text, highlight=False, soft_wrap=True, markup=False)
 
 
+def orphaned_runs(output: Path) -> list[UnfinishedRun]:
+    """The unfinished runs in `output` whose writer is known to be gone."""
+    found = unfinished_runs(output) if output.is_dir() else []
+    return [run for run in found if run.writer is not None and not _still_owned(run, False)]
+
+
 def _still_owned(run: UnfinishedRun, force: bool) -> str | None:
     """Why `run` must not be finished now, or None."""
     writer = run.writer

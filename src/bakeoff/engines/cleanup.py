@@ -71,6 +71,8 @@ TERMINATION_SIGNALS: tuple[signal.Signals, ...] = tuple(
 """The signals that ask a process to stop and that it may catch: Ctrl-C, `kill`,
 `timeout`, `docker stop`, a CI cancellation, a closed terminal."""
 
+_SIGHUP = getattr(signal, "SIGHUP", None)
+
 _ABANDON_AFTER = 3
 """Signals inside an orderly stop: the first stops the run, a repeat is told to wait (a CI
 cancel sends SIGINT then SIGTERM), the third abandons saving and exits at once."""
@@ -187,15 +189,16 @@ def install_signal_cleanup(signals: Sequence[signal.Signals] = TERMINATION_SIGNA
     Outside `orderly_interrupts()`, the previous Python handler is chained (the default
     SIGINT handler still raises KeyboardInterrupt); where there was none, SIGINT raises
     KeyboardInterrupt and SIGTERM or SIGHUP SystemExit(128 + signal), so cleanup code
-    further up still runs. Even a signal the process used to ignore now triggers cleanup
-    and exit: a benchmark that survives Ctrl-C with containers running is worse. Call
-    once, from the main thread (the CLI does); calling again is harmless.
+    further up still runs. Even a SIGINT or SIGTERM the process used to ignore now
+    triggers cleanup and exit: a benchmark that survives Ctrl-C with containers running
+    is worse. An ignored SIGHUP stays ignored: `nohup` asked for that. Call once, from
+    the main thread (the CLI does); calling again is harmless.
     """
     if threading.current_thread() is not threading.main_thread():
         raise RuntimeError("install_signal_cleanup() must be called from the main thread")
     for signum in signals:
         current = signal.getsignal(signum)
-        if current is _on_signal:
+        if current is _on_signal or (signum == _SIGHUP and current is signal.SIG_IGN):
             continue
         _PREVIOUS_HANDLERS[signum] = current
         signal.signal(signum, _on_signal)

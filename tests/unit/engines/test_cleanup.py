@@ -3,6 +3,7 @@ runner; outside, they remove the containers first (engines/cleanup.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -22,20 +23,31 @@ class FakeContainer:
         self.stopped += 1
 
 
+@contextlib.contextmanager
+def own_handlers() -> Iterator[None]:
+    """The process's signal handlers as they were before, whatever the test installs."""
+    saved = {signum: signal.getsignal(signum) for signum in cleanup.TERMINATION_SIGNALS}
+    previous = dict(cleanup._PREVIOUS_HANDLERS)
+    try:
+        yield
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
+        cleanup._PREVIOUS_HANDLERS.clear()
+        cleanup._PREVIOUS_HANDLERS.update(previous)
+
+
 @pytest.fixture
 def container() -> Iterator[FakeContainer]:
     """A tracked container, with bakeoff's handlers installed for the test only."""
-    saved = {signum: signal.getsignal(signum) for signum in cleanup.TERMINATION_SIGNALS}
-    cleanup.install_signal_cleanup()
-    fake = FakeContainer()
-    cleanup.track("fake", fake)
-    try:
-        yield fake
-    finally:
-        cleanup.forget("fake")
-        for signum, handler in saved.items():
-            signal.signal(signum, handler)
-            cleanup._PREVIOUS_HANDLERS.pop(signum, None)
+    with own_handlers():
+        cleanup.install_signal_cleanup()
+        fake = FakeContainer()
+        cleanup.track("fake", fake)
+        try:
+            yield fake
+        finally:
+            cleanup.forget("fake")
 
 
 def deliver(signum: int) -> None:
@@ -90,3 +102,11 @@ def test_process_alive_tells_a_gone_or_reused_pid() -> None:
     assert cleanup.process_alive(os.getpid(), started_by=time.time())
     # A process that started after the container (or run) it is asked about reuses the pid.
     assert not cleanup.process_alive(os.getpid(), started_by=0.0)
+
+
+def test_an_ignored_sighup_stays_ignored() -> None:
+    """`nohup bakeoff run ...` must survive the terminal closing."""
+    with own_handlers():
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        cleanup.install_signal_cleanup()
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN

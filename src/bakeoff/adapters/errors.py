@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from enum import StrEnum
+from typing import Any
 
 
 class ErrorKind(StrEnum):
@@ -45,3 +47,20 @@ def missing_driver(engine: str, error: ModuleNotFoundError, extra: str | None) -
     return FatalError(
         f"the driver for {engine} is not installed ({error.name}); install bakeoff with {which}"
     )
+
+
+def dbapi_exceptions(
+    dbapi_module: Any, driver_connection: Any
+) -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
+    """A PEP 249 driver's exception classes: (transient, any driver error).
+
+    Some dialects' DBAPI shims omit them, so fall back to the driver's top-level module.
+    """
+    driver_module = sys.modules.get(type(driver_connection).__module__.split(".")[0])
+    modules = [m for m in (dbapi_module, driver_module) if m is not None]
+
+    def find(name: str) -> list[type[BaseException]]:
+        return [getattr(m, name) for m in modules if isinstance(getattr(m, name, None), type)]
+
+    transient = tuple(find("OperationalError") + find("IntegrityError"))
+    return transient, tuple(find("Error"))

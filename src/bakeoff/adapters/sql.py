@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -26,6 +25,7 @@ from bakeoff.adapters.errors import (
     FatalError,
     TransientError,
     UnsupportedError,
+    dbapi_exceptions,
     missing_driver,
 )
 from bakeoff.adapters.protocol import Capability, Endpoint, Record, TableSpec
@@ -123,7 +123,7 @@ class SqlAdapter:
                 f"cannot connect to {endpoint.engine} at {endpoint.display_url}: "
                 f"{type(exc.orig).__name__}"
             ) from exc
-        self._transient, fatal = _driver_exceptions(self._engine.dialect.loaded_dbapi, self._dbapi)
+        self._transient, fatal = dbapi_exceptions(self._engine.dialect.loaded_dbapi, self._dbapi)
         self._driver_errors = (*fatal, *self._transient)
         self._cursor = self._dbapi.cursor()
         self._apply_connection_settings(endpoint.settings)
@@ -158,6 +158,10 @@ class SqlAdapter:
                 cursor.close()
         connection, self._connection = self._connection, None
         if connection is not None:
+            # Closed outright rather than returned to the pool, which would reset it
+            # first (a rollback, the isolation level): on a lost engine or a connection
+            # stopped mid-request that fails, and SQLAlchemy logs it as a traceback.
+            connection.invalidate()
             connection.close()
         if self._engine is not None:
             self._engine.dispose()
@@ -374,23 +378,6 @@ def field_key(fields: Sequence[str] | None) -> tuple[str, ...]:
     if not fields:
         return ()
     return fields if isinstance(fields, tuple) else tuple(fields)
-
-
-def _driver_exceptions(
-    dbapi_module: Any, driver_connection: Any
-) -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
-    """PEP 249 exception classes: (transient, any driver error).
-
-    Some dialects' DBAPI shims omit them, so fall back to the driver's top-level module.
-    """
-    driver_module = sys.modules.get(type(driver_connection).__module__.split(".")[0])
-    modules = [m for m in (dbapi_module, driver_module) if m is not None]
-
-    def find(name: str) -> list[type[BaseException]]:
-        return [getattr(m, name) for m in modules if isinstance(getattr(m, name, None), type)]
-
-    transient = tuple(find("OperationalError") + find("IntegrityError"))
-    return transient, tuple(find("Error"))
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from bakeoff import __version__
+from bakeoff.cli import runs as runs_commands
 from bakeoff.cli.common import EXIT_USAGE, fail, stdout
 from bakeoff.cli.engines import engines
 from bakeoff.cli.run import run
@@ -60,6 +61,7 @@ app.command()(selftest)
 app.command()(engines)
 app.command("report")(report_commands.report_command)
 gate_commands.register(app)
+app.add_typer(runs_commands.app, name="runs")
 _mount_optional("bakeoff.engines.commands", "images")
 
 

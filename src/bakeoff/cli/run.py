@@ -12,6 +12,7 @@ import typer
 from bakeoff.adapters.registry import CapabilityError, UnknownAdapterError
 from bakeoff.api import plan_run, resolve_workloads, run_benchmark, split_connections
 from bakeoff.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, fail, stderr, stdout
+from bakeoff.cli.runs import orphaned_runs
 from bakeoff.cli.summary import print_summary
 from bakeoff.engines.catalog import CATALOG, UnknownEngineError, engine_spec
 from bakeoff.engines.provisioning import EngineOptions
@@ -174,7 +175,8 @@ def run(
     Each trial provisions a fresh engine, loads the records, runs the optional warm-up
     (not counted), measures, verifies the data and removes the engine. Results go to
     OUTPUT/<run-id>/ (manifest.json + samples.parquet); load them with
-    bakeoff.report.load().
+    bakeoff.report.load(). Ctrl-C or SIGTERM keeps what was measured (status
+    interrupted); `bakeoff runs recover` finishes a run that was killed outright.
     """
     processes, clients = _worker_split(threads, processes, clients, connections)
     engines = list(dict.fromkeys(engine))
@@ -212,6 +214,14 @@ def run(
         raise fail(str(exc)) from None
     except ValueError as exc:  # an invalid option, or an override that breaks the workload
         raise fail(str(exc).splitlines()[0]) from None
+    orphans = orphaned_runs(options.output)
+    if orphans:
+        stderr.print(
+            f"note: {len(orphans)} unfinished run(s) in {output} were left by killed "
+            f"processes; `bakeoff runs recover {output}` finishes them",
+            highlight=False,
+            markup=False,
+        )
     try:
         result = run_benchmark(
             [w for w, _ in loaded],
@@ -220,9 +230,14 @@ def run(
             progress=_progress(),
             command=["bakeoff", *sys.argv[1:]],
         )
-    except (RunInterruptedError, KeyboardInterrupt):
-        stderr.print(f"interrupted: results so far kept under {output}")
-        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except RunInterruptedError as stopped:
+        stderr.print(
+            f"interrupted by {stopped}: results so far kept in {stopped.path}", highlight=False
+        )
+        raise typer.Exit(stopped.exit_code) from None
+    except KeyboardInterrupt as interrupt:  # before the run folder existed
+        stderr.print(f"interrupted by {str(interrupt) or 'SIGINT'}: nothing was measured")
+        raise typer.Exit(getattr(interrupt, "exit_code", EXIT_INTERRUPTED)) from None
     except RunWriteError as exc:
         raise fail(str(exc), EXIT_FAILED) from None
     print_summary(result.path)

@@ -17,6 +17,7 @@ import contextlib
 import os
 import re
 import secrets
+import socket
 import time
 import uuid
 from collections.abc import Mapping
@@ -47,6 +48,7 @@ os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
 RUN_LABEL = "org.bakeoff.run"
 INSTANCE_LABEL = "org.bakeoff.instance"
 PID_LABEL = "org.bakeoff.pid"
+HOST_LABEL = "org.bakeoff.host"
 LOOPBACK = "127.0.0.1"
 _LOG_LINES = 40
 _MEMORY = re.compile(r"(\d+(?:\.\d+)?)([kmg]?)b?\Z", re.IGNORECASE)
@@ -198,6 +200,7 @@ class ContainerProvisioner(ProvisionerBase):
                 RUN_LABEL: "1",
                 INSTANCE_LABEL: self.instance,
                 PID_LABEL: str(os.getpid()),
+                HOST_LABEL: socket.gethostname(),
                 "org.bakeoff.engine": spec.name,
             },
             **limits,
@@ -330,3 +333,26 @@ class ContainerProvisioner(ProvisionerBase):
                 self._testcontainer.get_docker_client().client.close()
         with contextlib.suppress(Exception):
             client.close()
+
+
+def remove_orphaned_containers() -> list[str]:
+    """Remove the containers of bakeoff processes of this machine that are gone (killed
+    outright, so neither their signal handlers nor `atexit` ran); their names."""
+    client = docker_client()
+    host = socket.gethostname()
+    removed = []
+    try:
+        for container in client.api.containers(all=True, filters={"label": RUN_LABEL}):
+            labels = container.get("Labels") or {}
+            pid = labels.get(PID_LABEL, "")
+            if labels.get(HOST_LABEL, host) != host or not pid.isdigit():
+                continue
+            # Created is whole seconds, before the process started it: it must be older.
+            if cleanup.process_alive(int(pid), started_by=float(container.get("Created", 0))):
+                continue
+            _remove_container(client, str(container["Id"]))
+            names = container.get("Names") or [str(container["Id"])[:12]]
+            removed.append(str(names[0]).lstrip("/"))
+    finally:
+        client.close()
+    return removed

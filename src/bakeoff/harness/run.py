@@ -8,8 +8,9 @@ from collections.abc import Callable, Sequence
 from bakeoff.core.endpoint import Endpoint
 from bakeoff.engines.base import Provisioner, ProvisionerBase, ProvisioningError
 from bakeoff.engines.catalog import EngineSpec
+from bakeoff.engines.cleanup import orderly_interrupts, shielded
 from bakeoff.harness.plan import Trial
-from bakeoff.harness.runner import RunInterruptedError, TrialRunner
+from bakeoff.harness.runner import RunInterruptedError, TrialRunner, interrupting_signal
 from bakeoff.harness.trial import TrialRecord, TrialSink
 
 ProvisionerFactory = Callable[[EngineSpec], Provisioner]
@@ -45,9 +46,23 @@ def run_trials(
     writer: TrialSink,
     runner: TrialRunner,
 ) -> list[TrialRecord]:
-    """Run every trial, writing each as soon as it ends. On Ctrl-C the run is finished
-    with status "interrupted" (every trial measured so far kept) and the interrupt re-raised.
+    """Run every trial, writing each as soon as it ends.
+
+    A termination signal (Ctrl-C, SIGTERM, SIGHUP, with `install_signal_cleanup()`)
+    stops the trial in flight, which is written with what it measured; the run is
+    finished with status "interrupted" and RunInterruptedError raised with its path.
+    A signal that arrives while a trial is being written waits for the write.
     """
+    with orderly_interrupts():
+        return _run_trials(trials, provisioner_for, writer, runner)
+
+
+def _run_trials(
+    trials: Sequence[Trial],
+    provisioner_for: ProvisionerFactory,
+    writer: TrialSink,
+    runner: TrialRunner,
+) -> list[TrialRecord]:
     records: list[TrialRecord] = []
     shared: dict[str, _SharedProvisioner] = {}
     try:
@@ -69,22 +84,29 @@ def run_trials(
                 # A failed trial may have broken the instance: the next one starts afresh.
                 shared.pop(engine).close()
                 runner.forget_engine(engine)
-            writer.add_trial(record)
+            with shielded():
+                writer.add_trial(record)
             records.append(record)
-    except RunInterruptedError as interrupt:
-        partial = interrupt.args[0] if interrupt.args else None
-        if isinstance(partial, TrialRecord):
-            writer.add_trial(partial)
-            records.append(partial)
-        writer.finish("interrupted")
-        raise
-    except KeyboardInterrupt:
-        writer.finish("interrupted")
-        raise
+    except KeyboardInterrupt as interrupt:
+        stopped = (
+            interrupt
+            if isinstance(interrupt, RunInterruptedError)
+            else RunInterruptedError(None, interrupting_signal(interrupt))
+        )
+        if stopped.record is not None:
+            writer.add_trial(stopped.record)
+            records.append(stopped.record)
+        stopped.path = writer.finish("interrupted")
+        if stopped is interrupt:
+            raise
+        raise stopped from interrupt
     finally:
         for instance in shared.values():
             with contextlib.suppress(Exception):
                 instance.close()
     failed = [r for r in records if r.status != "ok"]
-    writer.finish("ok" if not failed else ("failed" if len(failed) == len(records) else "partial"))
+    with shielded():
+        writer.finish(
+            "ok" if not failed else ("failed" if len(failed) == len(records) else "partial")
+        )
     return records

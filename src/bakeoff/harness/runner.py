@@ -2,14 +2,16 @@
 
 Each connection has its own adapter, operation stream and recorder, so nothing is shared
 on the measured path (docs/glossary.md). The main thread only starts, polls and joins the
-connections' threads and worker processes, which keeps Ctrl-C responsive: it stops
-them, keeps what they measured, and lets the provisioner's context manager remove
-the engine.
+connections' threads and worker processes, which keeps a termination signal (Ctrl-C,
+SIGTERM, SIGHUP: a KeyboardInterrupt, engines/cleanup.py) responsive: it stops them,
+keeps what they measured, records the trial, and only then lets the provisioner's
+context manager remove the engine, so no operation fails because the engine went first.
 """
 
 from __future__ import annotations
 
 import contextlib
+import signal
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ from bakeoff.adapters.protocol import Capability, Endpoint
 from bakeoff.core.measures import IntervalRow, LatencyKind, Phase
 from bakeoff.engines.base import Provisioner, ProvisioningError
 from bakeoff.engines.catalog import Provision
+from bakeoff.engines.cleanup import signal_name
 from bakeoff.harness.clients import (
     ClientGroup,
     PhaseCommand,
@@ -38,6 +41,9 @@ from bakeoff.harness.verify import verify_records
 from bakeoff.harness.worker_process import ProcessClientGroup, SharedProgress
 
 _POLL_S = 0.25
+_STOP_GRACE_S = 5.0
+"""How long stopped connections may take to hand over their results; one stuck in a
+driver call past that loses its rows rather than holding the run up."""
 
 
 class TrialFailedError(RuntimeError):
@@ -45,7 +51,25 @@ class TrialFailedError(RuntimeError):
 
 
 class RunInterruptedError(KeyboardInterrupt):
-    """Ctrl-C: every trial finished or begun so far has been written to the run folder."""
+    """A termination signal stopped the run. `record` is the trial it interrupted (None
+    between trials); `path` is the run folder once every trial so far is written there."""
+
+    def __init__(self, record: TrialRecord | None, signum: int) -> None:
+        super().__init__(signal_name(signum))
+        self.record = record
+        self.signum = signum
+        self.path: object = None
+        """What the run's sink returned when it finished (RunWriter: the run folder)."""
+
+    @property
+    def exit_code(self) -> int:
+        """The shell's convention for death by a signal: 130 for SIGINT, 143 for SIGTERM."""
+        return 128 + self.signum
+
+
+def interrupting_signal(interrupt: KeyboardInterrupt) -> int:
+    """The signal behind an interrupt: `Interrupted` knows it, a bare one is Ctrl-C."""
+    return int(getattr(interrupt, "signum", signal.SIGINT))
 
 
 @dataclass
@@ -70,8 +94,8 @@ class TrialRunner:
         self._loaded = {key: h for key, h in self._loaded.items() if key[0] != engine}
 
     def run(self, trial: Trial, provisioner: Provisioner) -> TrialRecord:
-        """Run one trial. Failures become a failed TrialRecord; Ctrl-C is re-raised after
-        the record of the interrupted trial has been attached to the exception."""
+        """Run one trial. Failures become a failed TrialRecord; an interrupt is re-raised
+        as RunInterruptedError holding the record of the interrupted trial."""
         started = datetime.now(UTC)
         self._embedded = trial.engine.provision is Provision.EMBEDDED
         # Decided before the trial from declared capabilities and the workload.
@@ -91,11 +115,19 @@ class TrialRunner:
         try:
             with provisioner as endpoint:
                 state.endpoint = endpoint
-                self._run_phases(trial, endpoint, provisioner, state)
-        except KeyboardInterrupt as interrupt:
-            record = self._record(trial, state, started, "interrupted", "interrupted by the user")
-            self.progress.trial_finished(label, "interrupted", "")
-            raise RunInterruptedError(record) from interrupt
+                try:
+                    self._run_phases(trial, endpoint, provisioner, state)
+                except KeyboardInterrupt as interrupt:
+                    # Recorded while the engine still runs: the connections have stopped
+                    # and handed over what they measured.
+                    raise self._interrupted(trial, state, started, interrupt) from interrupt
+        except RunInterruptedError as stopped:
+            self.progress.trial_finished(label, "interrupted", f"by {stopped}")
+            raise
+        except KeyboardInterrupt as interrupt:  # while the engine started or was removed
+            stopped_here = self._interrupted(trial, state, started, interrupt)
+            self.progress.trial_finished(label, "interrupted", f"by {stopped_here}")
+            raise stopped_here from interrupt
         except (TrialFailedError, ProvisioningError, AdapterError) as exc:
             status, error = "failed", str(exc)
         except Exception as exc:
@@ -103,6 +135,14 @@ class TrialRunner:
         record = self._record(trial, state, started, status, error)
         self.progress.trial_finished(label, status, error or "")
         return record
+
+    def _interrupted(
+        self, trial: Trial, state: _TrialState, started: datetime, interrupt: KeyboardInterrupt
+    ) -> RunInterruptedError:
+        signum = interrupting_signal(interrupt)
+        error = f"interrupted by {signal_name(signum)}"
+        record = self._record(trial, state, started, "interrupted", error)
+        return RunInterruptedError(record, signum)
 
     # -- phases ----------------------------------------------------------------------
 
@@ -242,7 +282,7 @@ class TrialRunner:
     def _interval_ns(self) -> int:
         return int(self.options.interval_s * 1e9)
 
-    def _phase(  # noqa: PLR0912 - one place that owns a phase's start, polling and ending
+    def _phase(
         self,
         groups: Sequence[ClientGroup],
         command: PhaseCommand,
@@ -254,11 +294,11 @@ class TrialRunner:
     ) -> None:
         phase = command.phase
         self.progress.phase_started(phase.value, total_ops, duration_s)
-        for group in groups:
-            group.start_phase(command)
         results: dict[int, PhaseResult] = {}
         poll = _POLL_S / len(groups)
         try:
+            for group in groups:
+                group.start_phase(command)
             while len(results) < len(groups):
                 for i, group in enumerate(groups):
                     if i not in results:
@@ -268,13 +308,7 @@ class TrialRunner:
                 elapsed = (time.perf_counter_ns() - command.start_ns) / 1e9
                 self.progress.advance(sum(g.completed() for g in groups), elapsed)
         except KeyboardInterrupt:
-            for group in groups:
-                group.request_stop()
-            for i, group in enumerate(groups):
-                while i not in results:
-                    result = group.wait(1.0)
-                    if result is not None:
-                        results[i] = result
+            _collect_stopped(groups, results)
             raise
         finally:
             end = time.perf_counter_ns()
@@ -335,3 +369,26 @@ class TrialRunner:
             rows=state.rows,
             load_generator={**self.options.describe_load(), **state.load_generator},
         )
+
+
+def _collect_stopped(groups: Sequence[ClientGroup], results: dict[int, PhaseResult]) -> None:
+    """Stop every group and gather the results they hand over within the grace period.
+
+    Nothing raised here may replace the interrupt: a worker process that died has no
+    rows to give, and the trial is recorded as interrupted either way.
+    """
+    for group in groups:
+        with contextlib.suppress(Exception):
+            group.request_stop()
+    pending = {i for i in range(len(groups)) if i not in results}
+    deadline = time.monotonic() + _STOP_GRACE_S
+    while pending and time.monotonic() < deadline:
+        for i in sorted(pending):
+            try:
+                result = groups[i].wait(_POLL_S / len(groups))
+            except Exception:
+                pending.discard(i)
+                continue
+            if result is not None:
+                results[i] = result
+                pending.discard(i)

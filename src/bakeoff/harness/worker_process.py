@@ -10,14 +10,18 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import multiprocessing.connection
+import os
 import signal
 import traceback
 from typing import Any
 
 from bakeoff.adapters.protocol import TableSpec
+from bakeoff.engines.cleanup import TERMINATION_SIGNALS
 from bakeoff.harness.clients import PhaseCommand, PhaseResult, ThreadClientGroup
 
 __all__ = ["ProcessClientGroup", "SharedProgress"]
+
+_CLOSE_S = 3.0
 
 
 def _serve(
@@ -28,8 +32,11 @@ def _serve(
     group_args: dict[str, Any],
 ) -> None:
     """Body of a worker process: a ThreadClientGroup driven by commands from the runner."""
-    # Ctrl-C reaches the whole process group; the runner decides, and tells us to stop.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Ctrl-C, `timeout` and a closed terminal signal the whole process group; the runner
+    # decides, and tells us to stop through `stop` once it has what we measured.
+    for signum in TERMINATION_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
+    runner_pid = os.getppid()
     group: ThreadClientGroup | None = None
     try:
         group = ThreadClientGroup(**group_args)
@@ -50,7 +57,8 @@ def _serve(
                     while result is None:
                         result = group.wait(0.1)
                         progress[slot] = group.completed()
-                        if stop.value:
+                        # A runner killed outright (SIGKILL) can no longer tell us.
+                        if stop.value or os.getppid() != runner_pid:
                             group.request_stop()
                     pipe.send(("ok", result))
             except Exception as exc:
@@ -130,7 +138,8 @@ class ProcessClientGroup:
     def close(self) -> None:
         with contextlib.suppress(OSError, BrokenPipeError):
             self._pipe.send(("close", None))
-        self._process.join(10)
+        # A stopped worker answers at once; one stuck in a driver call is not waited for.
+        self._process.join(_CLOSE_S)
         if self._process.is_alive():
             self._process.kill()
             self._process.join(5)

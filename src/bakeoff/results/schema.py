@@ -21,9 +21,11 @@ MANIFEST_FILE = "manifest.json"
 TRIALS_DIR = "trials"
 """Per-trial Parquet files inside a partial run directory (removed by `finish`)."""
 
-RUN_STATUSES = STATUSES | {"partial"}
-"""What a finished run may end as: "partial" when some trials failed and others did not.
-An unfinished run's manifest says "running"."""
+KILLED = "killed"
+RUN_STATUSES = STATUSES | {"partial", KILLED}
+"""What a finished run may end as: "partial" when some trials failed and others did not,
+"killed" when `bakeoff runs recover` finished it for a process killed outright. An
+unfinished run's manifest says "running"."""
 RUNNING = "running"
 
 LATENCY_KINDS = {

@@ -22,9 +22,10 @@ import os
 import re
 import secrets
 import shutil
+import socket
 import tempfile
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
@@ -57,9 +58,12 @@ from bakeoff.results.schema import (
 )
 from bakeoff.workloads.model import Workload
 
-_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 _NO_LATENCY = dict.fromkeys(LATENCY_COLUMNS, math.nan)
 _NO_OPTIONS: Mapping[str, object] = MappingProxyType({})
+WRITER = "writer"
+"""The manifest key naming the process writing an unfinished run (pid and host), for
+`bakeoff runs recover` to tell a run still being written from one whose writer is gone."""
 
 
 class RunExistsError(FileExistsError):
@@ -118,7 +122,7 @@ class RunWriter:
         options: Mapping[str, object] = _NO_OPTIONS,
     ) -> None:
         self._run_id = run_id if run_id is not None else new_run_id()
-        if not _RUN_ID.match(self._run_id):
+        if not RUN_ID.match(self._run_id):
             raise ValueError(
                 f"run id {self._run_id!r} must be letters, digits, '_', '.' or '-' "
                 "(at most 128, not starting with a punctuation mark)"
@@ -210,56 +214,29 @@ class RunWriter:
     def finish(self, status: str) -> Path:
         """Write samples.parquet and the final manifest, then move the run into place."""
         with self._lock:
-            if self._finished is not None:
-                return self._finished
-            if status not in RUN_STATUSES:
-                raise ValueError(f"run status {status!r} is not one of {sorted(RUN_STATUSES)}")
-            try:
-                return self._finish(status)
-            except RunExistsError:
-                raise
-            except OSError as exc:
-                raise RunWriteError(
-                    f"the run could not be finished ({_reason(exc)}); its "
-                    f"{len(self._trial_files)} trials are kept in {self._partial}"
-                ) from exc
+            return self._finish(status)
 
     def _finish(self, status: str) -> Path:
         """`finish` under the lock already held."""
         if self._finished is not None:
             return self._finished
-        trials_dir = self._partial / TRIALS_DIR
-        # A retry after a failed rename finds the trial files gone and samples written.
-        if trials_dir.is_dir():
-            _write_parquet(self._samples(trials_dir), self._partial / SAMPLES_FILE)
-        self._write_manifest(status, ended_at=datetime.now(UTC))
-        if self._final.exists():
-            raise RunExistsError(
-                f"{self._final} appeared while the run was being written; the complete "
-                f"run is kept in {self._partial}"
-            )
-        # samples.parquet holds every trial now; readers prefer it over the trial files.
-        shutil.rmtree(trials_dir, ignore_errors=True)
+        if status not in RUN_STATUSES:
+            raise ValueError(f"run status {status!r} is not one of {sorted(RUN_STATUSES)}")
         try:
-            # os.rename fails on a non-empty target; an empty directory created in the
-            # instant since the check above would be replaced, which loses no result.
-            os.rename(self._partial, self._final)
-        except OSError as exc:
-            if exc.errno in (errno.EEXIST, errno.ENOTEMPTY):
-                raise RunExistsError(
-                    f"{self._final} appeared while the run was being written; the "
-                    f"complete run is kept in {self._partial}"
-                ) from exc
+            self._finished = move_into_place(
+                self._partial,
+                self._final,
+                self._trial_files,
+                lambda: self._write_manifest(status, ended_at=datetime.now(UTC)),
+            )
+        except RunExistsError:
             raise
-        fsync_directory(self._final.parent)
-        self._finished = self._final
-        return self._final
-
-    def _samples(self, trials_dir: Path) -> pd.DataFrame:
-        if not self._trial_files:
-            return typed_frame([])
-        frames = [pd.read_parquet(trials_dir / name) for name in self._trial_files]
-        return enforce_types(pd.concat(frames, ignore_index=True))
+        except OSError as exc:
+            raise RunWriteError(
+                f"the run could not be finished ({_reason(exc)}); its "
+                f"{len(self._trial_files)} trials are kept in {self._partial}"
+            ) from exc
+        return self._finished
 
     def _trial_entry(self, trial: TrialRecord) -> dict[str, object]:
         workload_hash = trial.workload.spec_hash()
@@ -315,8 +292,48 @@ class RunWriter:
             "trials": self._trials,
             "latency_kinds": LATENCY_KINDS,
         }
+        if status == RUNNING:
+            # Who is writing: `bakeoff runs recover` finishes the run once it is gone.
+            manifest[WRITER] = {"pid": os.getpid(), "host": socket.gethostname()}
         text = json.dumps(to_safe_json(manifest), indent=2, ensure_ascii=False, allow_nan=False)
         write_bytes_atomically(self._partial / MANIFEST_FILE, (text + "\n").encode())
+
+
+def move_into_place(
+    partial: Path, final: Path, trial_files: Sequence[str], write_manifest: Callable[[], object]
+) -> Path:
+    """Concatenate the trial files into samples.parquet, write the final manifest, and
+    rename the partial directory to `final`: how a run is finished, by its writer or by
+    `bakeoff runs recover` (results/recovery.py)."""
+    trials_dir = partial / TRIALS_DIR
+    # A retry after a failed rename finds the trial files gone and samples written.
+    if trials_dir.is_dir():
+        _write_parquet(_samples(trials_dir, trial_files), partial / SAMPLES_FILE)
+    write_manifest()
+    appeared = (
+        f"{final} appeared while the run was being written; the complete run is kept in {partial}"
+    )
+    if final.exists():
+        raise RunExistsError(appeared)
+    # samples.parquet holds every trial now; readers prefer it over the trial files.
+    shutil.rmtree(trials_dir, ignore_errors=True)
+    try:
+        # os.rename fails on a non-empty target; an empty directory created in the
+        # instant since the check above would be replaced, which loses no result.
+        os.rename(partial, final)
+    except OSError as exc:
+        if exc.errno in (errno.EEXIST, errno.ENOTEMPTY):
+            raise RunExistsError(appeared) from exc
+        raise
+    fsync_directory(final.parent)
+    return final
+
+
+def _samples(trials_dir: Path, trial_files: Sequence[str]) -> pd.DataFrame:
+    if not trial_files:
+        return typed_frame([])
+    frames = [pd.read_parquet(trials_dir / name) for name in trial_files]
+    return enforce_types(pd.concat(frames, ignore_index=True))
 
 
 def new_run_id() -> str:

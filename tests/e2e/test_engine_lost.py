@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,18 +20,32 @@ pytestmark = [pytest.mark.docker, pytest.mark.slow]
 DURATION_S = 30.0
 
 
-def _kill_engine_after(seconds: float, engine: str, killed: list[float]) -> None:
-    """Kill the engine's container `seconds` after it appears."""
+def _kill_engine_after(seconds: float, engine: str, others: set[str], killed: list[float]) -> None:
+    """Kill the run's own container of `engine` `seconds` after it appears; containers in
+    `others` (the test session's shared servers) are left alone."""
     client = docker_client()
     label = {"label": f"org.bakeoff.engine={engine}"}
+
+    def ours() -> list[Any]:
+        return [c for c in client.containers.list(filters=label) if c.id not in others]
+
     try:
         deadline = time.monotonic() + 60
-        while not client.containers.list(filters=label) and time.monotonic() < deadline:
+        while not ours() and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(seconds)
-        for container in client.containers.list(filters=label):
+        for container in ours():
             container.kill()
             killed.append(time.monotonic())
+    finally:
+        client.close()
+
+
+def _running(engine: str) -> set[str]:
+    client = docker_client()
+    try:
+        label = {"label": f"org.bakeoff.engine={engine}"}
+        return {str(c.id) for c in client.containers.list(all=True, filters=label)}
     finally:
         client.close()
 
@@ -43,7 +58,10 @@ def test_a_killed_postgres_fails_the_trial_within_seconds(
 ) -> None:
     require_docker()
     killed: list[float] = []
-    killer = threading.Thread(target=_kill_engine_after, args=(kill_after_s, "postgres", killed))
+    others = _running("postgres")
+    killer = threading.Thread(
+        target=_kill_engine_after, args=(kill_after_s, "postgres", others, killed)
+    )
     killer.start()
     try:
         result = run_benchmark(

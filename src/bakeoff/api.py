@@ -113,7 +113,16 @@ def run_benchmark(
     run folder was written.
     """
     options = replace(options or RunOptions(), **changes)
-    trials = plan_run(workloads, engines, options)
+    return run_planned(plan_run(workloads, engines, options), options, progress, command)
+
+
+def run_planned(
+    trials: Sequence[Trial],
+    options: RunOptions,
+    progress: ProgressSink | None = None,
+    command: Sequence[str] = (),
+) -> RunResult:
+    """Run trials `plan_run` made (and so checked) with the same `options`."""
     install_container_cleanup()
     writer = RunWriter(options.output, command=list(command), options=options.manifest())
     runner = TrialRunner(options, progress)

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from bakeoff.adapters.registry import CapabilityError, UnknownAdapterError
-from bakeoff.api import plan_run, resolve_workloads, run_benchmark, split_connections
+from bakeoff.api import plan_run, run_planned, split_connections
 from bakeoff.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, fail, stderr, stdout
 from bakeoff.cli.runs import orphaned_runs
 from bakeoff.cli.summary import print_summary
@@ -207,8 +207,7 @@ def run(
             output=Path(output),
         )
         # Validate everything up front, so bad input never starts an engine.
-        loaded = resolve_workloads(workloads, options)
-        plan_run([w for w, _ in loaded], engines, options)
+        trials = plan_run(workloads, engines, options)
         check_output_folder(output)
     except (WorkloadError, UnknownEngineError, UnknownAdapterError, CapabilityError) as exc:
         raise fail(str(exc)) from None
@@ -223,12 +222,8 @@ def run(
             markup=False,
         )
     try:
-        result = run_benchmark(
-            [w for w, _ in loaded],
-            engines,
-            options,
-            progress=_progress(),
-            command=["bakeoff", *sys.argv[1:]],
+        result = run_planned(
+            trials, options, progress=_progress(), command=["bakeoff", *sys.argv[1:]]
         )
     except RunInterruptedError as stopped:
         stderr.print(

@@ -27,6 +27,13 @@ def as_text(value: object) -> str:
     return str(value)
 
 
+def json_number(value: object) -> object:
+    """`value` as JSON can hold it: NaN and infinity become null ("not defined")."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
 def format_number(value: float) -> str:
     """A table number: 35,629 · 479.5 · 7.70 · 0.123 (three or more significant digits)."""
     if not math.isfinite(value):

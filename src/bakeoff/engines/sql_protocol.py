@@ -139,3 +139,13 @@ class MysqlProtocol(_SqlServer):
 
 POSTGRES = PostgresProtocol()
 MYSQL = MysqlProtocol()
+
+
+MYSQL_REPORTED_SETTINGS = (
+    "innodb_flush_log_at_trx_commit",
+    "sync_binlog",
+    "innodb_buffer_pool_size",
+    "max_connections",
+)
+"""Durability and capacity settings every server of the MySQL family reports (MariaDB,
+MySQL): recorded with each result beside the knobs."""

@@ -4,13 +4,12 @@ verdict, and how it is written out (JSON, Markdown for a pull request)."""
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
 import pandas as pd
 
-from bakeoff.core.formats import format_change, format_metric, format_p, format_percent
+from bakeoff.core.formats import format_change, format_metric, format_p, format_percent, json_number
 from bakeoff.gate.metrics import METRICS, CompareError
 
 
@@ -117,7 +116,7 @@ class Comparison:
             "notes": list(self.notes),
             "rows": [
                 {
-                    **{k: _json_number(v) for k, v in asdict(r).items()},
+                    **{k: json_number(v) for k, v in asdict(r).items()},
                     "verdict": r.verdict.value,
                     "baseline_engine_versions": list(r.baseline_engine_versions),
                     "candidate_engine_versions": list(r.candidate_engine_versions),
@@ -131,13 +130,6 @@ class Comparison:
 
     def to_markdown(self) -> str:
         return render_markdown(self)
-
-
-def _json_number(value: object) -> object:
-    # JSON has no NaN or infinity; null says "not defined" to every consumer.
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 # -- rendering -------------------------------------------------------------------------

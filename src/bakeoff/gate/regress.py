@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from bakeoff.core.formats import format_metric
+from bakeoff.core.formats import format_metric, json_number
 from bakeoff.gate import history as hist
 from bakeoff.gate.metrics import METRICS
 
@@ -129,7 +129,7 @@ class RegressReport:
             "exit_code": self.exit_code,
             "series": [asdict(s) for s in self.series],
             "change_points": [
-                {k: _json_number(v) for k, v in asdict(c).items()} for c in self.change_points
+                {k: json_number(v) for k, v in asdict(c).items()} for c in self.change_points
             ],
             "notes": list(self.notes),
         }
@@ -139,12 +139,6 @@ class RegressReport:
 
     def to_markdown(self) -> str:
         return render_markdown(self)
-
-
-def _json_number(value: object) -> object:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def _otava() -> Any:

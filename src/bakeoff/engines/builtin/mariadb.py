@@ -1,7 +1,7 @@
 """MariaDB in a container."""
 
 from bakeoff.engines.catalog import EngineSpec, Family, Provision
-from bakeoff.engines.sql_protocol import MYSQL
+from bakeoff.engines.sql_protocol import MYSQL, MYSQL_REPORTED_SETTINGS
 
 SPEC = EngineSpec(
     name="mariadb",
@@ -21,11 +21,6 @@ SPEC = EngineSpec(
         "MARIADB_DATABASE": "bakeoff",
         "MARIADB_RANDOM_ROOT_PASSWORD": "1",
     },
-    reported_settings=(
-        "innodb_flush_log_at_trx_commit",
-        "sync_binlog",
-        "innodb_buffer_pool_size",
-        "max_connections",
-    ),
+    reported_settings=MYSQL_REPORTED_SETTINGS,
     notes="Tested here with the project's image of Debian's mariadb-server 10.11.",
 )

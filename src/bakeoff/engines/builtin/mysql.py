@@ -1,7 +1,7 @@
 """MySQL in a container (not tested here: see the notes)."""
 
 from bakeoff.engines.catalog import EngineSpec, Family, Provision
-from bakeoff.engines.sql_protocol import MYSQL
+from bakeoff.engines.sql_protocol import MYSQL, MYSQL_REPORTED_SETTINGS
 
 SPEC = EngineSpec(
     name="mysql",
@@ -21,12 +21,7 @@ SPEC = EngineSpec(
         "MYSQL_DATABASE": "bakeoff",
         "MYSQL_RANDOM_ROOT_PASSWORD": "yes",
     },
-    reported_settings=(
-        "innodb_flush_log_at_trx_commit",
-        "sync_binlog",
-        "innodb_buffer_pool_size",
-        "max_connections",
-    ),
+    reported_settings=MYSQL_REPORTED_SETTINGS,
     ready_timeout_s=120.0,
     tested_here=False,
     notes=(

@@ -14,8 +14,10 @@ from typing import Annotated, Any, Final, Literal, Self
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     SerializerFunctionWrapHandler,
+    Tag,
     ValidationError,
     model_serializer,
     model_validator,
@@ -24,6 +26,8 @@ from pydantic import (
 from bakeoff.core.capabilities import Capability
 from bakeoff.core.operations import BY_NAME, OPERATIONS
 from bakeoff.core.records import TableSpec
+from bakeoff.core.schema import EntitySpec, Identifier, Schema
+from bakeoff.workloads.logical import LogicalMix, check_operations
 
 
 class _Strict(BaseModel):
@@ -242,15 +246,36 @@ class Fields(_Strict):
         return tuple(f"{self.prefix}{i}" for i in range(self.count))
 
 
+def _mix_kind(value: object) -> str:
+    # A key-value mix maps operations to numbers, a schema workload's to mappings.
+    if isinstance(value, dict) and any(isinstance(v, dict) for v in value.values()):
+        return "logical"
+    if isinstance(value, LogicalMix):
+        return "logical"
+    return "key_value"
+
+
+AnyMix = Annotated[
+    Annotated[OperationMix, Tag("key_value")] | Annotated[LogicalMix, Tag("logical")],
+    Discriminator(_mix_kind),
+]
+
+
 class Workload(_Strict):
-    """One workload definition, as read from a YAML file."""
+    """One workload definition, as read from a YAML file.
+
+    A key-value workload (YCSB's shape) has `fields` and an `OperationMix`; a schema
+    workload has `entities` and named logical operations (`LogicalMix`), and its data
+    sizes are each root entity's `rows` (`records` does not apply to it).
+    """
 
     name: Annotated[str, Field(max_length=MAX_NAME_CHARS, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
     description: Annotated[str, Field(max_length=MAX_DESCRIPTION_CHARS)] = ""
     table: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")] = "usertable"
     records: Annotated[int, Field(strict=True, ge=1, le=MAX_RECORDS)] = 1000
     fields: Fields = Fields()
-    operations: OperationMix
+    operations: AnyMix
+    entities: dict[Identifier, EntitySpec] | None = None
     # YCSB's CoreWorkload default.
     request_distribution: RequestDistribution = UniformKeys(type="uniform")
     scan_length: LengthDistribution = UniformLength(distribution="uniform", min=1, max=100)
@@ -270,6 +295,35 @@ class Workload(_Strict):
             raise ValueError("give operation_count or duration_s")
         return self
 
+    @model_validator(mode="after")
+    def _schema_and_mix_agree(self) -> Self:
+        if self.entities is None:
+            if isinstance(self.operations, LogicalMix):
+                raise ValueError("named logical operations need `entities` (a schema)")
+            return self
+        if not isinstance(self.operations, LogicalMix):
+            raise ValueError("a workload with `entities` names logical operations")
+        check_operations(self.data_schema(), self.operations)
+        return self
+
+    @model_serializer(mode="wrap")
+    def _without_absent_schema(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A key-value workload's spec (and its hash) stays as it was before schemas existed.
+        data: dict[str, Any] = handler(self)
+        if data.get("entities") is None:
+            data.pop("entities", None)
+        return data
+
+    @property
+    def is_schema_workload(self) -> bool:
+        return self.entities is not None
+
+    def data_schema(self) -> Schema:
+        """The entities as one validated `Schema` (ValueError for a key-value workload)."""
+        if self.entities is None:
+            raise ValueError(f"workload {self.name!r} is a key-value workload, not a schema one")
+        return Schema(entities=self.entities)
+
     def table_spec(self) -> TableSpec:
         return TableSpec(
             name=self.table,
@@ -278,6 +332,8 @@ class Workload(_Strict):
         )
 
     def required_capabilities(self) -> frozenset[Capability]:
+        if isinstance(self.operations, LogicalMix):
+            return frozenset()  # a schema workload asks its data model instead (`plan`)
         needed = (BY_NAME[name].capabilities for name in self.operations.active())
         return frozenset().union(*needed)
 

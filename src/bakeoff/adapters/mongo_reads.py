@@ -6,13 +6,14 @@ referenced child collection, or children embedded in their parent (``$unwind``).
 What FerretDB v1.24 lacks shapes the aggregates (each probed against its server, each
 answering "not implemented yet" unless said otherwise): ``$group`` accumulates only with
 ``$sum`` and ``$count`` (``$avg``, ``$min``, ``$max``, ``$first``, ``$push`` are
-missing), and ``{$sum: 1}`` silently counts 0, so counts use ``{$count: {}}``; no
-arithmetic expression operator exists (``$subtract``, ``$mod``, ``$multiply``,
-``$divide``, ``$floor``, ``$add``, ``$cond``), nor ``$bucket``, ``$facet`` or
-``$lookup``. Hence: an average is the server's per-group sum and count, divided by the
-client; min and max without groups are a sort and a limit; grouped min and max, and
-groups by a bucket (``field // bucket * bucket``), are computed by the client over the
-matching rows' two fields (the ``client_aggregate`` workaround).
+missing); no arithmetic expression operator exists (``$subtract``, ``$mod``,
+``$multiply``, ``$divide``, ``$floor``, ``$add``, ``$cond``), nor ``$bucket``,
+``$facet`` or ``$lookup``. Worse, a ``$group`` with two accumulators computes only the
+first and answers 0 for the others, silently. Hence: an average is two pipelines, the
+server's per-group sums and counts, divided by the client; min and max without groups
+are a sort and a limit; grouped min and max, and groups by a bucket
+(``field // bucket * bucket``), are computed by the client over the matching rows' two
+fields (the ``client_aggregate`` workaround).
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ _NO_EXPRESSIONS = (
     "buckets the matching rows"
 )
 _NO_MIN_MAX = "FerretDB v1.24's $group has no $min or $max: the client groups the matching rows"
-_AVG = "avg is the server's $sum / $count per group, divided by the client (no $avg in FerretDB)"
+_AVG = (
+    "avg is the server's $sum and $count per group (two pipelines: FerretDB has no $avg, and"
+    " computes only the first accumulator of a $group), divided by the client"
+)
 
 
 def aggregate_plan(op: OperationSpec) -> OperationPlan:
@@ -100,40 +104,62 @@ def compile_aggregate(src: Source, op: OperationSpec, run: RunPipeline) -> Prepa
         return _client_aggregate(src, op, run, match, group_path, group_decode, group.bucket)
     if group is None and function in ("min", "max"):
         return _extreme(src, op, run, match)
-    value_path = f"${src.path(op.field)}" if op.field else None
-    accumulators: dict[str, Any]
-    if function == "count":
-        accumulators = {"value": {"$count": {}}}
-    elif function == "sum":
-        accumulators = {"value": {"$sum": value_path}}
-    else:  # avg
-        accumulators = {"value": {"$sum": value_path}, "n": {"$count": {}}}
-    present: Filter = {src.path(op.field): {"$ne": None}} if op.field else {}
-    tail: Pipeline = [{"$group": {ID: f"${group_path}" if group_path else None, **accumulators}}]
-    direction = -1 if op.order == "desc" else 1
-    if group is not None and op.limit is not None and function != "avg":
-        tail += [{"$sort": {"value": direction, ID: 1}}, {"$limit": op.limit}]
+    if function == "avg":
+        assert op.field is not None
+        return _average(src, op, run, match, group_path, group_decode)
+    accumulator: dict[str, Any] = (
+        {"$count": {}} if function == "count" else {"$sum": f"${src.path(op.field or '')}"}
+    )
+    tail: Pipeline = [
+        {"$group": {ID: f"${group_path}" if group_path else None, "value": accumulator}}
+    ]
+    if group is not None and op.limit is not None:
+        tail += [{"$sort": {"value": -1 if op.order == "desc" else 1, ID: 1}}, {"$limit": op.limit}]
     elif group is not None:
         tail.append({"$sort": {ID: 1}})
 
     def aggregate(params: Parameters) -> object:
-        stages = pipeline_head(src, match(params))
-        if present and function != "count":
-            stages.append({"$match": present})
-        results = run(src.collection, stages + tail)
-        if function == "avg":
-            for result in results:
-                result["value"] = result["value"] / result["n"]
+        results = run(src.collection, pipeline_head(src, match(params)) + tail)
         if group_decode is None:
             if results:
                 return results[0]["value"]
             return 0 if function == "count" else None
-        groups = [{"group": group_decode(r[ID]), "value": r["value"]} for r in results]
-        if function == "avg" and op.limit is not None:
-            return order_groups(groups, op.order, op.limit)
-        return groups
+        return [{"group": group_decode(r[ID]), "value": r["value"]} for r in results]
 
     return aggregate
+
+
+def _average(
+    src: Source,
+    op: OperationSpec,
+    run: RunPipeline,
+    match: Callable[[Parameters], Filter],
+    group_path: str | None,
+    group_decode: Callable[[Any], Any] | None,
+) -> Prepared:
+    """avg: one pipeline for the sums, one for the counts (FerretDB v1.24 computes only
+    the first accumulator of a $group), divided by the client."""
+    assert op.field is not None
+    path = src.path(op.field)
+    group_id = f"${group_path}" if group_path else None
+    present: Pipeline = [{"$match": {path: {"$ne": None}}}]
+    sums: Pipeline = [{"$group": {ID: group_id, "value": {"$sum": f"${path}"}}}]
+    counts: Pipeline = [{"$group": {ID: group_id, "value": {"$count": {}}}}]
+
+    def average(params: Parameters) -> object:
+        head = pipeline_head(src, match(params)) + present
+        totals = {r[ID]: r["value"] for r in run(src.collection, head + sums)}
+        averages = {
+            r[ID]: totals[r[ID]] / r["value"]
+            for r in run(src.collection, head + counts)
+            if r[ID] in totals and r["value"]
+        }
+        if group_decode is None:
+            return averages.get(None)
+        groups = [{"group": group_decode(g), "value": v} for g, v in averages.items()]
+        return order_groups(groups, op.order, op.limit)
+
+    return average
 
 
 def _extreme(src: Source, op: OperationSpec, run: RunPipeline, match: Any) -> Prepared:

@@ -22,6 +22,7 @@ from bakeoff.adapters.model_registry import MODELS
 from bakeoff.adapters.mongo_models import EmbeddedModel, ReferencedModel
 from bakeoff.core.endpoint import Endpoint
 from bakeoff.core.schema import OperationSpec, Row, Schema
+from bakeoff.testing.model_conformance import ModelConformance
 from bakeoff.workloads.loader import load_workload
 from bakeoff.workloads.logical import LogicalMix
 from bakeoff.workloads.rows import rows_for_keys
@@ -75,6 +76,25 @@ def canon(value: object) -> object:
     if isinstance(value, list):
         return [canon(v) for v in value]
     return value
+
+
+# -- the contract's conformance suite --------------------------------------------------
+
+
+class TestEmbeddedOnFerretDB(ModelConformance):
+    @pytest.fixture
+    def model_class(self) -> type[DataModel]:
+        return EmbeddedModel
+
+    @pytest.fixture
+    def endpoint(self, servers: ServerPool) -> Endpoint:
+        return _fresh_database(servers)
+
+
+class TestReferencedOnFerretDB(TestEmbeddedOnFerretDB):
+    @pytest.fixture
+    def model_class(self) -> type[DataModel]:
+        return ReferencedModel
 
 
 # -- reads over the loaded orders workload ---------------------------------------------

@@ -16,9 +16,8 @@ from typing import Any
 import pymongo
 import pytest
 
-from bakeoff.adapters.data_model import DataModel, UnsupportedOperationError
+from bakeoff.adapters.data_model import DataModel
 from bakeoff.adapters.errors import FatalError, TransientError
-from bakeoff.adapters.model_registry import MODELS
 from bakeoff.adapters.mongo_models import EmbeddedModel, ReferencedModel
 from bakeoff.core.endpoint import Endpoint
 from bakeoff.core.schema import OperationSpec, Row, Schema
@@ -334,12 +333,6 @@ def test_insert_upsert_update_delete_compare_and_set(fresh: Any) -> None:
 # -- declared limits and errors --------------------------------------------------------
 
 
-@pytest.mark.parametrize("model_class", MODEL_CLASSES, ids=lambda m: m.name)
-def test_registered_under_the_mongo_adapter(model_class: type[DataModel]) -> None:
-    assert MODELS.model_class("mongo", model_class.name) is model_class
-    assert MODELS.model_class("mongo", None) is EmbeddedModel
-
-
 def test_duplicate_key_is_transient_and_use_before_connect_fatal(servers: ServerPool) -> None:
     schema = _schema("timeseries")
     model = _connected(EmbeddedModel, _fresh_database(servers), schema)
@@ -390,16 +383,3 @@ def test_ferretdb_lacks_what_the_models_work_around(servers: ServerPool) -> None
     finally:
         client.drop_database(client.get_default_database().name)
         client.close()
-
-
-@pytest.mark.parametrize("model_class", MODEL_CLASSES, ids=lambda m: m.name)
-def test_plan_refuses_ttl_and_child_writes(model_class: type[DataModel]) -> None:
-    schema = _schema("orders")
-    ttl = OperationSpec(kind="insert", entity="orders", share=1, ttl_s=60)
-    with pytest.raises(UnsupportedOperationError, match="TTL"):
-        model_class.plan(schema, "expiring", ttl)
-    child = OperationSpec(kind="update", entity="order_lines", share=1, set=("quantity",))
-    with pytest.raises(UnsupportedOperationError, match="with their orders row"):
-        model_class.plan(schema, "line_update", child)
-    note = model_class.plan(schema, "place_order", _operations("orders")["place_order"]).note
-    assert note.startswith("not atomic")

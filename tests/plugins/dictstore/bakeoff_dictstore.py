@@ -1,8 +1,9 @@
 """A third-party bakeoff engine: a key-value store that is a dict in the client process.
 
 It depends on bakeoff's public contracts only (the EngineSpec, the EmbeddedDatabase, the
-Adapter and the DataModel protocols, and the reference answers of `bakeoff.testing`). Every connection to the same endpoint URL shares one store, so
-clients that are threads of one process see each other's writes.
+Adapter and the DataModel protocols, and the reference answers of `bakeoff.testing`).
+Every connection to the same endpoint URL shares one store, so clients that are threads
+of one process see each other's writes.
 """
 
 from __future__ import annotations

@@ -87,9 +87,10 @@ def _named_fields(op: OperationSpec) -> list[tuple[str, str]]:
 
 def _check_kind(name: str, op: OperationSpec, schema: Schema, entity: EntitySpec) -> None:
     if entity.parent is not None and op.kind not in (OperationKind.AGGREGATE,):
-        raise ValueError(
-            f"{name}.entity: {op.entity} is a child of {entity.parent.entity}; operate on"
-            f" {entity.parent.entity} (with_children) instead"
+        raise _problem(
+            name,
+            f"entity: {op.entity} is a child of {entity.parent.entity}; operate on"
+            f" {entity.parent.entity} (with_children) instead",
         )
     if op.kind is OperationKind.FIND and op.field not in entity.indexes:
         raise _problem(name, f"field: {op.field!r} is not in {op.entity}.indexes")

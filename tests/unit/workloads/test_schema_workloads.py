@@ -165,3 +165,17 @@ def test_a_transaction_must_decrement_a_referenced_stock(tmp_path: Path) -> None
     message = one_line(path)
     assert "operations.t.decrement.via: must reference customers" in message
     assert OperationKind.TRANSACTION.value == "transaction"
+
+
+def test_records_on_the_command_line_scale_every_root_entity() -> None:
+    workload = load_workload(REPO / "workloads" / "orders.yaml").with_overrides(records=270)
+    assert workload.entities is not None
+    rows = {name: e.rows for name, e in workload.entities.items()}
+    assert rows == {"customers": 50, "products": 20, "orders": 200, "order_lines": 0}
+    assert workload.rows_to_load == 270
+
+
+def test_a_schema_workloads_spec_leaves_out_key_value_settings() -> None:
+    dumped = load_workload(REPO / "workloads" / "orders.yaml").model_dump(mode="json")
+    assert "records" not in dumped and "fields" not in dumped and "table" not in dumped
+    assert "field" not in dumped["operations"]["get_order"]  # unset settings are not null

@@ -1,0 +1,282 @@
+"""The Lua scripts of the Redis `hashes` data model (`redis_models`).
+
+Every write and every read that needs a lookup before its fetch is one script: Redis runs
+a script atomically, so a row and the sorted sets that index it never disagree, a
+transaction checks its stocks and writes with nothing in between, and a read through an
+index is one round trip that never sees a half-written row.
+
+An entity is described to the scripts by its *structure*, four or more ARGV entries:
+its key prefix (``orders:``), its numeric ordering field (or ''), its partition field
+(or '') and the number of its indexed fields followed by their names. From the hash of a
+row the scripts derive the sorted sets it belongs to:
+
+* ``<prefix>__all``: every row; score = the ordering field, or the row's key score when
+  the entity has no numeric ordering;
+* ``<prefix>__part:<partition value>``: the partition's rows, scored the same way;
+* ``<prefix>__idx:<field>:<value>``: the rows with that value, score = the key score
+  (so a find comes back ordered by key);
+* ``<child prefix><parent key>:__seq``: a parent's children, member and score = the
+  child's sequence number.
+
+Row keys are computed inside the scripts, not declared in KEYS: these scripts are for a
+single Redis server, not a cluster.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+_LIBRARY: Final = """
+local function structure(argv, i)
+  local s = {prefix = argv[i], ordering = argv[i + 1], partition = argv[i + 2], indexes = {}}
+  local n = tonumber(argv[i + 3])
+  for j = 1, n do s.indexes[j] = argv[i + 3 + j] end
+  return s, i + 4 + n
+end
+
+local function structures(argv, i)
+  local s
+  local children = {}
+  s, i = structure(argv, i)
+  local n = tonumber(argv[i])
+  i = i + 1
+  for j = 1, n do children[j], i = structure(argv, i) end
+  return s, children, i
+end
+
+local function unlink(s, id)
+  local row = s.prefix .. id
+  redis.call('ZREM', s.prefix .. '__all', id)
+  if s.partition ~= '' then
+    local p = redis.call('HGET', row, s.partition)
+    if p then redis.call('ZREM', s.prefix .. '__part:' .. p, id) end
+  end
+  for _, f in ipairs(s.indexes) do
+    local v = redis.call('HGET', row, f)
+    if v then redis.call('ZREM', s.prefix .. '__idx:' .. f .. ':' .. v, id) end
+  end
+end
+
+local function link(s, id, kscore)
+  local row = s.prefix .. id
+  local score = kscore
+  if s.ordering ~= '' then score = redis.call('HGET', row, s.ordering) or '-inf' end
+  redis.call('ZADD', s.prefix .. '__all', score, id)
+  if s.partition ~= '' then
+    local p = redis.call('HGET', row, s.partition)
+    if p then redis.call('ZADD', s.prefix .. '__part:' .. p, score, id) end
+  end
+  for _, f in ipairs(s.indexes) do
+    local v = redis.call('HGET', row, f)
+    if v then redis.call('ZADD', s.prefix .. '__idx:' .. f .. ':' .. v, kscore, id) end
+  end
+end
+
+-- A root row and its children, with every index entry of theirs.
+local function remove_row(s, children, id)
+  for _, c in ipairs(children) do
+    local seqs = c.prefix .. id .. ':__seq'
+    for _, seq in ipairs(redis.call('ZRANGE', seqs, 0, -1)) do
+      local cid = id .. ':' .. seq
+      unlink(c, cid)
+      redis.call('DEL', c.prefix .. cid)
+    end
+    redis.call('DEL', seqs)
+  end
+  unlink(s, id)
+  redis.call('DEL', s.prefix .. id)
+end
+
+local function hset(key, argv, i)
+  local n = tonumber(argv[i])
+  if n > 0 then redis.call('HSET', key, unpack(argv, i + 1, i + 2 * n)) end
+  return i + 1 + 2 * n
+end
+
+-- Rows from argv[i]: their count, then per row: id, key score, field count and pairs,
+-- and per child entity: the count of children, then per child: sequence, key score,
+-- field count and pairs. A row already there is replaced, children and index entries too.
+local function put_rows(s, children, argv, i, ttl)
+  local nrows = tonumber(argv[i])
+  i = i + 1
+  for _ = 1, nrows do
+    local id, kscore = argv[i], argv[i + 1]
+    local row = s.prefix .. id
+    if redis.call('EXISTS', row) == 1 then remove_row(s, children, id) end
+    i = hset(row, argv, i + 2)
+    link(s, id, kscore)
+    if ttl then redis.call('EXPIRE', row, ttl) end
+    for _, c in ipairs(children) do
+      local seqs = c.prefix .. id .. ':__seq'
+      local n = tonumber(argv[i])
+      i = i + 1
+      for _ = 1, n do
+        local seq, ckscore = argv[i], argv[i + 1]
+        local cid = id .. ':' .. seq
+        redis.call('ZADD', seqs, seq, seq)
+        i = hset(c.prefix .. cid, argv, i + 2)
+        link(c, cid, ckscore)
+        if ttl then redis.call('EXPIRE', c.prefix .. cid, ttl) end
+      end
+      if ttl and n > 0 then redis.call('EXPIRE', seqs, ttl) end
+    end
+  end
+  return i
+end
+"""
+
+PUT: Final = (
+    _LIBRARY
+    + """
+-- ARGV: ttl in seconds ('' for none), the structures (root, child count, children), rows.
+local ttl = nil
+if ARGV[1] ~= '' then ttl = ARGV[1] end
+local s, children, i = structures(ARGV, 2)
+put_rows(s, children, ARGV, i, ttl)
+return 1
+"""
+)
+
+DELETE: Final = (
+    _LIBRARY
+    + """
+-- ARGV: the structures, then the root row's id.
+local s, children, i = structures(ARGV, 1)
+remove_row(s, children, ARGV[i])
+return 1
+"""
+)
+
+SET_FIELDS: Final = (
+    _LIBRARY
+    + """
+-- ARGV: the structure, id, key score, '1' when a set field places the row in a sorted
+-- set, the field compared ('' for none) and the value it must hold, the count of fields
+-- set and their pairs, the count of fields removed and their names.
+-- Returns 1 when the row was there (and held the value), 0 otherwise.
+local s, i = structure(ARGV, 1)
+local id, kscore, moves = ARGV[i], ARGV[i + 1], ARGV[i + 2] == '1'
+local row = s.prefix .. id
+if redis.call('EXISTS', row) == 0 then return 0 end
+local field = ARGV[i + 3]
+if field ~= '' and redis.call('HGET', row, field) ~= ARGV[i + 4] then return 0 end
+if moves then unlink(s, id) end
+i = hset(row, ARGV, i + 5)
+local n = tonumber(ARGV[i])
+if n > 0 then redis.call('HDEL', row, unpack(ARGV, i + 1, i + n)) end
+if moves then link(s, id, kscore) end
+return 1
+"""
+)
+
+TRANSACTION: Final = (
+    _LIBRARY
+    + """
+-- ARGV: the stock entity's structure, its stock field, '1' when that field places a row
+-- in a sorted set, the count of stock rows then (id, amount) pairs, then PUT's
+-- structures and rows. Returns 0 (and writes nothing) when a stock is short or missing.
+local st, i = structure(ARGV, 1)
+local field, moves = ARGV[i], ARGV[i + 1] == '1'
+local n = tonumber(ARGV[i + 2])
+i = i + 3
+for j = 0, n - 1 do
+  local have = redis.call('HGET', st.prefix .. ARGV[i + 2 * j], field)
+  if not have or tonumber(have) < tonumber(ARGV[i + 2 * j + 1]) then return 0 end
+end
+for j = 0, n - 1 do
+  local id = ARGV[i + 2 * j]
+  if moves then unlink(st, id) end
+  redis.call('HINCRBY', st.prefix .. id, field, '-' .. ARGV[i + 2 * j + 1])
+  if moves then link(st, id, id) end
+end
+local s, children
+s, children, i = structures(ARGV, i + 2 * n)
+put_rows(s, children, ARGV, i, nil)
+return 1
+"""
+)
+
+GET_WITH_CHILDREN: Final = """
+-- ARGV: the root prefix, the row's id, each child entity's prefix. Returns the row's
+-- HGETALL then, per child entity, its children's (ordered by sequence); {} when absent.
+local id = ARGV[2]
+local row = redis.call('HGETALL', ARGV[1] .. id)
+if #row == 0 then return {} end
+local out = {row}
+for j = 3, #ARGV do
+  local rows = {}
+  for _, seq in ipairs(redis.call('ZRANGE', ARGV[j] .. id .. ':__seq', 0, -1)) do
+    local r = redis.call('HGETALL', ARGV[j] .. id .. ':' .. seq)
+    if #r > 0 then rows[#rows + 1] = r end
+  end
+  out[#out + 1] = rows
+end
+return out
+"""
+
+FETCH: Final = """
+-- KEYS[1]: a sorted set of row ids. ARGV: the rows' prefix, the score bounds (min, max),
+-- '1' for descending, the limit (0: none), '1' to add every row tied with the last one
+-- (the client breaks ties by key), a field the row must hold ('' for none) and its
+-- value, then the fields to fetch (none: all; else the first is a key field, which every
+-- row has). Rows that are gone (expired) or no longer match are skipped, and the scan
+-- goes on until `limit` rows are found.
+local set, prefix = KEYS[1], ARGV[1]
+local lo, hi, rev = ARGV[2], ARGV[3], ARGV[4] == '1'
+local limit, ties = tonumber(ARGV[5]), ARGV[6] == '1'
+local mfield, mvalue = ARGV[7], ARGV[8]
+local fields = {}
+for j = 9, #ARGV do fields[#fields + 1] = ARGV[j] end
+local out, seen, last = {}, {}, nil
+
+local function take(ids)
+  for _, id in ipairs(ids) do
+    if not seen[id] then
+      seen[id] = true
+      local row = prefix .. id
+      if mfield == '' or redis.call('HGET', row, mfield) == mvalue then
+        local r
+        if #fields == 0 then
+          r = redis.call('HGETALL', row)
+          if #r == 0 then r = nil end
+        else
+          r = redis.call('HMGET', row, unpack(fields))
+          if not r[1] then r = nil end
+        end
+        if r then
+          out[#out + 1] = r
+          last = id
+        end
+      end
+    end
+  end
+end
+
+local function range(offset, count)
+  local args
+  if rev then args = {set, hi, lo, 'BYSCORE', 'REV'} else args = {set, lo, hi, 'BYSCORE'} end
+  if count then
+    args[#args + 1] = 'LIMIT'
+    args[#args + 1] = offset
+    args[#args + 1] = count
+  end
+  return redis.call('ZRANGE', unpack(args))
+end
+
+if limit == 0 then
+  take(range())
+else
+  local offset = 0
+  while #out < limit do
+    local ids = range(offset, limit - #out)
+    if #ids == 0 then break end
+    take(ids)
+    offset = offset + #ids
+  end
+  if ties and last then
+    local score = redis.call('ZSCORE', set, last)
+    take(redis.call('ZRANGE', set, score, score, 'BYSCORE'))
+  end
+end
+return out
+"""

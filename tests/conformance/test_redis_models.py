@@ -332,3 +332,42 @@ def test_errors_are_classified(orders: Any, raw: Any, redis_endpoint: Endpoint) 
     raw.client_kill_filter(_type="normal", skipme=True)
     with pytest.raises(FatalError, match="ConnectionError"):
         get({"key": 1})
+
+
+def _per_group(rows: list[Any], group: str, field: str | None) -> list[dict[str, Any]]:
+    totals: dict[int, int] = {}
+    for r in rows:
+        totals[r[group]] = totals.get(r[group], 0) + (r[field] if field else 1)
+    return [{"group": g, "value": v} for g, v in sorted(totals.items())]
+
+
+def test_maintained_aggregates_follow_every_write(orders: Any, orders_data: Data) -> None:
+    sold = OperationSpec(
+        kind="aggregate",
+        entity="order_lines",
+        function="sum",
+        field="quantity",
+        group_by={"field": "product_id"},
+        share=1,
+    )
+    per_customer = OperationSpec(
+        kind="aggregate",
+        entity="orders",
+        function="count",
+        group_by={"field": "customer_id"},
+        share=1,
+    )
+    for op in (sold, per_customer, ORDER_OPS["top_products"]):
+        assert RedisHashesModel.plan(ORDERS, "agg", op).workaround is None
+    orders.prepare("d", OperationSpec(kind="delete", entity="orders", share=1))({"key": 8})
+    row = orders_data["orders"][2]
+    fewer = {**row, "customer_id": 49, "order_lines": row["order_lines"][1:]}
+    orders.prepare("u", OperationSpec(kind="upsert", entity="orders", share=1))({"rows": [fewer]})
+    line = {"line_no": 1, "product_id": 3, "quantity": 4, "price": Decimal(1)}
+    placed = {"order_id": 900, "customer_id": 1, "placed_at": 1, "order_lines": [line]}
+    assert orders.prepare("t", ORDER_OPS["place_order"])({"row": placed}) is True
+    update = OperationSpec(kind="update", entity="orders", set=("customer_id",), share=1)
+    orders.prepare("m", update)({"key": 5, "values": {"customer_id": 48}})
+    lines, all_orders = orders.dump("order_lines"), orders.dump("orders")
+    assert orders.prepare("sold", sold)({}) == _per_group(lines, "product_id", "quantity")
+    assert orders.prepare("pc", per_customer)({}) == _per_group(all_orders, "customer_id", None)

@@ -76,12 +76,24 @@ class EntityLayout:
     prefix: str
     ordering: str | None
     """The ordering field when numeric (its values are the sorted sets' scores)."""
+    groups: tuple[str, ...]
+    """Reference fields (not keys): per group, the rows and the totals are maintained."""
+    totals: tuple[str, ...]
+    """Integer fields neither key nor reference, summed per group as rows are written."""
 
     @classmethod
     def of(cls, schema: Schema, name: str) -> EntityLayout:
         spec = schema.entities[name]
         numeric = spec.ordering is not None and spec.fields[spec.ordering].type in NUMERIC
-        return cls(name, spec, f"{name}:", spec.ordering if numeric else None)
+        keys = {*spec.key, spec.parent.field if spec.parent else ""}
+        groups = tuple(f for f, s in spec.fields.items() if s.references and f not in keys)
+        totals = tuple(
+            f
+            for f, s in spec.fields.items()
+            if s.type is FieldType.INTEGER and not s.references and f not in keys
+        )
+        ordering = spec.ordering if numeric else None
+        return cls(name, spec, f"{name}:", ordering, groups, totals if groups else ())
 
     @property
     def all_rows(self) -> str:
@@ -93,6 +105,12 @@ class EntityLayout:
     def index_set(self, field: str, encoded_value: str) -> str:
         return f"{self.prefix}__idx:{field}:{encoded_value}"
 
+    def rows_per_group(self, group: str) -> str:
+        return f"{self.prefix}__rows:by:{group}"
+
+    def total_per_group(self, total: str, group: str) -> str:
+        return f"{self.prefix}__sum:{total}:by:{group}"
+
     def structure(self) -> list[str]:
         return [
             self.prefix,
@@ -100,12 +118,16 @@ class EntityLayout:
             self.spec.partition or "",
             str(len(self.spec.indexes)),
             *self.spec.indexes,
+            str(len(self.groups)),
+            *self.groups,
+            str(len(self.totals)),
+            *self.totals,
         ]
 
     def structural(self, fields: Sequence[str]) -> bool:
         """Whether changing any of `fields` moves the row between sorted sets."""
         placing = {*self.spec.indexes, self.spec.partition, self.ordering}
-        return any(f in placing for f in fields)
+        return any(f in placing or f in self.groups or f in self.totals for f in fields)
 
     def row_id(self, row: Mapping[str, object]) -> str:
         return ":".join(str(row[k]) for k in self.spec.key)
@@ -145,7 +167,8 @@ class EntityLayout:
         spec = self.spec
         types = ", ".join(f"{n} {_described(f)}" for n, f in spec.fields.items())
         key = ":".join(f"<{k}>" for k in spec.key)
-        score = self.ordering or " × ".join(spec.key)
+        by_key = f"{spec.key[0]} × {SEQUENCE_SPAN} + {spec.key[1]}" if spec.parent else spec.key[0]
+        score = self.ordering or by_key
         lines = [
             f"{self.prefix}{key}: hash ({types})",
             f"{self.all_rows}: sorted set of every row's id ({':'.join(spec.key)}), score {score}",
@@ -157,8 +180,18 @@ class EntityLayout:
             )
         lines += [
             f"{self.prefix}__idx:{f}:<{f}>: sorted set per {f} value of its rows' ids, "
-            f"score {' × '.join(spec.key)}"
+            f"score {by_key}"
             for f in spec.indexes
+        ]
+        lines += [
+            f"{self.rows_per_group(g)}: sorted set of {g} values, score the count of rows"
+            for g in self.groups
+        ]
+        lines += [
+            f"{self.total_per_group(t, g)}: sorted set of {g} values, score the sum of {t}"
+            " (ZINCRBY on every write)"
+            for g in self.groups
+            for t in self.totals
         ]
         if spec.parent:
             lines.append(

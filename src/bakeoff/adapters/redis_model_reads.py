@@ -3,7 +3,8 @@
 Each read is one round trip: HGETALL for a get without children, a Lua script
 (`redis_model_scripts`) for anything that looks rows up through a sorted set first,
 ZCOUNT for a count. The client decodes, breaks ties by key and cuts to the limit;
-aggregates other than a plain count are computed by the client over the fetched fields.
+a count or a sum per group field over all rows reads the sorted set every write keeps
+up (`maintained`); other aggregates are computed by the client over the fetched fields.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from decimal import Decimal
 from typing import Any
 
 from bakeoff.adapters.data_model import Parameters, Prepared
-from bakeoff.adapters.redis_model_codec import EntityLayout, encode
+from bakeoff.adapters.redis_model_codec import EntityLayout, decode, encode
 from bakeoff.adapters.redis_model_link import Session
-from bakeoff.adapters.redis_model_scripts import FETCH, GET_WITH_CHILDREN
+from bakeoff.adapters.redis_model_scripts import FETCH, GET_WITH_CHILDREN, TOP
 from bakeoff.core.schema import OperationSpec, Row
 
 _FULL = ("-inf", "+inf")
@@ -170,10 +171,28 @@ def _rows(session: Session, layout: EntityLayout, op: OperationSpec) -> Prepared
     return rows
 
 
+def maintained(layout: EntityLayout, op: OperationSpec) -> str | None:
+    """The sorted set holding `op`'s answer per group, kept up by every write, if any:
+    a count or a sum of a total field, per group field, over all rows."""
+    group = op.group_by
+    if group is None or group.bucket or op.window or op.partition:
+        return None
+    if group.field not in layout.groups:
+        return None
+    if op.function == "count" and op.field is None:
+        return layout.rows_per_group(group.field)
+    if op.function == "sum" and op.field in layout.totals:
+        return layout.total_per_group(op.field, group.field)
+    return None
+
+
 def _aggregate(session: Session, layout: EntityLayout, op: OperationSpec) -> Prepared:
     selection = Selection.of(layout, op)
     if op.function == "count" and op.group_by is None and selection.native:
         return _count(session, selection)
+    per_group = maintained(layout, op)
+    if per_group is not None:
+        return _per_group(session, layout, op, per_group)
     fields = [layout.spec.key[0]]
     for name in (op.field, op.group_by.field if op.group_by else None, selection.window):
         if name is not None and name not in fields:
@@ -196,6 +215,35 @@ def _count(session: Session, selection: Selection) -> Prepared:
     return count
 
 
+def _per_group(
+    session: Session, layout: EntityLayout, op: OperationSpec, per_group: str
+) -> Prepared:
+    assert op.group_by is not None
+    link, group = session.link, layout.spec.fields[op.group_by.field]
+    args = ["1" if op.order == "desc" else "", str(op.limit or 0)]
+
+    def aggregate(params: Parameters) -> list[dict[str, object]]:
+        flat = link.script(TOP, [per_group], args)
+        values = {
+            decode(group, m): int(float(v)) for m, v in zip(flat[::2], flat[1::2], strict=True)
+        }
+        return ranked(op, sorted(values.items(), key=lambda item: item[0]))
+
+    return aggregate
+
+
+def ranked(op: OperationSpec, groups: Sequence[tuple[Any, object]]) -> list[dict[str, object]]:
+    """Groups (in group order) as answer rows, ordered by value and cut with a limit."""
+    result = [{"group": g, "value": v} for g, v in groups]
+    if op.limit:
+        if op.order == "desc":
+            result.sort(key=lambda r: (r["value"] is not None, r["value"]), reverse=True)
+        else:
+            result.sort(key=lambda r: (r["value"] is None, r["value"]))
+        result = result[: op.limit]
+    return result
+
+
 def client_aggregate(op: OperationSpec, rows: Sequence[Row]) -> object:
     """`op`'s function over `rows`: one value, or [{"group", "value"}] when grouped."""
     field, function = op.field, op.function or "count"
@@ -208,17 +256,8 @@ def client_aggregate(op: OperationSpec, rows: Sequence[Row]) -> object:
         if group is not None and bucket:
             group = int(group) // bucket * bucket
         groups.setdefault(group, []).append(row[field] if field else 1)
-    result = [
-        {"group": g, "value": _reduce(function, values)}
-        for g, values in sorted(groups.items(), key=lambda item: (item[0] is None, item[0]))
-    ]
-    if op.limit:
-        if op.order == "desc":
-            result.sort(key=lambda r: (r["value"] is not None, r["value"]), reverse=True)
-        else:
-            result.sort(key=lambda r: (r["value"] is None, r["value"]))
-        result = result[: op.limit]
-    return result
+    in_order = sorted(groups.items(), key=lambda item: (item[0] is None, item[0]))
+    return ranked(op, [(g, _reduce(function, values)) for g, values in in_order])
 
 
 def _reduce(function: str, values: Sequence[object]) -> object:

@@ -5,16 +5,20 @@ a script atomically, so a row and the sorted sets that index it never disagree, 
 transaction checks its stocks and writes with nothing in between, and a read through an
 index is one round trip that never sees a half-written row.
 
-An entity is described to the scripts by its *structure*, four or more ARGV entries:
+An entity is described to the scripts by its *structure* (`EntityLayout.structure`):
 its key prefix (``orders:``), its numeric ordering field (or ''), its partition field
-(or '') and the number of its indexed fields followed by their names. From the hash of a
-row the scripts derive the sorted sets it belongs to:
+(or ''), then three lists, each its length followed by field names: the indexed fields,
+the group fields and the total fields. From the hash of a row the scripts derive the
+sorted sets it belongs to:
 
 * ``<prefix>__all``: every row; score = the ordering field, or the row's key score when
   the entity has no numeric ordering;
 * ``<prefix>__part:<partition value>``: the partition's rows, scored the same way;
 * ``<prefix>__idx:<field>:<value>``: the rows with that value, score = the key score
   (so a find comes back ordered by key);
+* ``<prefix>__rows:by:<group>``: per value of a group field, the count of rows, and
+  ``<prefix>__sum:<total>:by:<group>``: per value, the sum of a total field (a value
+  leaves both when its last row goes);
 * ``<child prefix><parent key>:__seq``: a parent's children, member and score = the
   child's sequence number.
 
@@ -27,11 +31,38 @@ from __future__ import annotations
 from typing import Final
 
 _LIBRARY: Final = """
+local function names(argv, i)
+  local list = {}
+  for j = 1, tonumber(argv[i]) do list[j] = argv[i + j] end
+  return list, i + 1 + #list
+end
+
 local function structure(argv, i)
-  local s = {prefix = argv[i], ordering = argv[i + 1], partition = argv[i + 2], indexes = {}}
-  local n = tonumber(argv[i + 3])
-  for j = 1, n do s.indexes[j] = argv[i + 3 + j] end
-  return s, i + 4 + n
+  local s = {prefix = argv[i], ordering = argv[i + 1], partition = argv[i + 2]}
+  s.indexes, i = names(argv, i + 3)
+  s.groups, i = names(argv, i)
+  s.totals, i = names(argv, i)
+  return s, i
+end
+
+-- The row's share of its groups' row counts and totals, added (sign 1) or taken (-1).
+local function tally(s, row, sign)
+  for _, g in ipairs(s.groups) do
+    local member = redis.call('HGET', row, g)
+    if member then
+      local rows = s.prefix .. '__rows:by:' .. g
+      local left = tonumber(redis.call('ZINCRBY', rows, sign, member))
+      for _, t in ipairs(s.totals) do
+        local total = s.prefix .. '__sum:' .. t .. ':by:' .. g
+        if left <= 0 then
+          redis.call('ZREM', total, member)
+        else
+          redis.call('ZINCRBY', total, sign * tonumber(redis.call('HGET', row, t) or 0), member)
+        end
+      end
+      if left <= 0 then redis.call('ZREM', rows, member) end
+    end
+  end
 end
 
 local function structures(argv, i)
@@ -46,7 +77,7 @@ end
 
 local function unlink(s, id)
   local row = s.prefix .. id
-  redis.call('ZREM', s.prefix .. '__all', id)
+  if redis.call('ZREM', s.prefix .. '__all', id) == 1 then tally(s, row, -1) end
   if s.partition ~= '' then
     local p = redis.call('HGET', row, s.partition)
     if p then redis.call('ZREM', s.prefix .. '__part:' .. p, id) end
@@ -61,7 +92,7 @@ local function link(s, id, kscore)
   local row = s.prefix .. id
   local score = kscore
   if s.ordering ~= '' then score = redis.call('HGET', row, s.ordering) or '-inf' end
-  redis.call('ZADD', s.prefix .. '__all', score, id)
+  if redis.call('ZADD', s.prefix .. '__all', score, id) == 1 then tally(s, row, 1) end
   if s.partition ~= '' then
     local p = redis.call('HGET', row, s.partition)
     if p then redis.call('ZADD', s.prefix .. '__part:' .. p, score, id) end
@@ -277,6 +308,26 @@ else
     local score = redis.call('ZSCORE', set, last)
     take(redis.call('ZRANGE', set, score, score, 'BYSCORE'))
   end
+end
+return out
+"""
+
+TOP: Final = """
+-- KEYS[1]: a sorted set of groups scored by their value. ARGV: '1' for descending, the
+-- limit (0: every group). Returns member, score pairs, with every member tied with the
+-- last one (the client breaks ties by group and cuts).
+local n = tonumber(ARGV[2])
+if n == 0 then return redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES') end
+local out
+if ARGV[1] == '1' then
+  out = redis.call('ZRANGE', KEYS[1], 0, n - 1, 'REV', 'WITHSCORES')
+else
+  out = redis.call('ZRANGE', KEYS[1], 0, n - 1, 'WITHSCORES')
+end
+if #out == 2 * n then
+  local score = out[#out]
+  local tied = redis.call('ZRANGE', KEYS[1], score, score, 'BYSCORE', 'WITHSCORES')
+  for j = 1, #tied do out[#out + 1] = tied[j] end
 end
 return out
 """

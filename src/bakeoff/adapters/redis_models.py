@@ -15,11 +15,18 @@ Reads and writes (`redis_model_reads`, `redis_model_writes`, `redis_model_script
     set, and every write, is one Lua script by SHA: one round trip, and atomic, so the
     hashes and the sorted sets never disagree (a write reads the old row to move its
     index entries) and a transaction checks every stock before it decrements any.
-    Aggregates other than a count are computed by the client over the fetched fields
-    (`client_aggregate`, which the workload must allow). A row inserted with `ttl_s` has
-    EXPIRE on its hash, its children's and their sequence set; its entries in the shared
-    sorted sets stay behind, and reads skip the rows that are gone (a ZCOUNT still counts
-    them).
+    A count or a sum per reference field (a product's quantity sold, a customer's orders)
+    is kept up by every write: ZINCRBY on ``<entity>:__rows:by:<field>`` and
+    ``<entity>:__sum:<total>:by:<field>`` for each reference field and integer field
+    (`EntityLayout.groups`, `totals`), so reading it is a ZRANGE. Other aggregates are
+    computed by the client over the fields a script fetches (`client_aggregate`, which
+    the workload must allow).
+
+TTL
+    A row inserted with `ttl_s` has EXPIRE on its hash, its children's and their sequence
+    set. Its entries in the shared sorted sets (and its share of the maintained counts
+    and sums) stay behind when Redis expires it: reads through a set skip rows that are
+    gone, but a ZCOUNT and the maintained aggregates still count them.
 """
 
 from __future__ import annotations
@@ -37,20 +44,21 @@ from bakeoff.adapters.redis import open_connection
 from bakeoff.adapters.redis_keys import glob_escape
 from bakeoff.adapters.redis_model_codec import NUMERIC, layouts
 from bakeoff.adapters.redis_model_link import RedisLink, Session
-from bakeoff.adapters.redis_model_reads import Selection, compile_read
+from bakeoff.adapters.redis_model_reads import Selection, compile_read, maintained
 from bakeoff.adapters.redis_model_scripts import (
     DELETE,
     FETCH,
     GET_WITH_CHILDREN,
     PUT,
     SET_FIELDS,
+    TOP,
     TRANSACTION,
 )
 from bakeoff.adapters.redis_model_writes import compile_write, put
 from bakeoff.core.endpoint import Endpoint
 from bakeoff.core.schema import FieldType, OperationKind, OperationSpec, Row, Schema
 
-_SCRIPTS = (PUT, DELETE, SET_FIELDS, TRANSACTION, GET_WITH_CHILDREN, FETCH)
+_SCRIPTS = (PUT, DELETE, SET_FIELDS, TRANSACTION, GET_WITH_CHILDREN, FETCH, TOP)
 _DUMP_CHUNK = 1000
 _BY_KEY = frozenset(
     {
@@ -169,8 +177,11 @@ def _plan_aggregate(schema: Schema, name: str, op: OperationSpec) -> OperationPl
     numbers = NUMERIC - {FieldType.TIMESTAMP}
     if op.field and op.function in {"sum", "avg"} and entity.fields[op.field].type not in numbers:
         raise UnsupportedOperationError(f"{name}: {op.function} of a non-number field")
-    selection = Selection.of(layouts(schema)[op.entity], op)
+    layout = layouts(schema)[op.entity]
+    selection = Selection.of(layout, op)
     if op.function == "count" and op.group_by is None and selection.native:
+        return OperationPlan()
+    if maintained(layout, op) is not None:
         return OperationPlan()
     grouped = f" per {op.group_by.field}" if op.group_by else ""
     return OperationPlan(

@@ -44,6 +44,11 @@ class LogicalMix(RootModel[dict[Identifier, OperationSpec]]):
     def active(self) -> list[str]:
         return [name for name, op in self.root.items() if op.share > 0]
 
+    def keeps_its_size(self) -> bool:
+        """Whether the data stays as loaded: only reads, updates and compare-and-sets."""
+        in_place = (OperationKind.UPDATE, OperationKind.COMPARE_AND_SET)
+        return all(op.reads() or op.kind in in_place for op in self.root.values() if op.share)
+
     def all_split_phase(self) -> bool:
         """Logical operations run on blocking connections only."""
         return False

@@ -216,6 +216,10 @@ class OperationMix(_Strict):
     def active(self) -> list[str]:
         return [name for name, share in self.proportions().items() if share > 0]
 
+    def keeps_its_size(self) -> bool:
+        """Whether the data stays as loaded in size (no insert, no delete)."""
+        return not (self.insert or self.delete)
+
     def all_split_phase(self) -> bool:
         """Every operation in use has a split-phase request half (see `SplitPhase`)."""
         return all(BY_NAME[name].split_method is not None for name in self.active())
@@ -313,6 +317,14 @@ class Workload(_Strict):
         if data.get("entities") is None:
             data.pop("entities", None)
         return data
+
+    @property
+    def rows_to_load(self) -> int:
+        """Records of a key-value workload; root rows (each with its children) of a
+        schema workload."""
+        if self.entities is None:
+            return self.records
+        return sum(e.rows for e in self.entities.values() if e.parent is None)
 
     @property
     def is_schema_workload(self) -> bool:

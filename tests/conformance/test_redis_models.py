@@ -21,6 +21,7 @@ from bakeoff.adapters.model_registry import MODELS
 from bakeoff.adapters.redis_models import RedisHashesModel
 from bakeoff.core.endpoint import Endpoint
 from bakeoff.core.schema import OperationSpec, Schema
+from bakeoff.testing.model_conformance import ModelConformance
 from bakeoff.workloads.loader import load_workload
 from bakeoff.workloads.rows import rows_for_keys
 from tests.conftest import ServerPool
@@ -52,6 +53,16 @@ def _generated(schema: Schema, sizes: dict[str, int]) -> Data:
 @pytest.fixture(scope="module")
 def redis_endpoint(servers: ServerPool) -> Endpoint:
     return servers.endpoint("redis")
+
+
+class TestRedisHashesModel(ModelConformance):
+    @pytest.fixture
+    def model_class(self) -> type[DataModel]:
+        return RedisHashesModel
+
+    @pytest.fixture
+    def endpoint(self, redis_endpoint: Endpoint) -> Endpoint:
+        return redis_endpoint
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ Pure: no connection, unit-tested without a server.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final, cast
@@ -38,19 +38,22 @@ def encode(spec: FieldSpec, value: object) -> str:
     return str(value)
 
 
-def decode(spec: FieldSpec, text: str | None) -> object:
-    if text is None:
-        return None
+def parser(spec: FieldSpec) -> Callable[[str], object]:
+    """The function turning a stored text back into a value of the field's type."""
     match spec.type:
         case FieldType.INTEGER | FieldType.TIMESTAMP:
-            return int(text)
+            return int
         case FieldType.DECIMAL:
-            return Decimal(text)
+            return Decimal
         case FieldType.BOOLEAN:
-            return text == "1"
+            return "1".__eq__
         case FieldType.JSON:
-            return json.loads(text)
-    return text
+            return json.loads
+    return str
+
+
+def decode(spec: FieldSpec, text: str | None) -> object:
+    return None if text is None else parser(spec)(text)
 
 
 def as_int(value: object) -> int:
@@ -80,6 +83,8 @@ class EntityLayout:
     """Reference fields (not keys): per group, the rows and the totals are maintained."""
     totals: tuple[str, ...]
     """Integer fields neither key nor reference, summed per group as rows are written."""
+    parsers: Mapping[str, Callable[[str], object]]
+    """Each field's `parser`."""
 
     @classmethod
     def of(cls, schema: Schema, name: str) -> EntityLayout:
@@ -93,7 +98,8 @@ class EntityLayout:
             if s.type is FieldType.INTEGER and not s.references and f not in keys
         )
         ordering = spec.ordering if numeric else None
-        return cls(name, spec, f"{name}:", ordering, groups, totals if groups else ())
+        parsers = {name: parser(f) for name, f in spec.fields.items()}
+        return cls(name, spec, f"{name}:", ordering, groups, totals if groups else (), parsers)
 
     @property
     def all_rows(self) -> str:
@@ -150,12 +156,16 @@ class EntityLayout:
     def decode_pairs(self, flat: Sequence[str]) -> Row:
         """An HGETALL reply as a row of exactly the entity's fields."""
         stored = dict(zip(flat[::2], flat[1::2], strict=True))
-        return {name: decode(spec, stored.get(name)) for name, spec in self.spec.fields.items()}
+        return {
+            name: None if (text := stored.get(name)) is None else parse(text)
+            for name, parse in self.parsers.items()
+        }
 
     def decode_fields(self, fields: Sequence[str], values: Sequence[str | None]) -> Row:
         """An HMGET reply of `fields` as a partial row."""
+        parsers = self.parsers
         return {
-            name: decode(self.spec.fields[name], value)
+            name: None if value is None else parsers[name](value)
             for name, value in zip(fields, values, strict=True)
         }
 

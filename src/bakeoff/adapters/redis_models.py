@@ -82,8 +82,9 @@ class RedisHashesModel:
     description: ClassVar[str] = (
         "each row a Redis hash (children as hashes under their parent's key), with sorted"
         " sets per indexed value, per partition (scored by the ordering field) and of every"
-        " row; writes and lookups through a sorted set as Lua scripts, aggregates other"
-        " than count computed by the client"
+        " row, and counts and integer sums per reference field kept up by every write;"
+        " writes and lookups through a sorted set as Lua scripts, other aggregates computed"
+        " by the client"
     )
 
     def __init__(self) -> None:

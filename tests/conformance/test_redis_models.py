@@ -286,19 +286,50 @@ def test_upsert_replaces_children_and_dump_matches(orders: Any, orders_data: Dat
     assert dumped[2] == _flat(changed)
 
 
-def test_insert_with_ttl_expires(series: Any, raw: Any, series_data: Data) -> None:
+def test_insert_with_ttl_expires_from_every_answer(
+    series: Any, raw: Any, series_data: Data
+) -> None:
     op = OperationSpec(kind="insert", entity="readings", batch=2, ttl_s=1, share=1)
     rows = rows_for_keys(SERIES, "readings", [9000, 9001], SEED)
+    device = rows[0]["device_id"]
+    count = OperationSpec(
+        kind="aggregate", entity="readings", function="count", partition="device_id", share=1
+    )
+    per_device = OperationSpec(
+        kind="aggregate",
+        entity="readings",
+        function="count",
+        group_by={"field": "device_id"},
+        share=1,
+    )
+
+    def counts() -> tuple[int, list[dict[str, int]]]:
+        in_partition = series.prepare("count", count)({"partition": device})
+        return in_partition, series.prepare("per_device", per_device)({})
+
+    before = counts()
     series.prepare("ingest", op)({"rows": rows})
-    assert 0 < raw.ttl("readings:9000") <= 1
-    time.sleep(1.2)
+    assert 0 < raw.pttl("readings:9000") <= 1000
+    assert counts()[0] == before[0] + sum(r["device_id"] == device for r in rows)
+    time.sleep(1.1)
     get = series.prepare("get", OperationSpec(kind="get", entity="readings", share=1))
     assert get({"key": 9000}) is None
     last = series.prepare("last", SERIES_OPS["last_reading"])
-    device = rows[0]["device_id"]
     mine = [r for r in series_data["readings"] if r["device_id"] == device]
     params = {"partition": device, "low": 0, "high": 2**62}
     assert last(params) == _window(mine, "at", 0, 2**62, desc=True)[:1]
+    assert counts() == before
+    assert raw.keys("readings:__ghost:*") == []
+    assert raw.zcard("readings:__expires") == 0
+
+
+def test_a_ttl_row_replaced_before_it_expires_stays(series: Any) -> None:
+    rows = rows_for_keys(SERIES, "readings", [9100], SEED)
+    ingest = OperationSpec(kind="insert", entity="readings", ttl_s=1, share=1)
+    series.prepare("ingest", ingest)({"rows": rows})
+    series.prepare("up", OperationSpec(kind="upsert", entity="readings", share=1))({"rows": rows})
+    time.sleep(1.1)
+    assert rows[0] in series.dump("readings")
 
 
 def test_timeseries_operations(series: Any, series_data: Data) -> None:

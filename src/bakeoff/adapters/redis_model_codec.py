@@ -203,6 +203,11 @@ class EntityLayout:
             for g in self.groups
             for t in self.totals
         ]
+        lines.append(
+            f"{self.prefix}__expires: sorted set of the ids of rows written with a TTL, score"
+            f" the epoch ms they expire at; {self.prefix}__ghost:<id>: hash of such a row's"
+            " fields that place it in sorted sets (removed with the row)"
+        )
         if spec.parent:
             lines.append(
                 f"{self.prefix}<{spec.parent.field}>:__seq: sorted set per {spec.parent.entity}"

@@ -17,7 +17,7 @@ from typing import Any
 from bakeoff.adapters.data_model import Parameters, Prepared
 from bakeoff.adapters.redis_model_codec import EntityLayout, decode, encode
 from bakeoff.adapters.redis_model_link import Session
-from bakeoff.adapters.redis_model_scripts import FETCH, GET_WITH_CHILDREN, TOP
+from bakeoff.adapters.redis_model_scripts import COUNT, FETCH, GET_WITH_CHILDREN, TOP
 from bakeoff.core.schema import OperationSpec, Row
 
 _FULL = ("-inf", "+inf")
@@ -135,14 +135,14 @@ def _fetcher(
     """Rows through the selection's set (all fields, or `fields` with a key field first),
     the server cutting at `limit` when the set's order is the one asked for."""
     link, layout = session.link, selection.layout
-    prefix = layout.prefix
+    structure = layout.structure()
     server_limit = str(limit) if limit and selection.ordered else "0"
     ties = "1" if server_limit != "0" and not selection.index_set else ""
     direction = "1" if desc and selection.ordered else ""
 
     def fetch(params: Parameters) -> list[Row]:
         low, high = selection.bounds(params)
-        args = [prefix, low, high, direction, server_limit, ties]
+        args = [*structure, low, high, direction, server_limit, ties]
         args += selection.script_args(params)
         reply = link.script(FETCH, [selection.set_key(params)], [*args, *fields])
         if fields:
@@ -206,11 +206,11 @@ def _aggregate(session: Session, layout: EntityLayout, op: OperationSpec) -> Pre
 
 
 def _count(session: Session, selection: Selection) -> Prepared:
-    link = session.link
+    link, structure = session.link, selection.layout.structure()
 
     def count(params: Parameters) -> int:
         low, high = selection.bounds(params)
-        return int(link.call("ZCOUNT", selection.set_key(params), low, high))
+        return int(link.script(COUNT, [selection.set_key(params)], [*structure, low, high]))
 
     return count
 
@@ -220,7 +220,7 @@ def _per_group(
 ) -> Prepared:
     assert op.group_by is not None
     link, group = session.link, layout.spec.fields[op.group_by.field]
-    args = ["1" if op.order == "desc" else "", str(op.limit or 0)]
+    args = [*layout.structure(), "1" if op.order == "desc" else "", str(op.limit or 0)]
 
     def aggregate(params: Parameters) -> list[dict[str, object]]:
         flat = link.script(TOP, [per_group], args)

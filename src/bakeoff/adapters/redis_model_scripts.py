@@ -20,7 +20,9 @@ sorted sets it belongs to:
   ``<prefix>__sum:<total>:by:<group>``: per value, the sum of a total field (a value
   leaves both when its last row goes);
 * ``<child prefix><parent key>:__seq``: a parent's children, member and score = the
-  child's sequence number.
+  child's sequence number;
+* ``<prefix>__expires`` and ``<prefix>__ghost:<id>``: rows written with a TTL, by the
+  epoch ms they expire at, and the placing fields of each (`redis_model_lua.purge`).
 
 Row keys are computed inside the scripts, not declared in KEYS: these scripts are for a
 single Redis server, not a cluster.
@@ -30,134 +32,10 @@ from __future__ import annotations
 
 from typing import Final
 
-_LIBRARY: Final = """
-local function names(argv, i)
-  local list = {}
-  for j = 1, tonumber(argv[i]) do list[j] = argv[i + j] end
-  return list, i + 1 + #list
-end
-
-local function structure(argv, i)
-  local s = {prefix = argv[i], ordering = argv[i + 1], partition = argv[i + 2]}
-  s.indexes, i = names(argv, i + 3)
-  s.groups, i = names(argv, i)
-  s.totals, i = names(argv, i)
-  return s, i
-end
-
--- The row's share of its groups' row counts and totals, added (sign 1) or taken (-1).
-local function tally(s, row, sign)
-  for _, g in ipairs(s.groups) do
-    local member = redis.call('HGET', row, g)
-    if member then
-      local rows = s.prefix .. '__rows:by:' .. g
-      local left = tonumber(redis.call('ZINCRBY', rows, sign, member))
-      for _, t in ipairs(s.totals) do
-        local total = s.prefix .. '__sum:' .. t .. ':by:' .. g
-        if left <= 0 then
-          redis.call('ZREM', total, member)
-        else
-          redis.call('ZINCRBY', total, sign * tonumber(redis.call('HGET', row, t) or 0), member)
-        end
-      end
-      if left <= 0 then redis.call('ZREM', rows, member) end
-    end
-  end
-end
-
-local function structures(argv, i)
-  local s
-  local children = {}
-  s, i = structure(argv, i)
-  local n = tonumber(argv[i])
-  i = i + 1
-  for j = 1, n do children[j], i = structure(argv, i) end
-  return s, children, i
-end
-
-local function unlink(s, id)
-  local row = s.prefix .. id
-  if redis.call('ZREM', s.prefix .. '__all', id) == 1 then tally(s, row, -1) end
-  if s.partition ~= '' then
-    local p = redis.call('HGET', row, s.partition)
-    if p then redis.call('ZREM', s.prefix .. '__part:' .. p, id) end
-  end
-  for _, f in ipairs(s.indexes) do
-    local v = redis.call('HGET', row, f)
-    if v then redis.call('ZREM', s.prefix .. '__idx:' .. f .. ':' .. v, id) end
-  end
-end
-
-local function link(s, id, kscore)
-  local row = s.prefix .. id
-  local score = kscore
-  if s.ordering ~= '' then score = redis.call('HGET', row, s.ordering) or '-inf' end
-  if redis.call('ZADD', s.prefix .. '__all', score, id) == 1 then tally(s, row, 1) end
-  if s.partition ~= '' then
-    local p = redis.call('HGET', row, s.partition)
-    if p then redis.call('ZADD', s.prefix .. '__part:' .. p, score, id) end
-  end
-  for _, f in ipairs(s.indexes) do
-    local v = redis.call('HGET', row, f)
-    if v then redis.call('ZADD', s.prefix .. '__idx:' .. f .. ':' .. v, kscore, id) end
-  end
-end
-
--- A root row and its children, with every index entry of theirs.
-local function remove_row(s, children, id)
-  for _, c in ipairs(children) do
-    local seqs = c.prefix .. id .. ':__seq'
-    for _, seq in ipairs(redis.call('ZRANGE', seqs, 0, -1)) do
-      local cid = id .. ':' .. seq
-      unlink(c, cid)
-      redis.call('DEL', c.prefix .. cid)
-    end
-    redis.call('DEL', seqs)
-  end
-  unlink(s, id)
-  redis.call('DEL', s.prefix .. id)
-end
-
-local function hset(key, argv, i)
-  local n = tonumber(argv[i])
-  if n > 0 then redis.call('HSET', key, unpack(argv, i + 1, i + 2 * n)) end
-  return i + 1 + 2 * n
-end
-
--- Rows from argv[i]: their count, then per row: id, key score, field count and pairs,
--- and per child entity: the count of children, then per child: sequence, key score,
--- field count and pairs. A row already there is replaced, children and index entries too.
-local function put_rows(s, children, argv, i, ttl)
-  local nrows = tonumber(argv[i])
-  i = i + 1
-  for _ = 1, nrows do
-    local id, kscore = argv[i], argv[i + 1]
-    local row = s.prefix .. id
-    if redis.call('EXISTS', row) == 1 then remove_row(s, children, id) end
-    i = hset(row, argv, i + 2)
-    link(s, id, kscore)
-    if ttl then redis.call('EXPIRE', row, ttl) end
-    for _, c in ipairs(children) do
-      local seqs = c.prefix .. id .. ':__seq'
-      local n = tonumber(argv[i])
-      i = i + 1
-      for _ = 1, n do
-        local seq, ckscore = argv[i], argv[i + 1]
-        local cid = id .. ':' .. seq
-        redis.call('ZADD', seqs, seq, seq)
-        i = hset(c.prefix .. cid, argv, i + 2)
-        link(c, cid, ckscore)
-        if ttl then redis.call('EXPIRE', c.prefix .. cid, ttl) end
-      end
-      if ttl and n > 0 then redis.call('EXPIRE', seqs, ttl) end
-    end
-  end
-  return i
-end
-"""
+from bakeoff.adapters.redis_model_lua import LIBRARY
 
 PUT: Final = (
-    _LIBRARY
+    LIBRARY
     + """
 -- ARGV: ttl in seconds ('' for none), the structures (root, child count, children), rows.
 local ttl = nil
@@ -169,17 +47,19 @@ return 1
 )
 
 DELETE: Final = (
-    _LIBRARY
+    LIBRARY
     + """
 -- ARGV: the structures, then the root row's id.
 local s, children, i = structures(ARGV, 1)
+purge(s)
+for _, c in ipairs(children) do purge(c) end
 remove_row(s, children, ARGV[i])
 return 1
 """
 )
 
 SET_FIELDS: Final = (
-    _LIBRARY
+    LIBRARY
     + """
 -- ARGV: the structure, id, key score, '1' when a set field places the row in a sorted
 -- set, the field compared ('' for none) and the value it must hold, the count of fields
@@ -201,7 +81,7 @@ return 1
 )
 
 TRANSACTION: Final = (
-    _LIBRARY
+    LIBRARY
     + """
 -- ARGV: the stock entity's structure, its stock field, '1' when that field places a row
 -- in a sorted set, the count of stock rows then (id, amount) pairs, then PUT's
@@ -245,19 +125,23 @@ end
 return out
 """
 
-FETCH: Final = """
--- KEYS[1]: a sorted set of row ids. ARGV: the rows' prefix, the score bounds (min, max),
+FETCH: Final = (
+    LIBRARY
+    + """
+-- KEYS[1]: a sorted set of row ids. ARGV: the rows' structure, the score bounds (min, max),
 -- '1' for descending, the limit (0: none), '1' to add every row tied with the last one
 -- (the client breaks ties by key), a field the row must hold ('' for none) and its
 -- value, then the fields to fetch (none: all; else the first is a key field, which every
 -- row has). Rows that are gone (expired) or no longer match are skipped, and the scan
 -- goes on until `limit` rows are found.
-local set, prefix = KEYS[1], ARGV[1]
-local lo, hi, rev = ARGV[2], ARGV[3], ARGV[4] == '1'
-local limit, ties = tonumber(ARGV[5]), ARGV[6] == '1'
-local mfield, mvalue = ARGV[7], ARGV[8]
+local s, i = structure(ARGV, 1)
+purge(s)
+local set, prefix = KEYS[1], s.prefix
+local lo, hi, rev = ARGV[i], ARGV[i + 1], ARGV[i + 2] == '1'
+local limit, ties = tonumber(ARGV[i + 3]), ARGV[i + 4] == '1'
+local mfield, mvalue = ARGV[i + 5], ARGV[i + 6]
 local fields = {}
-for j = 9, #ARGV do fields[#fields + 1] = ARGV[j] end
+for j = i + 7, #ARGV do fields[#fields + 1] = ARGV[j] end
 local out, seen, last = {}, {}, nil
 
 local function take(ids)
@@ -311,15 +195,30 @@ else
 end
 return out
 """
+)
 
-TOP: Final = """
--- KEYS[1]: a sorted set of groups scored by their value. ARGV: '1' for descending, the
--- limit (0: every group). Returns member, score pairs, with every member tied with the
--- last one (the client breaks ties by group and cuts).
-local n = tonumber(ARGV[2])
+COUNT: Final = (
+    LIBRARY
+    + """
+-- KEYS[1]: a sorted set of row ids. ARGV: the rows' structure, the score bounds.
+local s, i = structure(ARGV, 1)
+purge(s)
+return redis.call('ZCOUNT', KEYS[1], ARGV[i], ARGV[i + 1])
+"""
+)
+
+TOP: Final = (
+    LIBRARY
+    + """
+-- KEYS[1]: a sorted set of groups scored by their value. ARGV: the rows' structure, '1'
+-- for descending, the limit (0: every group). Returns member, score pairs, with every
+-- member tied with the last one (the client breaks ties by group and cuts).
+local s, i = structure(ARGV, 1)
+purge(s)
+local n = tonumber(ARGV[i + 1])
 if n == 0 then return redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES') end
 local out
-if ARGV[1] == '1' then
+if ARGV[i] == '1' then
   out = redis.call('ZRANGE', KEYS[1], 0, n - 1, 'REV', 'WITHSCORES')
 else
   out = redis.call('ZRANGE', KEYS[1], 0, n - 1, 'WITHSCORES')
@@ -331,3 +230,4 @@ if #out == 2 * n then
 end
 return out
 """
+)

@@ -23,10 +23,12 @@ Reads and writes (`redis_model_reads`, `redis_model_writes`, `redis_model_script
     the workload must allow).
 
 TTL
-    A row inserted with `ttl_s` has EXPIRE on its hash, its children's and their sequence
-    set. Its entries in the shared sorted sets (and its share of the maintained counts
-    and sums) stay behind when Redis expires it: reads through a set skip rows that are
-    gone, but a ZCOUNT and the maintained aggregates still count them.
+    A row inserted with `ttl_s` (and each of its children) gets PEXPIREAT on its hash
+    and its sequence set, an entry in ``<entity>:__expires`` scored by when it expires,
+    and a ghost ``<entity>:__ghost:<id>`` (no TTL) of the fields that place it in sorted
+    sets. Redis expires the hash itself; every script that reads a sorted set or writes
+    first purges the entity's expired rows from their sorted sets (through the ghost),
+    so counts, maintained aggregates and ranges agree with the rows that are left.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from bakeoff.adapters.redis_model_codec import NUMERIC, layouts
 from bakeoff.adapters.redis_model_link import RedisLink, Session
 from bakeoff.adapters.redis_model_reads import Selection, compile_read, maintained
 from bakeoff.adapters.redis_model_scripts import (
+    COUNT,
     DELETE,
     FETCH,
     GET_WITH_CHILDREN,
@@ -58,7 +61,7 @@ from bakeoff.adapters.redis_model_writes import compile_write, put
 from bakeoff.core.endpoint import Endpoint
 from bakeoff.core.schema import FieldType, OperationKind, OperationSpec, Row, Schema
 
-_SCRIPTS = (PUT, DELETE, SET_FIELDS, TRANSACTION, GET_WITH_CHILDREN, FETCH, TOP)
+_SCRIPTS = (PUT, DELETE, SET_FIELDS, TRANSACTION, GET_WITH_CHILDREN, FETCH, COUNT, TOP)
 _DUMP_CHUNK = 1000
 _BY_KEY = frozenset(
     {

@@ -6,6 +6,7 @@ checked against the same rows filtered and sorted in plain Python.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -413,3 +414,33 @@ def test_maintained_aggregates_follow_every_write(orders: Any, orders_data: Data
     lines, all_orders = orders.dump("order_lines"), orders.dump("orders")
     assert orders.prepare("sold", sold)({}) == _per_group(lines, "product_id", "quantity")
     assert orders.prepare("pc", per_customer)({}) == _per_group(all_orders, "customer_id", None)
+
+
+def test_concurrent_transactions_never_oversell(
+    orders: Any, raw: Any, redis_endpoint: Endpoint
+) -> None:
+    raw.hset("products:4", "stock", 50)
+    line = {"line_no": 1, "product_id": 4, "quantity": 3, "price": Decimal(1)}
+    committed: list[int] = []
+
+    def client(first: int) -> None:
+        model = RedisHashesModel()
+        model.connect(redis_endpoint, {})
+        model.setup(ORDERS)
+        place = model.prepare("place_order", ORDER_OPS["place_order"])
+        for key in range(first, first + 10):
+            row = {"order_id": key, "customer_id": 1, "placed_at": 1, "order_lines": [line]}
+            if place({"row": row}):
+                committed.append(key)
+        model.close()
+
+    threads = [threading.Thread(target=client, args=(10_000 + 100 * i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(committed) == 50 // 3
+    assert int(raw.hget("products:4", "stock")) == 50 - 3 * len(committed)
+    assert sorted(
+        r["order_id"] for r in orders.dump("orders") if r["order_id"] >= 10_000
+    ) == sorted(committed)

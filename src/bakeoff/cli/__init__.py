@@ -10,6 +10,7 @@ import typer
 from bakeoff import __version__
 from bakeoff.cli import runs as runs_commands
 from bakeoff.cli.common import EXIT_USAGE, fail, stdout
+from bakeoff.cli.doctor import doctor
 from bakeoff.cli.engines import engines
 from bakeoff.cli.run import run
 from bakeoff.cli.selftest import selftest
@@ -24,7 +25,7 @@ app = typer.Typer(
         "compare their throughput and latency honestly."
     ),
     no_args_is_help=True,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
 app.add_typer(workload_commands.app, name="workloads")
@@ -59,6 +60,7 @@ def main_callback(
 app.command()(run)
 app.command()(selftest)
 app.command()(engines)
+app.command()(doctor)
 app.command("report")(report_commands.report_command)
 gate_commands.register(app)
 app.add_typer(runs_commands.app, name="runs")

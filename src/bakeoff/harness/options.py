@@ -98,6 +98,7 @@ class RunOptions:
             "keep": engines.keep,
             "cpus": engines.cpus,
             "memory": engines.memory,
+            "knob_names_checked_against": engines.knob_checks(),
         }
 
     def describe_load(self) -> dict[str, object]:

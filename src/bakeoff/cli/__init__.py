@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import importlib
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperArgument
 
 from bakeoff import __version__
 from bakeoff.cli import runs as runs_commands
@@ -67,9 +68,21 @@ app.add_typer(runs_commands.app, name="runs")
 _mount_optional("bakeoff.engines.commands", "images")
 
 
+def _no_argument_types(command: Any) -> None:
+    """Typer prints an argument's Python type beside its name (`RUN... <list[Path]>`);
+    the name (or metavar) says what to give already. Options declare their metavars."""
+    for param in command.params:
+        if isinstance(param, TyperArgument):
+            setattr(param, "display_type_rich", lambda ctx: None)  # noqa: B010
+    for sub in getattr(command, "commands", {}).values():
+        _no_argument_types(sub)
+
+
 def main() -> None:
+    command = typer.main.get_command(app)
+    _no_argument_types(command)
     try:
-        app()
+        command()
     except PluginError as exc:
         # A broken or clashing plugin installation: one line, not a traceback.
         fail(str(exc))

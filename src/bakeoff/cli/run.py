@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from bakeoff.adapters.registry import CapabilityError, UnknownAdapterError
-from bakeoff.api import plan_run, run_planned, split_connections
+from bakeoff.api import plan_run, run_planned
 from bakeoff.cli.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -22,11 +22,11 @@ from bakeoff.cli.common import (
     stdout,
 )
 from bakeoff.cli.doctor import WARN, userland_proxy_check
+from bakeoff.cli.run_input import parse_knobs, parse_pairs, worker_split
 from bakeoff.cli.runs import orphaned_runs
 from bakeoff.cli.summary import print_summary
-from bakeoff.engines.catalog import CATALOG, Provision, UnknownEngineError, engine_spec
+from bakeoff.engines.catalog import Provision, UnknownEngineError, engine_spec
 from bakeoff.engines.provisioning import EngineOptions
-from bakeoff.harness.clients import usable_cores
 from bakeoff.harness.options import RunOptions
 from bakeoff.harness.plan import Trial
 from bakeoff.harness.progress import ProgressSink
@@ -38,50 +38,11 @@ from bakeoff.results.writer import RunWriteError, check_output_folder
 from bakeoff.workloads.loader import WorkloadError
 
 
-def _parse_pairs(values: Sequence[str], option: str, engines: Sequence[str]) -> dict[str, str]:
-    """ENGINE=VALUE pairs; a bare VALUE applies when exactly one engine was given. A pair
-    for an engine outside the run is refused: it would be ignored silently."""
-    pairs: dict[str, str] = {}
-    for raw in values:
-        engine, sep, value = raw.partition("=")
-        if sep and engine in CATALOG:
-            if engine not in engines:
-                raise fail(f"{option} {raw!r}: {_not_in_run(engine, engines)}")
-            pairs[engine] = value
-        elif len(engines) == 1:
-            pairs[engines[0]] = raw
-        else:
-            raise fail(f"{option} {raw!r}: expected ENGINE=VALUE when several engines run")
-    return pairs
-
-
-def _not_in_run(engine: str, engines: Sequence[str]) -> str:
-    return f"engine {engine!r} is not part of this run (--engine {' --engine '.join(engines)})"
-
-
-def _parse_knobs(values: Sequence[str], engines: Sequence[str]) -> dict[str, dict[str, str]]:
-    """[ENGINE.]NAME=VALUE; NAME may hold dots itself (PostgreSQL's extension settings)."""
-    knobs: dict[str, dict[str, str]] = {}
-    for raw in values:
-        target, sep, value = raw.partition("=")
-        if not sep:
-            raise fail(f"--knob {raw!r}: expected [ENGINE.]NAME=VALUE")
-        engine, dot, name = target.partition(".")
-        if not dot or engine not in CATALOG:
-            if len(engines) != 1:
-                raise fail(f"--knob {raw!r}: say which engine, as ENGINE.NAME=VALUE")
-            engine, name = engines[0], target
-        if engine not in engines:
-            raise fail(f"--knob {raw!r}: {_not_in_run(engine, engines)}")
-        knobs.setdefault(engine, {})[name] = value
-    return knobs
-
-
 def run(
     workloads: Annotated[
         list[str],
         typer.Argument(
-            metavar="WORKLOAD...",
+            metavar="WORKLOAD",
             help="Workload files or shipped names (`bakeoff workloads list`).",
             show_default=False,
         ),
@@ -269,7 +230,7 @@ def run(
     Examples:
       bakeoff run ycsb-a -e sqlite -e duckdb
       bakeoff run ycsb-b ycsb-c -e postgres -e redis --repeat 3 --report
-      bakeoff run my-workload.yaml -e postgres --knob postgres.fsync=off --connections 8
+      bakeoff run mine.yaml -e postgres --knob postgres.fsync=off --connections 8
       bakeoff run ycsb-c -e redis --url redis://db.internal:6379/0 --duration 30
 
     \b
@@ -277,9 +238,9 @@ def run(
       0    every trial finished
       1    a trial failed, or the results could not be written
       2    bad input, refused before anything started
-      130  interrupted by Ctrl-C (143 SIGTERM, 129 SIGHUP); what was measured is kept
+      130  interrupted by Ctrl-C (143: SIGTERM, 129: SIGHUP); results kept
     """
-    processes, clients = _worker_split(threads, processes, clients, connections)
+    processes, clients = worker_split(threads, processes, clients, connections)
     engines = list(dict.fromkeys(engine))
     try:
         for name in engines:
@@ -298,9 +259,9 @@ def run(
             split_phase=split_phase,
             interval_s=interval,
             engine_options=EngineOptions(
-                urls=_parse_pairs(url or [], "--url", engines),
-                images=_parse_pairs(image or [], "--image", engines),
-                knobs=_parse_knobs(knob or [], engines),
+                urls=parse_pairs(url or [], "--url", engines),
+                images=parse_pairs(image or [], "--image", engines),
+                knobs=parse_knobs(knob or [], engines),
                 cpus=cpus,
                 memory=memory,
                 keep=keep,
@@ -382,25 +343,12 @@ def _print_kept_trials(run_dir: object) -> None:
         return
     for trial in trials:
         stderr.print(
+            # Repetitions count from 0 in the manifest, from 1 for people.
             f"kept: {trial.get('engine')} / {trial.get('workload')}, repetition "
-            f"{trial.get('repetition')}: {trial.get('status')}",
+            f"{int(trial.get('repetition', 0)) + 1}: {trial.get('status')}",
             highlight=False,
             markup=False,
         )
-
-
-def _worker_split(
-    threads: int | None, processes: int | None, clients: int | None, connections: int | None
-) -> tuple[int, int]:
-    if connections is not None:
-        if threads is not None or processes is not None or clients is not None:
-            raise fail("--connections picks the split itself: drop --threads/--processes/--clients")
-        return split_connections(connections, usable_cores())
-    if threads is not None:
-        if processes not in (None, 1) or clients is not None:
-            raise fail("--threads N is one process with N clients: use --processes and --clients")
-        return 1, threads
-    return processes or 1, clients or 1
 
 
 def _progress() -> ProgressSink:

@@ -102,7 +102,10 @@ class KnownSettings:
         return name.lower() in self.names or (self.dotted_names_open and "." in name)
 
     def close_to(self, name: str) -> list[str]:
-        return difflib.get_close_matches(name.lower(), sorted(self.names), n=3)
+        """The names closest to `name`, one spelling each (MariaDB takes `a-b` as `a_b`)."""
+        close = difflib.get_close_matches(name.lower(), sorted(self.names), n=6)
+        spellings = {c.replace("-", "_"): c for c in reversed(close)}
+        return list(dict.fromkeys(spellings[c.replace("-", "_")] for c in close))[:3]
 
 
 # --- the registry ---------------------------------------------------------------------

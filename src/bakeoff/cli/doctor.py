@@ -190,8 +190,9 @@ def doctor(
         ),
     ] = None,
 ) -> None:
-    """Check this machine before a run: one line per check, ok, warn, fail or skip.
+    """Check this machine before a run: Docker, its proxy, images, extras, CPU.
 
+    One line per check: ok, warn, fail, or skip where its source is not readable here.
     Checks that Docker answers, whether dockerd's userland proxy would sit between the
     client and container engines, that engine images are built, which extras are
     installed, the CPU frequency governor and the background load (where readable).

@@ -12,6 +12,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from bakeoff.engines.cleanup import stopping
+
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -53,15 +55,20 @@ class _FirstLine(logging.Formatter):
         return f"{record.name}: {lines[0] if lines else ''}"
 
 
+def _not_while_stopping(record: logging.LogRecord) -> bool:
+    return not stopping()
+
+
 @contextlib.contextmanager
 def one_line_driver_logs() -> Iterator[None]:
-    """While a run goes: a driver's log record is one line, never a traceback (the run
-    reports what failed in its own words); once it is interrupted, they are silenced.
+    """While a run goes, a driver's log record is one line, never a traceback (the run
+    reports what failed in its own words); from a termination signal on, none at all.
     Without a handler of their own, drivers' records reach logging's last resort, which
-    prints the traceback of every connection that Ctrl-C breaks."""
+    prints the traceback of every connection that stopping the run breaks."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_FirstLine())
     handler.setLevel(logging.WARNING)
+    handler.addFilter(_not_while_stopping)
     loggers = [logging.getLogger(name) for name in DRIVER_LOGGERS]
     for logger in loggers:
         logger.addHandler(handler)

@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+from bakeoff.cli import common
 from bakeoff.cli.common import one_line_driver_logs
 
 
@@ -29,4 +30,17 @@ def test_interrupted_runs_silence_the_drivers(capsys: pytest.CaptureFixture[str]
         logger.error("Connection reset by peer")
         assert capsys.readouterr().err == ""
     finally:
-        logger.disabled = False
+        for name in common.DRIVER_LOGGERS:
+            logging.getLogger(name).disabled = False
+
+
+def test_drivers_are_quiet_once_a_signal_stops_the_run(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    logger = logging.getLogger("psycopg")
+    with one_line_driver_logs():
+        monkeypatch.setattr(common, "stopping", lambda: True)
+        logger.warning("connection lost")
+        monkeypatch.setattr(common, "stopping", lambda: False)
+        logger.warning("connection slow")
+    assert capsys.readouterr().err == "psycopg: connection slow\n"

@@ -108,6 +108,13 @@ def test_report_option_taken_as_a_file_name_is_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "--markdown").exists()
 
 
+def test_run_option_taken_as_the_output_folder_is_refused(tmp_path: Path) -> None:
+    args = ["run", "ycsb-c", "-e", "sqlite", "--output", "--report"]
+    line = refused(bakeoff(*args, cwd=tmp_path))
+    assert "--output needs a folder" in line
+    assert not (tmp_path / "--report").exists()
+
+
 def test_compare_option_taken_as_a_file_name_is_refused(tmp_path: Path) -> None:
     line = refused(bakeoff("compare", "a", "b", "--markdown", "--json", cwd=tmp_path))
     assert "--markdown needs a file name" in line

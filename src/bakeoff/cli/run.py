@@ -240,6 +240,8 @@ def run(
       2    bad input, refused before anything started
       130  interrupted by Ctrl-C (143: SIGTERM, 129: SIGHUP); results kept
     """
+    if output.startswith("-"):  # `--output --report`: a forgotten value, not a folder
+        raise fail(f"--output needs a folder, got the option {output!r} (or write ./{output})")
     processes, clients = worker_split(threads, processes, clients, connections)
     engines = list(dict.fromkeys(engine))
     try:

@@ -1,7 +1,8 @@
 """Answers in canonical form, so that engines' answers compare exactly.
 
 The rules (docs/schema-workloads.md): a decimal is compared at its field's scale (sums,
-minima and maxima of it too), an average at four decimals; integers and timestamps
+minima and maxima of it too), an average at four decimals (after rounding at six, so a double's error cannot
+swing an exact tie); integers and timestamps
 (epoch ms) exactly; a missing field equals None; a json value by its members; a row's
 children in sequence order; rows in the order the operation defines (find: by key; range:
 by the window field, ties by key; grouped aggregates: by group, or by value with `limit`),
@@ -80,7 +81,10 @@ def _aggregate_value(spec: FieldSpec | None, function: str, value: object) -> ob
     if function == "count":
         return int(value)  # type: ignore[call-overload]
     if function == "avg":
-        return _number(value, AVERAGE_DECIMALS)
+        # Rounded twice: first two places further, which takes away a double's error, so
+        # an exact tie at the fifth decimal (an average over 8 rows, say) rounds as the
+        # exact NUMERIC it stands for, whichever way the engine computed it.
+        return _number(_number(value, AVERAGE_DECIMALS + 2), AVERAGE_DECIMALS)
     assert spec is not None
     if spec.type is FieldType.DECIMAL:
         return _number(value, spec.scale)

@@ -60,3 +60,16 @@ def test_an_average_is_compared_at_four_decimals() -> None:
 def test_checksums_are_stable_and_tell_answers_apart() -> None:
     assert checksum([1, {"a": "x"}]) == checksum([1, {"a": "x"}])
     assert checksum([1, 2]) != checksum([2, 1])
+
+
+def test_an_exact_tie_of_an_average_rounds_alike_from_a_double_and_a_decimal() -> None:
+    avg = OperationSpec(
+        kind=OperationKind.AGGREGATE, entity="orders", function="avg", field="total", share=1
+    )
+    cents = [641, 6661, 1199, 6229, 2413, 2048, 5585, 1879]
+    # Exactly 33.31875 (a tie at the fifth decimal) as NUMERIC; an engine averaging doubles
+    # gets 33.318749999999994, which rounded once to four decimals would be 33.3187.
+    as_double = sum(c / 100 for c in cents) / len(cents)
+    exact = Decimal(sum(cents)) / 800
+    assert canonical_answer(SCHEMA, avg, as_double) == canonical_answer(SCHEMA, avg, exact)
+    assert canonical_answer(SCHEMA, avg, exact) == "33.3188"

@@ -1,0 +1,386 @@
+"""The normalised data model of the SQL engines: one table per entity (`sql_tables`), every
+operation one SQL statement or one database transaction, built with SQLAlchemy Core and
+compiled once per connection by the engine's own dialect.
+
+Serves the `sql` adapter (SQLite, DuckDB, MariaDB, MySQL) and the `postgres` adapter.
+What differs between the dialects stays here: the upsert (ON CONFLICT on PostgreSQL,
+DuckDB and SQLite, ON DUPLICATE KEY UPDATE on MariaDB/MySQL), how a write transaction
+starts (`sql_session_base`), and how a value crosses the driver (`sql_tables.binder`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from bakeoff.adapters.data_model import (
+    OperationPlan,
+    Parameters,
+    Prepared,
+    UnsupportedOperationError,
+)
+from bakeoff.adapters.sql_queries import (
+    Field,
+    aggregate_statement,
+    select_rows,
+    window_values,
+    window_where,
+)
+from bakeoff.adapters.sql_session_base import Aborted, SqlConnection
+from bakeoff.adapters.sql_statements import CompiledStatement
+from bakeoff.adapters.sql_tables import RowCodec, build_tables, ddl, typed, upsert_statement
+from bakeoff.core.endpoint import Endpoint
+from bakeoff.core.schema import OperationKind, OperationSpec, Row, Schema
+
+_BY_KEY = frozenset(
+    {
+        OperationKind.GET,
+        OperationKind.INSERT,
+        OperationKind.UPSERT,
+        OperationKind.UPDATE,
+        OperationKind.DELETE,
+        OperationKind.COMPARE_AND_SET,
+        OperationKind.TRANSACTION,
+    }
+)
+"""Operations addressed to a root row by its key (a child is written through its parent)."""
+
+
+def refuse_common(schema: Schema, operation: OperationSpec) -> None:
+    """What no SQL model here does: key operations on a child entity, and expiring rows."""
+    entity = schema.entities[operation.entity]
+    if entity.parent is not None and operation.kind in _BY_KEY:
+        raise UnsupportedOperationError(
+            f"{operation.kind} on {operation.entity!r}: a child entity's rows are read, found"
+            f" and aggregated, but written and fetched through its parent"
+            f" {entity.parent.entity!r}"
+        )
+    if operation.ttl_s is not None:
+        raise UnsupportedOperationError(
+            "rows expiring after ttl_s: the SQL engines have no native TTL, and an expiry"
+            " column would need a purge job whose cost the benchmark would not measure"
+        )
+
+
+def answer_aggregate(
+    db: SqlConnection, stmt: CompiledStatement, operation: OperationSpec, bind: Any
+) -> Prepared:
+    """The callable answering an aggregate statement (`aggregate_statement`)."""
+    if operation.group_by is None:
+        return lambda params: db.query(stmt, window_values(operation, params, bind))[0][0]
+
+    def grouped(params: Parameters) -> list[dict[str, Any]]:
+        found = db.query(stmt, window_values(operation, params, bind))
+        return [{"group": g, "value": v} for g, v in found]
+
+    return grouped
+
+
+class NormalisedModel:
+    """One table per entity; children in their own table keyed by (parent, sequence)."""
+
+    name: ClassVar[str] = "normalised"
+    adapters: ClassVar[frozenset[str]] = frozenset({"sql", "postgres"})
+    default: ClassVar[bool] = True
+    description: ClassVar[str] = (
+        "normalised tables: one table per entity with typed columns, primary keys and the"
+        " declared secondary indexes, children in their own table keyed by (parent,"
+        " sequence); each operation one SQL statement, a transaction one database transaction"
+    )
+
+    def __init__(self) -> None:
+        self._db = SqlConnection()
+        self._schema: Schema | None = None
+        self._metadata: Any = None
+        self._tables: dict[str, Any] = {}
+        self._codecs: dict[str, RowCodec] = {}
+        self._writes: dict[tuple[str, str], CompiledStatement] = {}
+
+    @classmethod
+    def plan(cls, schema: Schema, name: str, operation: OperationSpec) -> OperationPlan:
+        refuse_common(schema, operation)
+        return OperationPlan()
+
+    @classmethod
+    def layout(cls, schema: Schema) -> list[str]:
+        # Written in SQLAlchemy's generic SQL: the engine's own DDL differs only in type
+        # names (BIGINT, NUMERIC, VARCHAR as each engine spells them).
+        from sqlalchemy.engine.default import DefaultDialect
+
+        metadata, _ = build_tables(schema)
+        return ddl(metadata, DefaultDialect())
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def connect(self, endpoint: Endpoint, options: Mapping[str, str]) -> None:
+        self._db.connect(endpoint, options)
+
+    def _use(self, schema: Schema) -> None:
+        if self._schema == schema:
+            return
+        self._schema = schema
+        self._metadata, self._tables = build_tables(schema)
+        dialect = self._db.dialect_name
+        self._codecs = {name: RowCodec(schema, name, dialect) for name in schema.entities}
+        self._writes = {}
+
+    def setup(self, schema: Schema) -> None:
+        self._use(schema)
+        self._db.create(self._metadata)
+
+    def teardown(self, schema: Schema) -> None:
+        self._use(schema)
+        self._db.drop(self._metadata)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @property
+    def schema(self) -> Schema:
+        if self._schema is None:
+            raise UnsupportedOperationError("call setup(schema) before operating")
+        return self._schema
+
+    # -- statements ------------------------------------------------------------------
+
+    def _write(self, kind: str, entity: str) -> CompiledStatement:
+        """The insert, upsert or delete-children statement of `entity`, compiled once."""
+        cached = self._writes.get((kind, entity))
+        if cached is None:
+            cached = self._db.compile(self._write_statement(kind, entity))
+            self._writes[(kind, entity)] = cached
+        return cached
+
+    def _write_statement(self, kind: str, entity: str) -> Any:
+        import sqlalchemy as sa
+
+        table = self._tables[entity]
+        spec = self.schema.entities[entity]
+        if kind == "insert":
+            return sa.insert(table)
+        if kind == "delete_children":
+            assert spec.parent is not None
+            return sa.delete(table).where(table.c[spec.parent.field] == sa.bindparam("_key"))
+        return upsert_statement(table, spec.key, self._db.dialect_name)
+
+    def _store(self, entity: str, rows: Sequence[Row], how: str) -> None:
+        """Root rows and their children, in the open transaction (`how`: insert or upsert;
+        an upserted row's children replace the ones it had)."""
+        codec = self._codecs[entity]
+        self._db.execute_many(self._write(how, entity), [codec.bind(r) for r in rows])
+        key = self.schema.entities[entity].key[0]
+        for child in self.schema.children_of(entity):
+            if how == "upsert":
+                for row in rows:
+                    self._db.execute(self._write("delete_children", child), {"_key": row[key]})
+            bind = self._codecs[child].bind
+            lines = [bind(c) for r in rows for c in r.get(child) or ()]  # type: ignore[attr-defined]
+            self._db.execute_many(self._write("insert", child), lines)
+
+    def load(self, entity: str, rows: Sequence[Row]) -> None:
+        with self._db.transaction():
+            self._store(entity, rows, "insert")
+
+    def dump(self, entity: str) -> list[Row]:
+        import sqlalchemy as sa
+
+        table = self._tables[entity]
+        key = self.schema.entities[entity].key
+        stmt = self._db.compile(sa.select(table).order_by(*(table.c[k] for k in key)))
+        return [self._codecs[entity].row(r) for r in self._db.query(stmt, {})]
+
+    # -- operations ------------------------------------------------------------------
+
+    def prepare(self, name: str, operation: OperationSpec) -> Prepared:
+        refuse_common(self.schema, operation)
+        build = getattr(self, f"_prepare_{operation.kind.value}")
+        prepared: Prepared = build(operation)
+        return prepared
+
+    def _layout(self, entity: str) -> tuple[Any, Field, tuple[str, ...]]:
+        """The entity's table, its columns by field name, and its key."""
+        table = self._tables[entity]
+        return table, table.c.__getitem__, self.schema.entities[entity].key
+
+    def _bind(self, entity: str) -> Any:
+        return self._codecs[entity].bind_value
+
+    def _prepare_get(self, operation: OperationSpec) -> Prepared:
+        import sqlalchemy as sa
+
+        entity = operation.entity
+        table = self._tables[entity]
+        key = self.schema.entities[entity].key[0]
+        root = self._db.compile(sa.select(table).where(table.c[key] == sa.bindparam("_key")))
+        children = []
+        if operation.with_children:
+            for child in self.schema.children_of(entity):
+                spec, ctable = self.schema.entities[child], self._tables[child]
+                assert spec.parent is not None and spec.sequence_field is not None
+                stmt = (
+                    sa.select(ctable)
+                    .where(ctable.c[spec.parent.field] == sa.bindparam("_key"))
+                    .order_by(ctable.c[spec.sequence_field])
+                )
+                children.append((child, self._db.compile(stmt), self._codecs[child]))
+        codec, db = self._codecs[entity], self._db
+
+        def get(params: Parameters) -> Row | None:
+            values = {"_key": params["key"]}
+            found = db.query(root, values)
+            if not found:
+                return None
+            row = codec.row(found[0])
+            for child, stmt, child_codec in children:
+                row[child] = [child_codec.row(r) for r in db.query(stmt, values)]
+            return row
+
+        return get
+
+    def _prepare_find(self, operation: OperationSpec) -> Prepared:
+        import sqlalchemy as sa
+
+        field = operation.field or ""
+        table, column, key = self._layout(operation.entity)
+        where = [column(field) == sa.bindparam("_value")]
+        stmt = self._db.compile(select_rows([table], table, column, key, operation, where))
+        codec, db = self._codecs[operation.entity], self._db
+
+        def find(params: Parameters) -> list[Row]:
+            found = db.query(stmt, {"_value": codec.bind_value(field, params["value"])})
+            return [codec.row(r) for r in found]
+
+        return find
+
+    def _prepare_range(self, operation: OperationSpec) -> Prepared:
+        table, column, key = self._layout(operation.entity)
+        where = window_where(column, operation)
+        stmt = self._db.compile(select_rows([table], table, column, key, operation, where))
+        codec, db, bind = self._codecs[operation.entity], self._db, self._bind(operation.entity)
+
+        def range_(params: Parameters) -> list[Row]:
+            found = db.query(stmt, window_values(operation, params, bind))
+            return [codec.row(r) for r in found]
+
+        return range_
+
+    def _prepare_aggregate(self, operation: OperationSpec) -> Prepared:
+        table, column, _ = self._layout(operation.entity)
+        stmt = self._db.compile(aggregate_statement(table, column, operation))
+        db, bind = self._db, self._bind(operation.entity)
+        return answer_aggregate(db, stmt, operation, bind)
+
+    def _prepare_insert(self, operation: OperationSpec) -> Prepared:
+        return self._prepare_store(operation, "insert")
+
+    def _prepare_upsert(self, operation: OperationSpec) -> Prepared:
+        return self._prepare_store(operation, "upsert")
+
+    def _prepare_store(self, operation: OperationSpec, how: str) -> Prepared:
+        entity, db, store = operation.entity, self._db, self._store
+        for name in (entity, *self.schema.children_of(entity)):
+            self._write(how if name == entity else "insert", name)  # compiled now, not timed
+
+        def write(params: Parameters) -> None:
+            with db.transaction():
+                rows: Any = params["rows"]
+                store(entity, rows, how)
+
+        return write
+
+    def _prepare_update(self, operation: OperationSpec) -> Prepared:
+        import sqlalchemy as sa
+
+        table = self._tables[operation.entity]
+        key = self.schema.entities[operation.entity].key[0]
+        stmt = self._db.compile(
+            sa.update(table)
+            .where(table.c[key] == sa.bindparam("_key"))
+            .values({f: sa.bindparam(f"_set_{f}") for f in operation.set})
+        )
+        codec, db = self._codecs[operation.entity], self._db
+
+        def update(params: Parameters) -> None:
+            new: Any = params["values"]
+            values = {f"_set_{f}": codec.bind_value(f, new[f]) for f in operation.set}
+            db.execute(stmt, {"_key": params["key"], **values})
+
+        return update
+
+    def _prepare_delete(self, operation: OperationSpec) -> Prepared:
+        import sqlalchemy as sa
+
+        entity = operation.entity
+        table = self._tables[entity]
+        key = self.schema.entities[entity].key[0]
+        root = self._db.compile(sa.delete(table).where(table.c[key] == sa.bindparam("_key")))
+        children = [self._write("delete_children", c) for c in self.schema.children_of(entity)]
+        db = self._db
+
+        def delete(params: Parameters) -> None:
+            values = {"_key": params["key"]}
+            with db.transaction():
+                for stmt in children:
+                    db.execute(stmt, values)
+                db.execute(root, values)
+
+        return delete
+
+    def _prepare_compare_and_set(self, operation: OperationSpec) -> Prepared:
+        import sqlalchemy as sa
+
+        entity, field = operation.entity, operation.field or ""
+        table = self._tables[entity]
+        spec = self.schema.entities[entity]
+        stmt = self._db.compile(
+            sa.update(table)
+            .where(table.c[spec.key[0]] == sa.bindparam("_key"))
+            .where(table.c[field] == sa.bindparam("_expect"))
+            .values({field: sa.bindparam("_to")})
+        )
+        codec = self._codecs[entity]
+        fixed = {
+            "_expect": codec.bind_value(field, typed(spec.fields[field], operation.expect or "")),
+            "_to": codec.bind_value(field, typed(spec.fields[field], operation.to or "")),
+        }
+        db = self._db
+        # The rows it matched (MariaDB's driver reports found rows, not changed ones).
+        return lambda params: db.execute(stmt, {"_key": params["key"], **fixed}) == 1
+
+    def _prepare_transaction(self, operation: OperationSpec) -> Prepared:
+        import sqlalchemy as sa
+
+        decrement = operation.decrement
+        assert decrement is not None
+        stock = self._tables[decrement.entity]
+        stock_key = self.schema.entities[decrement.entity].key[0]
+        amount = stock.c[decrement.field]
+        take = self._db.compile(
+            sa.update(stock)
+            .where(stock.c[stock_key] == sa.bindparam("_key"))
+            .where(amount >= sa.bindparam("_n"))
+            .values({decrement.field: amount - sa.bindparam("_n")})
+        )
+        entity, db, store = operation.entity, self._db, self._store
+        child = self.schema.children_of(entity)[0]
+        self._prepare_store(operation, "insert")  # compiles the inserts
+
+        def transaction(params: Parameters) -> bool:
+            row: Any = params["row"]
+            needed: dict[Any, int] = {}
+            for line in row[child]:
+                needed[line[decrement.via]] = (
+                    needed.get(line[decrement.via], 0) + line[decrement.by]
+                )
+            committed = False
+            with db.transaction():
+                # In key order, so two transactions lock shared rows in the same order
+                # and never deadlock on each other.
+                for key, n in sorted(needed.items()):
+                    if db.execute(take, {"_key": key, "_n": n}) != 1:
+                        raise Aborted  # stock short (or no such row): roll back
+                store(entity, [row], "insert")
+                committed = True
+            return committed
+
+        return transaction

@@ -1,0 +1,129 @@
+"""What the SQL data models share: the SQL adapter's connection, statements compiled once
+by its dialect, and explicit transactions on the DBAPI cursor.
+
+The connection is the SQL adapter's own (`SqlAdapter.connect`: autocommit, connection
+settings, error classes), so a model classifies a failure exactly as the adapter does.
+Each call goes straight to the DBAPI cursor with bound parameters, as the adapter's
+operations do, and materialises its result before returning.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from bakeoff.adapters.errors import FatalError
+from bakeoff.adapters.sql import SqlAdapter
+from bakeoff.adapters.sql_statements import CompiledStatement, SqlSession, compile_statement
+from bakeoff.core.endpoint import Endpoint
+
+_BEGIN = {"sqlite": "BEGIN IMMEDIATE"}
+"""How a write transaction starts: SQLite's IMMEDIATE takes the write lock at once, so two
+connections never both read and then deadlock upgrading to write (SQLITE_BUSY)."""
+
+
+class Aborted(Exception):  # noqa: N818 - an outcome, not an error: the transaction says no
+    """Raised inside `SqlConnection.transaction` to roll back without an error."""
+
+
+class SqlConnection:
+    """One SQL connection for a data model (constructed unconnected, as models are)."""
+
+    def __init__(self) -> None:
+        self._adapter = SqlAdapter()
+        self._session: SqlSession | None = None
+
+    def connect(self, endpoint: Endpoint, options: Mapping[str, str]) -> None:
+        self._adapter.connect(endpoint, options)
+        self._session = self._adapter.session()
+
+    @property
+    def session(self) -> SqlSession:
+        if self._session is None:
+            raise FatalError("the data model is not connected")
+        return self._session
+
+    @property
+    def dialect_name(self) -> str:
+        return str(self.session.dialect.name)
+
+    def compile(self, stmt: Any) -> CompiledStatement:
+        return compile_statement(stmt, self.session.dialect)
+
+    def create(self, metadata: Any) -> None:
+        connection = self.session.connection
+        try:
+            metadata.create_all(connection, checkfirst=True)
+            connection.commit()
+        except Exception as exc:
+            raise self._translate_ddl(exc) from exc
+
+    def drop(self, metadata: Any) -> None:
+        connection = self.session.connection
+        try:
+            metadata.drop_all(connection, checkfirst=True)
+            connection.commit()
+        except Exception as exc:
+            raise self._translate_ddl(exc) from exc
+
+    def _translate_ddl(self, exc: Exception) -> Exception:
+        # SQLAlchemy wraps the driver's error; the adapter classifies the original.
+        original = getattr(exc, "orig", None)
+        return self.session.translate(original) if original is not None else exc
+
+    def query(self, stmt: CompiledStatement, values: Mapping[str, Any]) -> list[Any]:
+        session = self.session
+        try:
+            session.cursor.execute(stmt.sql, stmt.params(values))
+            return list(session.cursor.fetchall())
+        except session.driver_errors as exc:
+            raise session.translate(exc) from exc
+
+    def execute(self, stmt: CompiledStatement, values: Mapping[str, Any]) -> int:
+        """Run a write; the rows it matched."""
+        session = self.session
+        try:
+            session.cursor.execute(stmt.sql, stmt.params(values))
+            return int(session.cursor.rowcount)
+        except session.driver_errors as exc:
+            raise session.translate(exc) from exc
+
+    def execute_many(self, stmt: CompiledStatement, values: Sequence[Mapping[str, Any]]) -> None:
+        if not values:
+            return
+        session = self.session
+        try:
+            session.cursor.executemany(stmt.sql, [stmt.params(v) for v in values])
+        except session.driver_errors as exc:
+            raise session.translate(exc) from exc
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One database transaction: committed when the block ends, rolled back when it
+        raises (`Aborted` is then swallowed: the caller's answer says it did not happen)."""
+        session = self.session
+        cursor = session.cursor
+        try:
+            cursor.execute(_BEGIN.get(self.dialect_name, "BEGIN"))
+        except session.driver_errors as exc:
+            raise session.translate(exc) from exc
+        try:
+            yield
+        except BaseException as exc:
+            # A rollback on a lost connection fails too; the first error is the one to tell.
+            with contextlib.suppress(Exception):
+                cursor.execute("ROLLBACK")
+            if isinstance(exc, Aborted):
+                return
+            raise
+        try:
+            cursor.execute("COMMIT")
+        except session.driver_errors as exc:
+            with contextlib.suppress(Exception):
+                cursor.execute("ROLLBACK")
+            raise session.translate(exc) from exc
+
+    def close(self) -> None:
+        self._session = None
+        self._adapter.close()

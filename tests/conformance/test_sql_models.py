@@ -1,5 +1,6 @@
-"""The normalised SQL data model passes the data-model conformance suite on SQLite and
-DuckDB (embedded) and on PostgreSQL and MariaDB servers in containers."""
+"""The SQL data models pass the data-model conformance suite: the normalised model on
+SQLite and DuckDB (embedded) and on PostgreSQL and MariaDB servers in containers, the
+JSONB document model on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from bakeoff.adapters.data_model import DataModel
+from bakeoff.adapters.sql_jsonb import JsonbModel
 from bakeoff.adapters.sql_models import NormalisedModel
 from bakeoff.core.endpoint import Endpoint
 from bakeoff.engines.catalog import engine_spec
@@ -41,3 +43,14 @@ class TestNormalisedOnServers(ModelConformance):
     @pytest.fixture(params=["postgres", "mariadb"])
     def endpoint(self, request: pytest.FixtureRequest, servers: ServerPool) -> Endpoint:
         return servers.endpoint(str(request.param))
+
+
+@pytest.mark.docker
+class TestJsonbOnPostgres(ModelConformance):
+    @pytest.fixture
+    def model_class(self) -> type[DataModel]:
+        return JsonbModel
+
+    @pytest.fixture
+    def endpoint(self, servers: ServerPool) -> Endpoint:
+        return servers.endpoint("postgres")

@@ -103,12 +103,12 @@ class NormalisedModel:
 
     @classmethod
     def layout(cls, schema: Schema) -> list[str]:
-        # Written in SQLAlchemy's generic SQL: the engine's own DDL differs only in type
-        # names (BIGINT, NUMERIC, VARCHAR as each engine spells them).
-        from sqlalchemy.engine.default import DefaultDialect
+        # Written in SQLAlchemy's generic SQL (its string dialect, which renders every
+        # type): an engine's own DDL differs only in how it spells the types.
+        from sqlalchemy.engine.default import StrCompileDialect
 
         metadata, _ = build_tables(schema)
-        return ddl(metadata, DefaultDialect())
+        return ddl(metadata, StrCompileDialect())
 
     # -- lifecycle -------------------------------------------------------------------
 

@@ -62,7 +62,7 @@ def test_rows_that_expire_are_refused_before_the_run(model: type[DataModel]) -> 
 def test_a_child_is_not_addressed_by_key(model: type[DataModel], kind: OperationKind) -> None:
     schema, _ = shipped("orders")
     values = {"set": ("quantity",)} if kind is OperationKind.UPDATE else {}
-    operation = OperationSpec(kind=kind, entity="order_lines", share=1, **values)  # type: ignore[arg-type]
+    operation = OperationSpec(kind=kind, entity="order_lines", share=1, **values)
     with pytest.raises(UnsupportedOperationError, match="through its parent 'orders'"):
         model.plan(schema, "line", operation)
 

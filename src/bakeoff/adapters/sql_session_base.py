@@ -52,12 +52,21 @@ class SqlConnection:
         return compile_statement(stmt, self.session.dialect)
 
     def create(self, metadata: Any) -> None:
+        """Create the tables (with their indexes) that do not exist yet."""
         connection = self.session.connection
-        try:
-            metadata.create_all(connection, checkfirst=True)
-            connection.commit()
-        except Exception as exc:
-            raise self._translate_ddl(exc) from exc
+        for table in metadata.sorted_tables:
+            try:
+                table.create(connection, checkfirst=True)
+                connection.commit()
+            except Exception:
+                # Another connection created it between the check and the CREATE (each
+                # connection sets up, and they may start at once): the next check sees it.
+                connection.rollback()
+                try:
+                    table.create(connection, checkfirst=True)
+                    connection.commit()
+                except Exception as exc:
+                    raise self._translate_ddl(exc) from exc
 
     def drop(self, metadata: Any) -> None:
         connection = self.session.connection

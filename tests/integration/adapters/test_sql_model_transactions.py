@@ -116,3 +116,38 @@ def test_normalised_on_servers(engine: str, servers: ServerPool) -> None:
 @pytest.mark.docker
 def test_jsonb_on_postgres(servers: ServerPool) -> None:
     check_all_or_nothing(JsonbModel, servers.endpoint("postgres"))
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("engine", ["postgres", "mariadb"])
+def test_connections_may_set_up_at_once(engine: str, servers: ServerPool) -> None:
+    """Every connection calls setup; those racing to create the same tables all succeed."""
+    endpoint = servers.endpoint(engine)
+    schema = shipped("orders")[0]
+    first = NormalisedModel()
+    first.connect(endpoint, {})
+    first.teardown(schema)
+    failures: list[BaseException] = []
+    barrier = threading.Barrier(CONNECTIONS)
+
+    def set_up() -> None:
+        model = NormalisedModel()
+        model.connect(endpoint, {})
+        try:
+            barrier.wait()
+            model.setup(schema)
+        except BaseException as error:  # collected for the assertion below
+            failures.append(error)
+        finally:
+            model.close()
+
+    threads = [threading.Thread(target=set_up) for _ in range(CONNECTIONS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert failures == []
+    finally:
+        first.teardown(schema)
+        first.close()

@@ -1,5 +1,5 @@
 """The SQL data models' plans, layouts and registration (no engine needed; their answers
-are checked on real engines in tests/conformance/test_sql_models.py)."""
+are checked on real engines in tests/conformance/test_sql_model_conformance.py)."""
 
 from __future__ import annotations
 
@@ -111,3 +111,10 @@ def test_indexes_cover_lookups_and_ordered_ranges() -> None:
     schema, _ = shipped("orders")
     assert index_columns(schema.entities["orders"]) == [("status",), ("customer_id", "placed_at")]
     assert index_columns(EVERY_TYPE.entities["things"]) == [("ok",), ("label",), ("at",)]
+
+
+@pytest.mark.parametrize("model", MODELS_UNDER_TEST)
+def test_json_values_are_not_compared(model: type[DataModel]) -> None:
+    find = OperationSpec(kind=OperationKind.FIND, entity="things", field="meta", share=1)
+    with pytest.raises(UnsupportedOperationError, match="json field 'meta'"):
+        model.plan(EVERY_TYPE, "by_meta", find)

@@ -21,10 +21,11 @@ from typing import Any, ClassVar
 
 from bakeoff.adapters.data_model import OperationPlan, Parameters, Prepared
 from bakeoff.adapters.sql_documents import DOC, build_documents, json_text, member
-from bakeoff.adapters.sql_models import answer_aggregate, refuse_common
 from bakeoff.adapters.sql_queries import (
     Field,
     aggregate_statement,
+    answer_aggregate,
+    refuse_common,
     select_rows,
     window_values,
     window_where,

@@ -22,6 +22,8 @@ from bakeoff.adapters.data_model import (
 from bakeoff.adapters.sql_queries import (
     Field,
     aggregate_statement,
+    answer_aggregate,
+    refuse_common,
     select_rows,
     window_values,
     window_where,
@@ -30,60 +32,7 @@ from bakeoff.adapters.sql_session_base import Aborted, SqlConnection
 from bakeoff.adapters.sql_statements import CompiledStatement
 from bakeoff.adapters.sql_tables import RowCodec, build_tables, ddl, typed, upsert_statement
 from bakeoff.core.endpoint import Endpoint
-from bakeoff.core.schema import FieldType, OperationKind, OperationSpec, Row, Schema
-
-_BY_KEY = frozenset(
-    {
-        OperationKind.GET,
-        OperationKind.INSERT,
-        OperationKind.UPSERT,
-        OperationKind.UPDATE,
-        OperationKind.DELETE,
-        OperationKind.COMPARE_AND_SET,
-        OperationKind.TRANSACTION,
-    }
-)
-"""Operations addressed to a root row by its key (a child is written through its parent)."""
-
-
-def refuse_common(schema: Schema, operation: OperationSpec) -> None:
-    """What no SQL model here does: key operations on a child entity, expiring rows, and
-    comparing JSON values."""
-    entity = schema.entities[operation.entity]
-    if entity.parent is not None and operation.kind in _BY_KEY:
-        raise UnsupportedOperationError(
-            f"{operation.kind} on {operation.entity!r}: a child entity's rows are read, found"
-            f" and aggregated, but written and fetched through its parent"
-            f" {entity.parent.entity!r}"
-        )
-    if operation.ttl_s is not None:
-        raise UnsupportedOperationError(
-            "rows expiring after ttl_s: the SQL engines have no native TTL, and an expiry"
-            " column would need a purge job whose cost the benchmark would not measure"
-        )
-    compared = operation.field if operation.kind in _BY_VALUE else None
-    if compared and entity.fields[compared].type is FieldType.JSON:
-        raise UnsupportedOperationError(
-            f"{operation.kind} by the json field {compared!r}: JSON is stored as text on"
-            " SQLite and MariaDB, where equal objects need not be equal strings"
-        )
-
-
-_BY_VALUE = frozenset({OperationKind.FIND, OperationKind.COMPARE_AND_SET})
-
-
-def answer_aggregate(
-    db: SqlConnection, stmt: CompiledStatement, operation: OperationSpec, bind: Any
-) -> Prepared:
-    """The callable answering an aggregate statement (`aggregate_statement`)."""
-    if operation.group_by is None:
-        return lambda params: db.query(stmt, window_values(operation, params, bind))[0][0]
-
-    def grouped(params: Parameters) -> list[dict[str, Any]]:
-        found = db.query(stmt, window_values(operation, params, bind))
-        return [{"group": g, "value": v} for g, v in found]
-
-    return grouped
+from bakeoff.core.schema import OperationSpec, Row, Schema
 
 
 class NormalisedModel:
@@ -154,7 +103,7 @@ class NormalisedModel:
     # -- statements ------------------------------------------------------------------
 
     def _write(self, kind: str, entity: str) -> CompiledStatement:
-        """The insert, upsert or delete-children statement of `entity`, compiled once."""
+        """The upsert or delete-children statement of `entity`, compiled once."""
         cached = self._writes.get((kind, entity))
         if cached is None:
             cached = self._db.compile(self._write_statement(kind, entity))
@@ -166,8 +115,6 @@ class NormalisedModel:
 
         table = self._tables[entity]
         spec = self.schema.entities[entity]
-        if kind == "insert":
-            return sa.insert(table)
         if kind == "delete_children":
             assert spec.parent is not None
             return sa.delete(table).where(table.c[spec.parent.field] == sa.bindparam("_key"))
@@ -176,8 +123,11 @@ class NormalisedModel:
     def _store(self, entity: str, rows: Sequence[Row], how: str) -> None:
         """Root rows and their children, in the open transaction (`how`: insert or upsert;
         an upserted row's children replace the ones it had)."""
-        codec = self._codecs[entity]
-        self._db.execute_many(self._write(how, entity), [codec.bind(r) for r in rows])
+        bind = self._codecs[entity].bind
+        if how == "upsert":
+            self._db.execute_many(self._write(how, entity), [bind(r) for r in rows])
+        else:
+            self._db.insert_rows(self._tables[entity], [bind(r) for r in rows])
         key = self.schema.entities[entity].key[0]
         for child in self.schema.children_of(entity):
             if how == "upsert":
@@ -185,7 +135,7 @@ class NormalisedModel:
                     self._db.execute(self._write("delete_children", child), {"_key": row[key]})
             bind = self._codecs[child].bind
             lines = [bind(c) for r in rows for c in r.get(child) or ()]  # type: ignore[attr-defined]
-            self._db.execute_many(self._write("insert", child), lines)
+            self._db.insert_rows(self._tables[child], lines)
 
     def load(self, entity: str, rows: Sequence[Row]) -> None:
         with self._db.transaction():
@@ -288,8 +238,14 @@ class NormalisedModel:
 
     def _prepare_store(self, operation: OperationSpec, how: str) -> Prepared:
         entity, db, store = operation.entity, self._db, self._store
-        for name in (entity, *self.schema.children_of(entity)):
-            self._write(how if name == entity else "insert", name)  # compiled now, not timed
+        # Compiled now, not in the timed calls (a child's rows per call vary: at least one).
+        self._db.insert_statement(self._tables[entity], operation.batch)
+        for child in self.schema.children_of(entity):
+            self._db.insert_statement(self._tables[child], operation.batch)
+            if how == "upsert":
+                self._write("delete_children", child)
+        if how == "upsert":
+            self._write(how, entity)
 
         def write(params: Parameters) -> None:
             with db.transaction():

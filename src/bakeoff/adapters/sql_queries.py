@@ -1,4 +1,5 @@
-"""The read statements of the SQL data models, over any layout of an entity's fields.
+"""What the SQL data models share above the connection: what they refuse in `plan`, and
+their read statements over any layout of an entity's fields.
 
 A layout is a FROM clause and a `Field` function giving the SQL expression of each field:
 a column in normalised tables, a typed JSONB member in the document model. The same
@@ -11,7 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bakeoff.core.schema import OperationSpec
+from bakeoff.adapters.data_model import Parameters, Prepared, UnsupportedOperationError
+from bakeoff.adapters.sql_session_base import SqlConnection
+from bakeoff.adapters.sql_statements import CompiledStatement
+from bakeoff.core.schema import FieldType, OperationKind, OperationSpec, Schema
 
 Field = Callable[[str], Any]
 """A field's SQL expression in one layout."""
@@ -92,3 +96,57 @@ def aggregate_statement(source: Any, field: Field, operation: OperationSpec) -> 
         by_value = value.desc() if operation.order == "desc" else value.asc()
         return stmt.order_by(by_value, group).limit(operation.limit)
     return stmt.order_by(group)
+
+
+_BY_KEY = frozenset(
+    {
+        OperationKind.GET,
+        OperationKind.INSERT,
+        OperationKind.UPSERT,
+        OperationKind.UPDATE,
+        OperationKind.DELETE,
+        OperationKind.COMPARE_AND_SET,
+        OperationKind.TRANSACTION,
+    }
+)
+"""Operations addressed to a root row by its key (a child is written through its parent)."""
+
+
+def refuse_common(schema: Schema, operation: OperationSpec) -> None:
+    """What no SQL model here does: key operations on a child entity, expiring rows, and
+    comparing JSON values."""
+    entity = schema.entities[operation.entity]
+    if entity.parent is not None and operation.kind in _BY_KEY:
+        raise UnsupportedOperationError(
+            f"{operation.kind} on {operation.entity!r}: a child entity's rows are read, found"
+            f" and aggregated, but written and fetched through its parent"
+            f" {entity.parent.entity!r}"
+        )
+    if operation.ttl_s is not None:
+        raise UnsupportedOperationError(
+            "rows expiring after ttl_s: the SQL engines have no native TTL, and an expiry"
+            " column would need a purge job whose cost the benchmark would not measure"
+        )
+    compared = operation.field if operation.kind in _BY_VALUE else None
+    if compared and entity.fields[compared].type is FieldType.JSON:
+        raise UnsupportedOperationError(
+            f"{operation.kind} by the json field {compared!r}: JSON is stored as text on"
+            " SQLite and MariaDB, where equal objects need not be equal strings"
+        )
+
+
+_BY_VALUE = frozenset({OperationKind.FIND, OperationKind.COMPARE_AND_SET})
+
+
+def answer_aggregate(
+    db: SqlConnection, stmt: CompiledStatement, operation: OperationSpec, bind: Any
+) -> Prepared:
+    """The callable answering an aggregate statement (`aggregate_statement`)."""
+    if operation.group_by is None:
+        return lambda params: db.query(stmt, window_values(operation, params, bind))[0][0]
+
+    def grouped(params: Parameters) -> list[dict[str, Any]]:
+        found = db.query(stmt, window_values(operation, params, bind))
+        return [{"group": g, "value": v} for g, v in found]
+
+    return grouped

@@ -23,6 +23,13 @@ _BEGIN = {"sqlite": "BEGIN IMMEDIATE"}
 connections never both read and then deadlock upgrading to write (SQLITE_BUSY)."""
 
 
+_MULTI_ROW_VALUES = frozenset({"duckdb"})
+"""Dialects whose driver runs an executemany as one statement per row (DuckDB: several
+milliseconds each), so inserts go as one INSERT ... VALUES (...), (...) per chunk."""
+_CHUNK = 256
+"""Rows per multi-row INSERT (a statement is compiled per chunk size in use)."""
+
+
 class Aborted(Exception):  # noqa: N818 - an outcome, not an error: the transaction says no
     """Raised inside `SqlConnection.transaction` to roll back without an error."""
 
@@ -33,6 +40,7 @@ class SqlConnection:
     def __init__(self) -> None:
         self._adapter = SqlAdapter()
         self._session: SqlSession | None = None
+        self._inserts: dict[tuple[str, int], CompiledStatement] = {}
 
     def connect(self, endpoint: Endpoint, options: Mapping[str, str]) -> None:
         self._adapter.connect(endpoint, options)
@@ -107,6 +115,34 @@ class SqlConnection:
         except session.driver_errors as exc:
             raise session.translate(exc) from exc
 
+    def insert_rows(self, table: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+        """INSERT `rows` (each a value per column of `table`) into `table`."""
+        if self.dialect_name not in _MULTI_ROW_VALUES:
+            self.execute_many(self.insert_statement(table, len(rows)), rows)
+            return
+        for start in range(0, len(rows), _CHUNK):
+            chunk = rows[start : start + _CHUNK]
+            values = {f"_{i}_{name}": v for i, row in enumerate(chunk) for name, v in row.items()}
+            self.execute(self.insert_statement(table, len(chunk)), values)
+
+    def insert_statement(self, table: Any, count: int) -> CompiledStatement:
+        """The INSERT `insert_rows` runs for `count` rows, compiled once (call it ahead to
+        keep compiling out of timed calls): of one row per execute, or where the dialect
+        is in _MULTI_ROW_VALUES, of `count` rows with numbered parameters (`_<row>_<column>`)."""
+        import sqlalchemy as sa
+
+        rows = min(count, _CHUNK) if self.dialect_name in _MULTI_ROW_VALUES else 0
+        compiled = self._inserts.get((table.name, rows))
+        if compiled is None:
+            stmt = sa.insert(table)
+            if rows:
+                names = [c.name for c in table.c]
+                stmt = stmt.values(
+                    [{n: sa.bindparam(f"_{i}_{n}") for n in names} for i in range(rows)]
+                )
+            compiled = self._inserts[(table.name, rows)] = self.compile(stmt)
+        return compiled
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         """One database transaction: committed when the block ends, rolled back when it
@@ -135,4 +171,5 @@ class SqlConnection:
 
     def close(self) -> None:
         self._session = None
+        self._inserts.clear()
         self._adapter.close()

@@ -165,34 +165,52 @@ class NormalisedModel:
     def _bind(self, entity: str) -> Any:
         return self._codecs[entity].bind_value
 
+    def _child(self, child: str) -> tuple[Any, Any, Any]:
+        """A child entity's table, its parent column and its sequence column."""
+        spec, table = self.schema.entities[child], self._tables[child]
+        assert spec.parent is not None and spec.sequence_field is not None
+        return table, table.c[spec.parent.field], table.c[spec.sequence_field]
+
     def _prepare_get(self, operation: OperationSpec) -> Prepared:
+        """The row and, with children, its first child entity's rows in the same round
+        trip (a LEFT JOIN ordered by sequence); any further child entity in a query of its
+        own (joining two would multiply their rows)."""
         import sqlalchemy as sa
 
-        entity = operation.entity
+        entity, db = operation.entity, self._db
         table = self._tables[entity]
-        key = self.schema.entities[entity].key[0]
-        root = self._db.compile(sa.select(table).where(table.c[key] == sa.bindparam("_key")))
-        children = []
-        if operation.with_children:
-            for child in self.schema.children_of(entity):
-                spec, ctable = self.schema.entities[child], self._tables[child]
-                assert spec.parent is not None and spec.sequence_field is not None
-                stmt = (
-                    sa.select(ctable)
-                    .where(ctable.c[spec.parent.field] == sa.bindparam("_key"))
-                    .order_by(ctable.c[spec.sequence_field])
-                )
-                children.append((child, self._db.compile(stmt), self._codecs[child]))
-        codec, db = self._codecs[entity], self._db
+        key = table.c[self.schema.entities[entity].key[0]]
+        by_key = key == sa.bindparam("_key")
+        kids = self.schema.children_of(entity) if operation.with_children else []
+        stmt = sa.select(table).where(by_key)
+        width, sequence_at = len(table.c), 0
+        if kids:
+            child_table, parent, sequence = self._child(kids[0])
+            joined = table.outerjoin(child_table, parent == key)
+            stmt = sa.select(table, child_table).select_from(joined)
+            stmt = stmt.where(by_key).order_by(sequence)
+            sequence_at = width + list(child_table.c).index(sequence)
+        others = []
+        for child in kids[1:]:
+            child_table, parent, sequence = self._child(child)
+            query = sa.select(child_table).where(parent == sa.bindparam("_key"))
+            others.append((child, db.compile(query.order_by(sequence)), self._codecs[child]))
+        compiled, codec = db.compile(stmt), self._codecs[entity]
+        first = (kids[0], self._codecs[kids[0]]) if kids else None
 
         def get(params: Parameters) -> Row | None:
             values = {"_key": params["key"]}
-            found = db.query(root, values)
+            found = db.query(compiled, values)
             if not found:
                 return None
-            row = codec.row(found[0])
-            for child, stmt, child_codec in children:
-                row[child] = [child_codec.row(r) for r in db.query(stmt, values)]
+            row = codec.row(found[0][:width])
+            if first is not None:  # a row without children joins one row of NULLs
+                name, child_codec = first
+                row[name] = [
+                    child_codec.row(r[width:]) for r in found if r[sequence_at] is not None
+                ]
+            for name, query, child_codec in others:
+                row[name] = [child_codec.row(r) for r in db.query(query, values)]
             return row
 
         return get

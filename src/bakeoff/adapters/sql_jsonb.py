@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from bakeoff.adapters.data_model import OperationPlan, Parameters, Prepared
+from bakeoff.adapters.errors import FatalError
 from bakeoff.adapters.sql_documents import DOC, build_documents, json_text, member
 from bakeoff.adapters.sql_queries import (
     Field,
@@ -93,7 +94,7 @@ class JsonbModel:
     @property
     def schema(self) -> Schema:
         if self._schema is None:
-            raise ValueError("call setup(schema) before operating")
+            raise FatalError("the data model has no schema on this connection: call setup() first")
         return self._schema
 
     # -- layout of an entity ------------------------------------------------------------

@@ -17,8 +17,8 @@ from bakeoff.adapters.data_model import (
     OperationPlan,
     Parameters,
     Prepared,
-    UnsupportedOperationError,
 )
+from bakeoff.adapters.errors import FatalError
 from bakeoff.adapters.sql_queries import (
     Field,
     aggregate_statement,
@@ -97,7 +97,7 @@ class NormalisedModel:
     @property
     def schema(self) -> Schema:
         if self._schema is None:
-            raise UnsupportedOperationError("call setup(schema) before operating")
+            raise FatalError("the data model has no schema on this connection: call setup() first")
         return self._schema
 
     # -- statements ------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bakeoff.adapters.data_model import DataModel, OperationPlan, UnsupportedOperationError
+from bakeoff.adapters.errors import FatalError
 from bakeoff.adapters.model_registry import MODELS
 from bakeoff.adapters.sql_jsonb import JsonbModel
 from bakeoff.adapters.sql_models import NormalisedModel
@@ -118,3 +119,10 @@ def test_json_values_are_not_compared(model: type[DataModel]) -> None:
     find = OperationSpec(kind=OperationKind.FIND, entity="things", field="meta", share=1)
     with pytest.raises(UnsupportedOperationError, match="json field 'meta'"):
         model.plan(EVERY_TYPE, "by_meta", find)
+
+
+@pytest.mark.parametrize("model", MODELS_UNDER_TEST)
+def test_operating_before_setup_is_fatal(model: type[DataModel]) -> None:
+    operation = OperationSpec(kind=OperationKind.GET, entity="orders", share=1)
+    with pytest.raises(FatalError, match=r"call setup\(\) first"):
+        model().prepare("get", operation)

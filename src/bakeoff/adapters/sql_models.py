@@ -3,9 +3,14 @@ operation one SQL statement or one database transaction, built with SQLAlchemy C
 compiled once per connection by the engine's own dialect.
 
 Serves the `sql` adapter (SQLite, DuckDB, MariaDB, MySQL) and the `postgres` adapter.
-What differs between the dialects stays here: the upsert (ON CONFLICT on PostgreSQL,
-DuckDB and SQLite, ON DUPLICATE KEY UPDATE on MariaDB/MySQL), how a write transaction
-starts (`sql_session_base`), and how a value crosses the driver (`sql_tables.binder`).
+What differs between the dialects stays in the model's modules: the upsert (ON CONFLICT
+on PostgreSQL, DuckDB and SQLite, ON DUPLICATE KEY UPDATE on MariaDB/MySQL:
+`sql_tables.upsert_statement`), how a write transaction starts and how DuckDB takes many
+rows (`sql_session_base`), how a value crosses the driver (`sql_tables.binder`), and a
+time bucket as integer arithmetic every dialect means the same by (`sql_queries`).
+
+A get with children is one statement (a LEFT JOIN), so the row and its children come from
+one snapshot; reads run in autocommit, writes of several statements in one transaction.
 """
 
 from __future__ import annotations

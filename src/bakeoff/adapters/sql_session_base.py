@@ -1,5 +1,5 @@
 """What the SQL data models share: the SQL adapter's connection, statements compiled once
-by its dialect, and explicit transactions on the DBAPI cursor.
+by its dialect, inserts of many rows, and explicit transactions on the DBAPI cursor.
 
 The connection is the SQL adapter's own (`SqlAdapter.connect`: autocommit, connection
 settings, error classes), so a model classifies a failure exactly as the adapter does.

@@ -67,7 +67,11 @@ def dbapi_exceptions(
     Some dialects' DBAPI shims omit them, so fall back to the driver's top-level module.
     """
     driver_module = sys.modules.get(type(driver_connection).__module__.split(".")[0])
-    modules = [m for m in (dbapi_module, driver_module) if m is not None]
+    # A shim may carry only the driver's base Error (duckdb-engine's does): the module
+    # that defines it defines the rest.
+    base = getattr(dbapi_module, "Error", None)
+    base_module = sys.modules.get(base.__module__) if isinstance(base, type) else None
+    modules = [m for m in (dbapi_module, driver_module, base_module) if m is not None]
 
     def find(name: str) -> list[type[BaseException]]:
         return [getattr(m, name) for m in modules if isinstance(getattr(m, name, None), type)]

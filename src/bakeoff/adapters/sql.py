@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from bakeoff.adapters.errors import (
@@ -29,6 +28,7 @@ from bakeoff.adapters.errors import (
     missing_driver,
 )
 from bakeoff.adapters.protocol import Capability, Endpoint, Record, TableSpec
+from bakeoff.adapters.sql_statements import CompiledStatement, SqlSession, compile_statement
 
 KEY_COLUMN = "ycsb_key"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
@@ -46,27 +46,6 @@ def validate_identifier(name: str, what: str) -> str:
             "starting with a letter or _, at most 63 characters)"
         )
     return name
-
-
-@dataclass(frozen=True)
-class _Statement:
-    """A statement compiled for one dialect: SQL text plus how to lay out its parameters."""
-
-    sql: str
-    names: tuple[str, ...]
-    positional: bool
-    defaults: Mapping[str, Any]
-    """Parameters the dialect added itself (SQLite's ``OFFSET ?`` after a LIMIT)."""
-
-    def params(self, values: Mapping[str, Any]) -> Any:
-        if self.positional:
-            defaults = self.defaults
-            return tuple(values[n] if n in values else defaults[n] for n in self.names)
-        return values
-
-    def key_params(self, key: str) -> Any:
-        """Parameters of a statement whose only parameter is the key (read, delete)."""
-        return (key,) if self.positional else {"key": key}
 
 
 class SqlAdapter:
@@ -93,7 +72,7 @@ class SqlAdapter:
         self._dbapi: Any = None
         self._cursor: Any = _NotConnected()
         self._tables: dict[str, Any] = {}
-        self._statements: dict[tuple[str, str, tuple[str, ...]], _Statement] = {}
+        self._statements: dict[tuple[str, str, tuple[str, ...]], CompiledStatement] = {}
         self._transient: tuple[type[BaseException], ...] = ()
         self._driver_errors: tuple[type[BaseException], ...] = (AdapterError,)
 
@@ -258,6 +237,16 @@ class SqlAdapter:
             raise self._translate(exc) from exc
         return int(rows[0][0])
 
+    def session(self) -> SqlSession:
+        """This connection as the data models (`bakeoff.adapters.sql_models`) use it."""
+        return SqlSession(
+            self._connection,
+            self._engine.dialect,
+            self._cursor,
+            self._driver_errors,
+            self._translate,
+        )
+
     def _run(self, sql: str, params: Any) -> None:
         try:
             self._cursor.execute(sql, params)
@@ -320,7 +309,7 @@ class SqlAdapter:
         if stmt is None:
             stmt = self._build(kind, self._known_table(table), fields, self._engine.dialect)
             self._statements[cache_key] = stmt
-        return stmt  # type: ignore[return-value]
+        return stmt
 
     @staticmethod
     def _build(kind: str, t: Any, fields: tuple[str, ...], dialect: Any) -> CompiledStatement:
@@ -360,11 +349,7 @@ class SqlAdapter:
             stmt = sa.select(sa.func.count()).select_from(t)
         else:  # pragma: no cover - kinds are this module's own constants
             raise ValueError(kind)
-        compiled = stmt.compile(dialect=dialect)
-        positional = bool(compiled.positional)
-        names = tuple(compiled.positiontup or ()) if positional else tuple(compiled.params)
-        defaults = {k: v for k, v in compiled.params.items() if v is not None}
-        return CompiledStatement(str(compiled), names, positional, defaults, out)
+        return compile_statement(stmt, dialect, out)
 
 
 class _NotConnected:
@@ -378,9 +363,3 @@ def field_key(fields: Sequence[str] | None) -> tuple[str, ...]:
     if not fields:
         return ()
     return fields if isinstance(fields, tuple) else tuple(fields)
-
-
-@dataclass(frozen=True)
-class CompiledStatement(_Statement):
-    names_out: tuple[str, ...] = ()
-    """Column names of the result set, in order (reads and scans)."""

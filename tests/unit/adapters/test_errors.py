@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bakeoff.adapters.errors import ErrorKind, missing_driver, pip_install
+from bakeoff.adapters.errors import ErrorKind, dbapi_exceptions, missing_driver, pip_install
 
 
 def test_a_missing_driver_is_fatal_and_names_the_extra_to_install() -> None:
@@ -21,3 +21,21 @@ def test_pip_line_names_each_extra_once_in_brackets() -> None:
         "pip install 'bakeoff[containers,postgres]'"
     )
     assert pip_install(["(core)"]) == "pip install bakeoff"
+
+
+def test_duckdb_write_conflicts_are_transient_behind_the_dialects_shim() -> None:
+    # duckdb-engine hands SQLAlchemy a DBAPI shim and a connection wrapper, neither of
+    # which carries DuckDB's OperationalError; a write-write conflict (DuckDB's optimistic
+    # concurrency) must still count as transient, not end the trial.
+    import duckdb
+    import sqlalchemy as sa
+
+    engine = sa.create_engine("duckdb:///:memory:", poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            driver = connection.connection.driver_connection
+            transient, errors = dbapi_exceptions(engine.dialect.loaded_dbapi, driver)
+    finally:
+        engine.dispose()
+    assert issubclass(duckdb.TransactionException, transient)
+    assert issubclass(duckdb.ConnectionException, errors)

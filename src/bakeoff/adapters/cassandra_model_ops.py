@@ -1,0 +1,201 @@
+"""The write operations of the Cassandra data model, compiled for one connection: insert,
+upsert, update, delete, compare-and-set and the stock transaction (see
+`bakeoff.adapters.cassandra_query_plan` for what each guarantees, as `plan` reports it).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from bakeoff.adapters.cassandra_cql import identifier
+from bakeoff.adapters.cassandra_model_writes import CAS_ATTEMPTS, CqlWriter, Statement, key_tuple
+from bakeoff.adapters.cassandra_query_plan import transaction_child
+from bakeoff.adapters.cassandra_query_tables import parse_literal, qualified, where_equal
+from bakeoff.adapters.data_model import Parameters, Prepared
+from bakeoff.adapters.errors import TransientError
+from bakeoff.core.schema import OperationKind, OperationSpec, Row
+
+
+def _rows(params: Parameters) -> list[Row]:
+    rows = params["rows"]
+    assert isinstance(rows, list)
+    return rows
+
+
+def insert(writer: CqlWriter, op: OperationSpec) -> Prepared:
+    entity, ttl = op.entity, op.ttl_s
+
+    def run(params: Parameters) -> None:
+        batches = [writer.with_children(entity, None, row, ttl) for row in _rows(params)]
+        _write_rows(writer, batches)
+
+    return run
+
+
+def upsert(writer: CqlWriter, op: OperationSpec) -> Prepared:
+    entity, ttl = op.entity, op.ttl_s
+    key_field = writer.tables[entity].spec.key
+
+    def run(params: Parameters) -> None:
+        batches = []
+        for row in _rows(params):
+            old = writer.read_with_children(entity, [row[k] for k in key_field])
+            batches.append(writer.with_children(entity, old, row, ttl))
+        _write_rows(writer, batches)
+
+    return run
+
+
+def _write_rows(writer: CqlWriter, batches: Sequence[list[Statement]]) -> None:
+    if len(batches) == 1:
+        writer.execute_together(batches[0])
+    else:
+        writer.execute_many(writer.batch(b) for b in batches)
+
+
+def update(writer: CqlWriter, op: OperationSpec) -> Prepared:
+    entity = op.entity
+
+    def run(params: Parameters) -> None:
+        values = params["values"]
+        assert isinstance(values, dict)
+        old = writer.read_row(entity, key_tuple(params["key"]))
+        if old is not None:
+            writer.execute_together(writer.copies(entity, old, {**old, **values}))
+
+    return run
+
+
+def delete(writer: CqlWriter, op: OperationSpec) -> Prepared:
+    entity = op.entity
+    children = writer.schema.children_of(entity)
+    # A child's copies are found only by reading the children first.
+    read_children = any(writer.tables[c].copies for c in children)
+
+    def run(params: Parameters) -> None:
+        key = key_tuple(params["key"])
+        old = (writer.read_with_children if read_children else writer.read_row)(entity, key)
+        if old is not None:
+            writer.execute_together(writer.with_children(entity, old, None))
+
+    return run
+
+
+def _cas_statement(writer: CqlWriter, entity: str, field: str) -> Any:
+    base = writer.tables[entity].base
+    name = identifier(field, "field")
+    query = (
+        f"UPDATE {qualified(writer.keyspace, base.name)} SET {name} = ? "
+        f"WHERE {where_equal(base.primary_key)} IF {name} = ?"
+    )
+    writer.prepare_follow(entity, field)
+    return writer.prepared(query, read=False)
+
+
+def compare_and_set(writer: CqlWriter, op: OperationSpec) -> Prepared:
+    entity, field = op.entity, op.field
+    assert field is not None and op.expect is not None and op.to is not None
+    spec = writer.tables[entity].spec
+    expect, to = parse_literal(spec, field, op.expect), parse_literal(spec, field, op.to)
+    statement = _cas_statement(writer, entity, field)
+
+    def run(params: Parameters) -> bool:
+        key = key_tuple(params["key"])
+        applied = bool(writer.execute(statement, (to, *key, expect)).one()[0])
+        if applied:
+            writer.follow_lwt(entity, key, field, expect)
+        return applied
+
+    return run
+
+
+class _Stock:
+    """Decrements of one stock field by lightweight transactions."""
+
+    def __init__(self, writer: CqlWriter, entity: str, field: str) -> None:
+        self.writer, self.entity, self.field = writer, entity, field
+        base = writer.tables[entity].base
+        read = f"SELECT {identifier(field, 'field')} FROM {qualified(writer.keyspace, base.name)}"
+        self.read = writer.prepared(f"{read} WHERE {where_equal(base.primary_key)}", read=True)
+        self.cas = _cas_statement(writer, entity, field)
+
+    def add(self, key: object, delta: Any, *, floor: bool) -> object | None:
+        """Add `delta` to the row's stock and return the stock before; None (nothing
+        changed) when `floor` and the result would be negative, or the row is missing."""
+        found = self.writer.execute(self.read, (key,)).one()
+        current = None if found is None else found[0]
+        for _ in range(CAS_ATTEMPTS):
+            if current is None or (floor and current + delta < 0):
+                return None
+            row = self.writer.execute(self.cas, (current + delta, key, current)).one()
+            if row[0]:
+                before: object = current
+                return before
+            current = row[1] if len(row) > 1 else None
+        raise TransientError(
+            f"{self.entity} {key}: stock still contended after {CAS_ATTEMPTS} tries"
+        )
+
+    def follow(self, key: object, before: object) -> None:
+        self.writer.follow_lwt(self.entity, (key,), self.field, before)
+
+
+def transaction(writer: CqlWriter, op: OperationSpec) -> Prepared:
+    decrement = op.decrement
+    assert decrement is not None
+    entity = op.entity
+    child = transaction_child(writer.schema, op)
+    stock = _Stock(writer, decrement.entity, decrement.field)
+    via, by = decrement.via, decrement.by
+
+    def run(params: Parameters) -> bool:
+        row = params["row"]
+        assert isinstance(row, dict)
+        wanted: dict[Any, Any] = defaultdict(int)
+        for line in row.get(child) or ():
+            wanted[line[via]] += line[by]
+        done: list[tuple[Any, Any, object]] = []
+        try:
+            for key, amount in sorted(wanted.items()):
+                before = stock.add(key, -amount, floor=True)
+                if before is None:
+                    _undo(stock, done)
+                    return False
+                done.append((key, amount, before))
+            writer.execute_together(writer.with_children(entity, None, row))
+        except Exception as exc:
+            if not _logged(exc):
+                _undo(stock, done)
+            raise
+        for key, _, before in done:
+            stock.follow(key, before)
+        return True
+
+    return run
+
+
+def _undo(stock: _Stock, done: list[tuple[Any, Any, object]]) -> None:
+    while done:
+        key, amount, _ = done.pop()
+        stock.add(key, amount, floor=False)
+
+
+def _logged(exc: BaseException) -> bool:
+    """Whether a failed logged batch reached the batchlog (it will still be applied, so
+    the stock it paid for stays decremented)."""
+    from cassandra import WriteTimeout, WriteType
+
+    cause = exc.__cause__ or exc
+    return isinstance(cause, WriteTimeout) and cause.write_type == WriteType.BATCH
+
+
+WRITERS = {
+    OperationKind.INSERT: insert,
+    OperationKind.UPSERT: upsert,
+    OperationKind.UPDATE: update,
+    OperationKind.DELETE: delete,
+    OperationKind.COMPARE_AND_SET: compare_and_set,
+    OperationKind.TRANSACTION: transaction,
+}

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bakeoff.adapters.cassandra_cql import identifier
-from bakeoff.adapters.cassandra_model_writes import CAS_ATTEMPTS, CqlWriter, Statement, key_tuple
+from bakeoff.adapters.cassandra_model_writes import CAS_ATTEMPTS, CqlTables, Statement, key_tuple
 from bakeoff.adapters.cassandra_query_plan import transaction_child
 from bakeoff.adapters.cassandra_query_tables import parse_literal, qualified, where_equal
 from bakeoff.adapters.data_model import Parameters, Prepared
@@ -24,88 +24,88 @@ def _rows(params: Parameters) -> list[Row]:
     return rows
 
 
-def insert(writer: CqlWriter, op: OperationSpec) -> Prepared:
+def insert(cql: CqlTables, op: OperationSpec) -> Prepared:
     entity, ttl = op.entity, op.ttl_s
 
     def run(params: Parameters) -> None:
-        batches = [writer.with_children(entity, None, row, ttl) for row in _rows(params)]
-        _write_rows(writer, batches)
+        batches = [cql.with_children(entity, None, row, ttl) for row in _rows(params)]
+        _write_rows(cql, batches)
 
     return run
 
 
-def upsert(writer: CqlWriter, op: OperationSpec) -> Prepared:
+def upsert(cql: CqlTables, op: OperationSpec) -> Prepared:
     entity, ttl = op.entity, op.ttl_s
-    key_field = writer.tables[entity].spec.key
+    key_field = cql.tables[entity].spec.key
 
     def run(params: Parameters) -> None:
         batches = []
         for row in _rows(params):
-            old = writer.read_with_children(entity, [row[k] for k in key_field])
-            batches.append(writer.with_children(entity, old, row, ttl))
-        _write_rows(writer, batches)
+            old = cql.read_with_children(entity, [row[k] for k in key_field])
+            batches.append(cql.with_children(entity, old, row, ttl))
+        _write_rows(cql, batches)
 
     return run
 
 
-def _write_rows(writer: CqlWriter, batches: Sequence[list[Statement]]) -> None:
+def _write_rows(cql: CqlTables, batches: Sequence[list[Statement]]) -> None:
     if len(batches) == 1:
-        writer.execute_together(batches[0])
+        cql.execute_together(batches[0])
     else:
-        writer.execute_many(writer.batch(b) for b in batches)
+        cql.execute_many(cql.batch(b) for b in batches)
 
 
-def update(writer: CqlWriter, op: OperationSpec) -> Prepared:
+def update(cql: CqlTables, op: OperationSpec) -> Prepared:
     entity = op.entity
 
     def run(params: Parameters) -> None:
         values = params["values"]
         assert isinstance(values, dict)
-        old = writer.read_row(entity, key_tuple(params["key"]))
+        old = cql.read_row(entity, key_tuple(params["key"]))
         if old is not None:
-            writer.execute_together(writer.copies(entity, old, {**old, **values}))
+            cql.execute_together(cql.copies(entity, old, {**old, **values}))
 
     return run
 
 
-def delete(writer: CqlWriter, op: OperationSpec) -> Prepared:
+def delete(cql: CqlTables, op: OperationSpec) -> Prepared:
     entity = op.entity
-    children = writer.schema.children_of(entity)
+    children = cql.schema.children_of(entity)
     # A child's copies are found only by reading the children first.
-    read_children = any(writer.tables[c].copies for c in children)
+    read_children = any(cql.tables[c].copies for c in children)
 
     def run(params: Parameters) -> None:
         key = key_tuple(params["key"])
-        old = (writer.read_with_children if read_children else writer.read_row)(entity, key)
+        old = (cql.read_with_children if read_children else cql.read_row)(entity, key)
         if old is not None:
-            writer.execute_together(writer.with_children(entity, old, None))
+            cql.execute_together(cql.with_children(entity, old, None))
 
     return run
 
 
-def _cas_statement(writer: CqlWriter, entity: str, field: str) -> Any:
-    base = writer.tables[entity].base
+def _cas_statement(cql: CqlTables, entity: str, field: str) -> Any:
+    base = cql.tables[entity].base
     name = identifier(field, "field")
     query = (
-        f"UPDATE {qualified(writer.keyspace, base.name)} SET {name} = ? "
+        f"UPDATE {qualified(cql.keyspace, base.name)} SET {name} = ? "
         f"WHERE {where_equal(base.primary_key)} IF {name} = ?"
     )
-    writer.prepare_follow(entity, field)
-    return writer.prepared(query, read=False)
+    cql.prepare_follow(entity, field)
+    return cql.prepared(query, read=False)
 
 
-def compare_and_set(writer: CqlWriter, op: OperationSpec) -> Prepared:
+def compare_and_set(cql: CqlTables, op: OperationSpec) -> Prepared:
     entity, field = op.entity, op.field
     assert field is not None and op.expect is not None and op.to is not None
-    spec = writer.tables[entity].spec
+    spec = cql.tables[entity].spec
     expect, to = parse_literal(spec, field, op.expect), parse_literal(spec, field, op.to)
-    statement = _cas_statement(writer, entity, field)
+    statement = _cas_statement(cql, entity, field)
 
     def run(params: Parameters) -> bool:
         key = key_tuple(params["key"])
-        applied = bool(writer.execute(statement, (to, *key, expect)).one()[0])
+        applied = bool(cql.execute(statement, (to, *key, expect)).one()[0])
         if applied:
-            writer.follow_lwt(entity, key, field, expect)
+            cql.follow_lwt(entity, key, field, expect)
         return applied
 
     return run
@@ -114,22 +114,22 @@ def compare_and_set(writer: CqlWriter, op: OperationSpec) -> Prepared:
 class _Stock:
     """Decrements of one stock field by lightweight transactions."""
 
-    def __init__(self, writer: CqlWriter, entity: str, field: str) -> None:
-        self.writer, self.entity, self.field = writer, entity, field
-        base = writer.tables[entity].base
-        read = f"SELECT {identifier(field, 'field')} FROM {qualified(writer.keyspace, base.name)}"
-        self.read = writer.prepared(f"{read} WHERE {where_equal(base.primary_key)}", read=True)
-        self.cas = _cas_statement(writer, entity, field)
+    def __init__(self, cql: CqlTables, entity: str, field: str) -> None:
+        self.cql, self.entity, self.field = cql, entity, field
+        base = cql.tables[entity].base
+        read = f"SELECT {identifier(field, 'field')} FROM {qualified(cql.keyspace, base.name)}"
+        self.read = cql.prepared(f"{read} WHERE {where_equal(base.primary_key)}", read=True)
+        self.cas = _cas_statement(cql, entity, field)
 
     def add(self, key: object, delta: Any, *, floor: bool) -> object | None:
         """Add `delta` to the row's stock and return the stock before; None (nothing
         changed) when `floor` and the result would be negative, or the row is missing."""
-        found = self.writer.execute(self.read, (key,)).one()
+        found = self.cql.execute(self.read, (key,)).one()
         current = None if found is None else found[0]
         for _ in range(CAS_ATTEMPTS):
             if current is None or (floor and current + delta < 0):
                 return None
-            row = self.writer.execute(self.cas, (current + delta, key, current)).one()
+            row = self.cql.execute(self.cas, (current + delta, key, current)).one()
             if row[0]:
                 before: object = current
                 return before
@@ -139,15 +139,15 @@ class _Stock:
         )
 
     def follow(self, key: object, before: object) -> None:
-        self.writer.follow_lwt(self.entity, (key,), self.field, before)
+        self.cql.follow_lwt(self.entity, (key,), self.field, before)
 
 
-def transaction(writer: CqlWriter, op: OperationSpec) -> Prepared:
+def transaction(cql: CqlTables, op: OperationSpec) -> Prepared:
     decrement = op.decrement
     assert decrement is not None
     entity = op.entity
-    child = transaction_child(writer.schema, op)
-    stock = _Stock(writer, decrement.entity, decrement.field)
+    child = transaction_child(cql.schema, op)
+    stock = _Stock(cql, decrement.entity, decrement.field)
     via, by = decrement.via, decrement.by
 
     def run(params: Parameters) -> bool:
@@ -164,7 +164,7 @@ def transaction(writer: CqlWriter, op: OperationSpec) -> Prepared:
                     _undo(stock, done)
                     return False
                 done.append((key, amount, before))
-            writer.execute_together(writer.with_children(entity, None, row))
+            cql.execute_together(cql.with_children(entity, None, row))
         except Exception as exc:
             if not _logged(exc):
                 _undo(stock, done)

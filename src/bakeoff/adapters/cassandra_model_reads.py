@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from bakeoff.adapters.cassandra_cql import identifier
-from bakeoff.adapters.cassandra_model_writes import CqlWriter, key_tuple
+from bakeoff.adapters.cassandra_model_writes import CqlTables, key_tuple
 from bakeoff.adapters.cassandra_query_plan import Condition, ReadPath, read_path
 from bakeoff.adapters.cassandra_query_tables import columns_cql, readers, select_cql, sort_key
 from bakeoff.adapters.cassandra_session import raise_translated
@@ -73,26 +73,26 @@ def _sort(rows: list[Row], key: Sequence[str], by: str | None, descending: bool)
     return rows
 
 
-def _path_query(t: CqlWriter, path: ReadPath, columns: str, tail: str = "") -> Any:
+def _path_query(cql: CqlTables, path: ReadPath, columns: str, tail: str = "") -> Any:
     where = _where(path.server)
     tail = (tail + (" ALLOW FILTERING" if path.filtering else "")).strip()
-    return t.prepared(select_cql(t.keyspace, path.table, columns, where, tail), read=True)
+    return cql.prepared(select_cql(cql.keyspace, path.table, columns, where, tail), read=True)
 
 
-def get(t: CqlWriter, op: OperationSpec) -> Prepared:
+def get(cql: CqlTables, op: OperationSpec) -> Prepared:
     entity = op.entity
-    base = t.by_table[t.tables[entity].base.name]
+    base = cql.by_table[cql.tables[entity].base.name]
     children = [
-        (c, t.by_table[t.tables[c].base.name])
-        for c in (t.schema.children_of(entity) if op.with_children else ())
+        (c, cql.by_table[cql.tables[c].base.name])
+        for c in (cql.schema.children_of(entity) if op.with_children else ())
     ]
 
     def run(params: Parameters) -> Row | None:
         key = key_tuple(params["key"])
         try:
-            found = t.session.execute_async(base.select, key)
+            found = cql.session.execute_async(base.select, key)
             lines = [
-                (c, s, t.session.execute_async(s.select_partition, key[:1])) for c, s in children
+                (c, s, cql.session.execute_async(s.select_partition, key[:1])) for c, s in children
             ]
             first = found.result().one()
             row = None if first is None else base.read(first)
@@ -107,17 +107,17 @@ def get(t: CqlWriter, op: OperationSpec) -> Prepared:
     return run
 
 
-def find(t: CqlWriter, op: OperationSpec) -> Prepared:
-    path = read_path(t.tables, op)
-    state = t.by_table[path.table.name]
-    key = t.tables[op.entity].spec.key
+def find(cql: CqlTables, op: OperationSpec) -> Prepared:
+    path = read_path(cql.tables, op)
+    state = cql.by_table[path.table.name]
+    key = cql.tables[op.entity].spec.key
     limit = op.limit
     tail = f"LIMIT {limit}" if limit and path.ordered else ""
-    statement = _path_query(t, path, columns_cql(path.table.columns), tail)
+    statement = _path_query(cql, path, columns_cql(path.table.columns), tail)
     bind = _binder(path.server)
 
     def run(params: Parameters) -> list[Row]:
-        rows = [state.read(r) for r in t.execute(statement, bind(params))]
+        rows = [state.read(r) for r in cql.execute(statement, bind(params))]
         if not path.ordered:
             rows = _sort(rows, key, None, descending=False)[:limit]
         return rows
@@ -125,39 +125,39 @@ def find(t: CqlWriter, op: OperationSpec) -> Prepared:
     return run
 
 
-def range_(t: CqlWriter, op: OperationSpec) -> Prepared:
+def range_(cql: CqlTables, op: OperationSpec) -> Prepared:
     assert op.window is not None
-    path = read_path(t.tables, op)
-    state = t.by_table[path.table.name]
-    key, field, limit = t.tables[op.entity].spec.key, op.window.field, op.limit
+    path = read_path(cql.tables, op)
+    state = cql.by_table[path.table.name]
+    key, field, limit = cql.tables[op.entity].spec.key, op.window.field, op.limit
     descending = op.order == "desc"
     columns = columns_cql(path.table.columns)
     bind = _binder(path.server)
     if not path.ordered:
-        statement = _path_query(t, path, columns)
+        statement = _path_query(cql, path, columns)
 
         def scan(params: Parameters) -> list[Row]:
-            rows = [state.read(r) for r in t.execute(statement, bind(params))]
+            rows = [state.read(r) for r in cql.execute(statement, bind(params))]
             return _sort(rows, key, field, descending)[:limit]
 
         return scan
     order = f"ORDER BY {identifier(field, 'field')} {'DESC' if descending else 'ASC'}"
     reach = (limit + 1 if descending else limit) if limit else None
-    slice_ = _path_query(t, path, columns, f"{order} LIMIT {reach}" if reach else order)
-    ties = t.prepared(
+    slice_ = _path_query(cql, path, columns, f"{order} LIMIT {reach}" if reach else order)
+    ties = cql.prepared(
         select_cql(
-            t.keyspace, path.table, columns, _where([path.server[0], Condition(field, "equal")])
+            cql.keyspace, path.table, columns, _where([path.server[0], Condition(field, "equal")])
         ),
         read=True,
     )
 
     def run(params: Parameters) -> list[Row]:
-        rows = [state.read(r) for r in t.execute(slice_, bind(params))]
+        rows = [state.read(r) for r in cql.execute(slice_, bind(params))]
         if not descending:
             return rows
         if limit and len(rows) > limit and rows[limit][field] == rows[limit - 1][field]:
             value = rows[limit - 1][field]
-            tied = [state.read(r) for r in t.execute(ties, (params["partition"], value))]
+            tied = [state.read(r) for r in cql.execute(ties, (params["partition"], value))]
             rows = [r for r in rows if r[field] != value] + tied
         return _sort(rows, key, field, descending=True)[:limit]
 
@@ -215,9 +215,9 @@ def _groups(op: OperationSpec, groups: Iterable[tuple[object, object]]) -> list[
     return [{"group": g, "value": v} for g, v in found]
 
 
-def aggregate(t: CqlWriter, op: OperationSpec) -> Prepared:
-    path = read_path(t.tables, op)
-    spec = t.tables[op.entity].spec
+def aggregate(cql: CqlTables, op: OperationSpec) -> Prepared:
+    path = read_path(cql.tables, op)
+    spec = cql.tables[op.entity].spec
     function = op.function or "count"
     bind = _binder(path.server)
     value_of = readers(spec, [op.field])[0] if op.field else (lambda v: v)
@@ -227,29 +227,29 @@ def aggregate(t: CqlWriter, op: OperationSpec) -> Prepared:
         group_of = readers(spec, [group])[0]
         by = [path.table.partition] + ([group] if group != path.table.partition else [])
         tail = f"GROUP BY {columns_cql(by)}"
-        statement = _path_query(t, path, f"{identifier(group, 'field')}, {_selectors(op)}", tail)
+        statement = _path_query(cql, path, f"{identifier(group, 'field')}, {_selectors(op)}", tail)
         finish = _finish(op, value_of)
 
         def grouped(params: Parameters) -> list[dict[str, object]]:
-            rows = t.execute(statement, bind(params))
+            rows = cql.execute(statement, bind(params))
             return _groups(op, ((group_of(r[0]), finish(r[1:])) for r in rows))
 
         return grouped
     if path.workaround != "client_aggregate":
-        statement = _path_query(t, path, _selectors(op))
+        statement = _path_query(cql, path, _selectors(op))
         finish = _finish(op, value_of)
-        return lambda params: finish(t.execute(statement, bind(params)).one())
-    return _client_aggregate(t, op, path, function)
+        return lambda params: finish(cql.execute(statement, bind(params)).one())
+    return _client_aggregate(cql, op, path, function)
 
 
-def _client_aggregate(t: CqlWriter, op: OperationSpec, path: ReadPath, function: str) -> Prepared:
-    spec = t.tables[op.entity].spec
+def _client_aggregate(cql: CqlTables, op: OperationSpec, path: ReadPath, function: str) -> Prepared:
+    spec = cql.tables[op.entity].spec
     group = op.group_by
     wanted = [c.column for c in path.client]
     wanted += [n for n in (op.field, group.field if group else None) if n]
     columns = list(dict.fromkeys(wanted)) or [spec.key[0]]
     read = [*zip(columns, readers(spec, columns), strict=True)]
-    statement = _path_query(t, path, columns_cql(columns))
+    statement = _path_query(cql, path, columns_cql(columns))
     bind = _binder(path.server)
     bucket = group.bucket if group else None
 
@@ -257,7 +257,7 @@ def _client_aggregate(t: CqlWriter, op: OperationSpec, path: ReadPath, function:
         keep = _keep(path.client, params)
         rows = (
             {n: f(v) for (n, f), v in zip(read, r, strict=True)}
-            for r in t.execute(statement, bind(params))
+            for r in cql.execute(statement, bind(params))
         )
         kept = [r for r in rows if keep(r)]
         if group is None:

@@ -47,7 +47,7 @@ def key_tuple(key: object) -> tuple[object, ...]:
 
 
 @dataclass
-class TableStatements:
+class QueryTableStatements:
     """One query table's prepared writes and reads by key, on one connection."""
 
     table: QueryTable
@@ -65,8 +65,8 @@ class TableStatements:
     """All columns of one partition, in clustering order."""
 
 
-class CqlWriter:
-    """The prepared writes of every query table of a schema, on one session."""
+class CqlTables:
+    """The prepared statements of every query table of a schema, on one session."""
 
     def __init__(
         self,
@@ -78,7 +78,7 @@ class CqlWriter:
     ) -> None:
         self.session, self.keyspace, self.schema, self.tables = session, keyspace, schema, tables
         self.levels = levels
-        self.by_table: dict[str, TableStatements] = {}
+        self.by_table: dict[str, QueryTableStatements] = {}
         self.writetimes: dict[tuple[str, str], Any] = {}
         for entity in tables.values():
             for table in entity.all:
@@ -94,7 +94,7 @@ class CqlWriter:
         statement.consistency_level = self.levels[0 if read else 1]
         return statement
 
-    def _statements(self, entity: EntityTables, table: QueryTable) -> TableStatements:
+    def _statements(self, entity: EntityTables, table: QueryTable) -> QueryTableStatements:
         ks, key = self.keyspace, table.primary_key
         names = table.columns
         if any(entity.spec.fields[c].type is FieldType.JSON for c in names):
@@ -109,7 +109,7 @@ class CqlWriter:
                 return [row.get(n) for n in names]
 
         columns = columns_cql(table.columns)
-        return TableStatements(
+        return QueryTableStatements(
             table=table,
             bind=bind,
             read=row_reader(entity.spec, table.columns),

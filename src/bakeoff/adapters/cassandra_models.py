@@ -17,7 +17,7 @@ from typing import ClassVar
 
 from bakeoff.adapters.cassandra_model_ops import WRITERS
 from bakeoff.adapters.cassandra_model_reads import READS
-from bakeoff.adapters.cassandra_model_writes import CqlWriter
+from bakeoff.adapters.cassandra_model_writes import CqlTables
 from bakeoff.adapters.cassandra_query_plan import plan_operation
 from bakeoff.adapters.cassandra_query_tables import (
     EntityTables,
@@ -70,7 +70,7 @@ class CassandraQueryTables:
         self._connection: CqlConnection | None = None
         self._schema: Schema | None = None
         self._tables: dict[str, EntityTables] = {}
-        self._writer: CqlWriter | None = None
+        self._cql: CqlTables | None = None
 
     @classmethod
     def plan(cls, schema: Schema, name: str, operation: OperationSpec) -> OperationPlan:
@@ -108,9 +108,7 @@ class CassandraQueryTables:
                             f"table {keyspace}.{table.name} exists with other columns "
                             f"({', '.join(sorted(columns))}): drop it (teardown) first"
                         )
-            self._writer = CqlWriter(
-                connection.session, keyspace, schema, tables, connection.levels
-            )
+            self._cql = CqlTables(connection.session, keyspace, schema, tables, connection.levels)
         except AdapterError:
             raise
         except Exception as exc:
@@ -130,7 +128,7 @@ class CassandraQueryTables:
     def teardown(self, schema: Schema) -> None:
         connection = self._require()
         keyspace = connection.settings.keyspace
-        self._writer = None
+        self._cql = None
         try:
             if keyspace_replication(connection.session, keyspace) is None:
                 return
@@ -144,26 +142,26 @@ class CassandraQueryTables:
             raise_translated(exc)
 
     def load(self, entity: str, rows: Sequence[Row]) -> None:
-        writer = self._ready()
-        writer.execute_many(
-            statement for row in rows for statement in writer.with_children(entity, None, row)
+        cql = self._ready()
+        cql.execute_many(
+            statement for row in rows for statement in cql.with_children(entity, None, row)
         )
 
     def prepare(self, name: str, operation: OperationSpec) -> Prepared:
-        writer = self._ready()
+        cql = self._ready()
         compile_ = READS.get(operation.kind) or WRITERS[operation.kind]
-        return compile_(writer, operation)
+        return compile_(cql, operation)
 
     def dump(self, entity: str) -> list[Row]:
-        writer = self._ready()
+        cql = self._ready()
         tables = self._tables[entity]
-        state = writer.by_table[tables.base.name]
-        query = select_cql(writer.keyspace, tables.base, columns_cql(tables.base.columns))
+        state = cql.by_table[tables.base.name]
+        query = select_cql(cql.keyspace, tables.base, columns_cql(tables.base.columns))
         try:
             from cassandra.query import SimpleStatement
 
-            statement = SimpleStatement(query, consistency_level=writer.levels[0])
-            found = writer.session.execute(statement, timeout=DUMP_TIMEOUT_S)
+            statement = SimpleStatement(query, consistency_level=cql.levels[0])
+            found = cql.session.execute(statement, timeout=DUMP_TIMEOUT_S)
             rows = [state.read(r) for r in found]
         except Exception as exc:
             raise_translated(exc)
@@ -171,7 +169,7 @@ class CassandraQueryTables:
         return sorted(rows, key=sort_key(key))
 
     def close(self) -> None:
-        connection, self._connection, self._writer = self._connection, None, None
+        connection, self._connection, self._cql = self._connection, None, None
         if connection is not None:
             connection.cluster.shutdown()
 
@@ -180,8 +178,8 @@ class CassandraQueryTables:
             raise FatalError("the Cassandra data model is not connected")
         return self._connection
 
-    def _ready(self) -> CqlWriter:
-        if self._writer is None:
+    def _ready(self) -> CqlTables:
+        if self._cql is None:
             self._require()
             raise FatalError("the Cassandra data model was not set up on this connection")
-        return self._writer
+        return self._cql

@@ -70,9 +70,11 @@ def _scope(
     equal = [c.column for c in conditions if c.kind == "equal"]
     window = op.window.field if op.window else None
 
-    def score(table: QueryTable) -> tuple[bool, bool]:
+    def score(table: QueryTable) -> tuple[bool, bool, bool]:
         bound = table.partition in equal
-        return bound, bound and window is not None and table.clustering[:1] == (window,)
+        sliced = bound and window is not None and table.clustering[:1] == (window,)
+        key_order = table.clustering == tuple(k for k in tables.spec.key if k != table.partition)
+        return bound, sliced, key_order
 
     table = max(tables.all, key=score)  # max keeps the first best: the base table on ties
     bound = table.partition in equal
@@ -87,7 +89,8 @@ def find_path(tables: EntityTables, op: OperationSpec) -> ReadPath:
     key_order = tuple(k for k in tables.spec.key if k != table.partition)
     if not other:
         ordered = table.clustering == key_order
-        note = "" if ordered else f"reads the {op.field} partition of {table.name}; sorts by key"
+        note = f"one {op.field} partition of {table.name}"
+        note += ", in key order" if ordered else ", read whole and sorted by key in the client"
         return ReadPath(table, tuple(native), ordered=ordered, note=note)
     return ReadPath(
         table,

@@ -7,7 +7,7 @@ Every entity has
     per parent, clustered by their sequence;
     one table per indexed field (``<entity>_by_<field>``): PRIMARY KEY ((field), key...),
     the rows of one value in key order, for `find`;
-    one table per partition (``<entity>_by_<partition>``): PRIMARY KEY ((partition),
+    one table per partition (``<entity>_by_<partition>_<ordering>``): PRIMARY KEY ((partition),
     ordering, key...), a partition's rows in order, for `range` and aggregates over one
     partition.
 Each table holds every field of the entity (denormalised): a read touches one table. A
@@ -50,9 +50,10 @@ _EPOCH: Final = datetime(1970, 1, 1)  # the driver gives naive UTC datetimes
 _ONE_MS: Final = timedelta(milliseconds=1)
 
 
-def table_name(entity: str, field: str | None = None) -> str:
-    """``<entity>`` or ``<entity>_by_<field>``, shortened with a hash past 48 characters."""
-    name = entity if field is None else f"{entity}_by_{field}"
+def table_name(entity: str, *fields: str) -> str:
+    """``<entity>`` or ``<entity>_by_<field>[_<field>]``, shortened with a hash past 48
+    characters."""
+    name = f"{entity}_by_{'_'.join(fields)}" if fields else entity
     if len(name) <= MAX_NAME:
         return name
     digest = hashlib.blake2b(name.encode(), digest_size=4).hexdigest()
@@ -79,14 +80,19 @@ class QueryTable:
 
 
 def _table(
-    entity: str, spec: EntitySpec, field: str | None, partition: str, order: Sequence[str], why: str
+    entity: str,
+    spec: EntitySpec,
+    name: str,
+    partition: str,
+    order: Sequence[str],
+    why: str,
 ) -> QueryTable:
     clustering: list[str] = []
     for column in order:
         if column != partition and column not in clustering:
             clustering.append(column)
     return QueryTable(
-        name=table_name(entity, field),
+        name=name,
         entity=entity,
         partition=partition,
         clustering=tuple(clustering),
@@ -116,16 +122,16 @@ def entity_tables(schema: Schema) -> dict[str, EntityTables]:
     """Every entity's tables, in the schema's order; raises ValueError on a name clash."""
     found: dict[str, EntityTables] = {}
     for entity, spec in schema.entities.items():
-        base = _table(entity, spec, None, spec.key[0], spec.key, "by key")
+        base = _table(entity, spec, table_name(entity), spec.key[0], spec.key, "by key")
         tables = [base]
         if spec.partition:
             order = [spec.ordering] if spec.ordering else []
             purpose = f"by {spec.partition}" + (f", ordered by {spec.ordering}" if order else "")
-            tables.append(
-                _table(entity, spec, spec.partition, spec.partition, [*order, *spec.key], purpose)
-            )
+            name = table_name(entity, spec.partition, *order)
+            tables.append(_table(entity, spec, name, spec.partition, [*order, *spec.key], purpose))
         for field in spec.indexes:
-            tables.append(_table(entity, spec, field, field, spec.key, f"by {field}"))
+            name = table_name(entity, field)
+            tables.append(_table(entity, spec, name, field, spec.key, f"by {field}"))
         unique: list[QueryTable] = []
         for table in tables:
             if all(table.primary_key != t.primary_key for t in unique):

@@ -105,3 +105,23 @@ def test_transaction_says_what_is_atomic() -> None:
     schema, operations = _workload("orders")
     note = CassandraQueryTables.plan(schema, "p", operations["place_order"]).note
     assert "not one atomic unit" in note and "lightweight transaction" in note
+
+
+def test_find_prefers_the_table_in_key_order() -> None:
+    schema = Schema.model_validate(
+        {
+            "entities": {
+                "orders": {
+                    "key": ["id"],
+                    "fields": {"id": "integer", "customer": "integer", "at": "timestamp"},
+                    "partition": "customer",
+                    "ordering": "at",
+                    "indexes": ["customer"],
+                }
+            }
+        }
+    )
+    assert (
+        "orders_by_customer, in key order"
+        in _plan(schema, kind="find", entity="orders", field="customer")[1]
+    )

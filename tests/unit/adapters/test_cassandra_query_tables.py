@@ -35,7 +35,7 @@ def test_one_table_per_access_pattern() -> None:
         "products": ("product_id",),
         "products_by_category": ("category", "product_id"),
         "orders": ("order_id",),
-        "orders_by_customer_id": ("customer_id", "placed_at", "order_id"),
+        "orders_by_customer_id_placed_at": ("customer_id", "placed_at", "order_id"),
         "orders_by_status": ("status", "order_id"),
         "order_lines": ("order_id", "line_no"),
     }
@@ -71,7 +71,7 @@ def test_long_names_are_shortened_and_distinct() -> None:
 def test_create_statement() -> None:
     tables = entity_tables(_schema("timeseries"))["readings"]
     assert create_cql("ks", tables.copies[0], tables.spec) == (
-        'CREATE TABLE IF NOT EXISTS "ks"."readings_by_device_id" ("reading_id" bigint, '
+        'CREATE TABLE IF NOT EXISTS "ks"."readings_by_device_id_at" ("reading_id" bigint, '
         '"device_id" bigint, "at" timestamp, "cpu" decimal, "memory" bigint, '
         '"disk_free" decimal, PRIMARY KEY (("device_id"), "at", "reading_id"))'
     )

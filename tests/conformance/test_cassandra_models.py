@@ -450,3 +450,18 @@ def test_compare_and_set(events: CassandraQueryTables) -> None:
     assert row is not None
     copies = ranged({"partition": row["device"], "low": START, "high": START + 3})
     assert next(r for r in copies if r["event_id"] == key)["label"] == "w"
+
+
+def test_compare_and_set_moves_the_index_copy(orders: tuple[CassandraQueryTables, Any]) -> None:
+    model, workload = orders
+    spec = {"kind": "compare_and_set", "entity": "orders", "field": "status", "share": 0}
+    cas = _prepare(
+        model, "c", OperationSpec.model_validate({**spec, "expect": "paid", "to": "back"})
+    )
+    find = _prepare(
+        model, "s", OperationSpec(kind="find", entity="orders", field="status", share=0)
+    )
+    key = next(r["order_id"] for r in _orders(workload.data_schema())[40:] if r["status"] == "paid")
+    assert cas({"key": key}) is True
+    assert key in [r["order_id"] for r in find({"value": "back"})]
+    assert key not in [r["order_id"] for r in find({"value": "paid"})]

@@ -105,7 +105,7 @@ def compare_and_set(cql: CqlTables, op: OperationSpec) -> Prepared:
         key = key_tuple(params["key"])
         applied = bool(cql.execute(statement, (to, *key, expect)).one()[0])
         if applied:
-            cql.follow_lwt(entity, key, field, expect)
+            cql.follow_lwt(entity, field, [(key, expect)])
         return applied
 
     return run
@@ -138,8 +138,9 @@ class _Stock:
             f"{self.entity} {key}: stock still contended after {CAS_ATTEMPTS} tries"
         )
 
-    def follow(self, key: object, before: object) -> None:
-        self.cql.follow_lwt(self.entity, (key,), self.field, before)
+    def follow(self, changed: Sequence[tuple[object, object]]) -> None:
+        """Bring the copies of the rows decremented (key, stock before) up to date."""
+        self.cql.follow_lwt(self.entity, self.field, [((k,), b) for k, b in changed])
 
 
 def transaction(cql: CqlTables, op: OperationSpec) -> Prepared:
@@ -169,8 +170,7 @@ def transaction(cql: CqlTables, op: OperationSpec) -> Prepared:
             if not _logged(exc):
                 _undo(stock, done)
             raise
-        for key, _, before in done:
-            stock.follow(key, before)
+        stock.follow([(key, before) for key, _, before in done])
         return True
 
     return run

@@ -229,24 +229,33 @@ class CqlTables:
             query = select_cql(self.keyspace, base, columns, where_equal(base.primary_key))
             self.writetimes[(entity, field)] = self.prepared(query, read=True)
 
-    def follow_lwt(self, entity: str, key: Sequence[object], field: str, before: object) -> None:
-        """Bring the copies of a row an LWT changed to its committed state, at the LWT's
-        write time (so copies written out of order converge)."""
+    def follow_lwt(
+        self, entity: str, field: str, changed: Sequence[tuple[Sequence[object], object]]
+    ) -> None:
+        """Bring the copies of rows LWTs changed (each row's key and its `field` before)
+        to their committed state, at each LWT's write time (so copies written out of
+        order converge). The rows are read concurrently, the copies written so."""
         tables = self.tables[entity]
-        if not tables.copies:
+        if not tables.copies or not changed:
             return
-        found = self.execute(self.writetimes[(entity, field)], key).one()
-        if found is None:
-            return
-        now = self.by_table[tables.base.name].read(found[:-1])
-        at = found[-1]
-        old = {**now, field: before}
+        statement = self.writetimes[(entity, field)]
+        try:
+            futures = [self.session.execute_async(statement, key) for key, _ in changed]
+            found = [future.result().one() for future in futures]
+        except Exception as exc:
+            raise_translated(exc)
+        read = self.by_table[tables.base.name].read
         work: list[Statement] = []
-        for table in tables.copies:
-            copy = self.by_table[table.name]
-            work.append((copy.insert_at, [*copy.bind(now), at]))
-            if table.key_of(old) != table.key_of(now):
-                work.append((copy.delete_at, [at, *table.key_of(old)]))
+        for row, (_, before) in zip(found, changed, strict=True):
+            if row is None:
+                continue  # deleted since: the delete took its copies
+            now, at = read(row[:-1]), row[-1]
+            old = {**now, field: before}
+            for table in tables.copies:
+                copy = self.by_table[table.name]
+                work.append((copy.insert_at, [*copy.bind(now), at]))
+                if table.key_of(old) != table.key_of(now):
+                    work.append((copy.delete_at, [at, *table.key_of(old)]))
         self.execute_many(work)
 
 

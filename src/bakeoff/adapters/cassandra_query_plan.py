@@ -132,7 +132,8 @@ def aggregate_path(tables: EntityTables, op: OperationSpec) -> ReadPath:
             note = f"GROUP BY {group.field} within a partition of {table.name}"
             return ReadPath(table, tuple(native), group="server", note=note)
     if group is None and not other:
-        return ReadPath(table, tuple(native), note=f"aggregate over {table.name}")
+        scope = "one partition of" if bound else "all of (a full scan)"
+        return ReadPath(table, tuple(native), note=f"aggregate over {scope} {table.name}")
     if group is None and (FILTERING in op.allow or CLIENT_AGGREGATE not in op.allow):
         return ReadPath(
             table,

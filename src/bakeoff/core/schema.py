@@ -10,9 +10,16 @@ explains each field.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Final, Literal, Self
+from typing import Annotated, Any, Final, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 MAX_ENTITY_ROWS: Final = 10**9
 MAX_CHILDREN: Final = 1000
@@ -270,6 +277,12 @@ class OperationSpec(_Strict):
         if kind is OperationKind.TRANSACTION and self.decrement is None:
             raise ValueError("transaction needs `decrement`")
         return self
+
+    @model_serializer(mode="wrap")
+    def _settings_in_use(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # What the workload set, not every unused setting as null (a spec people read).
+        data: dict[str, Any] = handler(self)
+        return {k: v for k, v in data.items() if v is not None and v not in ([], ())}
 
     def reads(self) -> bool:
         """Whether it only reads (its answers can be compared across engines)."""

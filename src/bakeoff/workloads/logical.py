@@ -7,7 +7,8 @@ use, whether all have a split-phase half), so the harness draws either the same 
 from __future__ import annotations
 
 import math
-from typing import Self
+from collections.abc import Mapping
+from typing import Any, Final, Self
 
 from pydantic import RootModel, model_validator
 
@@ -43,6 +44,11 @@ class LogicalMix(RootModel[dict[Identifier, OperationSpec]]):
 
     def active(self) -> list[str]:
         return [name for name, op in self.root.items() if op.share > 0]
+
+    def keeps_its_size(self) -> bool:
+        """Whether the data stays as loaded: only reads, updates and compare-and-sets."""
+        in_place = (OperationKind.UPDATE, OperationKind.COMPARE_AND_SET)
+        return all(op.reads() or op.kind in in_place for op in self.root.values() if op.share)
 
     def all_split_phase(self) -> bool:
         """Logical operations run on blocking connections only."""
@@ -82,9 +88,10 @@ def _named_fields(op: OperationSpec) -> list[tuple[str, str]]:
 
 def _check_kind(name: str, op: OperationSpec, schema: Schema, entity: EntitySpec) -> None:
     if entity.parent is not None and op.kind not in (OperationKind.AGGREGATE,):
-        raise ValueError(
-            f"{name}.entity: {op.entity} is a child of {entity.parent.entity}; operate on"
-            f" {entity.parent.entity} (with_children) instead"
+        raise _problem(
+            name,
+            f"entity: {op.entity} is a child of {entity.parent.entity}; operate on"
+            f" {entity.parent.entity} (with_children) instead",
         )
     if op.kind is OperationKind.FIND and op.field not in entity.indexes:
         raise _problem(name, f"field: {op.field!r} is not in {op.entity}.indexes")
@@ -119,3 +126,39 @@ def _check_transaction(name: str, op: OperationSpec, schema: Schema) -> None:
             raise _problem(name, f"decrement.{what}: {children[0]} has no field {field!r}")
     if child.fields[decrement.via].references != decrement.entity:
         raise _problem(name, f"decrement.via: must reference {decrement.entity}")
+
+
+KEY_VALUE_ONLY: Final = (
+    "table",
+    "records",
+    "fields",
+    "scan_length",
+    "read_all_fields",
+    "write_all_fields",
+    "insert_order",
+    "key_prefix",
+)
+"""Settings of a key-value workload that a schema workload has no use for (left out of
+its spec, its hash and `bakeoff workloads show`)."""
+
+
+def mix_kind(value: object) -> str:
+    # A key-value mix maps operations to numbers, a schema workload's to mappings.
+    if isinstance(value, dict) and any(isinstance(v, dict) for v in value.values()):
+        return "logical"
+    if isinstance(value, LogicalMix):
+        return "logical"
+    return "key_value"
+
+
+def scaled_entities(entities: Mapping[str, EntitySpec], rows: int) -> dict[str, Any]:
+    """`--records` on a schema workload: every root entity's rows scaled so that they add
+    up to about `rows` (each keeps at least one), as data to validate again."""
+    loaded = sum(e.rows for e in entities.values() if e.parent is None)
+    factor = rows / max(loaded, 1)
+    return {
+        name: {**spec.model_dump(), "rows": max(1, round(spec.rows * factor))}
+        if spec.parent is None
+        else spec.model_dump()
+        for name, spec in entities.items()
+    }

@@ -27,7 +27,13 @@ from bakeoff.core.capabilities import Capability
 from bakeoff.core.operations import BY_NAME, OPERATIONS
 from bakeoff.core.records import TableSpec
 from bakeoff.core.schema import EntitySpec, Identifier, Schema
-from bakeoff.workloads.logical import LogicalMix, check_operations
+from bakeoff.workloads.logical import (
+    KEY_VALUE_ONLY,
+    LogicalMix,
+    check_operations,
+    mix_kind,
+    scaled_entities,
+)
 
 
 class _Strict(BaseModel):
@@ -216,6 +222,10 @@ class OperationMix(_Strict):
     def active(self) -> list[str]:
         return [name for name, share in self.proportions().items() if share > 0]
 
+    def keeps_its_size(self) -> bool:
+        """Whether the data stays as loaded in size (no insert, no delete)."""
+        return not (self.insert or self.delete)
+
     def all_split_phase(self) -> bool:
         """Every operation in use has a split-phase request half (see `SplitPhase`)."""
         return all(BY_NAME[name].split_method is not None for name in self.active())
@@ -246,18 +256,9 @@ class Fields(_Strict):
         return tuple(f"{self.prefix}{i}" for i in range(self.count))
 
 
-def _mix_kind(value: object) -> str:
-    # A key-value mix maps operations to numbers, a schema workload's to mappings.
-    if isinstance(value, dict) and any(isinstance(v, dict) for v in value.values()):
-        return "logical"
-    if isinstance(value, LogicalMix):
-        return "logical"
-    return "key_value"
-
-
 AnyMix = Annotated[
     Annotated[OperationMix, Tag("key_value")] | Annotated[LogicalMix, Tag("logical")],
-    Discriminator(_mix_kind),
+    Discriminator(mix_kind),
 ]
 
 
@@ -312,7 +313,18 @@ class Workload(_Strict):
         data: dict[str, Any] = handler(self)
         if data.get("entities") is None:
             data.pop("entities", None)
+        else:
+            for name in KEY_VALUE_ONLY:
+                data.pop(name, None)
         return data
+
+    @property
+    def rows_to_load(self) -> int:
+        """Records of a key-value workload; root rows (each with its children) of a
+        schema workload."""
+        if self.entities is None:
+            return self.records
+        return sum(e.rows for e in self.entities.values() if e.parent is None)
 
     @property
     def is_schema_workload(self) -> bool:
@@ -353,7 +365,9 @@ class Workload(_Strict):
         """A copy with command-line overrides applied and validated again (ValueError,
         one line naming the field, when an override is out of bounds)."""
         data = self.model_dump()
-        if records is not None:
+        if records is not None and self.entities is not None:
+            data["entities"] = scaled_entities(self.entities, records)
+        elif records is not None:
             data["records"] = records
         if duration_s is not None:
             data["duration_s"] = duration_s

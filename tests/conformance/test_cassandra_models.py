@@ -23,6 +23,7 @@ from bakeoff.adapters.data_model import DataModel
 from bakeoff.core.endpoint import Endpoint
 from bakeoff.core.schema import OperationSpec, Schema
 from bakeoff.engines.cql import cql_session
+from bakeoff.testing.model_conformance import ModelConformance
 from bakeoff.workloads.loader import load_workload
 from bakeoff.workloads.rows import rows_for_keys
 from tests.conftest import ServerPool
@@ -104,6 +105,12 @@ def _orders(schema: Schema) -> list[dict[str, Any]]:
 
 def _stocks(model: CassandraQueryTables) -> dict[int, int]:
     return {int(p["product_id"]): int(p["stock"]) for p in model.dump("products")}  # type: ignore[call-overload]
+
+
+class TestQueryTablesConformance(ModelConformance):
+    @pytest.fixture
+    def model_class(self) -> type[DataModel]:
+        return CassandraQueryTables
 
 
 def test_is_a_data_model() -> None:

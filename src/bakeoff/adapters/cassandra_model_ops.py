@@ -6,13 +6,14 @@ upsert, update, delete, compare-and-set and the stock transaction (see
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bakeoff.adapters.cassandra_cql import identifier
 from bakeoff.adapters.cassandra_model_writes import CAS_ATTEMPTS, CqlTables, Statement, key_tuple
 from bakeoff.adapters.cassandra_query_plan import transaction_child
 from bakeoff.adapters.cassandra_query_tables import parse_literal, qualified, where_equal
+from bakeoff.adapters.cassandra_session import raise_translated
 from bakeoff.adapters.data_model import Parameters, Prepared
 from bakeoff.adapters.errors import TransientError
 from bakeoff.core.schema import OperationKind, OperationSpec, Row
@@ -121,18 +122,60 @@ class _Stock:
         self.read = cql.prepared(f"{read} WHERE {where_equal(base.primary_key)}", read=True)
         self.cas = _cas_statement(cql, entity, field)
 
-    def add(self, key: object, delta: Any, *, floor: bool) -> object | None:
-        """Add `delta` to the row's stock and return the stock before; None (nothing
-        changed) when `floor` and the result would be negative, or the row is missing."""
+    def take(self, wanted: Mapping[Any, Any], done: list[tuple[Any, Any, object]]) -> bool:
+        """Decrement each key's stock by its amount, all keys concurrently, each by a
+        compare-and-set retried on conflict; every applied one is appended to `done`
+        as (key, amount, stock before). False as soon as a stock would go negative (or a
+        row is missing): the caller undoes `done`."""
+        keys = sorted(wanted)
+        try:
+            reads = [self.cql.session.execute_async(self.read, (k,)) for k in keys]
+            found = [future.result().one() for future in reads]
+        except Exception as exc:
+            raise_translated(exc)
+        current = {k: None if row is None else row[0] for k, row in zip(keys, found, strict=True)}
+        pending = keys
+        for _ in range(CAS_ATTEMPTS):
+            if any(current[k] is None or current[k] < wanted[k] for k in pending):
+                return False
+            sent = [
+                (
+                    k,
+                    self.cql.session.execute_async(
+                        self.cas, (current[k] - wanted[k], k, current[k])
+                    ),
+                )
+                for k in pending
+            ]
+            failure: Exception | None = None
+            pending = []
+            for key, future in sent:
+                try:
+                    row = future.result().one()
+                except Exception as exc:  # the others' outcomes are still collected
+                    failure = failure or exc
+                    continue
+                if row[0]:
+                    done.append((key, wanted[key], current[key]))
+                else:
+                    current[key] = row[1] if len(row) > 1 else None
+                    pending.append(key)
+            if failure is not None:
+                raise_translated(failure)
+            if not pending:
+                return True
+        raise TransientError(f"{self.entity}: stock still contended after {CAS_ATTEMPTS} tries")
+
+    def give_back(self, key: object, amount: Any) -> None:
+        """Add `amount` back to a row's stock (undoing a decrement), by compare-and-set."""
         found = self.cql.execute(self.read, (key,)).one()
         current = None if found is None else found[0]
         for _ in range(CAS_ATTEMPTS):
-            if current is None or (floor and current + delta < 0):
-                return None
-            row = self.cql.execute(self.cas, (current + delta, key, current)).one()
+            if current is None:
+                return  # deleted since: nothing to give back to
+            row = self.cql.execute(self.cas, (current + amount, key, current)).one()
             if row[0]:
-                before: object = current
-                return before
+                return
             current = row[1] if len(row) > 1 else None
         raise TransientError(
             f"{self.entity} {key}: stock still contended after {CAS_ATTEMPTS} tries"
@@ -159,12 +202,9 @@ def transaction(cql: CqlTables, op: OperationSpec) -> Prepared:
             wanted[line[via]] += line[by]
         done: list[tuple[Any, Any, object]] = []
         try:
-            for key, amount in sorted(wanted.items()):
-                before = stock.add(key, -amount, floor=True)
-                if before is None:
-                    _undo(stock, done)
-                    return False
-                done.append((key, amount, before))
+            if not stock.take(wanted, done):
+                _undo(stock, done)
+                return False
             cql.execute_together(cql.with_children(entity, None, row))
         except Exception as exc:
             if not _logged(exc):
@@ -179,7 +219,7 @@ def transaction(cql: CqlTables, op: OperationSpec) -> Prepared:
 def _undo(stock: _Stock, done: list[tuple[Any, Any, object]]) -> None:
     while done:
         key, amount, _ = done.pop()
-        stock.add(key, amount, floor=False)
+        stock.give_back(key, amount)
 
 
 def _logged(exc: BaseException) -> bool:

@@ -168,8 +168,8 @@ def range_(cql: CqlTables, op: OperationSpec) -> Prepared:
 
 
 def _selectors(op: OperationSpec) -> str:
-    if op.field is None:
-        return "count(*)"
+    if op.field is None or op.function == "count":
+        return "count(*)"  # rows, with or without a field (as the contract's reference)
     name = identifier(op.field, "field")
     if op.function in ("sum", "avg"):
         return f"sum({name}), count({name})"
@@ -190,13 +190,15 @@ def _finish(
             return Decimal(amount) / count if average else amount
 
         return total
+    if op.function == "count":
+        return lambda values: values[0]
     return lambda values: convert(values[0])
 
 
 def _compute(function: str, values: list[Any]) -> object:
     present = [v for v in values if v is not None]
     if function == "count":
-        return len(present)
+        return len(values)
     if not present:
         return None
     if function == "sum":

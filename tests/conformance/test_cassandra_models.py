@@ -472,3 +472,26 @@ def test_compare_and_set_moves_the_index_copy(orders: tuple[CassandraQueryTables
     assert cas({"key": key}) is True
     assert key in [r["order_id"] for r in find({"value": "back"})]
     assert key not in [r["order_id"] for r in find({"value": "paid"})]
+
+
+def test_count_of_a_field_counts_rows(events: CassandraQueryTables) -> None:
+    blank = {**_events()[0], "event_id": 5000, "label": None}
+    _prepare(events, "u", _spec(kind="upsert"))({"rows": [blank]})
+    mine = [r for r in [*_events(), blank] if r["device"] == blank["device"]]
+    count = _spec(kind="aggregate", function="count", field="label", partition="device")
+    assert _prepare(events, "n", count)({"partition": blank["device"]}) == len(mine)
+    per_instant = _spec(
+        kind="aggregate",
+        function="count",
+        field="label",
+        partition="device",
+        group_by={"field": "at", "bucket": 1},
+        allow=["client_aggregate"],
+    )
+    instants: dict[int, int] = {}
+    for r in mine:
+        instants[r["at"]] = instants.get(r["at"], 0) + 1
+    assert _prepare(events, "g", per_instant)({"partition": blank["device"]}) == [
+        {"group": at, "value": n} for at, n in sorted(instants.items())
+    ]
+    _prepare(events, "d", _spec(kind="delete"))({"key": 5000})

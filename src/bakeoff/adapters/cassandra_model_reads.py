@@ -144,11 +144,12 @@ def range_(cql: CqlTables, op: OperationSpec) -> Prepared:
     order = f"ORDER BY {identifier(field, 'field')} {'DESC' if descending else 'ASC'}"
     reach = (limit + 1 if descending else limit) if limit else None
     slice_ = _path_query(cql, path, columns, f"{order} LIMIT {reach}" if reach else order)
-    ties = cql.prepared(
-        select_cql(
-            cql.keyspace, path.table, columns, _where([path.server[0], Condition(field, "equal")])
-        ),
-        read=True,
+    # Rows of one window value, in the partition: prepared only where ties can be cut.
+    tie_where = _where([path.server[0], Condition(field, "equal")])
+    ties = (
+        cql.prepared(select_cql(cql.keyspace, path.table, columns, tie_where), read=True)
+        if descending and limit
+        else None
     )
 
     def run(params: Parameters) -> list[Row]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
 
@@ -40,13 +41,22 @@ class UnsupportedError(AdapterError):
     kind = ErrorKind.UNSUPPORTED
 
 
+CORE = "(core)"
+"""The extra of what bakeoff installs without one (SQLite's driver is Python's own)."""
+
+
+def pip_install(extras: Iterable[str]) -> str:
+    """The one pip line that installs bakeoff with `extras`, brackets and quotes included
+    (a shell would expand the brackets, and rich markup would eat them: print it plainly)."""
+    names = sorted({e for e in extras if e and e != CORE})
+    return f"pip install 'bakeoff[{','.join(names)}]'" if names else "pip install bakeoff"
+
+
 def missing_driver(engine: str, error: ModuleNotFoundError, extra: str | None) -> FatalError:
     """The error an adapter raises from `connect` when its driver is not installed;
     `extra` is the pip extra that installs it (None: it depends on the engine)."""
-    which = f"the {extra!r} extra" if extra else "the matching extra"
-    return FatalError(
-        f"the driver for {engine} is not installed ({error.name}); install bakeoff with {which}"
-    )
+    how = pip_install([extra]) if extra else "install bakeoff with the engine's extra"
+    return FatalError(f"the driver for {engine} is not installed ({error.name}): {how}")
 
 
 def dbapi_exceptions(

@@ -138,6 +138,49 @@ def to_document(key: str, values: Mapping[str, str]) -> dict[str, str]:
     return {_KEY: key, **values}
 
 
+def open_database(
+    endpoint: Endpoint, options: Mapping[str, str]
+) -> tuple[Any, Any, dict[str, str]]:
+    """A connected client (one connection, no driver retries), its database and the client
+    settings it applies; a failure to reach or configure the server is fatal."""
+    try:
+        import pymongo  # lazily: importing the adapter must not need the driver
+    except ModuleNotFoundError as exc:
+        raise missing_driver(endpoint.engine, exc, "mongo") from exc
+    settings = client_settings(endpoint.settings, options)
+    kwargs = client_kwargs(settings)
+    # Keyword arguments beat URL options in pymongo; a URL's own timeout must win.
+    if "serverselectiontimeoutms" not in endpoint.url.lower():
+        kwargs["serverSelectionTimeoutMS"] = SERVER_SELECTION_TIMEOUT_MS
+    try:
+        client: Any = pymongo.MongoClient(
+            endpoint.url,
+            maxPoolSize=1,
+            retryReads=False,
+            retryWrites=False,
+            appname="bakeoff",
+            **kwargs,
+        )
+    except (pymongo.errors.ConfigurationError, ValueError, TypeError) as exc:
+        # `from None`: the parser's message may quote the URL, password and all.
+        raise FatalError(
+            f"invalid MongoDB URL or settings for {endpoint.display_url} "
+            f"({type(exc).__name__}; settings {settings})"
+        ) from None
+    try:
+        # The client connects in the background; a wrong password or an absent server
+        # must fail here, not as errors counted during the run.
+        client.admin.command("ping")
+        database = client.get_default_database(default=DEFAULT_DATABASE)
+    except pymongo.errors.PyMongoError as exc:
+        client.close()
+        raise FatalError(
+            f"cannot connect to {endpoint.engine} at {endpoint.display_url}: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    return client, database, settings
+
+
 class _NotConnected:
     """The database before `connect` and after `close`: every call fails as fatal."""
 
@@ -173,45 +216,13 @@ class MongoAdapter:
     # -- lifecycle -------------------------------------------------------------------
 
     def connect(self, endpoint: Endpoint, options: Mapping[str, str]) -> None:
-        try:
-            import pymongo  # lazily: importing the adapter must not need the driver
-        except ModuleNotFoundError as exc:
-            raise missing_driver(endpoint.engine, exc, "mongo") from exc
-        settings = client_settings(endpoint.settings, options)
-        kwargs = client_kwargs(settings)
-        # Keyword arguments beat URL options in pymongo; a URL's own timeout must win.
-        if "serverselectiontimeoutms" not in endpoint.url.lower():
-            kwargs["serverSelectionTimeoutMS"] = SERVER_SELECTION_TIMEOUT_MS
-        try:
-            client: Any = pymongo.MongoClient(
-                endpoint.url,
-                maxPoolSize=1,
-                retryReads=False,
-                retryWrites=False,
-                appname="bakeoff",
-                **kwargs,
-            )
-        except (pymongo.errors.ConfigurationError, ValueError, TypeError) as exc:
-            # `from None`: the parser's message may quote the URL, password and all.
-            raise FatalError(
-                f"invalid MongoDB URL or settings for {endpoint.display_url} "
-                f"({type(exc).__name__}; settings {settings})"
-            ) from None
-        try:
-            # The client connects in the background; a wrong password or an absent server
-            # must fail here, not as errors counted during the run.
-            client.admin.command("ping")
-            database = client.get_default_database(default=DEFAULT_DATABASE)
-        except pymongo.errors.PyMongoError as exc:
-            client.close()
-            raise FatalError(
-                f"cannot connect to {endpoint.engine} at {endpoint.display_url}: "
-                f"{type(exc).__name__}: {exc}"
-            ) from exc
+        client, database, settings = open_database(endpoint, options)
+        from pymongo.errors import PyMongoError
+
         self.close()
         self._client = client
         self._db = database
-        self._driver_error = pymongo.errors.PyMongoError
+        self._driver_error = PyMongoError
         self.settings = settings
 
     def setup(self, table: TableSpec) -> None:
@@ -222,14 +233,14 @@ class MongoAdapter:
         except CollectionInvalid:
             pass  # it exists: setup is idempotent
         except self._driver_error as exc:
-            _raise_translated(exc)
+            raise_translated(exc)
         self._collection(table.name)
 
     def teardown(self, table: TableSpec) -> None:
         try:
             self._db.drop_collection(table.name)
         except self._driver_error as exc:
-            _raise_translated(exc)
+            raise_translated(exc)
         self._collections.pop(table.name, None)
 
     def close(self) -> None:
@@ -246,7 +257,7 @@ class MongoAdapter:
         try:
             document: dict[str, Any] | None = collection.find_one({_KEY: key}, projection(fields))
         except self._driver_error as exc:
-            _raise_translated(exc)
+            raise_translated(exc)
         if document is None:
             return None
         del document[_KEY]
@@ -258,7 +269,7 @@ class MongoAdapter:
         try:
             collection.insert_one(document)
         except self._driver_error as exc:
-            _raise_translated(exc)
+            raise_translated(exc)
 
     def insert_batch(self, table: str, rows: Sequence[tuple[str, Mapping[str, str]]]) -> None:
         if not rows:
@@ -268,7 +279,7 @@ class MongoAdapter:
         try:
             collection.insert_many(documents, ordered=False)
         except self._driver_error as exc:
-            _raise_translated(exc)
+            raise_translated(exc)
 
     def update(self, table: str, key: str, values: Mapping[str, str]) -> None:
         if not values:
@@ -279,14 +290,14 @@ class MongoAdapter:
         try:
             collection.update_one({_KEY: key}, {"$set": dict(values)})
         except self._driver_error as exc:
-            _raise_translated(exc)
+            raise_translated(exc)
 
     def delete(self, table: str, key: str) -> None:
         collection = self._collection(table)
         try:
             collection.delete_one({_KEY: key})
         except self._driver_error as exc:
-            _raise_translated(exc)
+            raise_translated(exc)
 
     def exists(self, table: str, key: str) -> bool:
         collection = self._collection(table)
@@ -294,7 +305,7 @@ class MongoAdapter:
             # The key alone: the server returns no fields, only whether one matched.
             found = collection.find_one({_KEY: key}, projection={_KEY: 1})
         except self._driver_error as exc:
-            _raise_translated(exc)
+            raise_translated(exc)
         return found is not None
 
     def scan(
@@ -316,7 +327,7 @@ class MongoAdapter:
                 )
             )
         except self._driver_error as exc:
-            _raise_translated(exc)
+            raise_translated(exc)
         return [(document.pop(_KEY), document) for document in documents]
 
     def count_records(self, table: str) -> int:
@@ -324,7 +335,7 @@ class MongoAdapter:
         try:
             return int(collection.count_documents({}))
         except self._driver_error as exc:
-            _raise_translated(exc)
+            raise_translated(exc)
 
     # -- helpers ---------------------------------------------------------------------
 
@@ -345,7 +356,7 @@ class _NeverRaisedError(Exception):
     """Stands in for pymongo's PyMongoError until the driver is imported."""
 
 
-def _raise_translated(exc: Exception) -> NoReturn:
+def raise_translated(exc: Exception) -> NoReturn:
     """Raise `exc` (a pymongo error) as the adapter error of its kind."""
     from pymongo import errors as mx
 

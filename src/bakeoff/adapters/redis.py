@@ -91,6 +91,35 @@ TEARDOWN_CHUNK = 1000
 one UNLINK does not stall the server for other clients."""
 
 
+def open_connection(endpoint: Endpoint) -> Any:
+    """A bare redis-py connection to `endpoint` (RESP2, replies as `str`), checked with a
+    PING; FatalError when the driver is missing or the server cannot be reached."""
+    try:
+        import redis  # lazily: importing the adapter must not need the driver
+        from redis.connection import parse_url
+    except ModuleNotFoundError as exc:
+        raise missing_driver(endpoint.engine, exc, "redis") from exc
+    try:
+        kwargs: dict[str, Any] = parse_url(endpoint.url)  # type: ignore[no-untyped-call]
+    except ValueError:
+        # `from None`: the parser's message may quote the URL, password and all.
+        raise FatalError(f"not a Redis URL: {endpoint.display_url}") from None
+    connection_class = kwargs.pop("connection_class", redis.Connection)
+    conn = connection_class(**kwargs, protocol=2, decode_responses=True)
+    try:
+        conn.connect()
+        # A server that wants a password only says so on the first command: ask now,
+        # so a missing password fails here and not as errors counted during the run.
+        conn.send_command("PING")
+        conn.read_response()
+    except redis.RedisError as exc:
+        raise FatalError(
+            f"cannot connect to {endpoint.engine} at {endpoint.display_url}: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    return conn
+
+
 # -- the adapter ----------------------------------------------------------------------
 
 
@@ -113,29 +142,9 @@ class RedisAdapter(RedisRequests):
     # -- lifecycle -------------------------------------------------------------------
 
     def connect(self, endpoint: Endpoint, options: Mapping[str, str]) -> None:
-        try:
-            import redis  # lazily: importing the adapter must not need the driver
-            from redis.connection import parse_url
-        except ModuleNotFoundError as exc:
-            raise missing_driver(endpoint.engine, exc, "redis") from exc
-        try:
-            kwargs: dict[str, Any] = parse_url(endpoint.url)  # type: ignore[no-untyped-call]
-        except ValueError:
-            # `from None`: the parser's message may quote the URL, password and all.
-            raise FatalError(f"not a Redis URL: {endpoint.display_url}") from None
-        connection_class = kwargs.pop("connection_class", redis.Connection)
-        conn = connection_class(**kwargs, protocol=2, decode_responses=True)
-        try:
-            conn.connect()
-            # A server that wants a password only says so on the first command: ask now,
-            # so a missing password fails here and not as errors counted during the run.
-            conn.send_command("PING")
-            conn.read_response()
-        except redis.RedisError as exc:
-            raise FatalError(
-                f"cannot connect to {endpoint.engine} at {endpoint.display_url}: "
-                f"{type(exc).__name__}: {exc}"
-            ) from exc
+        conn = open_connection(endpoint)
+        import redis  # open_connection has checked that the driver is there
+
         self.close()
         self._conn = conn
         self._driver_error = redis.RedisError

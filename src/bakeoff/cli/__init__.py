@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import importlib
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperArgument
 
 from bakeoff import __version__
 from bakeoff.cli import runs as runs_commands
 from bakeoff.cli.common import EXIT_USAGE, fail, stdout
+from bakeoff.cli.doctor import doctor
 from bakeoff.cli.engines import engines
 from bakeoff.cli.run import run
 from bakeoff.cli.selftest import selftest
@@ -24,7 +26,7 @@ app = typer.Typer(
         "compare their throughput and latency honestly."
     ),
     no_args_is_help=True,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
 app.add_typer(workload_commands.app, name="workloads")
@@ -59,15 +61,28 @@ def main_callback(
 app.command()(run)
 app.command()(selftest)
 app.command()(engines)
+app.command()(doctor)
 app.command("report")(report_commands.report_command)
 gate_commands.register(app)
 app.add_typer(runs_commands.app, name="runs")
 _mount_optional("bakeoff.engines.commands", "images")
 
 
+def _no_argument_types(command: Any) -> None:
+    """Typer prints an argument's Python type beside its name (`RUN... <list[Path]>`);
+    the name (or metavar) says what to give already. Options declare their metavars."""
+    for param in command.params:
+        if isinstance(param, TyperArgument):
+            setattr(param, "display_type_rich", lambda ctx: None)  # noqa: B010
+    for sub in getattr(command, "commands", {}).values():
+        _no_argument_types(sub)
+
+
 def main() -> None:
+    command = typer.main.get_command(app)
+    _no_argument_types(command)
     try:
-        app()
+        command()
     except PluginError as exc:
         # A broken or clashing plugin installation: one line, not a traceback.
         fail(str(exc))

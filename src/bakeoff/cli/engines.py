@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.table import Table
 
+from bakeoff.adapters.errors import pip_install
 from bakeoff.cli.common import stdout
 from bakeoff.engines.catalog import CATALOG, EngineSpec, Provision, missing_drivers
 
@@ -22,7 +24,7 @@ def _docker_status() -> str | None:
 def engine_availability(spec: EngineSpec) -> tuple[bool, str]:
     missing = missing_drivers(spec)
     if missing:
-        return False, f"missing {', '.join(missing)}: pip install 'bakeoff[{spec.extra}]'"
+        return False, f"missing {', '.join(missing)}: {pip_install([spec.extra])}"
     if spec.provision is Provision.CONTAINER:
         docker_problem = _docker_status()
         if docker_problem:
@@ -45,6 +47,6 @@ def engines() -> None:
             spec.provision.value + (f" ({spec.image})" if spec.image else ""),
             spec.adapter,
             "[green]yes[/green]" if ok else "[red]no[/red]",
-            notes,
+            escape(notes),  # plain text: rich markup would eat "[postgres]"
         )
     stdout.print(table)

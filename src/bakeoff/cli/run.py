@@ -3,97 +3,93 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from bakeoff.adapters.registry import CapabilityError, UnknownAdapterError
-from bakeoff.api import plan_run, run_planned, split_connections
-from bakeoff.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, fail, stderr, stdout
+from bakeoff.api import plan_run, run_planned
+from bakeoff.cli.common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    fail,
+    note,
+    one_line_driver_logs,
+    stderr,
+    stdout,
+)
+from bakeoff.cli.doctor import WARN, userland_proxy_check
+from bakeoff.cli.run_input import parse_knobs, parse_models, parse_pairs, worker_split
 from bakeoff.cli.runs import orphaned_runs
 from bakeoff.cli.summary import print_summary
-from bakeoff.engines.catalog import CATALOG, UnknownEngineError, engine_spec
+from bakeoff.engines.catalog import Provision, UnknownEngineError, engine_spec
 from bakeoff.engines.provisioning import EngineOptions
-from bakeoff.harness.clients import usable_cores
 from bakeoff.harness.options import RunOptions
+from bakeoff.harness.plan import Trial
 from bakeoff.harness.progress import ProgressSink
 from bakeoff.harness.runner import RunInterruptedError
 from bakeoff.report import commands as report_commands
+from bakeoff.results.caveats import caveats
+from bakeoff.results.reader import DamagedRunError, NotARunError, load_manifest, read_run
 from bakeoff.results.writer import RunWriteError, check_output_folder
 from bakeoff.workloads.loader import WorkloadError
-
-
-def _parse_pairs(values: Sequence[str], option: str, engines: Sequence[str]) -> dict[str, str]:
-    """ENGINE=VALUE pairs; a bare VALUE applies when exactly one engine was given."""
-    pairs: dict[str, str] = {}
-    for raw in values:
-        engine, sep, value = raw.partition("=")
-        if sep and engine in CATALOG:
-            pairs[engine] = value
-        elif len(engines) == 1:
-            pairs[engines[0]] = raw
-        else:
-            raise fail(f"{option} {raw!r}: expected ENGINE=VALUE when several engines run")
-    return pairs
-
-
-def _parse_models(values: Sequence[str]) -> dict[str, tuple[str, ...]]:
-    """ENGINE=MODEL pairs; an engine named twice runs under both models."""
-    models: dict[str, tuple[str, ...]] = {}
-    for raw in values:
-        engine, sep, name = raw.partition("=")
-        if not sep or not engine or not name:
-            raise fail(f"--model {raw!r}: expected ENGINE=MODEL, e.g. postgres=jsonb")
-        models[engine] = (*models.get(engine, ()), name)
-    return models
-
-
-def _parse_knobs(values: Sequence[str], engines: Sequence[str]) -> dict[str, dict[str, str]]:
-    knobs: dict[str, dict[str, str]] = {}
-    for raw in values:
-        target, sep, value = raw.partition("=")
-        if not sep:
-            raise fail(f"--knob {raw!r}: expected [ENGINE.]NAME=VALUE")
-        engine, dot, name = target.rpartition(".")
-        if not dot:
-            if len(engines) != 1:
-                raise fail(f"--knob {raw!r}: say which engine, as ENGINE.NAME=VALUE")
-            engine, name = engines[0], target
-        if engine not in engines:
-            raise fail(f"--knob {raw!r}: engine {engine!r} is not part of this run")
-        knobs.setdefault(engine, {})[name] = value
-    return knobs
 
 
 def run(
     workloads: Annotated[
         list[str],
-        typer.Argument(help="Workload files or shipped names (see `bakeoff workloads list`)."),
+        typer.Argument(
+            metavar="WORKLOAD",
+            help="Workload files or shipped names (`bakeoff workloads list`).",
+            show_default=False,
+        ),
     ],
     engine: Annotated[
         list[str],
-        typer.Option("--engine", "-e", help="Engine to benchmark; repeat for a bake-off."),
+        typer.Option(
+            "--engine",
+            "-e",
+            metavar="ENGINE",
+            help="Engine to benchmark (`bakeoff engines`); repeat for a bake-off.",
+            show_default=False,
+        ),
     ],
     threads: Annotated[
         int | None,
-        typer.Option(min=1, max=1024, help="Connections in one worker process (a thread each)."),
+        typer.Option(
+            min=1,
+            max=1024,
+            metavar="N",
+            help="Connections in one worker process, a thread each.",
+            show_default="1",
+        ),
     ] = None,
     processes: Annotated[
         int | None,
-        typer.Option(min=1, max=256, help="Worker processes (each with --clients connections)."),
+        typer.Option(
+            min=1,
+            max=256,
+            metavar="N",
+            help="Worker processes, each with --clients connections.",
+            show_default="1",
+        ),
     ] = None,
     clients: Annotated[
-        int | None, typer.Option(min=1, max=1024, help="Connections per worker process.")
+        int | None,
+        typer.Option(
+            min=1, max=1024, metavar="N", help="Connections per worker process.", show_default="1"
+        ),
     ] = None,
     split_phase: Annotated[
         bool,
         typer.Option(
             "--split-phase/--thread-per-connection",
-            help="Closed loops: one thread per process waits on all its connections, for "
-            "adapters that support it (docs/load-generator.md); or one blocking thread per "
-            "connection.",
+            help="Closed loops: one thread per process waits on all its connections (where "
+            "the adapter can), or one blocking thread per connection "
+            "(docs/load-generator.md).",
         ),
     ] = True,
     connections: Annotated[
@@ -101,51 +97,73 @@ def run(
         typer.Option(
             min=1,
             max=4096,
+            metavar="N",
             help="Total connections; bakeoff picks the processes × clients split.",
+            show_default="processes × clients",
         ),
     ] = None,
     rate: Annotated[
         float | None,
         typer.Option(
             min=0.001,
-            help="Open loop: target ops/s over all connections. Records response time "
+            metavar="OPS_PER_S",
+            help="Open loop: target ops/s over all connections; records response time "
             "(from the intended start) beside service time.",
+            show_default="closed loop",
         ),
     ] = None,
     arrival: Annotated[
         str,
-        typer.Option(help="Open-loop arrivals: constant or poisson."),
+        typer.Option(metavar="constant|poisson", help="Open-loop arrivals."),
     ] = "constant",
     operations: Annotated[
         int | None,
-        typer.Option(min=1, help="Operations to measure (overrides the workload's count)."),
+        typer.Option(
+            min=1,
+            metavar="N",
+            help="Operations to measure.",
+            show_default="the workload's",
+        ),
     ] = None,
     duration: Annotated[
         float | None,
-        typer.Option(min=0.1, help="Seconds to measure instead of a fixed operation count."),
+        typer.Option(
+            min=0.1,
+            metavar="SECONDS",
+            help="Seconds to measure instead of an operation count.",
+            show_default="the workload's",
+        ),
     ] = None,
     records: Annotated[
-        int | None, typer.Option(min=1, help="Records to load (overrides the workload's).")
+        int | None,
+        typer.Option(min=1, metavar="N", help="Records to load.", show_default="the workload's"),
     ] = None,
-    seed: Annotated[int | None, typer.Option(min=0, help="Override the workload's seed.")] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(min=0, metavar="N", help="Random seed.", show_default="the workload's"),
+    ] = None,
     repeat: Annotated[
         int,
         typer.Option(
-            min=1, help="Independent trials per engine × workload, interleaved across engines."
+            min=1,
+            metavar="N",
+            help="Independent trials per engine × workload, interleaved across engines.",
         ),
     ] = 1,
     reuse: Annotated[
         bool,
         typer.Option(
             help="With --repeat: keep each engine's container across trials, and the loaded "
-            "data of workloads that neither insert nor delete. Default: fresh for every trial."
+            "data of workloads that neither insert nor delete.",
         ),
     ] = False,
     output: Annotated[
-        str, typer.Option(help="Folder that receives the run's results folder.")
+        str,
+        typer.Option(metavar="FOLDER", help="Folder that receives the run's results folder."),
     ] = "results",
     interval: Annotated[
-        float, typer.Option(min=0.05, help="Width of the result intervals, seconds.")
+        float,
+        typer.Option(min=0.05, metavar="SECONDS", help="Width of the result intervals."),
     ] = 1.0,
     keep: Annotated[
         bool,
@@ -154,51 +172,86 @@ def run(
     url: Annotated[
         list[str] | None,
         typer.Option(
-            help="Benchmark an existing server: [ENGINE=]URL (SQLAlchemy URL or redis://). "
-            "Credentials in it are never written anywhere."
+            metavar="[ENGINE=]URL",
+            help="Benchmark an existing server (SQLAlchemy URL or redis://); credentials "
+            "in it are never written anywhere.",
+            show_default="start a container",
         ),
     ] = None,
     knob: Annotated[
         list[str] | None,
-        typer.Option(help="Engine setting [ENGINE.]NAME=VALUE, e.g. sqlite.synchronous=full."),
+        typer.Option(
+            metavar="[ENGINE.]NAME=VALUE",
+            help="Engine setting, e.g. sqlite.synchronous=full; names the engine does not "
+            "know are refused.",
+            show_default="the catalog's",
+        ),
     ] = None,
     image: Annotated[
         list[str] | None,
-        typer.Option(help="Container image [ENGINE=]IMAGE (else BAKEOFF_IMAGE_<ENGINE>)."),
+        typer.Option(
+            metavar="[ENGINE=]IMAGE",
+            help="Container image.",
+            show_default="$BAKEOFF_IMAGE_<ENGINE>, else the pinned official one",
+        ),
     ] = None,
     model: Annotated[
         list[str] | None,
         typer.Option(
             metavar="ENGINE=MODEL",
             help="Data model of a schema workload on ENGINE (e.g. postgres=jsonb); repeat "
-            "it for one trial per model (docs/schema-workloads.md). Default: the "
-            "engine's own default model.",
+            "it for one trial per model (docs/schema-workloads.md).",
+            show_default="each engine's default model",
         ),
     ] = None,
     report: Annotated[
         bool,
         typer.Option(
             "--report",
-            help="Render report.html and report.md into the run folder at the end "
-            "(see `bakeoff report`).",
+            help="Also render report.html and report.md into the run folder.",
         ),
     ] = False,
     cpus: Annotated[
-        float | None, typer.Option(min=0.1, help="CPU limit per engine container.")
+        float | None,
+        typer.Option(
+            min=0.1, metavar="CPUS", help="CPU limit per engine container.", show_default="none"
+        ),
     ] = None,
     memory: Annotated[
-        str | None, typer.Option(help="Memory limit per engine container, e.g. 2g.")
+        str | None,
+        typer.Option(
+            metavar="SIZE",
+            help="Memory limit per engine container, e.g. 2g.",
+            show_default="none",
+        ),
     ] = None,
 ) -> None:
-    """Run WORKLOADS on every --engine and print a comparison table.
+    """Run WORKLOADs on every --engine and print a comparison table.
 
     Each trial provisions a fresh engine, loads the records, runs the optional warm-up
     (not counted), measures, verifies the data and removes the engine. Results go to
-    OUTPUT/<run-id>/ (manifest.json + samples.parquet); load them with
-    bakeoff.report.load(). Ctrl-C or SIGTERM keeps what was measured (status
-    interrupted); `bakeoff runs recover` finishes a run that was killed outright.
+    FOLDER/<run-id>/ (manifest.json + samples.parquet; bakeoff.report.load() reads
+    them). Ctrl-C or SIGTERM keeps what was measured; `bakeoff runs recover` finishes a
+    run that was killed outright. Mistakes (an unknown engine or knob, a missing driver)
+    are refused before anything starts.
+
+    \b
+    Examples:
+      bakeoff run ycsb-a -e sqlite -e duckdb
+      bakeoff run ycsb-b ycsb-c -e postgres -e redis --repeat 3 --report
+      bakeoff run mine.yaml -e postgres --knob postgres.fsync=off --connections 8
+      bakeoff run ycsb-c -e redis --url redis://db.internal:6379/0 --duration 30
+
+    \b
+    Exit codes:
+      0    every trial finished
+      1    a trial failed, or the results could not be written
+      2    bad input, refused before anything started
+      130  interrupted by Ctrl-C (143: SIGTERM, 129: SIGHUP); results kept
     """
-    processes, clients = _worker_split(threads, processes, clients, connections)
+    if output.startswith("-"):  # `--output --report`: a forgotten value, not a folder
+        raise fail(f"--output needs a folder, got the option {output!r} (or write ./{output})")
+    processes, clients = worker_split(threads, processes, clients, connections)
     engines = list(dict.fromkeys(engine))
     try:
         for name in engines:
@@ -217,15 +270,15 @@ def run(
             split_phase=split_phase,
             interval_s=interval,
             engine_options=EngineOptions(
-                urls=_parse_pairs(url or [], "--url", engines),
-                images=_parse_pairs(image or [], "--image", engines),
-                knobs=_parse_knobs(knob or [], engines),
+                urls=parse_pairs(url or [], "--url", engines),
+                images=parse_pairs(image or [], "--image", engines),
+                knobs=parse_knobs(knob or [], engines),
                 cpus=cpus,
                 memory=memory,
                 keep=keep,
             ),
             output=Path(output),
-            models=_parse_models(model or []),
+            models=parse_models(model or []),
         )
         # Validate everything up front, so bad input never starts an engine.
         trials = plan_run(workloads, engines, options)
@@ -234,52 +287,80 @@ def run(
         raise fail(str(exc)) from None
     except ValueError as exc:  # an invalid option, or an override that breaks the workload
         raise fail(str(exc).splitlines()[0]) from None
-    orphans = orphaned_runs(options.output)
-    if orphans:
+    _warn_before_start(options, trials)
+    try:
+        with one_line_driver_logs():
+            result = run_planned(
+                trials, options, progress=_progress(), command=["bakeoff", *sys.argv[1:]]
+            )
+    except RunInterruptedError as stopped:
         stderr.print(
-            f"note: {len(orphans)} unfinished run(s) in {output} were left by killed "
-            f"processes; `bakeoff runs recover {output}` finishes them",
+            f"interrupted by {stopped}: results so far kept in {stopped.path}",
             highlight=False,
             markup=False,
         )
-    try:
-        result = run_planned(
-            trials, options, progress=_progress(), command=["bakeoff", *sys.argv[1:]]
-        )
-    except RunInterruptedError as stopped:
-        stderr.print(
-            f"interrupted by {stopped}: results so far kept in {stopped.path}", highlight=False
-        )
+        _print_kept_trials(stopped.path)
         raise typer.Exit(stopped.exit_code) from None
     except KeyboardInterrupt as interrupt:  # before the run folder existed
         stderr.print(f"interrupted by {str(interrupt) or 'SIGINT'}: nothing was measured")
         raise typer.Exit(getattr(interrupt, "exit_code", EXIT_INTERRUPTED)) from None
     except RunWriteError as exc:
         raise fail(str(exc), EXIT_FAILED) from None
+    print_caveats(load_manifest(result.path))
     print_summary(result.path)
-    stdout.print(f"results: {result.path}")
+    stdout.print(f"results: {result.path}", highlight=False, markup=False)
     if report and any(t.status == "ok" for t in result.trials):
         for written in report_commands.render_reports([result.path]):
-            stdout.print(f"report: {written}")
+            stdout.print(f"report: {written}", highlight=False, markup=False)
     for record in result.trials:
         if record.status != "ok":
-            stderr.print(f"[red]{record.engine} / {record.workload.name}: {record.error}[/red]")
+            stderr.print(
+                f"[red]{escape(f'{record.engine} / {record.workload.name}: {record.error}')}[/red]"
+            )
     if not result.ok:
         raise typer.Exit(EXIT_FAILED)
 
 
-def _worker_split(
-    threads: int | None, processes: int | None, clients: int | None, connections: int | None
-) -> tuple[int, int]:
-    if connections is not None:
-        if threads is not None or processes is not None or clients is not None:
-            raise fail("--connections picks the split itself: drop --threads/--processes/--clients")
-        return split_connections(connections, usable_cores())
-    if threads is not None:
-        if processes not in (None, 1) or clients is not None:
-            raise fail("--threads N is one process with N clients: use --processes and --clients")
-        return 1, threads
-    return processes or 1, clients or 1
+def _warn_before_start(options: RunOptions, trials: Sequence[Trial]) -> None:
+    orphans = orphaned_runs(options.output)
+    if orphans:
+        note(
+            f"{len(orphans)} unfinished run(s) in {options.output} were left by killed "
+            f"processes; `bakeoff runs recover {options.output}` finishes them"
+        )
+    urls = options.engine_options.urls
+    containers = {t.engine.name for t in trials} - set(urls)
+    if any(engine_spec(name).provision is Provision.CONTAINER for name in containers):
+        check = userland_proxy_check()
+        if check.status == WARN:
+            note(f"dockerd's userland proxy is {check.detail}", "warning")
+
+
+def print_caveats(manifest: Mapping[str, Any]) -> None:
+    """The "read this first" lines: how the run's engines were not measured alike."""
+    lines = caveats(manifest)
+    if lines:
+        stdout.print("[bold]Read this first:[/bold]")
+        for line in lines:
+            stdout.print(f"  - {line}", highlight=False, markup=False, soft_wrap=True)
+
+
+def _print_kept_trials(run_dir: object) -> None:
+    """One line per trial the interrupted run kept, as its manifest lists them."""
+    if not isinstance(run_dir, Path):
+        return
+    try:
+        trials = read_run(run_dir).trials
+    except (NotARunError, DamagedRunError, OSError):
+        return
+    for trial in trials:
+        stderr.print(
+            # Repetitions count from 0 in the manifest, from 1 for people.
+            f"kept: {trial.get('engine')} / {trial.get('workload')}, repetition "
+            f"{int(trial.get('repetition', 0)) + 1}: {trial.get('status')}",
+            highlight=False,
+            markup=False,
+        )
 
 
 def _progress() -> ProgressSink:

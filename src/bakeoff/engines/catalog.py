@@ -9,6 +9,7 @@ that could not be provisioned, is refused then, naming where each definition cam
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from importlib.metadata import EntryPoint
 
+from bakeoff.adapters.errors import pip_install
 from bakeoff.core.plugins import PluginError, PluginRegistry
 from bakeoff.engines.base import ProvisioningError
 from bakeoff.engines.protocol import EmbeddedDatabase, ServerProtocol
@@ -77,9 +79,33 @@ class EngineSpec:
     """Defaults of settings the adapter applies on its side (consistency levels,
     replication). Knobs like the others, overridable per run and recorded with every
     result, but they never reach the server's command line or environment."""
+    known_settings: Callable[[], KnownSettings] | None = None
+    """Reads the names of the settings the engine accepts, so that a misspelt knob is
+    refused before a run starts; None: knob names are not checked (the manifest says so)."""
     # Embedded engines only:
     embedded: EmbeddedDatabase | None = None
     """The in-process database: its version and file suffix."""
+
+
+@dataclass(frozen=True)
+class KnownSettings:
+    """The setting names an engine accepts, and where that list came from."""
+
+    names: frozenset[str]
+    """Lower case: the engines bakeoff checks take setting names in any case."""
+    source: str
+    """What was read, for messages and the manifest ("SQLite 3.40.1: PRAGMA pragma_list")."""
+    dotted_names_open: bool = False
+    """Any ``prefix.name`` is accepted too (PostgreSQL's settings of extensions)."""
+
+    def accepts(self, name: str) -> bool:
+        return name.lower() in self.names or (self.dotted_names_open and "." in name)
+
+    def close_to(self, name: str) -> list[str]:
+        """The names closest to `name`, one spelling each (MariaDB takes `a-b` as `a_b`)."""
+        close = difflib.get_close_matches(name.lower(), sorted(self.names), n=6)
+        spellings = {c.replace("-", "_"): c for c in reversed(close)}
+        return list(dict.fromkeys(spellings[c.replace("-", "_")] for c in close))[:3]
 
 
 # --- the registry ---------------------------------------------------------------------
@@ -135,8 +161,12 @@ class EngineCatalog(Mapping[str, EngineSpec]):
 
     def spec(self, name: str) -> EngineSpec:
         if name not in self._plugins:
-            known = ", ".join(self._plugins.names())
-            raise UnknownEngineError(f"unknown engine {name!r} (known engines: {known})")
+            names = self._plugins.names()
+            close = difflib.get_close_matches(name, names, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise UnknownEngineError(
+                f"unknown engine {name!r} ({hint}known engines: {', '.join(names)})"
+            )
         return self._plugins.get(name)
 
     def __getitem__(self, name: str) -> EngineSpec:
@@ -193,15 +223,22 @@ def spec_for_url(spec: EngineSpec, url: str | None) -> EngineSpec:
     return replace(spec, adapter=GENERIC_SQL_ADAPTER)
 
 
+def module_installed(name: str) -> bool:
+    """Is `name` importable, without importing it? A folder of that name in the working
+    directory (a checkout's docker/ recipes) is a namespace package, not the module."""
+    found = importlib.util.find_spec(name)
+    return found is not None and found.origin is not None
+
+
 def missing_drivers(spec: EngineSpec) -> list[str]:
-    return [m for m in spec.driver_modules if importlib.util.find_spec(m) is None]
+    return [m for m in spec.driver_modules if not module_installed(m)]
 
 
 def check_drivers(spec: EngineSpec) -> None:
     missing = missing_drivers(spec)
     if missing:
         raise ProvisioningError(
-            f"engine {spec.name!r} needs {', '.join(missing)}: pip install 'bakeoff[{spec.extra}]'"
+            f"engine {spec.name!r} needs {', '.join(missing)}: {pip_install([spec.extra])}"
         )
 
 

@@ -170,6 +170,12 @@ def orderly_interrupts() -> Iterator[None]:
         _Orderly.depth -= 1
 
 
+def stopping() -> bool:
+    """Has a termination signal asked the run in `orderly_interrupts()` to stop? While it
+    stops, drivers log the connections it breaks; the CLI keeps those quiet."""
+    return bool(_Orderly.depth and _Orderly.received)
+
+
 @contextlib.contextmanager
 def shielded() -> Iterator[None]:
     """A signal arriving inside (a result being written) is raised when it ends."""

@@ -8,11 +8,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bakeoff.adapters.errors import pip_install
 from bakeoff.engines.base import Provisioner, ProvisioningError
-from bakeoff.engines.catalog import EngineSpec, Provision
+from bakeoff.engines.catalog import (
+    EngineSpec,
+    Provision,
+    engine_spec,
+    missing_drivers,
+    module_installed,
+)
 from bakeoff.engines.cleanup import install_signal_cleanup
 from bakeoff.engines.embedded import EmbeddedProvisioner
-from bakeoff.engines.server import check_knobs
+from bakeoff.engines.server import check_knobs, knob_names_source
 
 
 @dataclass(frozen=True)
@@ -28,9 +35,50 @@ class EngineOptions:
     keep: bool = False
     """Keep embedded database files after the trial."""
 
+    def knob_checks(self) -> dict[str, str]:
+        """What each engine's knob names were checked against, for the manifest."""
+        return {
+            engine: knob_names_source(engine_spec(engine))
+            for engine, knobs in self.knobs.items()
+            if knobs
+        }
+
+
+CONTAINER_MODULES = ("docker", "testcontainers")
+CONTAINER_EXTRA = "containers"
+
+
+class MissingPiecesError(ValueError):
+    """Python packages a run's engines need and this environment lacks: all of them, and
+    the one pip line that installs them."""
+
+
+def missing_pieces(
+    specs: Iterable[EngineSpec], options: EngineOptions
+) -> dict[str, tuple[str, list[str]]]:
+    """Each module a run would fail on (a driver, the Docker SDK): its pip extra and the
+    engines that need it."""
+    missing: dict[str, tuple[str, list[str]]] = {}
+    for spec in specs:
+        modules = [(m, spec.extra) for m in missing_drivers(spec)]
+        if spec.provision is Provision.CONTAINER and spec.name not in options.urls:
+            modules += [(m, CONTAINER_EXTRA) for m in CONTAINER_MODULES if not module_installed(m)]
+        for module, extra in modules:
+            missing.setdefault(module, (extra, []))[1].append(spec.name)
+    return missing
+
 
 def check_engine_options(specs: Iterable[EngineSpec], options: EngineOptions) -> None:
-    """Refuse what would only fail once an engine started (ValueError): invalid knobs."""
+    """Refuse what would only fail once an engine started (ValueError): a missing driver
+    or Docker SDK (all that is missing at once), an unknown or invalid knob."""
+    specs = list(specs)
+    missing = missing_pieces(specs, options)
+    if missing:
+        engines = dict.fromkeys(e for _, needed_by in missing.values() for e in needed_by)
+        raise MissingPiecesError(
+            f"{' and '.join(engines)} need {', '.join(missing)}, not installed here: "
+            f"{pip_install(extra for extra, _ in missing.values())}"
+        )
     for spec in specs:
         check_knobs(spec, options.knobs.get(spec.name, {}))
 
@@ -66,7 +114,7 @@ def _optional(module: str, spec: EngineSpec) -> Any:
         return importlib.import_module(module)
     except ModuleNotFoundError as exc:
         raise ProvisioningError(
-            f"{spec.display_name} needs {exc.name}: pip install 'bakeoff[containers,{spec.extra}]'"
+            f"{spec.display_name} needs {exc.name}: {pip_install([CONTAINER_EXTRA, spec.extra])}"
         ) from exc
 
 

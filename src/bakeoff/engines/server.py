@@ -7,6 +7,7 @@ cannot be bound parameters), so only plain names pass.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -27,10 +28,41 @@ def validate_knob_names(names: Iterable[str]) -> None:
             )
 
 
+class UnknownKnobError(ValueError):
+    """A knob the engine has no setting of: a typo would otherwise be recorded as a
+    setting while the engine ran with its default."""
+
+
+def knob_names_source(spec: EngineSpec) -> str:
+    """What `check_knobs` checks the engine's knob names against, as the manifest says."""
+    if spec.known_settings is None:
+        return f"not checked (bakeoff has no list of {spec.display_name}'s settings)"
+    return spec.known_settings().source
+
+
+def check_knob_names(spec: EngineSpec, knobs: Iterable[str]) -> None:
+    """Refuse a knob the engine would not know (UnknownKnobError), naming close matches.
+    The catalog's own knobs and client knobs are the engine's or its adapter's settings."""
+    given = [n for n in knobs if n not in spec.knobs and n not in spec.client_knobs]
+    if not given or spec.known_settings is None:
+        return
+    known = spec.known_settings()
+    for name in given:
+        if known.accepts(name):
+            continue
+        close = [*known.close_to(name), *difflib.get_close_matches(name, spec.client_knobs)]
+        hint = f"; did you mean {' or '.join(close)}?" if close else ""
+        raise UnknownKnobError(
+            f"knob {spec.name}.{name}: {spec.display_name} has no setting {name!r}{hint} "
+            f"(checked against {known.source})"
+        )
+
+
 def check_knobs(spec: EngineSpec, knobs: Mapping[str, str]) -> None:
-    """Refuse invalid knob names, and values the server's protocol cannot pass on, before
-    anything starts (ValueError): a bad knob is bad input, not a failed trial."""
+    """Refuse invalid or unknown knob names, and values the server's protocol cannot pass
+    on, before anything starts (ValueError): a bad knob is bad input, not a failed trial."""
     validate_knob_names(knobs)
+    check_knob_names(spec, knobs)
     if spec.server is not None:
         server_knobs = {
             k: v for k, v in {**spec.knobs, **knobs}.items() if k not in spec.client_knobs

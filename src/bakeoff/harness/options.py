@@ -102,6 +102,7 @@ class RunOptions:
             "cpus": engines.cpus,
             "memory": engines.memory,
             "models": {engine: list(names) for engine, names in self.models.items()},
+            "knob_names_checked_against": engines.knob_checks(),
         }
 
     def describe_load(self) -> dict[str, object]:

@@ -109,47 +109,88 @@ def _atomic(path: Path, write: Callable[[Path], object]) -> Path:
         raise ReportWriteError(f"{path}: cannot write ({exc.strerror or exc})") from exc
 
 
+def output_file(param: typer.CallbackParam, value: Path | None) -> Path | None:
+    """Refuse an output file named like an option: `--html --markdown` is a forgotten
+    value, and would write an HTML page named --markdown (./--name still works)."""
+    if value is not None and str(value).startswith("-"):
+        name = param.opts[0] if param.opts else param.name
+        _stderr.print(
+            f"[red]error:[/red] {name} needs a file name, got the option {escape(str(value))!r} "
+            f"(for a file of that name, write ./{escape(str(value))})"
+        )
+        raise typer.Exit(EXIT_USAGE)
+    return value
+
+
 @app.command("report")
 def report_command(
     run_dirs: Annotated[
         list[Path],
         typer.Argument(
+            metavar="RUN",
             help="Run directories (results/<run-id>) or results folders; several runs are "
             "reported together, repetitions of an engine × workload pooled.",
             show_default=False,
         ),
     ],
     html: Annotated[
-        Path | None, typer.Option("--html", help="Write the HTML page here.", show_default=False)
+        Path | None,
+        typer.Option(
+            "--html",
+            metavar="FILE",
+            help="Write the HTML page here.",
+            show_default=False,
+            callback=output_file,
+        ),
     ] = None,
     markdown: Annotated[
         Path | None,
         typer.Option(
             "--markdown",
+            metavar="FILE",
             help="Write Markdown here, its plots as PNG in <name>-plots/ beside it.",
             show_default=False,
+            callback=output_file,
         ),
     ] = None,
     csv: Annotated[
         Path | None,
-        typer.Option("--csv", help="Write the summary tables as CSV here.", show_default=False),
+        typer.Option(
+            "--csv",
+            metavar="FILE",
+            help="Write the summary tables as CSV here.",
+            show_default=False,
+            callback=output_file,
+        ),
     ] = None,
     benchmark_json: Annotated[
         Path | None,
         typer.Option(
             "--benchmark-json",
+            metavar="FILE",
             help="Write pytest-benchmark-compatible JSON here (for CI dashboards).",
             show_default=False,
+            callback=output_file,
         ),
     ] = None,
     title: Annotated[
-        str | None, typer.Option("--title", help="Title of the report.", show_default=False)
+        str | None,
+        typer.Option("--title", metavar="TEXT", help="Title of the report.", show_default=False),
     ] = None,
 ) -> None:
     """Render a report of stored runs (HTML, Markdown, CSV, pytest-benchmark JSON).
 
     Without an output option, report.html and report.md go into the run directory, or
     into the current directory when several runs are given.
+
+    \b
+    Examples:
+      bakeoff report results/20260101T120000Z-ab12
+      bakeoff report results/ --html bakeoff.html --title "ycsb-b, 3 engines"
+      bakeoff report RUN_A RUN_B --markdown report.md --csv summary.csv
+
+    \b
+    Exit codes: 0 written, 2 bad input (not a run, an unwritable file).
     """
     try:
         written = render_reports(

@@ -157,13 +157,14 @@ def test_a_server_that_exits_fails_fast_with_its_log(
     provisioner = ContainerProvisioner(
         engine_spec("postgres"),
         image=local_images["postgres"],
-        knobs={"no_such_setting": "1"},
+        # A setting the server knows, with a value it refuses: it exits at start.
+        knobs={"shared_buffers": "not-a-size"},
     )
     with pytest.raises(ProvisioningError) as caught, provisioner:
         pytest.fail("must not start")
     message = str(caught.value)
     assert "exited" in message
-    assert "no_such_setting" in message  # the server's own complaint, from its log
+    assert "shared_buffers" in message  # the server's own complaint, from its log
     assert provisioner.container_id is not None
     assert not docker_api.containers.list(all=True, filters={"id": provisioner.container_id})
 

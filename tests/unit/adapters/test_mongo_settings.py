@@ -7,10 +7,10 @@ from pymongo import errors as mx
 
 from bakeoff.adapters.errors import FatalError, TransientError, UnsupportedError
 from bakeoff.adapters.mongo import (
-    _raise_translated,
     client_kwargs,
     client_settings,
     projection,
+    raise_translated,
     to_document,
 )
 from bakeoff.engines.mongo_wire import describe_version
@@ -62,7 +62,7 @@ def test_projection_and_documents() -> None:
 )
 def test_error_kinds(error: Exception, kind: type[Exception]) -> None:
     with pytest.raises(kind) as raised:
-        _raise_translated(error)
+        raise_translated(error)
     assert type(raised.value) is kind
     assert raised.value.__cause__ is error
 

@@ -11,6 +11,7 @@ from bakeoff.engines.forwarding import (
     UNKNOWN_NO_PROC,
     UNKNOWN_REMOTE,
     USERLAND_PROXY,
+    dockerd_userland_proxy,
     port_forwarding,
 )
 
@@ -49,3 +50,36 @@ def test_without_proc_or_with_a_remote_daemon_it_is_unknown(
     assert port_forwarding(32768, proc=proc) == UNKNOWN_REMOTE
     monkeypatch.setenv("DOCKER_HOST", "unix:///var/run/docker.sock")
     assert port_forwarding(32768, proc=proc) == USERLAND_PROXY
+
+
+# -- dockerd's own setting, read before any container runs ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (("/usr/bin/dockerd", "--userland-proxy=false"), False),
+        (("dockerd", "--userland-proxy", "false"), False),
+        (("dockerd", "--userland-proxy=true", "--userland-proxy-path=/x"), True),
+        (("dockerd", "-H", "fd://"), True),  # Docker's default
+    ],
+)
+def test_dockerd_command_line_says_whether_the_userland_proxy_is_on(
+    proc: Path, tmp_path: Path, argv: tuple[str, ...], expected: bool
+) -> None:
+    _process(proc, 900, *argv)
+    on, source = dockerd_userland_proxy(proc=proc, config=tmp_path / "absent.json")
+    assert on is expected, source
+
+
+def test_daemon_json_is_read_when_the_command_line_does_not_say(proc: Path, tmp_path: Path) -> None:
+    _process(proc, 900, "dockerd")
+    config = tmp_path / "daemon.json"
+    config.write_text('{"userland-proxy": false}')
+    assert dockerd_userland_proxy(proc=proc, config=config) == (False, str(config))
+
+
+def test_no_dockerd_in_sight_is_unknown(proc: Path, tmp_path: Path) -> None:
+    on, why = dockerd_userland_proxy(proc=proc, config=tmp_path / "absent.json")
+    assert on is None
+    assert "no dockerd" in why

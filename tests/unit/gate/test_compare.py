@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 from bakeoff.api import run_benchmark
 from bakeoff.core.histogram import new_histogram, record_bulk
 from bakeoff.core.measures import IntervalRow, LatencyKind, Phase
-from bakeoff.gate.commands import app, parse_fraction
+from bakeoff.gate.command_options import parse_fraction
+from bakeoff.gate.commands import app
 from bakeoff.gate.compare import compare_metrics, compare_paths
 from bakeoff.gate.comparison import CompareOptions, Verdict
 from bakeoff.gate.metrics import METRICS, CompareError, load_trial_metrics

@@ -2,6 +2,7 @@
 
 from bakeoff.engines.catalog import EngineSpec, Family, Provision
 from bakeoff.engines.embedded_sql import DUCKDB
+from bakeoff.engines.settings_lists import duckdb_settings
 
 SPEC = EngineSpec(
     name="duckdb",
@@ -13,4 +14,5 @@ SPEC = EngineSpec(
     extra="duckdb",
     url_scheme="duckdb",
     embedded=DUCKDB,
+    known_settings=duckdb_settings,
 )

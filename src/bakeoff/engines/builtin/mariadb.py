@@ -1,6 +1,7 @@
 """MariaDB in a container."""
 
 from bakeoff.engines.catalog import EngineSpec, Family, Provision
+from bakeoff.engines.settings_lists import mariadb_10_11
 from bakeoff.engines.sql_protocol import MYSQL, MYSQL_REPORTED_SETTINGS
 
 SPEC = EngineSpec(
@@ -22,5 +23,6 @@ SPEC = EngineSpec(
         "MARIADB_RANDOM_ROOT_PASSWORD": "1",
     },
     reported_settings=MYSQL_REPORTED_SETTINGS,
+    known_settings=mariadb_10_11,
     notes="Tested here with the project's image of Debian's mariadb-server 10.11.",
 )

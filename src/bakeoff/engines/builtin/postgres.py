@@ -1,6 +1,7 @@
 """PostgreSQL in a container."""
 
 from bakeoff.engines.catalog import EngineSpec, Family, Provision
+from bakeoff.engines.settings_lists import postgres_15
 from bakeoff.engines.sql_protocol import POSTGRES
 
 SPEC = EngineSpec(
@@ -24,4 +25,5 @@ SPEC = EngineSpec(
         "max_connections",
     ),
     notes="Tested here with the project's image of Debian's postgresql-15.",
+    known_settings=postgres_15,
 )

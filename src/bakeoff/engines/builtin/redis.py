@@ -2,6 +2,7 @@
 
 from bakeoff.engines.catalog import EngineSpec, Family, Provision
 from bakeoff.engines.redis_protocol import REDIS
+from bakeoff.engines.settings_lists import redis_7_0
 
 SPEC = EngineSpec(
     name="redis",
@@ -21,4 +22,5 @@ SPEC = EngineSpec(
     password_env=("REDIS_PASSWORD",),
     reported_settings=("appendonly", "save", "maxmemory", "io-threads"),
     notes="Tested here with the project's image of Debian's redis-server 7.0.",
+    known_settings=redis_7_0,
 )

@@ -2,6 +2,7 @@
 
 from bakeoff.engines.catalog import EngineSpec, Family, Provision
 from bakeoff.engines.embedded_sql import SQLITE
+from bakeoff.engines.settings_lists import sqlite_pragmas
 
 SPEC = EngineSpec(
     name="sqlite",
@@ -14,4 +15,5 @@ SPEC = EngineSpec(
     url_scheme="sqlite+pysqlite",
     knobs={"journal_mode": "wal", "synchronous": "normal"},
     embedded=SQLITE,
+    known_settings=sqlite_pragmas,
 )

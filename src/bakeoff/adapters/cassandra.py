@@ -65,9 +65,7 @@ from bakeoff.adapters.cassandra_cql import (
     KEY_COLUMN,
     CassandraSettings,
     TableCql,
-    auth_provider,
     identifier,
-    parse_url,
     row_to_record,
 )
 from bakeoff.adapters.cassandra_session import (
@@ -76,22 +74,15 @@ from bakeoff.adapters.cassandra_session import (
     ensure_keyspace,
     ensure_table,
     keyspace_replication,
+    open_connection,
     raise_translated,
 )
-from bakeoff.adapters.errors import (
-    AdapterError,
-    FatalError,
-    UnsupportedError,
-    missing_driver,
-)
+from bakeoff.adapters.errors import AdapterError, FatalError, UnsupportedError
 from bakeoff.adapters.protocol import Capability, Endpoint, Record, TableSpec
 
 LOAD_CONCURRENCY = 100
 """Inserts in flight per `insert_batch` call (the driver's own default for
 execute_concurrent); the fastest of 8, 32 and 100 measured here (see the module docs)."""
-REQUEST_TIMEOUT_S = 12.0
-"""Above the server's own read (5 s) and write (2 s) timeouts, so those reach the harness
-as what they are (ReadTimeout, WriteTimeout) rather than a client-side timeout."""
 COUNT_TIMEOUT_S = 120.0
 
 logging.getLogger("cassandra").addHandler(logging.NullHandler())
@@ -130,53 +121,10 @@ class CassandraAdapter:
     # -- lifecycle -------------------------------------------------------------------
 
     def connect(self, endpoint: Endpoint, options: Mapping[str, str]) -> None:
-        try:
-            # lazily: importing the adapter must not need the driver
-            from cassandra import ConsistencyLevel
-            from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
-            from cassandra.policies import (
-                DCAwareRoundRobinPolicy,
-                FallthroughRetryPolicy,
-                TokenAwarePolicy,
-            )
-            from cassandra.query import tuple_factory
-        except ModuleNotFoundError as exc:
-            raise missing_driver(endpoint.engine, exc, "cassandra") from exc
-        try:
-            target = parse_url(endpoint.url)
-        except ValueError as exc:
-            # Only the redacted form is quoted: the URL carries the password.
-            raise FatalError(f"{exc}, got {endpoint.display_url}") from None
-        settings = CassandraSettings.resolve(options, endpoint.settings)
-        auth = auth_provider(target)
-        profile = ExecutionProfile(
-            load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy()),
-            retry_policy=FallthroughRetryPolicy(),
-            request_timeout=REQUEST_TIMEOUT_S,
-            row_factory=tuple_factory,
-        )
-        cluster = Cluster(
-            [target.host],
-            port=target.port,
-            auth_provider=auth,
-            execution_profiles={EXEC_PROFILE_DEFAULT: profile},
-            compression=False,
-            connect_timeout=10.0,
-        )
-        try:
-            session = cluster.connect()
-        except Exception as exc:
-            cluster.shutdown()
-            raise FatalError(
-                f"cannot connect to {endpoint.engine} at {endpoint.display_url}: "
-                f"{type(exc).__name__}: {exc}"
-            ) from exc
+        connection = open_connection(endpoint, options)
         self.close()
-        self._cluster, self._session, self._settings = cluster, session, settings
-        self._levels = (
-            ConsistencyLevel.name_to_value[settings.consistency_read],
-            ConsistencyLevel.name_to_value[settings.consistency_write],
-        )
+        self._cluster, self._session = connection.cluster, connection.session
+        self._settings, self._levels = connection.settings, connection.levels
 
     def setup(self, table: TableSpec) -> None:
         settings = self._require_settings()

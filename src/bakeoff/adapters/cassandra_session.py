@@ -1,8 +1,10 @@
-"""What the Cassandra adapter does on a driver session besides its operations: translating
-driver errors, creating or checking the keyspace and table, preparing statements."""
+"""What the Cassandra adapter and data model do on a driver session besides their
+operations: opening it, translating driver errors, creating or checking the keyspace and
+tables, preparing statements."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -10,12 +12,79 @@ from bakeoff.adapters.cassandra_cql import (
     KEY_COLUMN,
     CassandraSettings,
     TableCql,
+    auth_provider,
     identifier,
+    parse_url,
     replication_cql,
 )
-from bakeoff.adapters.errors import AdapterError, FatalError, TransientError
+from bakeoff.adapters.errors import AdapterError, FatalError, TransientError, missing_driver
+from bakeoff.core.endpoint import Endpoint
 
 SCHEMA_TIMEOUT_S = 60.0
+REQUEST_TIMEOUT_S = 12.0
+"""Above the server's own read (5 s) and write (2 s) timeouts, so those reach the harness
+as what they are (ReadTimeout, WriteTimeout) rather than a client-side timeout."""
+
+
+@dataclass(frozen=True)
+class CqlConnection:
+    """An open driver session with the settings it was opened with."""
+
+    cluster: Any
+    session: Any
+    settings: CassandraSettings
+    levels: tuple[Any, Any]
+    """Consistency levels of reads and writes."""
+
+
+def open_connection(endpoint: Endpoint, options: Mapping[str, str]) -> CqlConnection:
+    """A session on `endpoint`: token-aware, no driver retries (the harness counts every
+    failure), rows as tuples, no protocol compression. Raises FatalError when it cannot."""
+    try:
+        # lazily: importing the adapter must not need the driver
+        from cassandra import ConsistencyLevel
+        from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
+        from cassandra.policies import (
+            DCAwareRoundRobinPolicy,
+            FallthroughRetryPolicy,
+            TokenAwarePolicy,
+        )
+        from cassandra.query import tuple_factory
+    except ModuleNotFoundError as exc:
+        raise missing_driver(endpoint.engine, exc, "cassandra") from exc
+    try:
+        target = parse_url(endpoint.url)
+    except ValueError as exc:
+        # Only the redacted form is quoted: the URL carries the password.
+        raise FatalError(f"{exc}, got {endpoint.display_url}") from None
+    settings = CassandraSettings.resolve(options, endpoint.settings)
+    profile = ExecutionProfile(
+        load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy()),
+        retry_policy=FallthroughRetryPolicy(),
+        request_timeout=REQUEST_TIMEOUT_S,
+        row_factory=tuple_factory,
+    )
+    cluster = Cluster(
+        [target.host],
+        port=target.port,
+        auth_provider=auth_provider(target),
+        execution_profiles={EXEC_PROFILE_DEFAULT: profile},
+        compression=False,
+        connect_timeout=10.0,
+    )
+    try:
+        session = cluster.connect()
+    except Exception as exc:
+        cluster.shutdown()
+        raise FatalError(
+            f"cannot connect to {endpoint.engine} at {endpoint.display_url}: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    levels = (
+        ConsistencyLevel.name_to_value[settings.consistency_read],
+        ConsistencyLevel.name_to_value[settings.consistency_write],
+    )
+    return CqlConnection(cluster, session, settings, levels)
 
 
 def keyspace_replication(session: Any, keyspace: str) -> dict[str, str] | None:

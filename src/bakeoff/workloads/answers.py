@@ -1,10 +1,10 @@
 """Answers in canonical form, so that engines' answers compare exactly.
 
 The rules (docs/schema-workloads.md): a decimal is compared at its field's scale (sums,
-minima and maxima of it too), an average at four decimals (after rounding at six, so a double's error cannot
-swing an exact tie); integers and timestamps
-(epoch ms) exactly; a missing field equals None; a json value by its members; a row's
-children in sequence order; rows in the order the operation defines (find: by key; range:
+minima and maxima of it too), an average at four decimals (after rounding at six, so a
+double's error cannot swing an exact tie); integers and timestamps (epoch ms) exactly;
+a missing field equals None; a json value by its members; a row's children in sequence
+order; rows in the order the operation defines (find: by key; range:
 by the window field, ties by key; grouped aggregates: by group, or by value with `limit`),
 so a list is compared in order.
 """

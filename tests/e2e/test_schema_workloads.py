@@ -87,3 +87,13 @@ def test_a_model_that_does_not_exist_or_an_engine_not_in_the_run_exits_2(
     assert stray.returncode == 2
     assert "--model for sqlite, which is not in the run" in " ".join(stray.stderr.split())
     assert not (tmp_path / "out").exists()
+
+
+def test_an_engine_without_a_data_model_exits_2_before_anything_starts(tmp_path: Path) -> None:
+    result = bakeoff_with(
+        "dictstore", "run", "orders", "--engine", "memcached", "--output", "out", cwd=tmp_path
+    )
+    assert result.returncode == 2, result.stderr
+    message = " ".join(result.stderr.split())
+    assert "engine 'memcached' has no data model for it" in message
+    assert not (tmp_path / "out").exists()

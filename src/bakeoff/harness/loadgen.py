@@ -17,14 +17,13 @@ import numpy as np
 
 from bakeoff.adapters.errors import AdapterError, ErrorKind
 from bakeoff.adapters.protocol import Adapter, BatchInsert
-from bakeoff.harness.operation_stream import Stream, ints
+from bakeoff.harness.operation_stream import CHUNK, Stream, ints
 from bakeoff.harness.recorder import Outcome, Recorder
 from bakeoff.workloads.generators import connection_rng
 from bakeoff.workloads.keys import key_names
 from bakeoff.workloads.model import Workload
 from bakeoff.workloads.values import ValuePool
 
-CHUNK = 512
 NEVER = 2**63 - 1
 """Operations generated and recorded together (small enough that a duration-bound run
 stops on time, large enough that per-chunk work is amortised)."""
@@ -78,7 +77,7 @@ def run_closed_loop(
     # The loop body is the measured path: locals only, one store per timestamp, outcome
     # slots written only when not OK, the latency subtraction done later in numpy.
     while remaining != 0 and not state.stop_requested:
-        n = CHUNK if remaining < 0 else min(CHUNK, remaining)
+        n = stream.chunk if remaining < 0 else min(stream.chunk, remaining)
         op_indexes, calls = stream.next_chunk(adapter, n)
         missing = [missing_by_op[o] for o in op_indexes]
         outcomes[:] = cleared
@@ -182,7 +181,7 @@ def run_open_loop(  # noqa: PLR0915 - the timed loop stays in one frame, on purp
     # Sleeping is coarse: wake up this early and spin for the rest.
     spin_ns = 200_000
     while remaining != 0 and not state.stop_requested:
-        n = CHUNK if remaining < 0 else min(CHUNK, remaining)
+        n = stream.chunk if remaining < 0 else min(stream.chunk, remaining)
         op_indexes, calls = stream.next_chunk(adapter, n)
         offsets, schedule.next_offset_ns = arrival_offsets(
             n, schedule.rate, schedule.arrival, schedule.rng, schedule.next_offset_ns

@@ -26,8 +26,8 @@ import numpy as np
 
 from bakeoff.adapters.errors import AdapterError, ErrorKind
 from bakeoff.adapters.protocol import PENDING, Adapter, SplitPhase
-from bakeoff.harness.loadgen import CHUNK, NEVER, OUTCOME_OF_KIND, ConnectionState
-from bakeoff.harness.operation_stream import Call, Stream
+from bakeoff.harness.loadgen import NEVER, OUTCOME_OF_KIND, ConnectionState
+from bakeoff.harness.operation_stream import CHUNK, Call, Stream
 from bakeoff.harness.recorder import Outcome, Recorder
 
 _CLEARED = [0] * CHUNK

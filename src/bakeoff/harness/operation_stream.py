@@ -23,6 +23,9 @@ from bakeoff.workloads.lengths import make_length_chooser
 from bakeoff.workloads.model import Workload
 from bakeoff.workloads.values import ValuePool
 
+CHUNK = 512
+"""Operations generated at a time, at most: enough to amortise drawing them in bulk."""
+
 Call = tuple[Callable[..., Any], tuple[Any, ...]]
 """A bound operation: the adapter method and its arguments."""
 _NOTHING: Call = (print, ())  # placeholder, every slot is overwritten
@@ -33,6 +36,9 @@ class Stream(Protocol):
     `OperationStream` (key-value workloads) and `SchemaStream` (schema workloads)."""
 
     operations: tuple[str, ...]
+    chunk: int
+    """Operations the loops ask for at a time (at most CHUNK); progress is counted per
+    chunk, so slow operations want small ones."""
 
     def next_chunk(
         self, adapter: Any, n: int, *, split: bool = False
@@ -71,6 +77,7 @@ class OperationStream:
     expected_operations: int
     inserted: int = 0
     """Records this connection has scheduled for insertion so far (its own key space)."""
+    chunk: int = CHUNK
     operations: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:

@@ -32,6 +32,10 @@ LOAD_OPERATION = "load"
 class SchemaStream:
     """The logical operations of one connection, deterministic per seed."""
 
+    chunk = 16
+    """A logical operation takes milliseconds where a key-value one takes microseconds:
+    small chunks keep the progress display moving and cost little."""
+
     def __init__(
         self, workload: Workload, connection: int, connections: int, expected_operations: int
     ) -> None:

@@ -23,7 +23,7 @@ from bakeoff.adapters.protocol import Capability, Endpoint
 from bakeoff.core.measures import IntervalRow, LatencyKind, Phase
 from bakeoff.engines.base import Provisioner, ProvisioningError
 from bakeoff.engines.catalog import Provision
-from bakeoff.engines.cleanup import signal_name
+from bakeoff.engines.cleanup import shielded, signal_name
 from bakeoff.harness.clients import (
     ClientGroup,
     PhaseCommand,
@@ -36,7 +36,7 @@ from bakeoff.harness.options import RunOptions
 from bakeoff.harness.plan import Trial
 from bakeoff.harness.progress import ProgressSink, SilentProgress
 from bakeoff.harness.recorder import merge_rows
-from bakeoff.harness.trial import TrialRecord
+from bakeoff.harness.trial import PhaseJournal, PhaseRecord, TrialRecord
 from bakeoff.harness.verify import verify_records
 from bakeoff.harness.worker_process import ProcessClientGroup, SharedProgress
 
@@ -74,6 +74,9 @@ def interrupting_signal(interrupt: KeyboardInterrupt) -> int:
 
 @dataclass
 class _TrialState:
+    trial: Trial | None = None
+    journal: PhaseJournal | None = None
+    """Where each phase's rows go the moment it ends (the run's writer)."""
     rows: list[IntervalRow] = field(default_factory=list)
     endpoint: Endpoint | None = None
     verify: dict[str, object] = field(default_factory=dict)
@@ -93,9 +96,12 @@ class TrialRunner:
         """The engine's instance is gone: nothing of it can be reused."""
         self._loaded = {key: h for key, h in self._loaded.items() if key[0] != engine}
 
-    def run(self, trial: Trial, provisioner: Provisioner) -> TrialRecord:
+    def run(
+        self, trial: Trial, provisioner: Provisioner, journal: PhaseJournal | None = None
+    ) -> TrialRecord:
         """Run one trial. Failures become a failed TrialRecord; an interrupt is re-raised
-        as RunInterruptedError holding the record of the interrupted trial."""
+        as RunInterruptedError holding the record of the interrupted trial. `journal`
+        receives each phase's rows as the phase ends."""
         started = datetime.now(UTC)
         self._embedded = trial.engine.provision is Provision.EMBEDDED
         # Decided before the trial from declared capabilities and the workload.
@@ -108,7 +114,7 @@ class TrialRunner:
             and Capability.SPLIT_PHASE in trial.adapter.capabilities
             and trial.workload.operations.all_split_phase()
         )
-        state = _TrialState()
+        state = _TrialState(trial, journal)
         status, error = "ok", None
         label = f"{trial.workload.name} on {trial.engine.display_name}"
         self.progress.trial_started(label)
@@ -335,6 +341,7 @@ class TrialRunner:
                     embedded=self._embedded,
                 )
             self.progress.phase_finished(phase.value, completed, wall_s)
+        _journal_phase(state, phase, rows)
         failures = [r.fatal_error for r in ordered if r.fatal_error]
         if failures:
             raise TrialFailedError(f"{phase.value} phase: {failures[0]}")
@@ -369,6 +376,24 @@ class TrialRunner:
             rows=state.rows,
             load_generator={**self.options.describe_load(), **state.load_generator},
         )
+
+
+def _journal_phase(state: _TrialState, phase: Phase, rows: Sequence[IntervalRow]) -> None:
+    trial, endpoint = state.trial, state.endpoint
+    if state.journal is None or trial is None or endpoint is None:
+        return
+    record = PhaseRecord(
+        trial=trial.index,
+        repetition=trial.repetition,
+        engine=trial.engine.name,
+        engine_version=endpoint.version,
+        workload=trial.workload,
+        phase=phase,
+        rows=rows,
+    )
+    # A signal waits for the write: a phase is kept whole or not at all.
+    with shielded():
+        state.journal.add_phase(record)
 
 
 def _collect_stopped(groups: Sequence[ClientGroup], results: dict[int, PhaseResult]) -> None:

@@ -32,6 +32,7 @@ from bakeoff.results.safe_json import to_safe_json
 from bakeoff.results.schema import (
     COLUMNS,
     MANIFEST_FILE,
+    OK_OUTCOME,
     SAMPLES_FILE,
     TRIALS_DIR,
     enforce_types,
@@ -252,6 +253,9 @@ def _read_samples(file: Path) -> pd.DataFrame:
     # (Arrow's derive from these), up to a MemoryError for a size no real file has.
     except _PARQUET_ERRORS as exc:
         raise DamagedRunError(file, f"not a readable Parquet file ({_first_line(exc)})") from None
+    if "outcome" not in frame.columns and "histogram" in frame.columns:
+        # Written before failed operations kept their latency: every row is an "ok" row.
+        frame["outcome"] = OK_OUTCOME
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
         raise DamagedRunError(file, f"not bakeoff samples, missing columns {missing}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -45,6 +46,8 @@ def test_recover_finishes_a_killed_run_with_its_written_trials(tmp_path: Path) -
         cwd=tmp_path,
     )  # fmt: skip
     killed_mid_measure(run, measures=2)  # in the second trial; the first is written
+    databases = list(Path(tempfile.gettempdir()).glob(f"bakeoff-sqlite-pid{run.proc.pid}-*"))
+    assert len(databases) == 1  # the killed trial's, which nothing removed
     (partial,) = out.iterdir()
     assert partial.name.endswith(".partial")
     path = out / partial.name.removeprefix(".").removesuffix(".partial")
@@ -57,11 +60,17 @@ def test_recover_finishes_a_killed_run_with_its_written_trials(tmp_path: Path) -
     manifest = load_manifest(path)
     assert manifest["status"] == "killed"
     assert "writer" not in manifest
-    assert [t["status"] for t in manifest["trials"]] == ["ok"]  # type: ignore[attr-defined]
+    assert [t["status"] for t in manifest["trials"]] == ["ok", "killed"]  # type: ignore[attr-defined]
     frame = load(path)
     measured = frame.query("phase == 'measure'")
-    assert set(frame["trial"]) == {0}
+    assert set(measured["trial"]) == {0}
     assert int(measured["count"].sum()) > 0
+    # The trial in flight keeps the phases it had finished: its load at least.
+    in_flight = frame.query("trial == 1")
+    assert "load" in set(in_flight["phase"])
+    assert int(in_flight["count"].sum()) > 0
+    assert f"removed database folder {databases[0]}" in result.stdout.splitlines()
+    assert not databases[0].exists()
 
     again = recover(out)
     assert again.returncode == 0
@@ -109,7 +118,9 @@ def test_recover_removes_the_containers_of_a_killed_run(
     assert not docker_api.containers.list(all=True, filters=label)
     (path,) = out.iterdir()
     assert load_manifest(path)["status"] == "killed"
-    assert load(path).empty  # the trial in flight is what SIGKILL loses
+    # The measure phase in flight is what SIGKILL loses; the load before it is kept.
+    assert set(load(path)["phase"]) <= {"load", "warmup"}
+    assert "load" in set(load(path)["phase"])
 
 
 def test_the_next_run_points_at_recover(tmp_path: Path) -> None:

@@ -226,8 +226,8 @@ class Recorder:
             for kind, values in latencies:
                 self._fold((kind, _OK), groups, values, key_of)
             return
-        present = set(cast("list[int]", np.unique(outcome).tolist()))
-        for code in (c for c in _LATENCY_OUTCOMES if c in present):
+        present = np.bincount(outcome, minlength=_N_OUTCOMES)
+        for code in (c for c in _LATENCY_OUTCOMES if present[c]):
             selected = outcome == code
             for kind, values in latencies:
                 self._fold((kind, code), groups[selected], values[selected], key_of)

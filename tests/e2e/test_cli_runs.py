@@ -136,4 +136,6 @@ def test_the_next_run_points_at_recover(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert next_run.returncode == 0, next_run.stderr
-    assert f"`bakeoff runs recover {out}` finishes them" in " ".join(next_run.stderr.split())
+    said = " ".join(next_run.stderr.split())
+    (partial,) = out.glob(".*.partial")
+    assert f"killed processes: {partial}; `bakeoff runs recover {out}` finishes them" in said

@@ -216,10 +216,12 @@ def run(
     orphans = orphaned_runs(options.output)
     if orphans:
         stderr.print(
-            f"note: {len(orphans)} unfinished run(s) in {output} were left by killed "
-            f"processes; `bakeoff runs recover {output}` finishes them",
+            f"note: unfinished run(s) left by killed processes: "
+            f"{', '.join(str(o.path) for o in orphans)}; `bakeoff runs recover {output}` "
+            "finishes them",
             highlight=False,
             markup=False,
+            soft_wrap=True,
         )
     try:
         result = run_planned(

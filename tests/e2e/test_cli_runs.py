@@ -19,6 +19,8 @@ from tests.e2e.cli_process import RunningBakeoff
 
 pytestmark = pytest.mark.slow
 
+WORKLOADS = Path(__file__).parents[2] / "workloads"
+
 
 def recover(out: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -40,8 +42,10 @@ def killed_mid_measure(run: RunningBakeoff, measures: int = 1) -> None:
 
 def test_recover_finishes_a_killed_run_with_its_written_trials(tmp_path: Path) -> None:
     out = tmp_path / "results"
+    workload = tmp_path / "ycsb-a-warm.yaml"
+    workload.write_text((WORKLOADS / "ycsb-a.yaml").read_text() + "warmup_s: 0.5\n")
     run = RunningBakeoff(
-        "run", "ycsb-a", "--engine", "sqlite", "--duration", "2", "--repeat", "2",
+        "run", str(workload), "--engine", "sqlite", "--duration", "2", "--repeat", "2",
         "--output", str(out),
         cwd=tmp_path,
     )  # fmt: skip
@@ -65,9 +69,9 @@ def test_recover_finishes_a_killed_run_with_its_written_trials(tmp_path: Path) -
     measured = frame.query("phase == 'measure'")
     assert set(measured["trial"]) == {0}
     assert int(measured["count"].sum()) > 0
-    # The trial in flight keeps the phases it had finished: its load at least.
+    # The trial in flight keeps the phases it had finished before the SIGKILL.
     in_flight = frame.query("trial == 1")
-    assert "load" in set(in_flight["phase"])
+    assert set(in_flight["phase"]) == {"load", "warmup"}
     assert int(in_flight["count"].sum()) > 0
     assert f"removed database folder {databases[0]}" in result.stdout.splitlines()
     assert not databases[0].exists()

@@ -92,6 +92,8 @@ def test_the_phases_of_the_trial_in_flight_are_recovered_as_a_killed_trial(
     writer.add_phase(phase_record(1, Phase.LOAD, (1_000, 2_000)))
     writer.add_phase(phase_record(1, Phase.WARMUP))
     # SIGKILL in the measure phase: nothing more of trial 1 is written.
+    before = load(writer.path_partial)  # a partial run is read as it is, journal too
+    assert list(before["phase"]) == ["measure", "load", "warmup"]
 
     path = finish_killed(unfinished_runs(tmp_path)[0])
 
@@ -116,6 +118,8 @@ def test_a_trial_written_whole_drops_its_journal(tmp_path: Path) -> None:
     assert len(list((writer.path_partial / "journal").iterdir())) == 1
     writer.add_trial(trial_record(0))
     assert list((writer.path_partial / "journal").iterdir()) == []
+    writer.add_phase(phase_record(0, Phase.LOAD))  # a leftover, as if the drop was cut
+    assert list(load(writer.path_partial)["phase"]) == ["measure"]
 
     path = finish_killed(unfinished_runs(tmp_path)[0])
 

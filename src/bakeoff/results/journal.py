@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from bakeoff.core.files import fsync_directory
 from bakeoff.core.measures import Phase
 from bakeoff.harness.trial import PhaseRecord
 from bakeoff.results.sample_records import samples_frame, trial_columns, write_samples
@@ -46,7 +45,6 @@ def write_phase(partial: Path, run_id: str, record: PhaseRecord) -> None:
     folder.mkdir(exist_ok=True)
     name = phase_file_name(record.trial, record.repetition, record.phase)
     write_samples(samples_frame(from_trial, record.rows), folder / name)
-    fsync_directory(folder)
 
 
 def drop_phases(partial: Path, trial: int, repetition: int) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bakeoff.core.files import replace_atomically
+from bakeoff.core.files import fsync_directory, replace_atomically
 from bakeoff.core.histogram import decode, percentiles_us
 from bakeoff.core.measures import IntervalRow, LatencyKind, Phase
 from bakeoff.core.secrets import redact_text
@@ -62,6 +62,7 @@ def samples_frame(trial: Mapping[str, object], rows: Iterable[IntervalRow]) -> p
 def write_samples(frame: pd.DataFrame, path: Path) -> None:
     """Flushed to disk and renamed into place: durable once this returns."""
     replace_atomically(path, lambda tmp: frame.to_parquet(tmp, index=False))
+    fsync_directory(path.parent)
 
 
 def _sample_records(trial: Mapping[str, object], row: IntervalRow) -> list[dict[str, object]]:

@@ -23,7 +23,7 @@ from bakeoff.adapters.protocol import Capability, Endpoint
 from bakeoff.core.measures import IntervalRow, LatencyKind, Phase
 from bakeoff.engines.base import Provisioner, ProvisioningError
 from bakeoff.engines.catalog import Provision
-from bakeoff.engines.cleanup import shielded, signal_name
+from bakeoff.engines.cleanup import signal_name
 from bakeoff.harness.clients import (
     ClientGroup,
     PhaseCommand,
@@ -33,17 +33,15 @@ from bakeoff.harness.clients import (
 from bakeoff.harness.load_report import load_report
 from bakeoff.harness.loadgen import split_evenly
 from bakeoff.harness.options import RunOptions
+from bakeoff.harness.phase_end import collect_stopped, journal_phase
 from bakeoff.harness.plan import Trial
 from bakeoff.harness.progress import ProgressSink, SilentProgress
 from bakeoff.harness.recorder import merge_rows
-from bakeoff.harness.trial import PhaseJournal, PhaseRecord, TrialRecord
+from bakeoff.harness.trial import PhaseJournal, TrialRecord
 from bakeoff.harness.verify import verify_records
 from bakeoff.harness.worker_process import ProcessClientGroup, SharedProgress
 
 _POLL_S = 0.25
-_STOP_GRACE_S = 5.0
-"""How long stopped connections may take to hand over their results; one stuck in a
-driver call past that loses its rows rather than holding the run up."""
 
 
 class TrialFailedError(RuntimeError):
@@ -314,7 +312,7 @@ class TrialRunner:
                 elapsed = (time.perf_counter_ns() - command.start_ns) / 1e9
                 self.progress.advance(sum(g.completed() for g in groups), elapsed)
         except KeyboardInterrupt:
-            _collect_stopped(groups, results)
+            collect_stopped(groups, results, _POLL_S)
             raise
         finally:
             end = time.perf_counter_ns()
@@ -341,7 +339,8 @@ class TrialRunner:
                     embedded=self._embedded,
                 )
             self.progress.phase_finished(phase.value, completed, wall_s)
-        _journal_phase(state, phase, rows)
+        if state.journal is not None and state.trial is not None and state.endpoint is not None:
+            journal_phase(state.journal, state.trial, state.endpoint.version, phase, rows)
         failures = [r.fatal_error for r in ordered if r.fatal_error]
         if failures:
             raise TrialFailedError(f"{phase.value} phase: {failures[0]}")
@@ -376,44 +375,3 @@ class TrialRunner:
             rows=state.rows,
             load_generator={**self.options.describe_load(), **state.load_generator},
         )
-
-
-def _journal_phase(state: _TrialState, phase: Phase, rows: Sequence[IntervalRow]) -> None:
-    trial, endpoint = state.trial, state.endpoint
-    if state.journal is None or trial is None or endpoint is None:
-        return
-    record = PhaseRecord(
-        trial=trial.index,
-        repetition=trial.repetition,
-        engine=trial.engine.name,
-        engine_version=endpoint.version,
-        workload=trial.workload,
-        phase=phase,
-        rows=rows,
-    )
-    # A signal waits for the write: a phase is kept whole or not at all.
-    with shielded():
-        state.journal.add_phase(record)
-
-
-def _collect_stopped(groups: Sequence[ClientGroup], results: dict[int, PhaseResult]) -> None:
-    """Stop every group and gather the results they hand over within the grace period.
-
-    Nothing raised here may replace the interrupt: a worker process that died has no
-    rows to give, and the trial is recorded as interrupted either way.
-    """
-    for group in groups:
-        with contextlib.suppress(Exception):
-            group.request_stop()
-    pending = {i for i in range(len(groups)) if i not in results}
-    deadline = time.monotonic() + _STOP_GRACE_S
-    while pending and time.monotonic() < deadline:
-        for i in sorted(pending):
-            try:
-                result = groups[i].wait(_POLL_S / len(groups))
-            except Exception:
-                pending.discard(i)
-                continue
-            if result is not None:
-                results[i] = result
-                pending.discard(i)

@@ -18,12 +18,10 @@ import pandas as pd
 from bakeoff.core.measures import Phase
 from bakeoff.harness.trial import PhaseRecord
 from bakeoff.results.sample_records import samples_frame, trial_columns, write_samples
-from bakeoff.results.schema import JOURNAL_DIR, enforce_types, trial_file_name
+from bakeoff.results.schema import JOURNAL_DIR, KILLED, enforce_types, trial_file_name
 
 _PHASE_ORDER = {phase: i for i, phase in enumerate(Phase)}
 _PHASE_FILE = re.compile(r"^trial-(\d+)-rep-(\d+)-(\d)-([a-z]+)\.parquet$")
-KILLED_TRIAL = "killed"
-"""The status of a trial recovered from the journal: its process was killed in it."""
 
 
 def phase_file_name(trial: int, repetition: int, phase: Phase) -> str:
@@ -82,7 +80,7 @@ class JournalledTrial:
             "engine_version": str(first.get("engine_version", "unknown")),
             "workload": str(first.get("workload", "unknown")),
             "workload_hash": str(first.get("workload_hash", "")),
-            "status": KILLED_TRIAL,
+            "status": KILLED,  # its process was killed in it
             "error": f"the run was killed during this trial; the phases it had finished "
             f"are kept ({kept})",
             "rows": len(self.samples),

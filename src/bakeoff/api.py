@@ -84,7 +84,9 @@ def plan_run(
     """
     urls = options.engine_options.urls
     specs = [spec_for_url(engine_spec(name), urls.get(name)) for name in dict.fromkeys(engines)]
-    trials = plan_trials(resolve_workloads(workloads, options), specs, repeat=options.repeat)
+    trials = plan_trials(
+        resolve_workloads(workloads, options), specs, repeat=options.repeat, models=options.models
+    )
     check_engine_options(specs, options.engine_options)
     return trials
 

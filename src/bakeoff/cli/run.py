@@ -39,6 +39,17 @@ def _parse_pairs(values: Sequence[str], option: str, engines: Sequence[str]) -> 
     return pairs
 
 
+def _parse_models(values: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """ENGINE=MODEL pairs; an engine named twice runs under both models."""
+    models: dict[str, tuple[str, ...]] = {}
+    for raw in values:
+        engine, sep, name = raw.partition("=")
+        if not sep or not engine or not name:
+            raise fail(f"--model {raw!r}: expected ENGINE=MODEL, e.g. postgres=jsonb")
+        models[engine] = (*models.get(engine, ()), name)
+    return models
+
+
 def _parse_knobs(values: Sequence[str], engines: Sequence[str]) -> dict[str, dict[str, str]]:
     knobs: dict[str, dict[str, str]] = {}
     for raw in values:
@@ -155,6 +166,15 @@ def run(
         list[str] | None,
         typer.Option(help="Container image [ENGINE=]IMAGE (else BAKEOFF_IMAGE_<ENGINE>)."),
     ] = None,
+    model: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="ENGINE=MODEL",
+            help="Data model of a schema workload on ENGINE (e.g. postgres=jsonb); repeat "
+            "it for one trial per model (docs/schema-workloads.md). Default: the "
+            "engine's own default model.",
+        ),
+    ] = None,
     report: Annotated[
         bool,
         typer.Option(
@@ -205,6 +225,7 @@ def run(
                 keep=keep,
             ),
             output=Path(output),
+            models=_parse_models(model or []),
         )
         # Validate everything up front, so bad input never starts an engine.
         trials = plan_run(workloads, engines, options)

@@ -15,10 +15,12 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, cast
 
+from bakeoff.adapters.data_model import DataModel
 from bakeoff.adapters.protocol import Adapter, Endpoint, TableSpec
 from bakeoff.core.measures import IntervalRow, Phase
+from bakeoff.core.schema import Schema
 from bakeoff.harness.loadgen import (
     ConnectionState,
     OpenLoopSchedule,
@@ -27,8 +29,9 @@ from bakeoff.harness.loadgen import (
     run_open_loop,
 )
 from bakeoff.harness.multiplex import run_split_phase_closed_loop
-from bakeoff.harness.operation_stream import OperationStream
+from bakeoff.harness.operation_stream import OperationStream, Stream
 from bakeoff.harness.recorder import Recorder
+from bakeoff.harness.schema_stream import LOAD_OPERATION, SchemaStream, load_rows
 from bakeoff.workloads.generators import connection_rng
 from bakeoff.workloads.model import Workload
 
@@ -44,6 +47,8 @@ class PhaseCommand:
     load_ranges: Mapping[int, tuple[int, int]] = field(default_factory=dict)
     """Load phase: connection index -> (first record, record count)."""
     load_batch: int = 1
+    connections: int = 1
+    """Connections over all groups (a schema load splits every entity among them)."""
     operations: Mapping[int, int | None] = field(default_factory=dict)
     """Operating phases: connection index -> operation count (None: until the deadline)."""
     deadline_ns: int | None = None
@@ -72,7 +77,7 @@ class ClientGroup(Protocol):
 
     def connect(self) -> None: ...
 
-    def setup(self, table: TableSpec) -> None: ...
+    def setup(self, table: TableSpec | Schema) -> None: ...
 
     def start_phase(self, command: PhaseCommand) -> None: ...
 
@@ -110,8 +115,9 @@ class ThreadClientGroup:
         self._options = options
         self._workload = workload
         self._adapters: list[Adapter] = []
-        self._streams = [
-            OperationStream(
+        stream_of = SchemaStream if workload.is_schema_workload else OperationStream
+        self._streams: list[Stream] = [
+            stream_of(
                 workload,
                 connection=w,
                 connections=total_connections,
@@ -140,9 +146,9 @@ class ThreadClientGroup:
             self._adapters.append(adapter)
             adapter.connect(self._endpoint, self._options)
 
-    def setup(self, table: TableSpec) -> None:
+    def setup(self, table: TableSpec | Schema) -> None:
         for adapter in self._adapters:
-            adapter.setup(table)
+            adapter.setup(table)  # type: ignore[arg-type]  # a data model's layout is a Schema
 
     def start_phase(self, command: PhaseCommand) -> None:
         self._command = command
@@ -150,7 +156,9 @@ class ThreadClientGroup:
         self._cpu_start = _cpu_seconds()
         open_loop = command.rate_per_connection is not None and command.phase is not Phase.LOAD
         self._states = [ConnectionState() for _ in self.connections]
-        if command.phase is Phase.LOAD:
+        if command.phase is Phase.LOAD and self._workload.is_schema_workload:
+            op_names = [LOAD_OPERATION]
+        elif command.phase is Phase.LOAD:
             op_names = ["insert_batch" if command.load_batch > 1 else "insert"]
         else:
             op_names = list(self._streams[0].operations)
@@ -203,7 +211,17 @@ class ThreadClientGroup:
         state, recorder, adapter = self._states[i], self._recorders[i], self._adapters[i]
         connection = self.connections[i]
         try:
-            if command.phase is Phase.LOAD:
+            if command.phase is Phase.LOAD and self._workload.is_schema_workload:
+                load_rows(
+                    cast("DataModel", adapter),
+                    self._workload,
+                    connection,
+                    command.connections,
+                    recorder,
+                    state,
+                    batch_size=command.load_batch,
+                )
+            elif command.phase is Phase.LOAD:
                 first, count = command.load_ranges.get(connection, (0, 0))
                 load_records(
                     adapter,
@@ -297,3 +315,32 @@ def usable_cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         return os.cpu_count() or 1
+
+
+def collect_stopped(
+    groups: Sequence[ClientGroup],
+    results: dict[int, PhaseResult],
+    *,
+    poll_s: float,
+    grace_s: float,
+) -> None:
+    """Stop every group and gather the results they hand over within the grace period.
+
+    Nothing raised here may replace the interrupt: a worker process that died has no
+    rows to give, and the trial is recorded as interrupted either way.
+    """
+    for group in groups:
+        with contextlib.suppress(Exception):
+            group.request_stop()
+    pending = {i for i in range(len(groups)) if i not in results}
+    deadline = time.monotonic() + grace_s
+    while pending and time.monotonic() < deadline:
+        for i in sorted(pending):
+            try:
+                result = groups[i].wait(poll_s / len(groups))
+            except Exception:
+                pending.discard(i)
+                continue
+            if result is not None:
+                results[i] = result
+                pending.discard(i)

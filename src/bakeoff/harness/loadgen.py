@@ -17,7 +17,7 @@ import numpy as np
 
 from bakeoff.adapters.errors import AdapterError, ErrorKind
 from bakeoff.adapters.protocol import Adapter, BatchInsert
-from bakeoff.harness.operation_stream import OperationStream, ints
+from bakeoff.harness.operation_stream import Stream, ints
 from bakeoff.harness.recorder import Outcome, Recorder
 from bakeoff.workloads.generators import connection_rng
 from bakeoff.workloads.keys import key_names
@@ -53,7 +53,7 @@ class ConnectionState:
 
 def run_closed_loop(
     adapter: Adapter,
-    stream: OperationStream,
+    stream: Stream,
     recorder: Recorder,
     state: ConnectionState,
     *,
@@ -148,7 +148,7 @@ class OpenLoopSchedule:
 
 def run_open_loop(  # noqa: PLR0915 - the timed loop stays in one frame, on purpose
     adapter: Adapter,
-    stream: OperationStream,
+    stream: Stream,
     recorder: Recorder,
     state: ConnectionState,
     schedule: OpenLoopSchedule,
@@ -269,9 +269,11 @@ def load_records(
         keys = key_names(numbers, prefix=workload.key_prefix, insert_order=workload.insert_order)
         rows = [(key, values.record(names)) for key in keys]
         if batched:
-            timings = [_timed(clock, state, adapter.insert_batch, table, rows)]  # type: ignore[attr-defined]
+            timings = [timed_call(clock, state, adapter.insert_batch, table, rows)]  # type: ignore[attr-defined]
         else:
-            timings = [_timed(clock, state, adapter.insert, table, key, rec) for key, rec in rows]
+            timings = [
+                timed_call(clock, state, adapter.insert, table, key, rec) for key, rec in rows
+            ]
         recorder.add_chunk(
             np.zeros(len(timings), dtype=np.uint8),
             np.array([t[0] for t in timings], dtype=np.int64),
@@ -283,7 +285,7 @@ def load_records(
             return
 
 
-def _timed(
+def timed_call(
     clock: Callable[[], int], state: ConnectionState, fn: Callable[..., Any], *args: Any
 ) -> tuple[int, int, int]:
     start = clock()

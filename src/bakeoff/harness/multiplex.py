@@ -27,7 +27,7 @@ import numpy as np
 from bakeoff.adapters.errors import AdapterError, ErrorKind
 from bakeoff.adapters.protocol import PENDING, Adapter, SplitPhase
 from bakeoff.harness.loadgen import CHUNK, NEVER, OUTCOME_OF_KIND, ConnectionState
-from bakeoff.harness.operation_stream import Call, OperationStream
+from bakeoff.harness.operation_stream import Call, Stream
 from bakeoff.harness.recorder import Outcome, Recorder
 
 _CLEARED = [0] * CHUNK
@@ -40,7 +40,7 @@ class _Connection:
     """One connection's state in the loop: its adapter, its chunk and where it is in it."""
 
     split: SplitPhase
-    stream: OperationStream
+    stream: Stream
     recorder: Recorder
     state: ConnectionState
     remaining: int
@@ -61,7 +61,7 @@ class _Connection:
 
 def run_split_phase_closed_loop(  # noqa: PLR0912 - the timed loop stays in one frame
     adapters: Sequence[Adapter],
-    streams: Sequence[OperationStream],
+    streams: Sequence[Stream],
     recorders: Sequence[Recorder],
     states: Sequence[ConnectionState],
     *,

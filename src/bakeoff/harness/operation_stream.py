@@ -28,6 +28,21 @@ Call = tuple[Callable[..., Any], tuple[Any, ...]]
 _NOTHING: Call = (print, ())  # placeholder, every slot is overwritten
 
 
+class Stream(Protocol):
+    """What the load generator's loops draw operations from, one connection's worth:
+    `OperationStream` (key-value workloads) and `SchemaStream` (schema workloads)."""
+
+    operations: tuple[str, ...]
+
+    def next_chunk(
+        self, adapter: Any, n: int, *, split: bool = False
+    ) -> tuple[list[int], list[Call]]: ...
+
+    def not_found_results(self) -> list[object]: ...
+
+    def unissue(self, op_indexes: Sequence[int]) -> None: ...
+
+
 def ints(values: npt.NDArray[Any]) -> list[int]:
     return cast("list[int]", values.tolist())
 

@@ -51,6 +51,9 @@ class RunOptions:
 
     # -- engines and results --
     engine_options: EngineOptions = field(default_factory=EngineOptions)
+    models: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Schema workloads: engine -> the data models to run it under (one trial each);
+    an engine not named runs under its adapter's default model."""
     output: Path = Path("results")
     """Folder that receives the run's folder."""
 
@@ -98,6 +101,7 @@ class RunOptions:
             "keep": engines.keep,
             "cpus": engines.cpus,
             "memory": engines.memory,
+            "models": {engine: list(names) for engine, names in self.models.items()},
         }
 
     def describe_load(self) -> dict[str, object]:

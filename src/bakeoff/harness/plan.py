@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bakeoff.adapters.data_model import DataModel
 from bakeoff.adapters.protocol import Adapter
 from bakeoff.adapters.registry import adapter_class, check_capabilities
 from bakeoff.engines.catalog import EngineSpec
+from bakeoff.harness.model_plan import check_models, models_of
 from bakeoff.workloads.model import Workload
 
 
@@ -20,6 +22,25 @@ class Trial:
     workload: Workload
     workload_file: Path | None
     adapter: type[Adapter]
+    model: type[DataModel] | None = None
+    """The data model a schema workload runs under (None for a key-value workload)."""
+
+    @property
+    def label(self) -> str:
+        """The engine as results name it: with its data model for a schema workload
+        ("postgres/jsonb"), so two models of one engine stay apart in every report."""
+        return f"{self.engine.name}/{self.model.name}" if self.model else self.engine.name
+
+    @property
+    def display_name(self) -> str:
+        """The engine's display name, with the data model in brackets where there is one."""
+        engine = self.engine.display_name
+        return f"{engine} ({self.model.name})" if self.model else engine
+
+    @property
+    def driver(self) -> type[Adapter] | type[DataModel]:
+        """What each connection instantiates: the data model, else the adapter."""
+        return self.model or self.adapter
 
 
 def plan_trials(
@@ -27,32 +48,42 @@ def plan_trials(
     engines: Sequence[EngineSpec],
     *,
     repeat: int = 1,
+    models: Mapping[str, Sequence[str]] | None = None,
 ) -> list[Trial]:
-    """engines × workloads × repetitions, interleaved so that drift hits every engine alike.
+    """engines × workloads (× data models for schema workloads) × repetitions, interleaved
+    so that drift hits every engine alike.
 
-    Raises CapabilityError (naming workload, adapter and engine) before any engine starts.
+    Raises CapabilityError (naming workload, adapter and engine) or ModelPlanError (naming
+    engine, model and operation) before any engine starts.
     """
+    models = models or {}
     adapters = {spec.name: adapter_class(spec.adapter) for spec in engines}
+    chosen = models_of(engines, models)
     for workload, _ in workloads:
         for spec in engines:
-            check_capabilities(
-                adapters[spec.name],
-                workload.required_capabilities(),
-                workload=workload.name,
-                engine=spec.name,
-            )
+            if workload.is_schema_workload:
+                check_models(workload, spec.name, chosen[spec.name])
+            else:
+                check_capabilities(
+                    adapters[spec.name],
+                    workload.required_capabilities(),
+                    workload=workload.name,
+                    engine=spec.name,
+                )
     trials: list[Trial] = []
     for repetition in range(repeat):
         for workload, path in workloads:
             for spec in engines:
-                trials.append(
-                    Trial(
-                        index=len(trials),
-                        repetition=repetition,
-                        engine=spec,
-                        workload=workload,
-                        workload_file=path,
-                        adapter=adapters[spec.name],
+                for model in chosen[spec.name] if workload.is_schema_workload else [None]:
+                    trials.append(
+                        Trial(
+                            index=len(trials),
+                            repetition=repetition,
+                            engine=spec,
+                            workload=workload,
+                            workload_file=path,
+                            adapter=adapters[spec.name],
+                            model=model,
+                        )
                     )
-                )
     return trials

@@ -24,24 +24,29 @@ from bakeoff.core.measures import IntervalRow, LatencyKind, Phase
 from bakeoff.engines.base import Provisioner, ProvisioningError
 from bakeoff.engines.catalog import Provision
 from bakeoff.engines.cleanup import signal_name
+from bakeoff.harness.answers_check import AnswerReferences
 from bakeoff.harness.clients import (
     ClientGroup,
     PhaseCommand,
     PhaseResult,
     ThreadClientGroup,
+    collect_stopped,
 )
 from bakeoff.harness.load_report import load_report
 from bakeoff.harness.loadgen import split_evenly
 from bakeoff.harness.options import RunOptions
-from bakeoff.harness.phase_end import collect_stopped, journal_phase
+from bakeoff.harness.phase_end import journal_phase
 from bakeoff.harness.plan import Trial
 from bakeoff.harness.progress import ProgressSink, SilentProgress
 from bakeoff.harness.recorder import merge_rows
+from bakeoff.harness.schema_trial import answers_of, layout_of, model_entry, verify_trial
 from bakeoff.harness.trial import PhaseJournal, TrialRecord
-from bakeoff.harness.verify import verify_records
 from bakeoff.harness.worker_process import ProcessClientGroup, SharedProgress
 
 _POLL_S = 0.25
+_STOP_GRACE_S = 5.0
+"""How long stopped connections may take to hand over their results; one stuck in a
+driver call past that loses its rows rather than holding the run up."""
 
 
 class TrialFailedError(RuntimeError):
@@ -80,6 +85,7 @@ class _TrialState:
     verify: dict[str, object] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     load_generator: dict[str, object] = field(default_factory=dict)
+    answers: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class TrialRunner:
@@ -89,6 +95,7 @@ class TrialRunner:
         self._embedded = False
         self._loaded: dict[tuple[str, str], str] = {}
         """(engine, table) -> hash of the workload whose data it holds (--reuse)."""
+        self._answers = AnswerReferences()
 
     def forget_engine(self, engine: str) -> None:
         """The engine's instance is gone: nothing of it can be reused."""
@@ -114,7 +121,7 @@ class TrialRunner:
         )
         state = _TrialState(trial, journal)
         status, error = "ok", None
-        label = f"{trial.workload.name} on {trial.engine.display_name}"
+        label = f"{trial.workload.name} on {trial.display_name}"
         self.progress.trial_started(label)
         try:
             with provisioner as endpoint:
@@ -136,8 +143,8 @@ class TrialRunner:
             status, error = "failed", str(exc)
         except Exception as exc:
             status, error = "failed", f"{type(exc).__name__}: {exc}"
-        record = self._record(trial, state, started, status, error)
-        self.progress.trial_finished(label, status, error or "")
+        record = self._answers.checked(self._record(trial, state, started, status, error))
+        self.progress.trial_finished(label, record.status, record.error or "")
         return record
 
     def _interrupted(
@@ -157,7 +164,7 @@ class TrialRunner:
         total = workload.operation_count or 0
         expected = dict(enumerate(split_evenly(total, connections))) if total else {}
         common: dict[str, Any] = {
-            "adapter_cls": trial.adapter,
+            "adapter_cls": trial.driver,
             "endpoint": endpoint,
             "options": dict(options.adapter_options),
             "workload": workload,
@@ -180,13 +187,13 @@ class TrialRunner:
         self, trial: Trial, endpoint: Endpoint, provisioner: Provisioner, state: _TrialState
     ) -> None:
         workload = trial.workload
-        table = workload.table_spec()
+        table = layout_of(trial)
         # The runner's own connection: resets the table, verifies, cleans up.
-        control = trial.adapter()
+        control: Any = trial.driver()
         groups: list[ClientGroup] = []
         try:
             control.connect(endpoint, self.options.adapter_options)
-            loaded_key = (trial.engine.name, workload.table)
+            loaded_key = (trial.label, workload.table)
             reuse_data = self.options.reuse and self._loaded.get(loaded_key) == workload.spec_hash()
             if not reuse_data:
                 # A trial starts from an empty table, also on an external server.
@@ -202,6 +209,7 @@ class TrialRunner:
                 state.verify["data"] = "reused from an earlier trial (--reuse)"
             else:
                 self._load(groups, trial, state)
+                state.answers = answers_of(control, trial)
             if workload.warmup_operations or workload.warmup_s:
                 self._operate(
                     Phase.WARMUP,
@@ -220,9 +228,11 @@ class TrialRunner:
                 duration_s=workload.duration_s,
             )
             state.verify.update(
-                verify_records(control, workload, state.counts, self.options.verify_sample)
+                verify_trial(
+                    control, trial, state.counts, self.options.verify_sample, state.answers
+                )
             )
-            keeps_its_size = not (workload.operations.insert or workload.operations.delete)
+            keeps_its_size = workload.operations.keeps_its_size()
             if self.options.reuse and keeps_its_size and state.verify.get("ok"):
                 self._loaded[loaded_key] = workload.spec_hash()
             elif not self.options.keep:
@@ -239,7 +249,7 @@ class TrialRunner:
 
     def _load(self, groups: Sequence[ClientGroup], trial: Trial, state: _TrialState) -> None:
         workload = trial.workload
-        batched = Capability.BATCH_INSERT in trial.adapter.capabilities
+        batched = bool(trial.model) or Capability.BATCH_INSERT in trial.adapter.capabilities
         connections = self.options.connections
         shares = split_evenly(workload.records, connections)
         firsts = [sum(shares[:w]) for w in range(connections)]
@@ -249,8 +259,9 @@ class TrialRunner:
             interval_ns=self._interval_ns,
             load_ranges={w: (firsts[w], shares[w]) for w in range(connections)},
             load_batch=self.options.load_batch if batched else 1,
+            connections=connections,
         )
-        self._phase(groups, command, None, state, workload.records, None)
+        self._phase(groups, command, None, state, workload.rows_to_load, None)
 
     def _operate(
         self,
@@ -312,7 +323,7 @@ class TrialRunner:
                 elapsed = (time.perf_counter_ns() - command.start_ns) / 1e9
                 self.progress.advance(sum(g.completed() for g in groups), elapsed)
         except KeyboardInterrupt:
-            collect_stopped(groups, results, _POLL_S)
+            collect_stopped(groups, results, poll_s=_POLL_S, grace_s=_STOP_GRACE_S)
             raise
         finally:
             end = time.perf_counter_ns()
@@ -358,13 +369,15 @@ class TrialRunner:
         return TrialRecord(
             trial=trial.index,
             repetition=trial.repetition,
-            engine=trial.engine.name,
+            engine=trial.label,
             engine_version=endpoint.version if endpoint else "unknown",
             workload=trial.workload,
             endpoint_display_url=endpoint.display_url if endpoint else "",
             settings=dict(endpoint.settings) if endpoint else {},
             provenance=dict(endpoint.provenance) if endpoint else {},
             adapter=trial.adapter.name,
+            data_model=model_entry(trial),
+            answers=state.answers,
             connections=self.options.connections,
             seed=trial.workload.seed,
             started_at=started,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from bakeoff.core.measures import IntervalRow, Phase
 from bakeoff.workloads.model import Workload
@@ -45,6 +45,12 @@ class TrialRecord:
     """How the load was generated and whether it kept up: the processes × clients split,
     open or closed loop, target and achieved rate, client and engine CPU, and the
     client-saturation flag."""
+
+    data_model: Mapping[str, object] | None = None
+    """A schema workload's data model: name, description, layout (DDL), workarounds."""
+    answers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """A schema workload's verification answers per read operation (parameters and
+    canonical answers), kept in memory to compare engines; the manifest keeps checksums."""
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

@@ -16,6 +16,7 @@ import traceback
 from typing import Any
 
 from bakeoff.adapters.protocol import TableSpec
+from bakeoff.core.schema import Schema
 from bakeoff.engines.cleanup import TERMINATION_SIGNALS
 from bakeoff.harness.clients import PhaseCommand, PhaseResult, ThreadClientGroup
 
@@ -107,7 +108,7 @@ class ProcessClientGroup:
     def connect(self) -> None:
         self._call("connect")
 
-    def setup(self, table: TableSpec) -> None:
+    def setup(self, table: TableSpec | Schema) -> None:
         self._call("setup", table)
 
     def start_phase(self, command: PhaseCommand) -> None:

@@ -285,6 +285,7 @@ class RunWriter:
             "verify": dict(trial.verify),
             "load_generator": dict(trial.load_generator),
             "rows": len(trial.rows),
+            **({"data_model": dict(trial.data_model)} if trial.data_model else {}),
         }
 
     def _register_workload(self, workload: Workload, workload_hash: str) -> None:

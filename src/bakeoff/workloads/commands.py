@@ -26,7 +26,8 @@ EXIT_INVALID = 2
 app = typer.Typer(
     help=(
         "Inspect and import workload definitions. A workload is a YAML file describing the "
-        "records, the operation mix and the key distribution; bakeoff ships YCSB's core "
+        "records, the operation mix and the key distribution (or, for a schema workload, "
+        "typed entities and logical operations); bakeoff ships YCSB's core "
         "workloads A to F as ycsb-a ... ycsb-f."
     ),
     no_args_is_help=True,
@@ -79,7 +80,7 @@ def list_command() -> None:
         table.add_row(
             name,
             workload.description,
-            str(workload.records),
+            str(workload.rows_to_load),
             _stop(workload),
             _mix(workload),
             workload.request_distribution.type,

@@ -9,6 +9,7 @@ that tree alongside the model's own field types.
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from collections.abc import Sequence
@@ -17,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel
+from pydantic import BaseModel, Discriminator, Tag
+from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
 from bakeoff.workloads.model import Workload
@@ -108,6 +110,16 @@ class _Union:
 
 
 def _shape_of(annotation: Any, discriminator: Any) -> Any:
+    if isinstance(discriminator, Discriminator):
+        # A callable discriminator: each member is tagged, and the tag is a level of
+        # pydantic's location that the YAML does not have.
+        tagged = {}
+        for member in typing.get_args(annotation):
+            model, *metadata = typing.get_args(member)
+            for tag in metadata:
+                if isinstance(tag, Tag):
+                    tagged[tag.tag] = model
+        return _Union("", tagged)
     if isinstance(discriminator, str):
         members: dict[str, type[BaseModel]] = {}
         for member in typing.get_args(annotation):
@@ -126,6 +138,11 @@ def _shape_of(annotation: Any, discriminator: Any) -> Any:
     if origin is typing.Annotated:
         return _shape_of(typing.get_args(annotation)[0], None)
     return annotation
+
+
+def _discriminator(field: FieldInfo) -> Any:
+    callable_ones = [m for m in field.metadata if isinstance(m, Discriminator)]
+    return callable_ones[0] if callable_ones else field.discriminator
 
 
 @dataclass
@@ -149,7 +166,9 @@ def _walk(root: yaml.Node | None, loc: Sequence[int | str]) -> _Walk:
         if isinstance(shape, type) and issubclass(shape, BaseModel) and isinstance(element, str):
             walk.owner = shape
             field = shape.model_fields.get(element)
-            walk.shape = None if field is None else _shape_of(field.annotation, field.discriminator)
+            walk.shape = (
+                None if field is None else _shape_of(field.annotation, _discriminator(field))
+            )
         else:
             walk.owner = None
             walk.shape = None
@@ -191,8 +210,19 @@ def _dotted(path: Sequence[int | str]) -> str:
     return text or "workload"
 
 
+_PATH_IN_MESSAGE = re.compile(r"^(?:Value error, )?([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)+): ")
+
+
 def locate(path: Path, root: yaml.Node, err: ErrorDetails) -> WorkloadError:
-    walk = _walk(root, err["loc"])
+    loc = err["loc"]
+    named = _PATH_IN_MESSAGE.match(err["msg"]) if not loc else None
+    if named:
+        # A check across fields (a schema workload's operations against its entities)
+        # names the field it is about at the start of its message.
+        walk = _walk(root, named.group(1).split("."))
+        message = err["msg"][named.end() :]
+        return WorkloadError(path, _line_of(walk.node), named.group(1), message)
+    walk = _walk(root, loc)
     kind = err["type"]
     field_path = _dotted(walk.path)
     node: yaml.Node | None = walk.node

@@ -24,6 +24,7 @@ import hashlib
 import numpy as np
 import numpy.typing as npt
 
+from bakeoff.workloads.logical import LogicalMix
 from bakeoff.workloads.model import OperationMix
 
 # -- seeding -------------------------------------------------------------------------
@@ -54,7 +55,7 @@ def connection_rng(seed: int, connection: int, stream: str) -> np.random.Generat
 class OperationChooser:
     """Draws operations in the proportions of an OperationMix."""
 
-    def __init__(self, mix: OperationMix, rng: np.random.Generator) -> None:
+    def __init__(self, mix: OperationMix | LogicalMix, rng: np.random.Generator) -> None:
         shares = mix.proportions()
         self.operations: tuple[str, ...] = tuple(mix.active())
         weights = np.array([shares[op] for op in self.operations], dtype=np.float64)

@@ -14,8 +14,10 @@ from typing import Annotated, Any, Final, Literal, Self
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     SerializerFunctionWrapHandler,
+    Tag,
     ValidationError,
     model_serializer,
     model_validator,
@@ -24,6 +26,14 @@ from pydantic import (
 from bakeoff.core.capabilities import Capability
 from bakeoff.core.operations import BY_NAME, OPERATIONS
 from bakeoff.core.records import TableSpec
+from bakeoff.core.schema import EntitySpec, Identifier, Schema
+from bakeoff.workloads.logical import (
+    KEY_VALUE_ONLY,
+    LogicalMix,
+    check_operations,
+    mix_kind,
+    scaled_entities,
+)
 
 
 class _Strict(BaseModel):
@@ -212,6 +222,10 @@ class OperationMix(_Strict):
     def active(self) -> list[str]:
         return [name for name, share in self.proportions().items() if share > 0]
 
+    def keeps_its_size(self) -> bool:
+        """Whether the data stays as loaded in size (no insert, no delete)."""
+        return not (self.insert or self.delete)
+
     def all_split_phase(self) -> bool:
         """Every operation in use has a split-phase request half (see `SplitPhase`)."""
         return all(BY_NAME[name].split_method is not None for name in self.active())
@@ -242,15 +256,27 @@ class Fields(_Strict):
         return tuple(f"{self.prefix}{i}" for i in range(self.count))
 
 
+AnyMix = Annotated[
+    Annotated[OperationMix, Tag("key_value")] | Annotated[LogicalMix, Tag("logical")],
+    Discriminator(mix_kind),
+]
+
+
 class Workload(_Strict):
-    """One workload definition, as read from a YAML file."""
+    """One workload definition, as read from a YAML file.
+
+    A key-value workload (YCSB's shape) has `fields` and an `OperationMix`; a schema
+    workload has `entities` and named logical operations (`LogicalMix`), and its data
+    sizes are each root entity's `rows` (`records` does not apply to it).
+    """
 
     name: Annotated[str, Field(max_length=MAX_NAME_CHARS, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
     description: Annotated[str, Field(max_length=MAX_DESCRIPTION_CHARS)] = ""
     table: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")] = "usertable"
     records: Annotated[int, Field(strict=True, ge=1, le=MAX_RECORDS)] = 1000
     fields: Fields = Fields()
-    operations: OperationMix
+    operations: AnyMix
+    entities: dict[Identifier, EntitySpec] | None = None
     # YCSB's CoreWorkload default.
     request_distribution: RequestDistribution = UniformKeys(type="uniform")
     scan_length: LengthDistribution = UniformLength(distribution="uniform", min=1, max=100)
@@ -270,6 +296,46 @@ class Workload(_Strict):
             raise ValueError("give operation_count or duration_s")
         return self
 
+    @model_validator(mode="after")
+    def _schema_and_mix_agree(self) -> Self:
+        if self.entities is None:
+            if isinstance(self.operations, LogicalMix):
+                raise ValueError("named logical operations need `entities` (a schema)")
+            return self
+        if not isinstance(self.operations, LogicalMix):
+            raise ValueError("a workload with `entities` names logical operations")
+        check_operations(self.data_schema(), self.operations)
+        return self
+
+    @model_serializer(mode="wrap")
+    def _without_absent_schema(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A key-value workload's spec (and its hash) stays as it was before schemas existed.
+        data: dict[str, Any] = handler(self)
+        if data.get("entities") is None:
+            data.pop("entities", None)
+        else:
+            for name in KEY_VALUE_ONLY:
+                data.pop(name, None)
+        return data
+
+    @property
+    def rows_to_load(self) -> int:
+        """Records of a key-value workload; root rows (each with its children) of a
+        schema workload."""
+        if self.entities is None:
+            return self.records
+        return sum(e.rows for e in self.entities.values() if e.parent is None)
+
+    @property
+    def is_schema_workload(self) -> bool:
+        return self.entities is not None
+
+    def data_schema(self) -> Schema:
+        """The entities as one validated `Schema` (ValueError for a key-value workload)."""
+        if self.entities is None:
+            raise ValueError(f"workload {self.name!r} is a key-value workload, not a schema one")
+        return Schema(entities=self.entities)
+
     def table_spec(self) -> TableSpec:
         return TableSpec(
             name=self.table,
@@ -278,6 +344,8 @@ class Workload(_Strict):
         )
 
     def required_capabilities(self) -> frozenset[Capability]:
+        if isinstance(self.operations, LogicalMix):
+            return frozenset()  # a schema workload asks its data model instead (`plan`)
         needed = (BY_NAME[name].capabilities for name in self.operations.active())
         return frozenset().union(*needed)
 
@@ -297,7 +365,9 @@ class Workload(_Strict):
         """A copy with command-line overrides applied and validated again (ValueError,
         one line naming the field, when an override is out of bounds)."""
         data = self.model_dump()
-        if records is not None:
+        if records is not None and self.entities is not None:
+            data["entities"] = scaled_entities(self.entities, records)
+        elif records is not None:
             data["records"] = records
         if duration_s is not None:
             data["duration_s"] = duration_s

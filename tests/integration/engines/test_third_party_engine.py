@@ -7,16 +7,13 @@ installing it; `bakeoff` then lists its engine and runs a real trial on it.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from bakeoff.results import load, load_manifest
+from tests.plugin_process import bakeoff_with
 
-PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
 OPERATIONS = 600
 # All five operations of the adapter contract, and a verify phase that counts records.
 WORKLOAD = """\
@@ -39,20 +36,6 @@ scan_length:
   min: 1
   max: 10
 """
-
-
-def bakeoff_with(plugin: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    path = [str(PLUGINS / plugin), *filter(None, [os.environ.get("PYTHONPATH")])]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path), "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "bakeoff", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def test_bakeoff_lists_a_plugins_engine(tmp_path: Path) -> None:

@@ -18,6 +18,8 @@ from bakeoff.workloads.model import ConstantLength, UniformLength
 REPO = Path(__file__).resolve().parents[3]
 
 # YCSB's core workloads as YCSB documents them.
+SCHEMA_WORKLOADS = ("orders", "timeseries")
+"""Shipped schema workloads (tests/unit/workloads/test_schema_workloads.py)."""
 DOCUMENTED = {
     "ycsb-a": ({"read": 0.5, "update": 0.5}, "scrambled_zipfian"),
     "ycsb-b": ({"read": 0.95, "update": 0.05}, "scrambled_zipfian"),
@@ -55,9 +57,9 @@ def test_shipped_dir_is_the_top_level_workloads_folder() -> None:
     assert shipped_workloads_dir() == REPO / "workloads"
 
 
-def test_list_workloads_finds_exactly_the_ycsb_core_workloads() -> None:
+def test_list_workloads_finds_the_ycsb_core_and_the_schema_workloads() -> None:
     listed = list_workloads()
-    assert [name for name, _, _ in listed] == sorted(DOCUMENTED)
+    assert [name for name, _, _ in listed] == sorted([*DOCUMENTED, *SCHEMA_WORKLOADS])
     for name, path, workload in listed:
         assert path == REPO / "workloads" / f"{name}.yaml"
         assert workload.name == name

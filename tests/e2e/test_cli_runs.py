@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,8 @@ from bakeoff.results import load, load_manifest
 from tests.e2e.cli_process import RunningBakeoff
 
 pytestmark = pytest.mark.slow
+
+WORKLOADS = Path(__file__).parents[2] / "workloads"
 
 
 def recover(out: Path) -> subprocess.CompletedProcess[str]:
@@ -39,12 +42,16 @@ def killed_mid_measure(run: RunningBakeoff, measures: int = 1) -> None:
 
 def test_recover_finishes_a_killed_run_with_its_written_trials(tmp_path: Path) -> None:
     out = tmp_path / "results"
+    workload = tmp_path / "ycsb-a-warm.yaml"
+    workload.write_text((WORKLOADS / "ycsb-a.yaml").read_text() + "warmup_s: 0.5\n")
     run = RunningBakeoff(
-        "run", "ycsb-a", "--engine", "sqlite", "--duration", "2", "--repeat", "2",
+        "run", str(workload), "--engine", "sqlite", "--duration", "2", "--repeat", "2",
         "--output", str(out),
         cwd=tmp_path,
     )  # fmt: skip
     killed_mid_measure(run, measures=2)  # in the second trial; the first is written
+    databases = list(Path(tempfile.gettempdir()).glob(f"bakeoff-sqlite-pid{run.proc.pid}-*"))
+    assert len(databases) == 1  # the killed trial's, which nothing removed
     (partial,) = out.iterdir()
     assert partial.name.endswith(".partial")
     path = out / partial.name.removeprefix(".").removesuffix(".partial")
@@ -57,11 +64,17 @@ def test_recover_finishes_a_killed_run_with_its_written_trials(tmp_path: Path) -
     manifest = load_manifest(path)
     assert manifest["status"] == "killed"
     assert "writer" not in manifest
-    assert [t["status"] for t in manifest["trials"]] == ["ok"]  # type: ignore[attr-defined]
+    assert [t["status"] for t in manifest["trials"]] == ["ok", "killed"]  # type: ignore[attr-defined]
     frame = load(path)
     measured = frame.query("phase == 'measure'")
-    assert set(frame["trial"]) == {0}
+    assert set(measured["trial"]) == {0}
     assert int(measured["count"].sum()) > 0
+    # The trial in flight keeps the phases it had finished before the SIGKILL.
+    in_flight = frame.query("trial == 1")
+    assert set(in_flight["phase"]) == {"load", "warmup"}
+    assert int(in_flight["count"].sum()) > 0
+    assert f"removed database folder {databases[0]}" in result.stdout.splitlines()
+    assert not databases[0].exists()
 
     again = recover(out)
     assert again.returncode == 0
@@ -109,7 +122,9 @@ def test_recover_removes_the_containers_of_a_killed_run(
     assert not docker_api.containers.list(all=True, filters=label)
     (path,) = out.iterdir()
     assert load_manifest(path)["status"] == "killed"
-    assert load(path).empty  # the trial in flight is what SIGKILL loses
+    # The measure phase in flight is what SIGKILL loses; the load before it is kept.
+    assert set(load(path)["phase"]) <= {"load", "warmup"}
+    assert "load" in set(load(path)["phase"])
 
 
 def test_the_next_run_points_at_recover(tmp_path: Path) -> None:
@@ -125,4 +140,6 @@ def test_the_next_run_points_at_recover(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert next_run.returncode == 0, next_run.stderr
-    assert f"`bakeoff runs recover {out}` finishes them" in " ".join(next_run.stderr.split())
+    said = " ".join(next_run.stderr.split())
+    (partial,) = out.glob(".*.partial")
+    assert f"killed processes: {partial}; `bakeoff runs recover {out}` finishes them" in said

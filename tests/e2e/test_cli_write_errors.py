@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 import bakeoff.core.files
-import bakeoff.results.writer
+import bakeoff.results.sample_records
 from bakeoff.cli import app
 from bakeoff.results import load, load_manifest
 from tests.e2e.test_cli_run import bakeoff as bakeoff_cli
@@ -71,7 +71,7 @@ def test_a_full_disk_mid_run_keeps_the_trials_written_before(
         return real(path, full, durable=durable)
 
     monkeypatch.setattr(bakeoff.core.files, "replace_atomically", replace)
-    monkeypatch.setattr(bakeoff.results.writer, "replace_atomically", replace)
+    monkeypatch.setattr(bakeoff.results.sample_records, "replace_atomically", replace)
     out = tmp_path / "results"
     result = CliRunner().invoke(app, ["run", *SMALL, "--repeat", "2", "--output", str(out)])
     assert result.exit_code == 1, result.output

@@ -298,6 +298,7 @@ def run(
             f"interrupted by {stopped}: results so far kept in {stopped.path}",
             highlight=False,
             markup=False,
+            soft_wrap=True,
         )
         _print_kept_trials(stopped.path)
         raise typer.Exit(stopped.exit_code) from None
@@ -325,8 +326,9 @@ def _warn_before_start(options: RunOptions, trials: Sequence[Trial]) -> None:
     orphans = orphaned_runs(options.output)
     if orphans:
         note(
-            f"{len(orphans)} unfinished run(s) in {options.output} were left by killed "
-            f"processes; `bakeoff runs recover {options.output}` finishes them"
+            f"unfinished run(s) left by killed processes: "
+            f"{', '.join(str(o.path) for o in orphans)}; `bakeoff runs recover "
+            f"{options.output}` finishes them"
         )
     urls = options.engine_options.urls
     containers = {t.engine.name for t in trials} - set(urls)

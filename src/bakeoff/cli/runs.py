@@ -11,6 +11,7 @@ import typer
 from bakeoff.cli.common import stdout
 from bakeoff.engines.cleanup import process_alive
 from bakeoff.engines.container import remove_orphaned_containers
+from bakeoff.engines.embedded import remove_orphaned_databases
 from bakeoff.engines.images import DockerUnavailableError
 from bakeoff.results.recovery import UnfinishedRun, finish_killed, unfinished_runs
 
@@ -35,7 +36,9 @@ def recover(
     A run killed with SIGKILL (or by a power cut, or the OOM killer) stays a hidden
     `.<run-id>.partial` folder. Each one whose writing process is gone is finished with
     status killed, keeping every trial it had written, so `bakeoff.report.load()` reads
-    it. Containers labelled org.bakeoff.run whose bakeoff process is gone are removed.
+    it, with the phases it had finished of the trial in flight (that trial's status is
+    killed). Containers labelled org.bakeoff.run whose bakeoff process is gone are
+    removed, and so are the temporary database folders of its SQLite or DuckDB trials.
     """
     found = unfinished_runs(output) if output.is_dir() else []
     for run in found:
@@ -51,7 +54,10 @@ def recover(
         removed = []
     for name in removed:
         _say(f"removed container {name}")
-    if not found and not removed:
+    databases = remove_orphaned_databases()
+    for directory in databases:
+        _say(f"removed database folder {directory}")
+    if not found and not removed and not databases:
         _say(f"nothing to recover in {output}")
 
 

@@ -39,10 +39,15 @@ class IntervalRow:
     duration_s: float
     """Width of the interval (the last one of a phase may be shorter)."""
     count: int
-    """Successful operations (the histogram holds exactly these)."""
+    """Successful operations (`histogram` holds exactly these)."""
     not_found: int
     errors_transient: int
     errors_fatal: int
     errors_unsupported: int
     histogram: str
     """HdrHistogram in its standard compressed base64 encoding, values in ns."""
+    error_histograms: tuple[tuple[str, str], ...] = ()
+    """(error kind, encoded histogram) of the operations that ended in an error, one per
+    kind that occurred (the kinds of `bakeoff.adapters.errors.ErrorKind`, counted above
+    as errors_<kind>), ordered by kind. Never mixed into `histogram`: a stall that ends
+    in a timeout shows here, not among the successes."""

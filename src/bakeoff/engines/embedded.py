@@ -1,7 +1,16 @@
-"""In-process engines (SQLite, DuckDB, …): a fresh database file per trial."""
+"""In-process engines (SQLite, DuckDB, …): a fresh database file per trial.
+
+The file lives in a temporary directory named after the bakeoff process
+(`bakeoff-<engine>-pid<pid>-…`), removed when the trial ends; a process killed outright
+cannot, so `bakeoff runs recover` removes the directories of dead processes
+(`remove_orphaned_databases`). A directory kept on purpose (`keep`) is named without
+the pid and never removed.
+"""
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -10,6 +19,10 @@ from pathlib import Path
 from bakeoff.core.endpoint import Endpoint
 from bakeoff.engines.base import ProvisionerBase, ProvisioningError
 from bakeoff.engines.catalog import EngineSpec, Provision
+from bakeoff.engines.cleanup import process_alive
+
+_OWNED_DIRECTORY = re.compile(r"^bakeoff-[A-Za-z0-9_.-]+?-pid(\d+)-[^/]+$")
+"""A temporary directory removed after its trial, named with its process's pid."""
 
 
 class EmbeddedProvisioner(ProvisionerBase):
@@ -37,8 +50,9 @@ class EmbeddedProvisioner(ProvisionerBase):
 
     def start(self) -> Endpoint:
         version = self.database.version()
+        owner = "kept" if self.keep else f"pid{os.getpid()}"
         self.directory = Path(
-            tempfile.mkdtemp(prefix=f"bakeoff-{self.spec.name}-", dir=self.parent_dir)
+            tempfile.mkdtemp(prefix=f"bakeoff-{self.spec.name}-{owner}-", dir=self.parent_dir)
         )
         database = self.directory / f"bench{self.database.file_suffix}"
         url = f"{self.spec.url_scheme}:///{database}"
@@ -57,3 +71,26 @@ class EmbeddedProvisioner(ProvisionerBase):
         directory, self.directory = self.directory, None
         if directory is not None and not self.keep:
             shutil.rmtree(directory, ignore_errors=True)
+
+
+def remove_orphaned_databases(parent_dir: Path | None = None) -> list[Path]:
+    """Remove the database directories (in `parent_dir`, by default the temporary
+    folder) whose bakeoff process is gone; returns the paths removed."""
+    parent = Path(parent_dir) if parent_dir is not None else Path(tempfile.gettempdir())
+    removed = []
+    for directory in sorted(parent.glob("bakeoff-*-pid*-*")):
+        match = _OWNED_DIRECTORY.match(directory.name)
+        if match is None or not directory.is_dir() or directory.is_symlink():
+            continue
+        try:
+            # Every file in it was created after its process started, so a process
+            # that started later only reuses the pid.
+            last_change = directory.stat().st_mtime
+        except OSError:
+            continue
+        if process_alive(int(match[1]), started_by=last_change):
+            continue
+        shutil.rmtree(directory, ignore_errors=True)
+        if not directory.exists():
+            removed.append(directory)
+    return removed

@@ -3,6 +3,8 @@
 The connection's hot path only stores timestamps and outcome codes into preallocated arrays; every
 few hundred operations it hands the filled arrays to `Recorder.add_chunk`, which groups them
 by (interval, operation) with one sort and folds each group into an HdrHistogram in bulk.
+Operations that end in an error keep their latency too, in a histogram per error kind,
+never mixed with the successes' (a stall that ends in a timeout must stay visible).
 """
 
 from __future__ import annotations
@@ -43,6 +45,12 @@ def outcome_for(kind: ErrorKind) -> Outcome:
     return _OUTCOME_OF_ERROR[kind]
 
 
+_ERROR_KIND_OF_CODE = {int(outcome): kind.value for kind, outcome in _OUTCOME_OF_ERROR.items()}
+"""Outcome code → the error kind its latencies are kept under (not-found has none)."""
+_LATENCY_OUTCOMES = (_OK, *sorted(_ERROR_KIND_OF_CODE, key=_ERROR_KIND_OF_CODE.__getitem__))
+"""The outcomes whose latencies are kept: successes, then each error kind by name."""
+
+
 _VALUE_MASK = (1 << hdr.VALUE_BITS) - 1
 # Group ids are packed above the value bits of an int64 sort key.
 _MAX_PACKED_GROUPS = 1 << (63 - hdr.VALUE_BITS)
@@ -52,6 +60,8 @@ _KIND_ORDER = {kind: i for i, kind in enumerate(LatencyKind)}
 
 _GroupKey = int
 """interval * len(operations) + operation index."""
+_HistKey = tuple[LatencyKind, int, _GroupKey]
+"""(latency kind, outcome code, group)."""
 
 
 class Recorder:
@@ -93,8 +103,8 @@ class Recorder:
             (LatencyKind.SERVICE, LatencyKind.RESPONSE) if response_time else (LatencyKind.SERVICE,)
         )
         self._outcomes: dict[_GroupKey, npt.NDArray[np.int64]] = {}
-        self._live: dict[tuple[LatencyKind, _GroupKey], hdr.Histogram] = {}
-        self._encoded: dict[tuple[LatencyKind, _GroupKey], str] = {}
+        self._live: dict[_HistKey, hdr.Histogram] = {}
+        self._encoded: dict[_HistKey, str] = {}
         self._spare: list[hdr.Histogram] = []
         self._newest_interval = 0
         self._last_end_ns: int | None = None
@@ -107,7 +117,8 @@ class Recorder:
         return self._total_ops
 
     def clamped(self) -> int:
-        """Latencies outside [1 ns, 1 h] recorded at the nearest bound (service and response)."""
+        """Latencies outside [1 ns, 1 h] recorded at the nearest bound (service and response,
+        successes and errors)."""
         return self._clamped
 
     def add_chunk(
@@ -120,10 +131,12 @@ class Recorder:
     ) -> None:
         """Fold one chunk of completed operations (parallel arrays, any order).
 
-        `ops` indexes `operations`; `outcomes` holds `Outcome` codes. Only OK operations enter
-        the latency histograms; every outcome is counted. `response_ns` is required exactly
-        when the recorder was made with response_time=True. The chunk is validated before
-        anything is recorded, so a rejected chunk leaves the recorder unchanged.
+        `ops` indexes `operations`; `outcomes` holds `Outcome` codes. Every outcome is
+        counted; OK operations enter the latency histograms, errors their kind's own, and
+        not-found results none (they are counted only, as they always were).
+        `response_ns` is required exactly when the recorder was made with
+        response_time=True. The chunk is validated before anything is recorded, so a
+        rejected chunk leaves the recorder unchanged.
         """
         n = len(ops)
         if not (len(ends_ns) == len(service_ns) == len(outcomes) == n):
@@ -152,16 +165,12 @@ class Recorder:
 
         self._count_outcomes(groups, outcome, key_of)
 
-        ok = outcome == _OK
-        all_ok = bool(ok.all())
-        ok_groups = groups if all_ok else groups[ok]
         latencies: list[tuple[LatencyKind, npt.NDArray[np.int64]]] = [
             (LatencyKind.SERVICE, np.asarray(service_ns, dtype=np.int64))
         ]
         if response_ns is not None:
             latencies.append((LatencyKind.RESPONSE, np.asarray(response_ns, dtype=np.int64)))
-        for kind, values in latencies:
-            self._fold(kind, ok_groups, values if all_ok else values[ok], key_of)
+        self._fold_latencies(groups, outcome, latencies, key_of)
 
         self._total_ops += n
         end_max = int(ends.max())
@@ -205,9 +214,27 @@ class Recorder:
             else:
                 counts += table[g]
 
+    def _fold_latencies(
+        self,
+        groups: npt.NDArray[np.int64],
+        outcome: npt.NDArray[np.int64],
+        latencies: Sequence[tuple[LatencyKind, npt.NDArray[np.int64]]],
+        key_of: Callable[[int], _GroupKey],
+    ) -> None:
+        """Successes into their histograms, each error kind into its own."""
+        if bool((outcome == _OK).all()):  # the hot case: no mask to apply
+            for kind, values in latencies:
+                self._fold((kind, _OK), groups, values, key_of)
+            return
+        present = np.bincount(outcome, minlength=_N_OUTCOMES)
+        for code in (c for c in _LATENCY_OUTCOMES if present[c]):
+            selected = outcome == code
+            for kind, values in latencies:
+                self._fold((kind, code), groups[selected], values[selected], key_of)
+
     def _fold(
         self,
-        kind: LatencyKind,
+        histograms: tuple[LatencyKind, int],
         groups: npt.NDArray[np.int64],
         values: npt.NDArray[np.int64],
         key_of: Callable[[int], _GroupKey],
@@ -227,10 +254,9 @@ class Recorder:
         stops = [*bounds.tolist(), len(packed)]
         for start, stop in zip(starts, stops, strict=True):
             key = key_of(int(sorted_groups[start]))
-            hdr.record_sorted(self._histogram(kind, key), sorted_values[start:stop])
+            hdr.record_sorted(self._histogram((*histograms, key)), sorted_values[start:stop])
 
-    def _histogram(self, kind: LatencyKind, key: _GroupKey) -> hdr.Histogram:
-        live_key = (kind, key)
+    def _histogram(self, live_key: _HistKey) -> hdr.Histogram:
         hist = self._live.get(live_key)
         if hist is not None:
             return hist
@@ -245,7 +271,7 @@ class Recorder:
         return hist
 
     def _retire_before(self, interval: int) -> None:
-        for live_key in [k for k in self._live if k[1] // self._n_ops < interval]:
+        for live_key in [k for k in self._live if k[2] // self._n_ops < interval]:
             hist = self._live.pop(live_key)
             self._encoded[live_key] = hdr.encode(hist)
             hdr.reset(hist)
@@ -267,11 +293,11 @@ class Recorder:
             duration_ns = min(self._interval_ns, end_ns - start_ns)
             counts = cast("list[int]", self._outcomes[key].tolist())
             for kind in self._kinds:
-                live = self._live.get((kind, key))
-                if live is not None:
-                    encoded = hdr.encode(live)
-                else:
-                    encoded = self._encoded.get((kind, key), empty)
+                errors = tuple(
+                    (_ERROR_KIND_OF_CODE[code], self._encoded_histogram((kind, code, key), empty))
+                    for code in _LATENCY_OUTCOMES[1:]
+                    if counts[code]
+                )
                 rows.append(
                     IntervalRow(
                         phase=self._phase,
@@ -285,11 +311,16 @@ class Recorder:
                         errors_transient=counts[Outcome.TRANSIENT],
                         errors_fatal=counts[Outcome.FATAL],
                         errors_unsupported=counts[Outcome.UNSUPPORTED],
-                        histogram=encoded,
+                        histogram=self._encoded_histogram((kind, _OK, key), empty),
+                        error_histograms=errors,
                     )
                 )
         rows.sort(key=_row_order)
         return rows
+
+    def _encoded_histogram(self, key: _HistKey, empty: str) -> str:
+        live = self._live.get(key)
+        return hdr.encode(live) if live is not None else self._encoded.get(key, empty)
 
 
 @functools.cache
@@ -304,7 +335,8 @@ def _row_order(row: IntervalRow) -> tuple[int, str, int, int]:
 def merge_rows(rows: Iterable[IntervalRow]) -> list[IntervalRow]:
     """Exact merge of the same (phase, operation, latency kind, interval) across connections.
 
-    Counts are summed and histograms merged counter by counter; duration_s is the longest
+    Counts are summed and histograms (the successes' and each error kind's) merged counter
+    by counter; duration_s is the longest
     (connections stop at slightly different times, the interval spans all of them).
     """
     grouped: defaultdict[tuple[Phase, str, LatencyKind, int], list[IntervalRow]]
@@ -330,7 +362,16 @@ def merge_rows(rows: Iterable[IntervalRow]) -> list[IntervalRow]:
                 errors_fatal=sum(r.errors_fatal for r in group),
                 errors_unsupported=sum(r.errors_unsupported for r in group),
                 histogram=hdr.encode(hdr.merge_encoded(r.histogram for r in group)),
+                error_histograms=_merge_error_histograms(group),
             )
         )
     merged.sort(key=_row_order)
     return merged
+
+
+def _merge_error_histograms(rows: Sequence[IntervalRow]) -> tuple[tuple[str, str], ...]:
+    by_kind: defaultdict[str, list[str]] = defaultdict(list)
+    for row in rows:
+        for kind, encoded in row.error_histograms:
+            by_kind[kind].append(encoded)
+    return tuple((kind, hdr.encode(hdr.merge_encoded(by_kind[kind]))) for kind in sorted(by_kind))

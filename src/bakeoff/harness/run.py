@@ -1,4 +1,5 @@
-"""Every trial of a run in turn, each written as soon as it ends."""
+"""Every trial of a run in turn, each written as soon as it ends (and each of its phases
+as soon as that ends)."""
 
 from __future__ import annotations
 
@@ -79,7 +80,7 @@ def _run_trials(
             except ProvisioningError as exc:
                 record = runner.failed_before_start(trial, str(exc))
             else:
-                record = runner.run(trial, provisioner)
+                record = runner.run(trial, provisioner, journal=writer)
             if record.status != "ok" and engine in shared:
                 # A failed trial may have broken the instance: the next one starts afresh.
                 shared.pop(engine).close()

@@ -35,11 +35,12 @@ from bakeoff.harness.clients import (
 from bakeoff.harness.load_report import load_report
 from bakeoff.harness.loadgen import split_evenly
 from bakeoff.harness.options import RunOptions
+from bakeoff.harness.phase_end import journal_phase
 from bakeoff.harness.plan import Trial
 from bakeoff.harness.progress import ProgressSink, SilentProgress
 from bakeoff.harness.recorder import merge_rows
 from bakeoff.harness.schema_trial import answers_of, layout_of, model_entry, verify_trial
-from bakeoff.harness.trial import TrialRecord
+from bakeoff.harness.trial import PhaseJournal, TrialRecord
 from bakeoff.harness.worker_process import ProcessClientGroup, SharedProgress
 
 _POLL_S = 0.25
@@ -76,6 +77,9 @@ def interrupting_signal(interrupt: KeyboardInterrupt) -> int:
 
 @dataclass
 class _TrialState:
+    trial: Trial | None = None
+    journal: PhaseJournal | None = None
+    """Where each phase's rows go the moment it ends (the run's writer)."""
     rows: list[IntervalRow] = field(default_factory=list)
     endpoint: Endpoint | None = None
     verify: dict[str, object] = field(default_factory=dict)
@@ -97,9 +101,12 @@ class TrialRunner:
         """The engine's instance is gone: nothing of it can be reused."""
         self._loaded = {key: h for key, h in self._loaded.items() if key[0] != engine}
 
-    def run(self, trial: Trial, provisioner: Provisioner) -> TrialRecord:
+    def run(
+        self, trial: Trial, provisioner: Provisioner, journal: PhaseJournal | None = None
+    ) -> TrialRecord:
         """Run one trial. Failures become a failed TrialRecord; an interrupt is re-raised
-        as RunInterruptedError holding the record of the interrupted trial."""
+        as RunInterruptedError holding the record of the interrupted trial. `journal`
+        receives each phase's rows as the phase ends."""
         started = datetime.now(UTC)
         self._embedded = trial.engine.provision is Provision.EMBEDDED
         # Decided before the trial from declared capabilities and the workload.
@@ -112,7 +119,7 @@ class TrialRunner:
             and Capability.SPLIT_PHASE in trial.adapter.capabilities
             and trial.workload.operations.all_split_phase()
         )
-        state = _TrialState()
+        state = _TrialState(trial, journal)
         status, error = "ok", None
         label = f"{trial.workload.name} on {trial.display_name}"
         self.progress.trial_started(label)
@@ -343,6 +350,8 @@ class TrialRunner:
                     embedded=self._embedded,
                 )
             self.progress.phase_finished(phase.value, completed, wall_s)
+        if state.journal is not None and state.trial is not None and state.endpoint is not None:
+            journal_phase(state.journal, state.trial, state.endpoint.version, phase, rows)
         failures = [r.fatal_error for r in ordered if r.fatal_error]
         if failures:
             raise TrialFailedError(f"{phase.value} phase: {failures[0]}")

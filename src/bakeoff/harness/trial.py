@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from bakeoff.core.measures import IntervalRow
+from bakeoff.core.measures import IntervalRow, Phase
 from bakeoff.workloads.model import Workload
 
 STATUSES = frozenset({"ok", "failed", "interrupted"})
@@ -57,10 +57,32 @@ class TrialRecord:
             raise ValueError(f"trial status {self.status!r} is not one of {sorted(STATUSES)}")
 
 
-class TrialSink(Protocol):
-    """Where finished trials go, one at a time, then the run's final status."""
+@dataclass(frozen=True)
+class PhaseRecord:
+    """One phase of the trial in flight, handed over the moment the phase ends."""
 
-    def add_trial(self, trial: TrialRecord) -> None: ...
+    trial: int
+    repetition: int
+    engine: str
+    engine_version: str
+    workload: Workload
+    phase: Phase
+    rows: Sequence[IntervalRow]
+
+
+class PhaseJournal(Protocol):
+    """Keeps each phase of the trial in flight, so a process killed outright (SIGKILL)
+    loses at most the phase it was in."""
+
+    def add_phase(self, phase: PhaseRecord) -> None: ...
+
+
+class TrialSink(PhaseJournal, Protocol):
+    """Where finished trials go, one at a time (their phases before them, as each ends),
+    then the run's final status."""
+
+    def add_trial(self, trial: TrialRecord) -> None:
+        """Keep the whole trial; it replaces the phases kept of it."""
 
     def finish(self, status: str) -> object:
         """Close the run; what it returns (the run folder, say) is the sink's own."""

@@ -20,6 +20,7 @@ import pandas as pd
 from bakeoff.core.histogram import Counts, Decoder, HistogramError
 from bakeoff.report.pool import Workers
 from bakeoff.results.reader import DamagedRunError, StoredRun, sample_files
+from bakeoff.results.schema import success_rows
 from bakeoff.results.summary import TOTAL
 
 
@@ -70,7 +71,7 @@ class Collector:
     def read(self, run: StoredRun) -> None:
         ok = run.ok_trials()
         frame = run.samples()
-        measured = frame[(frame["phase"] == "measure") & frame["trial"].isin(ok)]
+        measured = success_rows(frame[(frame["phase"] == "measure") & frame["trial"].isin(ok)])
         if measured.empty:
             return
         measured = measured.reset_index(drop=True)

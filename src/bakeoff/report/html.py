@@ -12,6 +12,7 @@ from html import escape
 
 from bakeoff import __version__
 from bakeoff.core.formats import format_number
+from bakeoff.report.error_latency import with_error_latency
 from bakeoff.report.methodology import Section, Table, methodology
 from bakeoff.report.plot_parts import Plot, slugify
 from bakeoff.report.plots import TIME_SERIES_MISSING, engine_colors, has_time_series
@@ -127,7 +128,7 @@ def render_html(report: ReportData, plots: Sequence[Plot], svgs: Mapping[str, st
     for plot in plots:
         by_workload.setdefault(plot.workload, []).append(plot)
     colors = engine_colors(report.engine_names)
-    sections = methodology(report)
+    sections = with_error_latency(methodology(report), report)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en">',

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 
 from bakeoff import __version__
 from bakeoff.core.formats import format_number
+from bakeoff.report.error_latency import with_error_latency
 from bakeoff.report.html import SUMMARY_TABLE_COLUMNS, kind_heading, summary_note
 from bakeoff.report.methodology import Section, Table, methodology
 from bakeoff.report.plot_parts import Plot
@@ -35,7 +36,7 @@ def render_markdown(report: ReportData, plots: Sequence[Plot], images: Mapping[s
     for workload in report.workloads:
         lines += _workload(workload, plots, images)
     lines += ["## Methodology", ""]
-    for section in methodology(report):
+    for section in with_error_latency(methodology(report), report):
         lines += _section(section)
     lines += [
         "---",

@@ -31,7 +31,9 @@ import pandas as pd
 from bakeoff.results.safe_json import to_safe_json
 from bakeoff.results.schema import (
     COLUMNS,
+    JOURNAL_DIR,
     MANIFEST_FILE,
+    OK_OUTCOME,
     SAMPLES_FILE,
     TRIALS_DIR,
     enforce_types,
@@ -198,10 +200,18 @@ def ok_trial_keys(runs: Iterable[StoredRun]) -> set[tuple[str, int]]:
 
 
 def sample_files(run_dir: Path) -> list[Path]:
-    """samples.parquet, or a partial run's per-trial files."""
+    """samples.parquet, or a partial run's per-trial files and the journalled phases of
+    the trial it was in (those of a trial with no per-trial file yet)."""
     if (run_dir / SAMPLES_FILE).is_file():
         return [run_dir / SAMPLES_FILE]
-    return sorted((run_dir / TRIALS_DIR).glob("trial-*.parquet"))
+    trials = sorted((run_dir / TRIALS_DIR).glob("trial-*.parquet"))
+    written = {file.stem for file in trials}
+    phases = sorted(
+        file
+        for file in (run_dir / JOURNAL_DIR).glob("trial-*.parquet")
+        if file.stem.rsplit("-", 2)[0] not in written
+    )
+    return trials + phases
 
 
 def load(path: Path | str | Sequence[Path | str]) -> pd.DataFrame:
@@ -252,6 +262,9 @@ def _read_samples(file: Path) -> pd.DataFrame:
     # (Arrow's derive from these), up to a MemoryError for a size no real file has.
     except _PARQUET_ERRORS as exc:
         raise DamagedRunError(file, f"not a readable Parquet file ({_first_line(exc)})") from None
+    if "outcome" not in frame.columns and "histogram" in frame.columns:
+        # Written before failed operations kept their latency: every row is an "ok" row.
+        frame["outcome"] = OK_OUTCOME
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
         raise DamagedRunError(file, f"not bakeoff samples, missing columns {missing}")

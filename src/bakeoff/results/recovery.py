@@ -1,7 +1,9 @@
 """Finishing runs whose writer is gone: a process killed outright (SIGKILL, a power cut,
 the OOM killer) leaves its run as a hidden `.<run_id>.partial` directory holding every
-trial it finished. `bakeoff runs recover` finds those directories and finishes each
-with status "killed", so `load()`, reports and the gate read them.
+trial it finished and, in its journal, the phases it finished of the trial in flight.
+`bakeoff runs recover` finds those directories and finishes each with status "killed"
+(the trial in flight too, with the phases it kept), so `load()`, reports and the gate
+read them.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bakeoff.core.files import write_bytes_atomically
+from bakeoff.results.journal import journalled_trials
 from bakeoff.results.reader import load_manifest
 from bakeoff.results.safe_json import iso_utc, to_safe_json
+from bakeoff.results.sample_records import write_samples
 from bakeoff.results.schema import KILLED, MANIFEST_FILE, RUNNING, TRIALS_DIR
 from bakeoff.results.writer import RUN_ID, WRITER, move_into_place
 
@@ -59,7 +63,8 @@ def finish_killed(run: UnfinishedRun) -> Path:
     samples were written, and move it into place beside the partial directory.
 
     A trial file the manifest does not list yet (the writer died between the two
-    writes) is kept as an interrupted trial. A run killed while finishing keeps the
+    writes) is kept as an interrupted trial; the phases journalled of the trial in
+    flight become a trial with status killed. A run killed while finishing keeps the
     status it was finishing with.
     """
     partial, manifest = run.path, dict(run.manifest)
@@ -73,7 +78,13 @@ def finish_killed(run: UnfinishedRun) -> Path:
     if manifest.get("status") == RUNNING:
         trials = [t for t in _list(manifest.get("trials")) if isinstance(t, dict)]
         listed = {(t.get("trial"), t.get("repetition")) for t in trials}
-        for name in files:
+        last_write = max(f.stat().st_mtime for f in [partial, *partial.rglob("*")])
+        for journalled in journalled_trials(partial, set(files)):
+            write_samples(journalled.samples, trials_dir / journalled.file_name)
+            files.append(journalled.file_name)
+            trials.append(journalled.manifest_entry())
+            listed.add((journalled.trial, journalled.repetition))
+        for name in sorted(files):
             match = _TRIAL_FILE.match(name)
             key = (int(match[1]), int(match[2])) if match else None
             if key is not None and key not in listed:
@@ -85,7 +96,6 @@ def finish_killed(run: UnfinishedRun) -> Path:
                         "error": "the run was killed before this trial was recorded",
                     }
                 )
-        last_write = max(f.stat().st_mtime for f in [partial, *partial.rglob("*")])
         manifest.update(
             status=KILLED,
             trials=trials,
@@ -97,7 +107,7 @@ def finish_killed(run: UnfinishedRun) -> Path:
     return move_into_place(
         partial,
         partial.parent / run_id,
-        files,
+        sorted(files),
         lambda: write_bytes_atomically(partial / MANIFEST_FILE, (text + "\n").encode()),
     )
 

@@ -2,9 +2,17 @@
 manifest.json describing the run.
 
 samples.parquet has a row per (run, trial, engine, workload, phase, operation, latency
-kind, interval), with the encoded HdrHistogram so any percentile can be recomputed. The
-harness produces `bakeoff.core.measures.IntervalRow`s; the writer turns them into these
-columns.
+kind, outcome, interval), with the encoded HdrHistogram so any percentile can be
+recomputed. The harness produces `bakeoff.core.measures.IntervalRow`s; the writer turns
+them into these columns.
+
+`outcome` says whose latencies a row's histogram holds. The "ok" row of an interval
+holds the successful operations, and every count of the interval: count, not_found
+(whose latencies are kept nowhere) and errors_<kind>. An "error:<kind>" row (one per
+error kind that occurred in the interval) holds the latencies of the operations that
+ended in that kind of error, and all its counts are 0, so that summing a count column
+over all rows counts each operation once. Percentiles of successes come from "ok" rows
+only (`success_rows`); a run written before the column existed has only "ok" rows.
 """
 
 from __future__ import annotations
@@ -20,6 +28,15 @@ SAMPLES_FILE = "samples.parquet"
 MANIFEST_FILE = "manifest.json"
 TRIALS_DIR = "trials"
 """Per-trial Parquet files inside a partial run directory (removed by `finish`)."""
+JOURNAL_DIR = "journal"
+"""Per-phase Parquet files of the trial in flight inside a partial run directory: each
+phase's rows are durable the moment it ends, and go once the whole trial is written."""
+
+
+def trial_file_name(trial: int, repetition: int) -> str:
+    """The name of a trial's samples in TRIALS_DIR (its phases' in JOURNAL_DIR start so)."""
+    return f"trial-{trial:05d}-rep-{repetition:03d}.parquet"
+
 
 KILLED = "killed"
 RUN_STATUSES = STATUSES | {"partial", KILLED}
@@ -27,6 +44,20 @@ RUN_STATUSES = STATUSES | {"partial", KILLED}
 "killed" when `bakeoff runs recover` finished it for a process killed outright. An
 unfinished run's manifest says "running"."""
 RUNNING = "running"
+
+OK_OUTCOME = "ok"
+ERROR_OUTCOME_PREFIX = "error:"
+"""An error row's outcome is this followed by the error kind ("error:transient")."""
+
+
+def error_outcome(kind: str) -> str:
+    return f"{ERROR_OUTCOME_PREFIX}{kind}"
+
+
+def success_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows whose histograms hold successful operations (and every count)."""
+    return frame[frame["outcome"] == OK_OUTCOME]
+
 
 LATENCY_KINDS = {
     "service": (
@@ -58,6 +89,7 @@ ROW_COLUMNS = (
     "phase",
     "operation",
     "latency_kind",
+    "outcome",
     "interval",
     "start_s",
     "duration_s",

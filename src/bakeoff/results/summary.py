@@ -13,7 +13,7 @@ import pandas as pd
 
 from bakeoff.core.histogram import Histogram, merge_encoded, percentiles_us
 from bakeoff.core.measures import LatencyKind, Phase
-from bakeoff.results.schema import COLUMNS, LATENCY_COLUMNS, TRIAL_COLUMNS
+from bakeoff.results.schema import COLUMNS, LATENCY_COLUMNS, TRIAL_COLUMNS, success_rows
 
 TOTAL = "TOTAL"
 """The `operation` of the row that merges all operations of a trial."""
@@ -59,7 +59,7 @@ def summarize(
         raise ValueError(f"not a bakeoff samples frame: missing columns {missing}")
 
     rows: list[dict[str, object]] = []
-    in_phase = df[df["phase"] == phase_value]
+    in_phase = success_rows(df[df["phase"] == phase_value])
     for key, trial_rows in in_phase.groupby(list(TRIAL_COLUMNS), sort=True, dropna=False):
         # The phase lasts as long as its last interval whatever the latency kind, so the
         # wall time is taken before selecting one kind.

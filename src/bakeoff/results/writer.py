@@ -2,9 +2,11 @@
 and manifest.json (the layout is in `bakeoff.results.schema`).
 
 A run is written into a hidden `.<run_id>.partial/` directory next to its final place:
-each trial is persisted the moment the runner hands it over, so a crash or Ctrl-C keeps
-everything measured so far; `finish()` concatenates the trials and renames the directory
-into place, which readers therefore see either complete or not at all.
+each phase of a trial is persisted the moment it ends (`bakeoff.results.journal`) and
+each trial the moment the runner hands it over, so a crash or Ctrl-C keeps everything
+measured so far and a SIGKILL all but the phase in flight; `finish()` concatenates the
+trials and renames the directory into place, which readers therefore see either
+complete or not at all.
 
 A write that fails (a full, read-only or failing disk) raises RunWriteError saying what
 was lost: a trial that cannot be written is left out and the run finished as failed
@@ -17,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
-import math
 import os
 import re
 import secrets
@@ -34,18 +35,17 @@ import pandas as pd
 
 from bakeoff.core.files import (
     fsync_directory,
-    replace_atomically,
     write_bytes_atomically,
 )
-from bakeoff.core.histogram import decode, percentiles_us
-from bakeoff.core.measures import IntervalRow, LatencyKind, Phase
-from bakeoff.core.secrets import redact_argv, redact_text, redact_url
-from bakeoff.harness.trial import TrialRecord
+from bakeoff.core.secrets import redact_argv, redact_url
+from bakeoff.harness.trial import PhaseRecord, TrialRecord
+from bakeoff.results.journal import drop_phases, write_phase
 from bakeoff.results.provenance import bakeoff_provenance, driver_versions, host_info
 from bakeoff.results.reader import is_run
 from bakeoff.results.safe_json import iso_utc, to_safe_json
+from bakeoff.results.sample_records import samples_frame, trial_columns, write_samples
 from bakeoff.results.schema import (
-    LATENCY_COLUMNS,
+    JOURNAL_DIR,
     LATENCY_KINDS,
     MANIFEST_FILE,
     RUN_STATUSES,
@@ -54,12 +54,12 @@ from bakeoff.results.schema import (
     SCHEMA_VERSION,
     TRIALS_DIR,
     enforce_types,
+    trial_file_name,
     typed_frame,
 )
 from bakeoff.workloads.model import Workload
 
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
-_NO_LATENCY = dict.fromkeys(LATENCY_COLUMNS, math.nan)
 _NO_OPTIONS: Mapping[str, object] = MappingProxyType({})
 WRITER = "writer"
 """The manifest key naming the process writing an unfinished run (pid and host), for
@@ -173,25 +173,49 @@ class RunWriter:
     def path_partial(self) -> Path:
         return self._partial
 
+    def add_phase(self, phase: PhaseRecord) -> None:
+        """Persist one phase of the trial in flight now (durable when this returns)."""
+        with self._lock:
+            if self._finished is not None:
+                raise RuntimeError(f"run {self._run_id} is finished; no phase can be added")
+            try:
+                write_phase(self._partial, self._run_id, phase)
+            except OSError as exc:
+                raise RunWriteError(
+                    f"the {phase.phase.value} phase of trial {phase.trial} could not be "
+                    f"written ({_reason(exc)}); the {len(self._trial_files)} trials before "
+                    f"it are kept in {self._partial}"
+                ) from exc
+
     def add_trial(self, trial: TrialRecord) -> None:
-        """Persist one trial now (its samples and its manifest entry)."""
+        """Persist one trial now (its samples and its manifest entry); its phases kept by
+        `add_phase` are dropped once it is written."""
         with self._lock:
             if self._finished is not None:
                 raise RuntimeError(f"run {self._run_id} is finished; no trial can be added")
-            name = f"trial-{trial.trial:05d}-rep-{trial.repetition:03d}.parquet"
+            name = trial_file_name(trial.trial, trial.repetition)
             if name in self._trial_files:
                 raise ValueError(
                     f"trial {trial.trial} repetition {trial.repetition} was added already"
                 )
-            frame = _trial_frame(self._run_id, trial)
+            columns = trial_columns(
+                self._run_id,
+                trial=trial.trial,
+                repetition=trial.repetition,
+                engine=trial.engine,
+                engine_version=trial.engine_version,
+                workload=trial.workload,
+            )
+            frame = samples_frame(columns, trial.rows)
             written = self._partial / TRIALS_DIR / name
             try:
-                _write_parquet(frame, written)
+                write_samples(frame, written)
                 self._trial_files.append(name)
                 self._trials.append(self._trial_entry(trial))
                 self._write_manifest(RUNNING, ended_at=None)
             except OSError as exc:
                 raise self._trial_lost(trial, name, exc) from exc
+            drop_phases(self._partial, trial.trial, trial.repetition)
 
     def _trial_lost(self, trial: TrialRecord, name: str, exc: OSError) -> RunWriteError:
         """Forget the trial that could not be written, and finish the run with the trials
@@ -309,7 +333,7 @@ def move_into_place(
     trials_dir = partial / TRIALS_DIR
     # A retry after a failed rename finds the trial files gone and samples written.
     if trials_dir.is_dir():
-        _write_parquet(_samples(trials_dir, trial_files), partial / SAMPLES_FILE)
+        write_samples(_samples(trials_dir, trial_files), partial / SAMPLES_FILE)
     write_manifest()
     appeared = (
         f"{final} appeared while the run was being written; the complete run is kept in {partial}"
@@ -318,6 +342,7 @@ def move_into_place(
         raise RunExistsError(appeared)
     # samples.parquet holds every trial now; readers prefer it over the trial files.
     shutil.rmtree(trials_dir, ignore_errors=True)
+    shutil.rmtree(partial / JOURNAL_DIR, ignore_errors=True)
     try:
         # os.rename fails on a non-empty target; an empty directory created in the
         # instant since the check above would be replaced, which loses no result.
@@ -340,60 +365,3 @@ def _samples(trials_dir: Path, trial_files: Sequence[str]) -> pd.DataFrame:
 def new_run_id() -> str:
     """A UTC timestamp, sortable, plus a random suffix so parallel runs never collide."""
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
-
-
-# -- samples ------------------------------------------------------------------------
-
-
-def _trial_frame(run_id: str, trial: TrialRecord) -> pd.DataFrame:
-    workload_hash = trial.workload.spec_hash()
-    records = [_sample_record(run_id, trial, workload_hash, row) for row in trial.rows]
-    return typed_frame(records)
-
-
-def _sample_record(
-    run_id: str, trial: TrialRecord, workload_hash: str, row: IntervalRow
-) -> dict[str, object]:
-    errors = row.errors_transient + row.errors_fatal + row.errors_unsupported
-    histogram = _histogram_text(row.histogram)
-    stats = percentiles_us(decode(histogram)) if histogram else _NO_LATENCY
-    return {
-        "run_id": run_id,
-        "trial": trial.trial,
-        "repetition": trial.repetition,
-        # Free text from a provisioner; it has no business holding a URL, but if it does,
-        # the credential must not reach a file meant to be shared.
-        "engine": redact_text(trial.engine),
-        "engine_version": redact_text(trial.engine_version),
-        "workload": trial.workload.name,
-        "workload_hash": workload_hash,
-        "phase": Phase(row.phase).value,
-        "operation": str(row.operation),
-        "latency_kind": LatencyKind(row.latency_kind).value,
-        "interval": row.interval,
-        "start_s": row.start_s,
-        "duration_s": row.duration_s,
-        "count": row.count,
-        "not_found": row.not_found,
-        "errors_transient": row.errors_transient,
-        "errors_fatal": row.errors_fatal,
-        "errors_unsupported": row.errors_unsupported,
-        "errors": errors,
-        "throughput_ops": row.count / row.duration_s if row.duration_s > 0 else math.nan,
-        **stats,
-        "histogram": histogram,
-    }
-
-
-def _histogram_text(value: object) -> str:
-    # hdrh's encode() returns bytes; stored as str() they would turn into "b'...'" and
-    # never decode again.
-    if isinstance(value, bytes):
-        return value.decode("ascii")
-    if isinstance(value, str):
-        return value
-    raise TypeError(f"an encoded histogram is text, not {type(value).__name__}")
-
-
-def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
-    replace_atomically(path, lambda tmp: frame.to_parquet(tmp, index=False))

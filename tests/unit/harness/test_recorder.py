@@ -82,6 +82,7 @@ def reference_rows(run: Chunk, end_ns: int, response: bool) -> list[IntervalRow]
     """One op at a time with hdrh's record_value: what the vectorised recorder must equal."""
     counts: dict[tuple[int, int], list[int]] = {}
     hists: dict[tuple[int, int, LatencyKind], hdr.Histogram] = {}
+    errors: dict[tuple[int, int, LatencyKind, str], list[int]] = {}
     kinds = [LatencyKind.SERVICE, LatencyKind.RESPONSE] if response else [LatencyKind.SERVICE]
     for op, end, service, outcome, resp in zip(
         cast("list[int]", run.ops.tolist()),
@@ -97,9 +98,12 @@ def reference_rows(run: Chunk, end_ns: int, response: bool) -> list[IntervalRow]
             if (interval, op, kind) not in hists:
                 hists[(interval, op, kind)] = hdr.new_histogram()
             hist = hists[(interval, op, kind)]
+            value = service if kind is LatencyKind.SERVICE else resp
             if outcome == Outcome.OK:
-                value = service if kind is LatencyKind.SERVICE else resp
                 hist.record_value(min(max(value, 1), hdr.HIGHEST_NS))
+            elif outcome != Outcome.NOT_FOUND:
+                error = errors.setdefault((interval, op, kind, ERROR_KINDS[outcome]), [])
+                error.append(min(max(value, 1), hdr.HIGHEST_NS))
     rows = []
     for (interval, op), c in counts.items():
         for kind in kinds:
@@ -117,11 +121,30 @@ def reference_rows(run: Chunk, end_ns: int, response: bool) -> list[IntervalRow]
                     errors_fatal=c[3],
                     errors_unsupported=c[4],
                     histogram=hdr.encode(hists[(interval, op, kind)]),
+                    error_histograms=tuple(
+                        (name, _encode_values(errors[(interval, op, kind, name)]))
+                        for name in sorted(ERROR_KINDS.values())
+                        if (interval, op, kind, name) in errors
+                    ),
                 )
             )
     kind_order = {LatencyKind.SERVICE: 0, LatencyKind.RESPONSE: 1}
     rows.sort(key=lambda r: (r.operation, kind_order[r.latency_kind], r.interval))
     return rows
+
+
+ERROR_KINDS: dict[int, str] = {
+    Outcome.TRANSIENT: "transient",
+    Outcome.FATAL: "fatal",
+    Outcome.UNSUPPORTED: "unsupported",
+}
+
+
+def _encode_values(values: list[int]) -> str:
+    hist = hdr.new_histogram()
+    for value in values:
+        hist.record_value(value)
+    return hdr.encode(hist)
 
 
 @pytest.mark.parametrize("response", [False, True])
@@ -304,7 +327,8 @@ def test_live_histograms_stay_bounded_by_the_current_interval() -> None:
     run = random_run(4, n=20_000, seconds=50)
     rec = Recorder(OPS, Phase.MEASURE, start_ns=START, response_time=True)
     feed(rec, run, chunk=256, response=True)
-    assert len(rec._live) <= len(OPS) * 2
+    # per operation and latency kind: the successes' histogram and one per error kind
+    assert len(rec._live) <= len(OPS) * 2 * (1 + len(ERROR_KINDS))
     assert len(rec.rows(int(run.ends[-1]))) == 50 * len(OPS) * 2
 
 
@@ -348,10 +372,55 @@ def test_clamped_latencies_are_recorded_and_counted() -> None:
     assert all(hdr.decode(r.histogram).total_count == 3 for r in rec.rows(START + S))
 
 
-def test_clamps_of_failed_operations_are_not_counted() -> None:
+def test_clamps_of_failed_operations_are_counted_as_their_latency_is_kept() -> None:
     rec = Recorder(OPS, Phase.MEASURE, start_ns=START)
     feed(rec, make_ops([0], [START], [-1], [Outcome.FATAL]))
-    assert rec.clamped() == 0
+    assert rec.clamped() == 1
+
+
+def test_a_stall_that_ends_in_an_error_keeps_its_latency_apart_from_the_successes() -> None:
+    # A paused engine: quick successes, then one call that hangs 5 s and times out.
+    rec = Recorder(OPS, Phase.MEASURE, start_ns=START)
+    feed(
+        rec,
+        make_ops(
+            [0, 0, 0, 1],
+            [START + 1_000, START + 2_000, START + 5 * S, START + 5 * S + 10],
+            [500, 600, 5 * S, 700],
+            [Outcome.OK, Outcome.OK, Outcome.TRANSIENT, Outcome.NOT_FOUND],
+        ),
+    )
+    rows = {(r.operation, r.interval): r for r in rec.rows(START + 6 * S)}
+    first, stalled, missing = rows["read", 0], rows["read", 5], rows["update", 5]
+    assert hdr.decode(first.histogram).get_total_count() == 2
+    assert first.error_histograms == ()
+    assert (stalled.count, stalled.errors_transient) == (0, 1)
+    assert hdr.decode(stalled.histogram).get_total_count() == 0
+    ((kind, encoded),) = stalled.error_histograms
+    errors = hdr.decode(encoded)
+    assert kind == "transient"
+    assert errors.get_total_count() == 1
+    assert errors.get_max_value() >= 5 * S * 0.999
+    # Not-found results are counted, their latency kept nowhere (as before).
+    assert (missing.not_found, missing.error_histograms) == (1, ())
+    assert hdr.decode(missing.histogram).get_total_count() == 0
+
+
+def test_merged_rows_merge_each_error_kinds_histogram() -> None:
+    rows = []
+    for worker, outcome in enumerate([Outcome.FATAL, Outcome.TRANSIENT, Outcome.TRANSIENT]):
+        rec = Recorder(OPS, Phase.MEASURE, start_ns=START)
+        feed(
+            rec, make_ops([0, 0], [START + 1, START + 2], [10, 1_000 * (worker + 1)], [0, outcome])
+        )
+        rows.extend(rec.rows(START + S))
+    (merged,) = merge_rows(rows)
+    assert (merged.count, merged.errors_transient, merged.errors_fatal) == (3, 2, 1)
+    assert [kind for kind, _ in merged.error_histograms] == ["fatal", "transient"]
+    by_kind = {kind: hdr.decode(text) for kind, text in merged.error_histograms}
+    assert by_kind["transient"].get_total_count() == 2
+    assert by_kind["fatal"].get_total_count() == 1
+    assert hdr.decode(merged.histogram).get_total_count() == 3
 
 
 def test_invalid_chunks_are_rejected() -> None:

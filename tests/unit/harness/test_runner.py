@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pytest
 
-from bakeoff.adapters.errors import FatalError
+from bakeoff.adapters.errors import FatalError, TransientError
+from bakeoff.adapters.protocol import Record
 from bakeoff.adapters.sql import SqlAdapter
+from bakeoff.core.histogram import decode
 from bakeoff.engines.base import Provisioner, ProvisioningError
 from bakeoff.engines.catalog import EngineSpec, engine_spec
 from bakeoff.engines.embedded import EmbeddedProvisioner
@@ -16,7 +19,8 @@ from bakeoff.harness.options import RunOptions
 from bakeoff.harness.plan import Trial, plan_trials
 from bakeoff.harness.run import run_trials
 from bakeoff.harness.runner import TrialRunner
-from bakeoff.results import load, load_manifest
+from bakeoff.harness.trial import PhaseRecord
+from bakeoff.results import load, load_manifest, summarize
 from bakeoff.results.writer import RunWriter
 from bakeoff.workloads.loader import load_workload, shipped_workloads_dir
 from bakeoff.workloads.model import Workload
@@ -216,3 +220,62 @@ def test_reuse_keeps_the_engine_and_the_loaded_data(tmp_path: Path) -> None:
     assert records[1].verify["counted_records"] == 100
     # The shared instance is removed at the end of the run.
     assert not any(tmp_path.glob("bakeoff-sqlite-*"))
+
+
+class PhaseList:
+    def __init__(self) -> None:
+        self.phases: list[PhaseRecord] = []
+
+    def add_phase(self, phase: PhaseRecord) -> None:
+        self.phases.append(phase)
+
+
+def test_each_phase_is_handed_to_the_journal_as_it_ends(tmp_path: Path) -> None:
+    workload = ycsb("ycsb-c", records=100, operation_count=200)
+    workload = Workload.model_validate({**workload.model_dump(), "warmup_operations": 50})
+    (trial,) = plan_trials([(workload, None)], [engine_spec("sqlite")])
+    journal = PhaseList()
+    record = TrialRunner(RunOptions(clients=2)).run(
+        trial, EmbeddedProvisioner(engine_spec("sqlite"), parent_dir=tmp_path), journal
+    )
+    assert record.status == "ok", record.error
+    assert [p.phase.value for p in journal.phases] == ["load", "warmup", "measure"]
+    assert [row for p in journal.phases for row in p.rows] == list(record.rows)
+    first = journal.phases[0]
+    assert (first.trial, first.repetition, first.engine) == (trial.index, 0, "sqlite")
+    assert first.engine_version == record.engine_version
+
+
+class StallingThenTimingOutSqlAdapter(SqlAdapter):
+    """The real SQL adapter whose third read hangs and then times out, as a call to a
+    paused engine does."""
+
+    reads = 0
+
+    def read(self, table: str, key: str, fields: Sequence[str] | None) -> Record | None:
+        StallingThenTimingOutSqlAdapter.reads += 1
+        if StallingThenTimingOutSqlAdapter.reads == 3:
+            time.sleep(0.4)
+            raise TransientError("timed out")
+        return super().read(table, key, fields)
+
+
+def test_a_stall_ending_in_an_error_is_kept_in_the_error_latencies(tmp_path: Path) -> None:
+    StallingThenTimingOutSqlAdapter.reads = 0
+    workload = ycsb("ycsb-c", records=50, operation_count=200)
+    (trial,) = plan_trials([(workload, None)], [engine_spec("sqlite")])
+    stalling = Trial(**{**trial.__dict__, "adapter": StallingThenTimingOutSqlAdapter})
+    writer = RunWriter(tmp_path / "results")
+    (record,) = run_trials([stalling], embedded(tmp_path), writer, TrialRunner(RunOptions()))
+    assert record.status == "ok", record.error
+
+    frame = load(writer.path_final)
+    measured = frame[frame["phase"] == "measure"]
+    errors = measured[measured["outcome"] == "error:transient"]
+    assert int(errors["histogram"].map(lambda h: decode(h).get_total_count()).sum()) == 1
+    assert errors["max_us"].max() >= 400_000
+    assert int(measured["errors_transient"].sum()) == 1
+    summary = summarize(frame)
+    read = dict(zip(summary["operation"], summary.to_dict("records"), strict=True))["read"]
+    assert read["max_us"] < 400_000  # the successes' latencies only
+    assert read["errors"] == 1

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import errno
 import json
 import re
@@ -16,7 +17,7 @@ from bakeoff.core.measures import IntervalRow, LatencyKind, Phase
 from bakeoff.core.secrets import redact_argv
 from bakeoff.results import RunWriter, TrialRecord, load, load_manifest
 from bakeoff.results.safe_json import to_safe_json
-from bakeoff.results.schema import COLUMNS
+from bakeoff.results.schema import COLUMNS, COUNT_COLUMNS
 from bakeoff.results.writer import RunExistsError
 from bakeoff.workloads.model import OperationMix, Workload
 
@@ -458,3 +459,29 @@ def test_a_rename_that_loses_the_race_keeps_the_run(
             writer.finish("ok")
     assert len(load(writer.path_partial)) == 1
     assert len(load(writer.finish("ok"))) == 1
+
+
+def test_failed_operations_keep_their_latency_in_rows_of_their_own(tmp_path: Path) -> None:
+    stalled, _ = histogram([5_000_000_000])  # one call hung 5 s, then timed out
+    fatal, _ = histogram([2_000, 3_000])
+    row = dataclasses.replace(
+        interval_row("read", 0, (1_000, 2_000)),
+        errors_transient=1,
+        errors_fatal=2,
+        error_histograms=(("fatal", fatal), ("transient", stalled)),
+    )
+    writer = RunWriter(tmp_path, run_id="errs")
+    writer.add_trial(trial_record(rows=[row]))
+    frame = load(writer.finish("ok"))
+
+    assert list(frame["outcome"]) == ["ok", "error:fatal", "error:transient"]
+    ok, fatal_row, transient_row = (frame.iloc[i] for i in range(3))
+    assert (ok["count"], ok["errors_transient"], ok["errors_fatal"], ok["errors"]) == (2, 1, 2, 3)
+    assert ok["max_us"] == pytest.approx(2.0, rel=1e-3)
+    # Counted once: every count of an error row is 0, so sums over all rows hold.
+    for column in (*COUNT_COLUMNS, "errors"):
+        assert frame[column].sum() == ok[column]
+    assert transient_row["max_us"] == pytest.approx(5_000_000, rel=1e-3)
+    assert HdrHistogram.decode(transient_row["histogram"]).get_total_count() == 1
+    assert HdrHistogram.decode(fatal_row["histogram"]).get_total_count() == 2
+    assert (transient_row["interval"], transient_row["throughput_ops"]) == (0, 0.0)

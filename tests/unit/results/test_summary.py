@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import random
 from datetime import UTC, datetime
 from pathlib import Path
@@ -200,3 +201,15 @@ def frame_of(tmp_path: Path, rows: list[IntervalRow]) -> pd.DataFrame:
     writer = RunWriter(tmp_path)
     writer.add_trial(trial_record(0, rows))
     return load(writer.finish("ok"))
+
+
+def test_latencies_come_from_successes_only_and_errors_are_counted_once(tmp_path: Path) -> None:
+    stall = interval_row("read", 1, [5_000_000_000])  # the error histogram: one 5 s timeout
+    row = dataclasses.replace(
+        interval_row("read", 1, [2_000] * 10, errors=(1, 0, 0)),
+        error_histograms=(("transient", stall.histogram),),
+    )
+    summary = summarize(frame_of(tmp_path, [interval_row("read", 0, [1_000] * 10), row]))
+    read = summary.set_index("operation").loc["read"]
+    assert (read["count"], read["errors"]) == (20, 1)
+    assert read["max_us"] == pytest.approx(2.0, rel=1e-3)

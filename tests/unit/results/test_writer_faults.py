@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import bakeoff.core.files
+import bakeoff.results.sample_records
 import bakeoff.results.writer
 from bakeoff.results.reader import load, load_manifest
 from bakeoff.results.schema import TRIALS_DIR
@@ -48,7 +49,7 @@ def full_disk_from(monkeypatch: pytest.MonkeyPatch, first_failing: int, *, stays
         return real(path, half, durable=durable)
 
     monkeypatch.setattr(bakeoff.core.files, "replace_atomically", replace)
-    monkeypatch.setattr(bakeoff.results.writer, "replace_atomically", replace)
+    monkeypatch.setattr(bakeoff.results.sample_records, "replace_atomically", replace)
 
 
 def leftovers(folder: Path) -> list[Path]:

@@ -22,6 +22,7 @@ from bakeoff.gate.compare import compare_paths
 from bakeoff.gate.comparison import CompareOptions, Comparison, Verdict, change_text, summary_line
 from bakeoff.gate.metrics import METRICS, CompareError
 from bakeoff.results.reader import NotARunError
+from bakeoff.results.statistics import UNSTABLE_CV
 
 EXIT_REGRESSION = 1
 EXIT_USAGE = 2
@@ -105,7 +106,7 @@ def compare(
         typer.Option(
             "--max-cv", help="Rows whose trials vary more than this (stdev/mean) are unstable."
         ),
-    ] = "10%",
+    ] = f"{UNSTABLE_CV:.0%}",
     alpha: Annotated[
         float,
         typer.Option(min=0.0001, max=0.5, help="Significance level of the Mann-Whitney test."),

@@ -1,5 +1,5 @@
-"""The report's headline checks: one sentence per thing that makes a number doubtful,
-worst first. The terminal summary prints the same sentences.
+"""The report's headline checks: one sentence per kind of doubt, naming every workload and
+engine it concerns, worst first. The terminal summary prints the same sentences.
 
 Every verdict comes from `bakeoff.results.figures` and `bakeoff.results.validity`; this
 module only words them.
@@ -19,6 +19,9 @@ from bakeoff.results.statistics import UNSTABLE_CV
 from bakeoff.results.summary import TOTAL
 from bakeoff.results.validity import EXTREME_MAX_RATIO, MIN_INTERVALS, MIN_MEASURED_S
 
+Found = list[tuple[str, str]]
+"""(workload label, what was found there) pairs of one check."""
+
 
 def report_checks(
     figures: pd.DataFrame,
@@ -28,124 +31,129 @@ def report_checks(
 ) -> list[str]:
     """`labels`: workload hash → the label the report uses for it."""
     totals = _primary_totals(figures)
+    rows = list(_rows(totals, labels))
     checks = [
-        *_too_short(totals, labels),
-        *_unstable(totals, labels),
-        *_flips(totals, labels),
+        _sentence(
+            f"Too short to mean anything (a measured phase needs {MIN_MEASURED_S:g} s and "
+            f"{MIN_INTERVALS} intervals; measure longer with --duration)",
+            [
+                (w, f"{r['engine']} ({_seconds(r['measured_s'])}, {_intervals(r['intervals'])})")
+                for w, r in rows
+                if r["too_short"]
+            ],
+        ),
+        _sentence(
+            f"Unstable: throughput varies by more than {UNSTABLE_CV:.0%} (CV) across trials, "
+            "so a median of them is no basis for a ranking",
+            [
+                (w, f"{r['engine']} CV {_percent(r['ops_cv'])} ({_range(r)} ops/s)")
+                for w, r in rows
+                if r["unstable"]
+            ],
+        ),
+        _sentence("Which is faster changes between repetitions (not decided)", list(_flips(rows))),
         *(line for run in runs for line in load_generator_warnings(run.manifest)),
-        *_errors(totals, labels),
-        *_unstable_trials(totals, labels),
-        *_extreme_max(_primary(figures), labels),
-        *_undecided(totals, labels),
+        _sentence(
+            "Operations failed (left out of ops/s and latencies)",
+            [(w, f"{r['engine']} {int(str(r['errors'])):,}") for w, r in rows if r["errors"]],
+        ),
+        _sentence(
+            f"Unstable trials: throughput varies by more than {UNSTABLE_CV:.0%} (CV) across a "
+            "trial's intervals; see throughput over time",
+            [
+                (w, f"{r['engine']} {r['unstable_trials']} of {r['trials']}")
+                for w, r in rows
+                if r["unstable_trials"]
+            ],
+        ),
+        _sentence(
+            f"Extreme maxima, above {EXTREME_MAX_RATIO:g}× the p99.9: a stall, not the tail; do "
+            "not quote max alone",
+            [(w, _extreme(r)) for w, r in rows if r["extreme_max"]],
+        ),
+        _sentence(
+            "Ahead but not decided: the spreads of the trials overlap", list(_undecided(rows))
+        ),
     ]
     if not totals.empty and int(totals["trials"].max()) == 1:
         checks.append(
             "One trial per engine: nothing here says how much these numbers vary between "
             "runs; repeat (--repeat 3 or more) before comparing engines."
         )
-    return checks
+    return [c for c in checks if c]
 
 
-def _primary(figures: pd.DataFrame) -> pd.DataFrame:
-    """Each workload's rows of the latency kind the report shows first."""
+def _sentence(title: str, found: Found) -> str:
+    """`title: w1: a, b; w2: c.`, or "" when nothing was found."""
+    if not found:
+        return ""
+    by_workload: dict[str, list[str]] = {}
+    for workload, text in found:
+        by_workload.setdefault(workload, []).append(text)
+    parts = [f"{w}: {', '.join(texts)}" for w, texts in by_workload.items()]
+    return f"{title} — {'; '.join(parts)}."
+
+
+def _primary_totals(figures: pd.DataFrame) -> pd.DataFrame:
+    """Each workload's TOTAL rows of the latency kind the report shows first."""
     if figures.empty:
         return figures
     rank = {kind: i for i, kind in enumerate(KIND_ORDER)}
     order = figures["latency_kind"].map(lambda k: rank.get(str(k), len(rank)))
     first = order.groupby(figures["workload_hash"]).transform("min")
-    return figures[order == first]
+    return figures[(order == first) & (figures["operation"] == TOTAL)]
 
 
-def _primary_totals(figures: pd.DataFrame) -> pd.DataFrame:
-    primary = _primary(figures)
-    return primary[primary["operation"] == TOTAL]
-
-
-def _rows(frame: pd.DataFrame) -> Iterator[dict[str, object]]:
+def _rows(
+    frame: pd.DataFrame, labels: Mapping[str, str]
+) -> Iterator[tuple[str, dict[str, object]]]:
     for record in frame.to_dict("records"):
-        yield {str(k): v for k, v in record.items()}
+        row = {str(k): v for k, v in record.items()}
+        yield labels.get(str(row["workload_hash"]), str(row["workload"])), row
 
 
-def _where(row: Mapping[str, object], labels: Mapping[str, str]) -> str:
-    return f"{labels.get(str(row['workload_hash']), row['workload'])} on {row['engine']}"
-
-
-def _too_short(totals: pd.DataFrame, labels: Mapping[str, str]) -> Iterator[str]:
-    for row in _rows(totals[totals["too_short"] > 0]):
-        count = int(row["intervals"])  # type: ignore[call-overload]
-        yield (
-            f"{_where(row, labels)}: too short to mean anything — the shortest measured "
-            f"phase lasted {float(row['measured_s']):.3g} s in {count} interval"  # type: ignore[arg-type]
-            f"{'s' if count != 1 else ''} (needs {MIN_MEASURED_S:g} s and {MIN_INTERVALS} "
-            "intervals); measure longer with --duration."
-        )
-
-
-def _unstable(totals: pd.DataFrame, labels: Mapping[str, str]) -> Iterator[str]:
-    for row in _rows(totals[totals["unstable"].astype(bool)]):
-        low, high = float(row["ops_low"]), float(row["ops_high"])  # type: ignore[arg-type]
-        yield (
-            f"{_where(row, labels)}: unstable — throughput varies by CV "
-            f"{float(row['ops_cv']):.0%} across {row['trials']} trials "  # type: ignore[arg-type]
-            f"({format_range(low, high)} ops/s, {row['ops_spread']}; unstable above "
-            f"{UNSTABLE_CV:.0%}); its median is no basis for a ranking."
-        )
-
-
-def _flips(totals: pd.DataFrame, labels: Mapping[str, str]) -> Iterator[str]:
+def _flips(rows: Sequence[tuple[str, dict[str, object]]]) -> Iterator[tuple[str, str]]:
     seen: set[tuple[str, str, str]] = set()
-    for row in _rows(totals[totals["flips_with"] != ""]):
-        for other in str(row["flips_with"]).split(", "):
+    for workload, row in rows:
+        for other in filter(None, str(row["flips_with"]).split(", ")):
             a, b = sorted((str(row["engine"]), other))
-            key = (str(row["workload_hash"]), a, b)
-            if key in seen:
-                continue
-            seen.add(key)
-            label = labels.get(key[0], str(row["workload"]))
-            yield (
-                f"{label}: {a} and {b} swap places between repetitions — which is faster "
-                "is not decided."
-            )
+            if (workload, a, b) not in seen:
+                seen.add((workload, a, b))
+                yield workload, f"{a} and {b}"
 
 
-def _errors(totals: pd.DataFrame, labels: Mapping[str, str]) -> Iterator[str]:
-    for row in _rows(totals[totals["errors"] > 0]):
-        yield (
-            f"{_where(row, labels)}: {int(row['errors']):,} operations failed "  # type: ignore[call-overload]
-            "(not counted in ops/s or latencies)."
-        )
-
-
-def _unstable_trials(totals: pd.DataFrame, labels: Mapping[str, str]) -> Iterator[str]:
-    for row in _rows(totals[totals["unstable_trials"] > 0]):
-        yield (
-            f"{_where(row, labels)}: {row['unstable_trials']} of {row['trials']} trials "
-            f"unstable — throughput varies by more than {UNSTABLE_CV:.0%} (CV) across the "
-            "trial's intervals; see throughput over time."
-        )
-
-
-def _extreme_max(primary: pd.DataFrame, labels: Mapping[str, str]) -> Iterator[str]:
-    rows = primary[primary["extreme_max"].astype(bool) & (primary["operation"] == TOTAL)]
-    for row in _rows(rows):
-        max_us, p999 = float(row["max_us"]), float(row["p999_us"])  # type: ignore[arg-type]
-        yield (
-            f"{_where(row, labels)}: max {format_fixed(max_us)} µs is {max_us / p999:.0f}× "
-            f"the p99.9 ({format_fixed(p999, 1)} µs; flagged above {EXTREME_MAX_RATIO:g}×): "
-            "a stall, not the tail; do not quote the max alone."
-        )
-
-
-def _undecided(totals: pd.DataFrame, labels: Mapping[str, str]) -> Iterator[str]:
-    for _, group in totals.groupby("workload_hash", sort=False):
-        ordered = list(_rows(group.sort_values("ops_per_s", ascending=False)))
+def _undecided(rows: Sequence[tuple[str, dict[str, object]]]) -> Iterator[tuple[str, str]]:
+    by_workload: dict[str, list[dict[str, object]]] = {}
+    for workload, row in rows:
+        by_workload.setdefault(workload, []).append(row)
+    for workload, group in by_workload.items():
+        ordered = sorted(group, key=lambda r: -float(str(r["ops_per_s"])))
         for here, below in pairwise(ordered):
-            if here["decided"] is False and str(below["engine"]) not in str(here["flips_with"]):
-                label = labels.get(str(here["workload_hash"]), str(here["workload"]))
-                yield (
-                    f"{label}: {here['engine']} ahead of {below['engine']} is not decided — "
-                    f"their {here['ops_spread']} overlap."
-                )
+            flipped = str(below["engine"]) in str(here["flips_with"]).split(", ")
+            if here["decided"] is False and not flipped:
+                yield workload, f"{here['engine']} over {below['engine']}"
+
+
+def _extreme(row: Mapping[str, object]) -> str:
+    max_us, p999 = float(str(row["max_us"])), float(str(row["p999_us"]))
+    return f"{row['engine']} {format_fixed(max_us)} µs ({max_us / p999:.0f}×)"
+
+
+def _seconds(value: object) -> str:
+    return f"{float(str(value)):.3g} s"
+
+
+def _intervals(value: object) -> str:
+    count = int(str(value))
+    return f"{count} interval{'s' if count != 1 else ''}"
+
+
+def _percent(value: object) -> str:
+    return f"{float(str(value)):.0%}"
+
+
+def _range(row: Mapping[str, object]) -> str:
+    return format_range(float(str(row["ops_low"])), float(str(row["ops_high"])))
 
 
 def load_generator_warnings(manifest: Mapping[str, object]) -> list[str]:

@@ -76,31 +76,12 @@ def is_extreme_max(p999_us: float, max_us: float) -> bool:
     return math.isfinite(p999_us) and p999_us > 0 and max_us > EXTREME_MAX_RATIO * p999_us
 
 
-def client_saturation(manifest: object) -> dict[tuple[str, int], bool | None]:
-    """(run_id, trial) → whether the load generator, not the engine, may have been the
-    limit (the manifest's `load_generator.measure.client_saturated`; None when it could
-    not tell, e.g. for an engine inside the client's own process)."""
-    if not isinstance(manifest, dict):
-        return {}
-    run_id = str(manifest.get("run_id") or "")
-    trials = manifest.get("trials")
-    out: dict[tuple[str, int], bool | None] = {}
-    for trial in trials if isinstance(trials, list) else []:
-        if not isinstance(trial, dict) or not isinstance(trial.get("trial"), int):
-            continue
-        measure = (trial.get("load_generator") or {}).get("measure") or {}
-        saturated = measure.get("client_saturated") if isinstance(measure, dict) else None
-        out[run_id, int(trial["trial"])] = saturated if isinstance(saturated, bool) else None
-    return out
-
-
 __all__ = [
     "EXTREME_MAX_RATIO",
     "MIN_INTERVALS",
     "MIN_MEASURED_S",
     "TRIAL_CHECK_COLUMNS",
     "UNSTABLE_CV",
-    "client_saturation",
     "interval_stats",
     "trial_checks",
 ]

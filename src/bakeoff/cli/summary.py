@@ -45,7 +45,7 @@ def print_report_summary(report: ReportData) -> None:
     for kind in (k for k in ("response", "service") if k in kinds):
         _print_table(report, kind, _KIND_TITLES.get((kind, open_loop), f"{kind} time, in µs"))
     if report.checks:
-        stdout.print("[bold yellow]Before quoting a number[/bold yellow]")
+        stdout.print("[bold yellow]Before quoting a number[/bold yellow] (the checks column)")
         for check in report.checks:
             stdout.print(f"  [yellow]•[/yellow] {escape(check)}", highlight=False)
 
@@ -89,7 +89,7 @@ def _add_rows(table: Table, workload: WorkloadReport, kind: KindReport, *, sprea
                 format_fixed(row.p999_us, 1),
                 format_fixed(row.max_us, 1),
                 format_fixed(row.errors),
-                escape(", ".join(row.flags())),
+                escape(" ".join(row.flags(short=True))),
             ]
             table.add_row(*cells)
             first = False

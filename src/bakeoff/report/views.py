@@ -82,19 +82,19 @@ class SummaryRow:
         """`low–high` of the ops/s, or "" with one trial."""
         return format_range(self.ops_low, self.ops_high) if self.has_spread else ""
 
-    def flags(self) -> tuple[str, ...]:
-        """Short words for what is wrong with this row's numbers, worst first."""
+    def flags(self, *, short: bool = False) -> tuple[str, ...]:
+        """What is wrong with this row's numbers, worst first; `short` for a terminal."""
         out = []
         if self.too_short:
-            out.append("too short")
+            out.append("short" if short else "too short")
         if self.unstable:
-            out.append(f"unstable (CV {self.ops_cv:.0%})")
+            out.append(f"CV {self.ops_cv:.0%}" if short else f"unstable (CV {self.ops_cv:.0%})")
         if self.unstable_trials:
-            out.append("unstable trial" + ("s" if self.unstable_trials > 1 else ""))
+            out.append("noisy" if short else "unstable trials")
         if self.flips_with:
-            out.append(f"flips with {self.flips_with}")
+            out.append("flips" if short else f"flips with {self.flips_with}")
         if self.extreme_max:
-            out.append("extreme max")
+            out.append("stall" if short else "extreme max")
         return tuple(out)
 
 

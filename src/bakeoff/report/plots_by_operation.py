@@ -48,7 +48,7 @@ _TICKS: tuple[tuple[float, str], ...] = (
 def percentile_plot(workload: WorkloadReport, colors: Mapping[str, str]) -> Plot:
     kind = workload.primary
     operations = list(workload.operations)
-    rows_count, _ = grid(len(operations))
+    rows_count, columns = grid(len(operations))
     height = 0.6 + 2.6 * rows_count
     fig = Figure(figsize=(WIDTH_IN, height), layout="constrained")
     axes = panels(fig, len(operations))
@@ -73,7 +73,9 @@ def percentile_plot(workload: WorkloadReport, colors: Mapping[str, str]) -> Plot
         ax.xaxis.set_major_locator(FixedLocator([float(_nines(np.array(p))) for p, _ in ticks]))
         ax.xaxis.set_major_formatter(FuncFormatter(_tick_label(ticks)))
         ax.xaxis.set_minor_locator(NullLocator())
-        ax.tick_params(axis="x", labelrotation=0)
+        # Past 99.99 % the labels of a third-of-the-page panel run into each other.
+        crowded = columns >= 3 and len(ticks) > 5
+        ax.tick_params(axis="x", labelrotation=40 if crowded else 0)
     for ax in axes[-min(3, len(axes)) :]:
         ax.set_xlabel("percentile (%)")
     engine_legend(fig, workload.engines, colors)

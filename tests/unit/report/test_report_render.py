@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from bakeoff.core.histogram import merge_encoded, percentiles_us
 from bakeoff.report.commands import app, plots_folder, render_reports
+from bakeoff.report.plots import SHIPPED_COLORS, engine_colors
 from bakeoff.results import load, summarize
 from bakeoff.results.summary import TOTAL
 from bakeoff.workloads.model import Workload
@@ -399,3 +400,47 @@ def test_plots_stay_with_their_workload(tmp_path: Path) -> None:
     text = md.read_text()
     assert text.count("](r-plots/ycsb-a-") == 4
     assert text.count("](r-plots/ycsb-") == 8
+
+
+def test_an_engine_keeps_its_colour_in_every_report() -> None:
+    alone = engine_colors(["redis"])
+    assert engine_colors(["sqlite", "postgres", "redis"])["redis"] == alone["redis"]
+    assert engine_colors(["duckdb", "redis"])["redis"] == alone["redis"]
+    shipped = list(SHIPPED_COLORS)
+    assert len(set(engine_colors(shipped).values())) == len(shipped)
+    # A plugin's colour comes from its name, whatever else the report holds.
+    assert engine_colors(["dictstore"]) == {
+        "dictstore": engine_colors(["a", "dictstore"])["dictstore"]
+    }
+
+
+def test_caveats_open_the_report(
+    runs: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    html, md = tmp_path / "r.html", tmp_path / "r.md"
+    render_reports(runs, html=html, markdown=md)
+    assert "Read this first" not in html.read_text()
+    caveats = ["redis runs without persistence; postgres <fsyncs> every commit"]
+    monkeypatch.setattr("bakeoff.report.caveats._run_caveats", lambda run: caveats)
+    render_reports(runs, html=html, markdown=md)
+    page = html.read_text()
+    block = page[page.index('id="read-this-first"') : page.index('id="checks"')]
+    assert "postgres &lt;fsyncs&gt; every commit" in block
+    assert page.index("Read this first") < page.index("<main>")
+    text = md.read_text()
+    assert text.index("## Read this first") < text.index("## Workload")
+    assert "- redis runs without persistence; postgres &lt;fsyncs&gt; every commit" in text
+
+
+def test_a_single_operation_gets_one_table_and_no_duplicate_panel(tmp_path: Path) -> None:
+    # ycsb-c's report once showed its read table twice: as "read" and as "all operations".
+    reads = Workload(name="reads", operations={"read": 1.0})  # type: ignore[arg-type]
+    shapes = {"fastdb": EngineShape({"read": 20.0}, rate=200)}
+    run = write_run(tmp_path, run_id="c", repetitions=1, workload=reads, engines=shapes)
+    html = tmp_path / "r.html"
+    render_reports([run], html=html)
+    parser = TableParser()
+    parser.feed(html.read_text())
+    assert {operation for (_, _, operation, _) in parser.tables} == {"read"}
+    page = html.read_text()
+    assert "read (all ops)" in page and "all operations</text>" not in page

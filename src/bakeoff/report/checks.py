@@ -149,7 +149,8 @@ def _intervals(value: object) -> str:
 
 
 def _percent(value: object) -> str:
-    return f"{float(str(value)):.0%}"
+    # One decimal: a CV of 10.4 % is above the 10 % limit and must not read as "10%".
+    return f"{float(str(value)):.1%}"
 
 
 def _range(row: Mapping[str, object]) -> str:

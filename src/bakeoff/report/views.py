@@ -88,7 +88,8 @@ class SummaryRow:
         if self.too_short:
             out.append("short" if short else "too short")
         if self.unstable:
-            out.append(f"CV {self.ops_cv:.0%}" if short else f"unstable (CV {self.ops_cv:.0%})")
+            cv = f"CV {self.ops_cv:.1%}"
+            out.append(cv if short else f"unstable ({cv})")
         if self.unstable_trials:
             out.append("noisy" if short else "unstable trials")
         if self.flips_with:

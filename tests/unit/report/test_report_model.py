@@ -411,3 +411,14 @@ def test_credentials_in_a_hand_edited_manifest_are_hidden(run_dir: Path) -> None
     manifest_path.write_text(json.dumps(manifest))
     report = build_report(run_dir)
     assert "hunter2" not in repr(report.runs) + repr(report.engines)
+
+
+def test_a_setting_reported_empty_is_not_shown_as_not_set(tmp_path: Path) -> None:
+    # Redis reports `save` as "" when snapshots are off; "not set" read as the opposite.
+    shapes = {
+        "fastdb": EngineShape({"read": 20.0}, rate=100, settings={"save": "", "appendonly": "no"})
+    }
+    report = build_report(write_run(tmp_path, run_id="empty", repetitions=1, engines=shapes))
+    (setup,) = report.engines
+    assert setup.settings["save"] == ("(empty)",)
+    assert setup.settings["appendonly"] == ("no",)

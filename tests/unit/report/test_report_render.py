@@ -434,7 +434,7 @@ def test_caveats_open_the_report(
 
 def test_a_single_operation_gets_one_table_and_no_duplicate_panel(tmp_path: Path) -> None:
     # ycsb-c's report once showed its read table twice: as "read" and as "all operations".
-    reads = Workload(name="reads", operations={"read": 1.0})  # type: ignore[arg-type]
+    reads = Workload(name="reads", operations={"read": 1.0})
     shapes = {"fastdb": EngineShape({"read": 20.0}, rate=200)}
     run = write_run(tmp_path, run_id="c", repetitions=1, workload=reads, engines=shapes)
     html = tmp_path / "r.html"

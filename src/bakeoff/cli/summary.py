@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from bakeoff.cli.common import stdout
-from bakeoff.core.formats import format_fixed, format_range
+from bakeoff.core.formats import format_number
 from bakeoff.report.build import ReportError, build_report
 from bakeoff.report.html import operation_label, row_groups
 from bakeoff.report.views import KindReport, ReportData, WorkloadReport
@@ -51,45 +51,39 @@ def print_report_summary(report: ReportData) -> None:
 
 
 def _print_table(report: ReportData, kind_name: str, title: str) -> None:
-    pairs = [(w, k) for w in report.workloads for k in w.kinds if k.kind == kind_name]
-    most = max((r.trials for _, k in pairs for r in k.rows), default=1)
-    if most > 1:
-        spread = "95% CI" if most >= 6 else "range of the trials"
-        title += f"; ops/s: median of {most} trials ({spread} beside it)"
-    table = Table(title=title, title_justify="left")
-    for column in ("workload", "operation", "engine"):
-        table.add_column(column)
-    numbers = ["ops/s", *(["spread"] if most > 1 else []), "share"]
-    numbers += ["p50", "p99", "p99.9", "max (all trials)", "errors"]
-    for column in numbers:
-        table.add_column(column, justify="right")
-    table.add_column("checks", style="yellow")
-    for workload, kind in pairs:
-        _add_rows(table, workload, kind, spread=most > 1)
-    stdout.print(table)
+    """One table per workload: a workload column would not fit 120 columns."""
+    for workload in report.workloads:
+        for kind in (k for k in workload.kinds if k.kind == kind_name):
+            most = max((r.trials for r in kind.rows), default=1)
+            heading = f"{workload.label}. {title}; max: the largest of all trials"
+            if most > 1:
+                spread = "95% CI" if most >= 6 else "range of the trials"
+                heading += f"; ops/s: median of {most} trials ({spread} under it)"
+            table = Table(title=heading, title_justify="left")
+            table.add_column("operation")
+            table.add_column("engine")
+            for column in ("ops/s", "share", "p50", "p99", "p99.9", "max", "errors"):
+                table.add_column(column, justify="right")
+            table.add_column("checks", style="yellow")
+            _add_rows(table, workload, kind)
+            stdout.print(table)
 
 
-def _add_rows(table: Table, workload: WorkloadReport, kind: KindReport, *, spread: bool) -> None:
-    first = True
+def _add_rows(table: Table, workload: WorkloadReport, kind: KindReport) -> None:
+    """Engines fastest first within each operation; the same numbers as the report's
+    tables, written the same way."""
     for operation, rows in row_groups(workload, kind):
-        # Engines fastest first within each operation.
         for position, row in enumerate(sorted(rows, key=lambda r: -r.ops_per_s)):
-            cells = [
-                workload.label if first else "",
+            rate = format_number(row.ops_per_s)
+            if row.has_spread:
+                rate += "\n" + row.spread_text()
+            table.add_row(
                 operation_label(workload, operation) if position == 0 else "",
                 row.engine,
-                format_fixed(row.ops_per_s),
-            ]
-            if spread:
-                cells.append(format_range(row.ops_low, row.ops_high) if row.has_spread else "")
-            cells += [
+                rate,
                 "" if operation == TOTAL else f"{row.share:.0%}",
-                format_fixed(row.p50_us, 1),
-                format_fixed(row.p99_us, 1),
-                format_fixed(row.p999_us, 1),
-                format_fixed(row.max_us, 1),
-                format_fixed(row.errors),
+                *(format_number(v) for v in (row.p50_us, row.p99_us, row.p999_us, row.max_us)),
+                f"{row.errors:,}",
                 escape(" ".join(row.flags(short=True))),
-            ]
-            table.add_row(*cells)
-            first = False
+                end_section=position == len(rows) - 1,
+            )

@@ -125,13 +125,21 @@ def kind_words(workload: WorkloadReport) -> str:
 
 
 def repetition_words(frame: pd.DataFrame) -> str:
-    most = (
-        int(frame.drop_duplicates(TRIAL_KEYS).groupby("engine").size().max()) if len(frame) else 1
-    )
-    if most <= 1:
+    """The caption's words on trials: how they are drawn, and which are left out."""
+    if frame.empty:
         return ""
-    return (
-        f". Each trial is a faint line (up to {most} per engine); the bold line is their "
-        "median, drawn only as far as every trial reached. A trial that measured a single "
-        "interval is not drawn"
-    )
+    per_trial = frame.groupby(TRIAL_KEYS).size()
+    most = int(per_trial.groupby(level="engine").size().max())
+    words = ""
+    if most > 1:
+        words += (
+            f". Each trial is a faint line (up to {most} per engine); the bold line is their "
+            "median, drawn only as far as every trial reached"
+        )
+    lone = sorted({str(e) for e, _, _ in per_trial[per_trial < 2].index})
+    if lone:
+        words += (
+            f". Not drawn: trials of {', '.join(lone)} that measured a single interval (a "
+            "lone dot is no line)"
+        )
+    return words

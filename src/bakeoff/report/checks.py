@@ -17,7 +17,12 @@ from bakeoff.report.views import KIND_ORDER
 from bakeoff.results.reader import StoredRun
 from bakeoff.results.statistics import UNSTABLE_CV
 from bakeoff.results.summary import TOTAL
-from bakeoff.results.validity import EXTREME_MAX_RATIO, MIN_INTERVALS, MIN_MEASURED_S
+from bakeoff.results.validity import (
+    EXTREME_MAX_RATIO,
+    MIN_INTERVALS,
+    MIN_MEASURED_S,
+    client_checks,
+)
 
 Found = list[tuple[str, str]]
 """(workload label, what was found there) pairs of one check."""
@@ -160,12 +165,13 @@ def _range(row: Mapping[str, object]) -> str:
 def load_generator_warnings(manifest: Mapping[str, object]) -> list[str]:
     """One line per trial whose load generator, not the engine, may have been the limit."""
     warnings = []
+    saturation = client_checks(manifest).set_index("trial")
     trials = manifest.get("trials")
     for trial in trials if isinstance(trials, list) else []:
         measure = (trial.get("load_generator") or {}).get("measure") or {}
         where = f"{trial.get('workload')} on {trial.get('engine')}, trial {trial.get('trial')}"
-        if measure.get("client_saturated"):
-            busiest = max(measure.get("client_process_utilisation") or [0.0])
+        if saturation.loc[int(trial["trial"]), "client_saturated"] is True:
+            busiest = float(str(saturation.loc[int(trial["trial"]), "busiest_client_process"]))
             warnings.append(
                 f"{where}: the client was saturated (busiest process at {busiest:.0%} of a "
                 "core): these numbers may measure bakeoff, not the engine; add --processes "

@@ -17,6 +17,8 @@ The thresholds, argued from runs of the shipped engines on a 2-core machine
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -76,12 +78,42 @@ def is_extreme_max(p999_us: float, max_us: float) -> bool:
     return math.isfinite(p999_us) and p999_us > 0 and max_us > EXTREME_MAX_RATIO * p999_us
 
 
+CLIENT_COLUMNS = ("run_id", "trial", "client_saturated", "busiest_client_process")
+
+
+def client_checks(manifest: Mapping[str, Any]) -> pd.DataFrame:
+    """Per trial of a run's manifest, whether the load generator may have been the limit
+    (`client_saturated`: True, False, or None when it could not tell, e.g. an engine
+    inside the client's own process) and the busiest client process's share of a core.
+    Join it to `summarize()` on (run_id, trial)."""
+    run_id = str(manifest.get("run_id") or "")
+    trials = manifest.get("trials")
+    rows = []
+    for trial in trials if isinstance(trials, list) else []:
+        generator = trial.get("load_generator") if isinstance(trial, Mapping) else None
+        measure = generator.get("measure") if isinstance(generator, Mapping) else None
+        measure = measure if isinstance(measure, Mapping) else {}
+        saturated = measure.get("client_saturated")
+        busiest = max(measure.get("client_process_utilisation") or [math.nan])
+        rows.append(
+            {
+                "run_id": run_id,
+                "trial": int(trial["trial"]),
+                "client_saturated": saturated if isinstance(saturated, bool) else None,
+                "busiest_client_process": float(busiest),
+            }
+        )
+    return pd.DataFrame(rows, columns=list(CLIENT_COLUMNS))
+
+
 __all__ = [
+    "CLIENT_COLUMNS",
     "EXTREME_MAX_RATIO",
     "MIN_INTERVALS",
     "MIN_MEASURED_S",
     "TRIAL_CHECK_COLUMNS",
     "UNSTABLE_CV",
+    "client_checks",
     "interval_stats",
     "trial_checks",
 ]

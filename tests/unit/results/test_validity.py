@@ -17,6 +17,7 @@ from bakeoff.results.validity import (
     MIN_INTERVALS,
     MIN_MEASURED_S,
     UNSTABLE_CV,
+    client_checks,
     interval_stats,
 )
 
@@ -82,3 +83,24 @@ def test_a_stall_far_beyond_the_p999_is_an_extreme_max(tmp_path: Path) -> None:
     rows = [interval_row("read", i, values if i == 0 else values[:-1]) for i in range(6)]
     row = summary_of(tmp_path, rows).loc[TOTAL]
     assert row["max_us"] > EXTREME_MAX_RATIO * row["p999_us"] and row["extreme_max"]
+
+
+def test_client_checks_read_the_load_generator_section() -> None:
+    manifest = {
+        "run_id": "r",
+        "trials": [
+            {"trial": 0, "load_generator": {"measure": {"client_saturated": None}}},
+            {
+                "trial": 1,
+                "load_generator": {
+                    "measure": {"client_saturated": True, "client_process_utilisation": [0.5, 0.97]}
+                },
+            },
+            {"trial": 2, "status": "failed"},
+        ],
+    }
+    checks = client_checks(manifest).set_index("trial")
+    assert list(checks.columns) == ["run_id", "client_saturated", "busiest_client_process"]
+    assert checks.loc[1, "client_saturated"] is True
+    assert checks.loc[1, "busiest_client_process"] == 0.97
+    assert checks.loc[0, "client_saturated"] is None and checks.loc[2, "client_saturated"] is None

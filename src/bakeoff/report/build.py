@@ -101,7 +101,7 @@ def build_report(
         figures=figure_frame,
         latency_kinds=latency_descriptions(runs),
         excluded=excluded_trials(all_trials),
-        checks=tuple(report_checks(figure_frame, trials, labels, runs)),
+        checks=tuple(report_checks(figure_frame, labels, runs)),
         caveats=tuple(report_caveats(runs)),
     )
 

@@ -30,7 +30,6 @@ Found = list[tuple[str, str]]
 
 def report_checks(
     figures: pd.DataFrame,
-    trials: pd.DataFrame,
     labels: Mapping[str, str],
     runs: Sequence[StoredRun],
 ) -> list[str]:

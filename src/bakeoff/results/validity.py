@@ -34,6 +34,7 @@ FULL_INTERVAL = 0.5
 """An interval narrower than this share of the widest is the phase's closing sliver: its
 rate rests on a handful of calls, so it counts neither as an interval nor in their CV."""
 _MIN_INTERVALS_FOR_CV = 3
+_TIMER_SLACK_S = 0.05
 
 TRIAL_CHECK_COLUMNS = ("intervals", "interval_cv", "too_short", "unstable", "extreme_max")
 """Columns `summarize()` adds per trial × operation (see `trial_checks`)."""
@@ -71,7 +72,8 @@ def trial_checks(
 
 
 def is_too_short(duration_s: float, intervals: int) -> bool:
-    return duration_s < MIN_MEASURED_S or intervals < MIN_INTERVALS
+    # A phase asked to last exactly MIN_MEASURED_S ends a few milliseconds either side.
+    return duration_s < MIN_MEASURED_S - _TIMER_SLACK_S or intervals < MIN_INTERVALS
 
 
 def is_extreme_max(p999_us: float, max_us: float) -> bool:

@@ -104,3 +104,12 @@ def test_client_checks_read_the_load_generator_section() -> None:
     assert checks.loc[1, "client_saturated"] is True
     assert checks.loc[1, "busiest_client_process"] == 0.97
     assert checks.loc[0, "client_saturated"] is None and checks.loc[2, "client_saturated"] is None
+
+
+def test_a_phase_asked_for_exactly_the_minimum_is_not_too_short(tmp_path: Path) -> None:
+    # `--duration 5` ends a hair early; the last of its five intervals is still full.
+    rows = steady(MIN_INTERVALS - 1, 100)
+    rows.append(interval_row("read", MIN_INTERVALS - 1, [50_000] * 100, duration_s=0.996))
+    row = summary_of(tmp_path, rows).loc[TOTAL]
+    assert row["duration_s"] < MIN_MEASURED_S and row["intervals"] == MIN_INTERVALS
+    assert not row["too_short"]

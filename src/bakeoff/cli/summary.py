@@ -16,6 +16,7 @@ from bakeoff.core.formats import format_number
 from bakeoff.report.build import ReportError, build_report
 from bakeoff.report.html import operation_label, row_groups
 from bakeoff.report.views import KindReport, ReportData, WorkloadReport
+from bakeoff.results.figures import ENOUGH_FOR_INTERVAL
 from bakeoff.results.summary import TOTAL
 
 _KIND_TITLES = {
@@ -57,7 +58,7 @@ def _print_table(report: ReportData, kind_name: str, title: str) -> None:
             most = max((r.trials for r in kind.rows), default=1)
             heading = f"{workload.label}. {title}; max: the largest of all trials"
             if most > 1:
-                spread = "95% CI" if most >= 6 else "range of the trials"
+                spread = "95% CI" if most >= ENOUGH_FOR_INTERVAL else "range of the trials"
                 heading += f"; ops/s: median of {most} trials ({spread} under it)"
             table = Table(title=heading, title_justify="left")
             table.add_column("operation")

@@ -23,7 +23,7 @@ from bakeoff.report.methodology import methodology
 from bakeoff.report.plot_parts import Plot, slugify
 from bakeoff.report.plots import TIME_SERIES_MISSING, engine_colors, has_time_series
 from bakeoff.report.views import KindReport, ReportData, SummaryRow, WorkloadReport
-from bakeoff.results.figures import LEVEL
+from bakeoff.results.figures import ENOUGH_FOR_INTERVAL, LEVEL
 from bakeoff.results.summary import TOTAL
 from bakeoff.results.validity import MIN_INTERVALS, MIN_MEASURED_S
 
@@ -123,22 +123,26 @@ def kind_heading(kind: KindReport) -> str:
 
 
 def summary_note(kind: KindReport, *, spread_at: str = "below it") -> str:
-    trials = max((row.trials for row in kind.rows), default=1)
+    counts = [row.trials for row in kind.rows] or [1]
     note = (
         f"Latencies in µs ({kind.kind} time), from every operation of every trial merged: "
         "max is the largest of all. An operation's ops/s is its share of the engine's "
         "throughput, not what the engine could do of that operation alone. "
     )
-    if trials > 1:
-        spread = (
-            f"the {LEVEL:.0%} confidence interval of that median"
-            if trials >= 6
-            else f"the range of the {trials} trials (too few for a confidence interval)"
-        )
-        note += f"ops/s is the median of the trials, with {spread} {spread_at}; errors are summed."
+    if max(counts) == 1:
+        return note + "One trial per engine: nothing says how much it varies (--repeat)."
+    interval = f"the {LEVEL:.0%} confidence interval of that median"
+    if min(counts) >= ENOUGH_FOR_INTERVAL:
+        spread = interval
+    elif max(counts) < ENOUGH_FOR_INTERVAL:
+        spread = "their range (too few trials for a confidence interval)"
     else:
-        note += "One trial per engine: nothing says how much it varies (repeat with --repeat)."
-    return note
+        spread = (
+            f"{interval} where an engine has {ENOUGH_FOR_INTERVAL} trials or more, else their range"
+        )
+    most = "" if min(counts) == max(counts) else f" (up to {max(counts)})"
+    note += f"ops/s is the median of an engine's trials{most}, with {spread} {spread_at}; "
+    return note + "errors are summed."
 
 
 def row_groups(workload: WorkloadReport, kind: KindReport) -> list[tuple[str, list[SummaryRow]]]:

@@ -31,12 +31,19 @@ import pandas as pd
 
 from bakeoff.core.histogram import merge_encoded, percentiles_us
 from bakeoff.core.measures import Phase
-from bakeoff.results.statistics import coefficient_of_variation, is_unstable, median_spread
+from bakeoff.results.statistics import (
+    coefficient_of_variation,
+    is_unstable,
+    median_spread,
+    trials_for_interval,
+)
 from bakeoff.results.summary import TOTAL, summarize
 from bakeoff.results.validity import is_extreme_max
 
 LEVEL = 0.95
 """Confidence level of an interval, when the number of trials supports one."""
+ENOUGH_FOR_INTERVAL = trials_for_interval(LEVEL)
+"""Trials from which `median_spread` gives a 95 % interval rather than the range."""
 
 LATENCY_FIGURES = ("p50_us", "p90_us", "p99_us", "p999_us", "max_us", "mean_us")
 

@@ -89,6 +89,16 @@ class Spread:
         return f"range of {self.n} trial{'s' if self.n != 1 else ''}"
 
 
+def trials_for_interval(level: float = 0.95) -> int:
+    """The fewest values whose range covers the median with probability `level` (see
+    `median_spread`): 6 at 95 %."""
+    _check_level(level)
+    n = 1
+    while 1.0 - 2.0 ** (1 - n) < level:
+        n += 1
+    return n
+
+
 def median_spread(values: Sequence[float], *, level: float = 0.95) -> Spread:
     """The distribution-free confidence interval of the median, or the range.
 

@@ -14,6 +14,7 @@ from bakeoff.results.statistics import (
     median_spread,
     min_attainable_p,
     ratio_ci,
+    trials_for_interval,
 )
 
 
@@ -129,3 +130,10 @@ def test_coefficient_of_variation() -> None:
     assert coefficient_of_variation([7.0]) == 0.0
     assert coefficient_of_variation([0.0, 0.0]) == 0.0
     assert coefficient_of_variation([-1.0, 1.0]) == math.inf
+
+
+def test_trials_for_interval_is_where_the_range_reaches_the_level() -> None:
+    assert trials_for_interval(0.95) == 6 and trials_for_interval(0.99) == 8
+    n = trials_for_interval(0.95)
+    assert median_spread([float(v) for v in range(n)]).is_interval
+    assert not median_spread([float(v) for v in range(n - 1)]).is_interval

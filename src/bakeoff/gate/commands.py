@@ -30,6 +30,7 @@ from bakeoff.gate.command_options import (
 from bakeoff.gate.compare import compare_paths
 from bakeoff.gate.comparison import CompareOptions, Comparison, Verdict, change_text, summary_line
 from bakeoff.gate.metrics import METRICS, CompareError
+from bakeoff.results.statistics import UNSTABLE_CV
 
 # -- compare ---------------------------------------------------------------------------
 
@@ -72,7 +73,7 @@ def compare(
             metavar="FRACTION",
             help="Rows whose trials vary more than this (stdev/mean) are unstable.",
         ),
-    ] = "10%",
+    ] = f"{UNSTABLE_CV:.0%}",
     alpha: Annotated[
         float,
         typer.Option(

@@ -25,6 +25,7 @@ from bakeoff.gate.metrics import METRICS, CompareError, Metric, load_trial_metri
 from bakeoff.results.reader import read_runs
 from bakeoff.results.statistics import (
     coefficient_of_variation,
+    is_unstable,
     mann_whitney_p,
     min_attainable_p,
     ratio_ci,
@@ -254,7 +255,7 @@ def _verdict(
             f"(at best p = {floor:.3g}); run at least 4 (better 5) repetitions a side"
         )
     noisy = max(base_cv, cand_cv)
-    if noisy > options.max_cv:
+    if is_unstable(noisy, options.max_cv):
         side = "baseline" if base_cv >= cand_cv else "candidate"
         return Verdict.UNSTABLE, (
             f"{side} trials vary by CV {noisy:.1%} > {options.max_cv:.0%}; not judged"

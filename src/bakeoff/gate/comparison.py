@@ -11,6 +11,7 @@ import pandas as pd
 
 from bakeoff.core.formats import format_change, format_metric, format_p, format_percent, json_number
 from bakeoff.gate.metrics import METRICS, CompareError
+from bakeoff.results.statistics import UNSTABLE_CV
 
 
 class Verdict(StrEnum):
@@ -27,7 +28,7 @@ class CompareOptions:
     """Smallest relative change of the median that counts (0.05 = 5 %)."""
     alpha: float = 0.05
     """Significance level of the Mann-Whitney test."""
-    max_cv: float = 0.10
+    max_cv: float = UNSTABLE_CV
     """A side whose trials vary more than this (stdev / mean) makes the row unstable."""
     level: float = 0.95
     """Confidence level of the ratio's bootstrap interval."""

@@ -2,19 +2,20 @@
 
 A report is rebuilt from Parquet and manifests, never from a live run, so an old run
 renders exactly as a new one. Numbers follow `summarize()`: one value per trial; across
-repetitions a table shows the median with a bootstrap confidence interval.
+repetitions each figure is `bakeoff.results.figures`' (the terminal summary shows the
+same `ReportData`).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from bakeoff.core.formats import as_text
+from bakeoff.report.caveats import report_caveats
+from bakeoff.report.checks import report_checks
 from bakeoff.report.collect import collect
 from bakeoff.report.manifests import (
     TrialInfo,
@@ -28,22 +29,18 @@ from bakeoff.report.manifests import (
 )
 from bakeoff.report.pool import Workers, worker_count
 from bakeoff.report.views import (
-    CONFIDENCE,
-    ESTIMATED,
     KIND_ORDER,
-    MEDIAN_ONLY,
     OPERATION_ORDER,
     TRIAL_COLUMNS,
-    Estimate,
     KindReport,
     LatencyDistribution,
     ReportData,
     SummaryRow,
     WorkloadReport,
 )
+from bakeoff.results.figures import figures
 from bakeoff.results.reader import NotARunError, StoredRun, read_runs
 from bakeoff.results.schema import LATENCY_KINDS
-from bakeoff.results.statistics import bootstrap_ci
 from bakeoff.results.summary import TOTAL, typed_summary
 
 
@@ -74,8 +71,7 @@ def build_report(
     count = worker_count(interval_rows(runs), len(runs)) if workers is None else workers
     with Workers(count) as pool:
         collector = collect(runs, pool)
-        trials = _trial_frame(collector.trial_rows)
-        estimates = _estimate_all(trials, pool) if not trials.empty else {}
+    trials = _trial_frame(collector.trial_rows)
     if trials.empty:
         raise ReportError(
             "no measured results in " + ", ".join(str(r.path) for r in runs) + " (no trial "
@@ -87,10 +83,13 @@ def build_report(
     labels = _workload_labels(runs, trials)
     series = pd.concat(collector.series, ignore_index=True)
     distributions = {key: LatencyDistribution(c.histogram()) for key, c in collector.groups.items()}
+    figure_frame = _in_report_order(
+        figures(trials, {key: d.summary_us() for key, d in distributions.items()}),
+        list(labels),
+        engines,
+    )
     workloads = tuple(
-        _workload_report(
-            workload_hash, label, runs, trials, series, distributions, estimates, engines
-        )
+        _workload_report(workload_hash, label, runs, figure_frame, series, distributions, engines)
         for workload_hash, label in labels.items()
     )
     return ReportData(
@@ -99,45 +98,31 @@ def build_report(
         workloads=workloads,
         engines=tuple(engine_setup(e, all_trials) for e in engines),
         trials=trials,
+        figures=figure_frame,
         latency_kinds=latency_descriptions(runs),
         excluded=excluded_trials(all_trials),
+        checks=tuple(report_checks(figure_frame, labels, runs)),
+        caveats=tuple(report_caveats(runs)),
     )
-
-
-_EstimateKey = tuple[str, str, str, str]
-"""(workload hash, latency kind, operation, engine)."""
-
-
-def _estimate_share(
-    tasks: list[tuple[_EstimateKey, dict[str, list[float]]]],
-) -> list[tuple[_EstimateKey, dict[str, Estimate]]]:
-    out = []
-    for key, columns in tasks:
-        estimates = {column: _estimate(columns[column], CONFIDENCE) for column in ESTIMATED}
-        for column in MEDIAN_ONLY:
-            estimates[column] = _estimate(columns[column], None)
-        out.append((key, estimates))
-    return out
-
-
-def _estimate_all(
-    trials: pd.DataFrame, workers: Workers
-) -> dict[_EstimateKey, dict[str, Estimate]]:
-    tasks: list[tuple[_EstimateKey, dict[str, list[float]]]] = []
-    keys = ["workload_hash", "latency_kind", "operation", "engine"]
-    for key, part in trials.groupby(keys, sort=False):
-        columns = {c: part[c].astype(float).tolist() for c in (*ESTIMATED, *MEDIAN_ONLY)}
-        workload_hash, kind, operation, engine = (str(k) for k in key)
-        tasks.append(((workload_hash, kind, operation, engine), columns))
-    results: dict[_EstimateKey, dict[str, Estimate]] = {}
-    for share in workers.map_chunks(_estimate_share, tasks):
-        for key, estimates in share:
-            results[key] = estimates
-    return results
 
 
 def _trial_frame(rows: list[dict[str, object]]) -> pd.DataFrame:
     return typed_summary(pd.DataFrame(rows, columns=list(TRIAL_COLUMNS)))
+
+
+def _in_report_order(
+    frame: pd.DataFrame, workloads: Sequence[str], engines: Sequence[str]
+) -> pd.DataFrame:
+    """Workloads as first measured, response time first, operations in YCSB order then
+    TOTAL, engines as the runs listed them: the order of the tables and the CSV."""
+    kinds = {kind: i for i, kind in enumerate(KIND_ORDER)}
+    columns = ("workload_hash", "latency_kind", "operation", "engine")
+    keys = [
+        (workloads.index(h), kinds.get(k, len(kinds)), k, _operation_key(o), engines.index(e))
+        for h, k, o, e in zip(*(frame[c].astype(str) for c in columns), strict=True)
+    ]
+    ordered: pd.DataFrame = frame.iloc[sorted(range(len(keys)), key=keys.__getitem__)]
+    return ordered.reset_index(drop=True)
 
 
 def _engine_order(all_trials: Sequence[TrialInfo], trials: pd.DataFrame) -> tuple[str, ...]:
@@ -170,16 +155,18 @@ def _workload_report(
     workload_hash: str,
     label: str,
     runs: Sequence[StoredRun],
-    trials: pd.DataFrame,
+    figure_frame: pd.DataFrame,
     series: pd.DataFrame,
     distributions: Mapping[tuple[str, str, str, str], LatencyDistribution],
-    estimates: Mapping[_EstimateKey, Mapping[str, Estimate]],
     engine_order: Sequence[str],
 ) -> WorkloadReport:
-    mine = trials[trials["workload_hash"] == workload_hash]
+    mine = figure_frame[figure_frame["workload_hash"] == workload_hash]
     present = set(mine["engine"])
     engines = tuple(e for e in engine_order if e in present)
     operations = tuple(sorted(set(mine["operation"]), key=_operation_key))
+    if len(operations) == 2 and TOTAL in operations:
+        # One operation: its rows and TOTAL's are the same numbers; show them once.
+        operations = tuple(op for op in operations if op != TOTAL)
     kinds_present = set(mine["latency_kind"])
     kind_names = [k for k in KIND_ORDER if k in kinds_present]
     kind_names += sorted(kinds_present - set(KIND_ORDER))
@@ -187,7 +174,7 @@ def _workload_report(
         KindReport(
             kind=kind,
             description=LATENCY_KINDS.get(kind, ""),
-            rows=_summary_rows(mine[mine["latency_kind"] == kind], engines, operations, estimates),
+            rows=_summary_rows(mine[mine["latency_kind"] == kind], engines, operations),
             distributions={
                 (engine, operation): dist
                 for (h, k, engine, operation), dist in distributions.items()
@@ -214,92 +201,37 @@ def _workload_report(
     )
 
 
-def _estimate(values: Sequence[float], level: float | None) -> Estimate:
-    finite = [v for v in values if math.isfinite(v)]
-    if not finite:
-        return Estimate(math.nan, math.nan, math.nan, 0)
-    value = float(np.median(finite))
-    if len(finite) == 1:
-        return Estimate(value, value, value, 1)
-    if level is None:
-        return Estimate(value, math.nan, math.nan, len(finite))
-    low, high = bootstrap_ci(finite, statistic="median", level=level, seed=0)
-    return Estimate(value, low, high, len(finite))
-
-
 def _summary_rows(
-    rows: pd.DataFrame,
-    engines: Sequence[str],
-    operations: Sequence[str],
-    estimates: Mapping[_EstimateKey, Mapping[str, Estimate]],
+    rows: pd.DataFrame, engines: Sequence[str], operations: Sequence[str]
 ) -> tuple[SummaryRow, ...]:
-    out: list[SummaryRow] = []
-    grouped = {key: part for key, part in rows.groupby(["operation", "engine"], sort=False)}
-    for operation in operations:
-        for engine in engines:
-            part = grouped.get((operation, engine))
-            if part is None:
-                continue
-            first = part.iloc[0]
-            key = (str(first["workload_hash"]), str(first["latency_kind"]), operation, engine)
-            found = estimates[key]
-            out.append(
-                SummaryRow(
-                    operation=operation,
-                    engine=engine,
-                    repetitions=len(part),
-                    ops_per_s=found["ops_per_s"],
-                    p50_us=found["p50_us"],
-                    p90_us=found["p90_us"],
-                    p99_us=found["p99_us"],
-                    p999_us=found["p999_us"],
-                    mean_us=found["mean_us"],
-                    max_us=float(part["max_us"].max()),
-                    count=int(part["count"].sum()),
-                    errors=int(part["errors"].sum()),
-                    not_found=int(part["not_found"].sum()),
-                )
-            )
-    return tuple(out)
+    found = {
+        (str(r["operation"]), str(r["engine"])): SummaryRow.from_record(r)
+        for r in rows.to_dict("records")
+    }
+    return tuple(found[op, e] for op in operations for e in engines if (op, e) in found)
 
 
 def _throughput_series(selected: pd.DataFrame) -> pd.DataFrame:
-    columns = ["engine", "start_s", "duration_s", "ops_per_s", "trials"]
+    """Per trial and interval, all operations together: each trial is drawn on its own,
+    so trials of different lengths never make a median that jumps where one ends."""
+    columns = ["engine", "run_id", "trial", "start_s", "duration_s", "ops_per_s"]
     if selected.empty:
         return pd.DataFrame(columns=columns)
-    per_trial = selected.groupby(["engine", "run_id", "trial", "start_s"], sort=False).agg(
-        count=("count", "sum"), duration_s=("duration_s", "max")
+    per_trial = (
+        selected.groupby(["engine", "run_id", "trial", "start_s"], sort=False)
+        .agg(count=("count", "sum"), duration_s=("duration_s", "max"))
+        .reset_index()
     )
     per_trial = per_trial[per_trial["duration_s"] > 0]
     per_trial["ops_per_s"] = per_trial["count"] / per_trial["duration_s"]
-    out = (
-        per_trial.groupby(["engine", "start_s"])
-        .agg(
-            duration_s=("duration_s", "median"),
-            ops_per_s=("ops_per_s", "median"),
-            trials=("ops_per_s", "size"),
-        )
-        .reset_index()
-    )
-    return out[columns]
+    return per_trial[columns].reset_index(drop=True)
 
 
 def _latency_series(selected: pd.DataFrame) -> pd.DataFrame:
-    columns = ["engine", "operation", "start_s", "duration_s", "p50_us", "p99_us", "trials"]
+    columns = ["engine", "run_id", "trial", "operation", "start_s", "duration_s"]
+    columns += ["p50_us", "p99_us"]
     usable = selected[selected["count"] > 0]
-    if usable.empty:
-        return pd.DataFrame(columns=columns)
-    out = (
-        usable.groupby(["engine", "operation", "start_s"])
-        .agg(
-            duration_s=("duration_s", "median"),
-            p50_us=("p50_us", "median"),
-            p99_us=("p99_us", "median"),
-            trials=("p50_us", "size"),
-        )
-        .reset_index()
-    )
-    return out[columns]
+    return usable[columns].reset_index(drop=True)
 
 
 def _default_title(workloads: Sequence[WorkloadReport], engines: Sequence[str]) -> str:

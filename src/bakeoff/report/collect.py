@@ -22,6 +22,7 @@ from bakeoff.report.pool import Workers
 from bakeoff.results.reader import DamagedRunError, StoredRun, sample_files
 from bakeoff.results.schema import success_rows
 from bakeoff.results.summary import TOTAL
+from bakeoff.results.validity import interval_stats, trial_checks
 
 
 class _CountsPool:
@@ -86,6 +87,9 @@ class Collector:
             .itertuples(name=None)
         }
         trial_keys = measured.drop_duplicates("trial").set_index("trial")
+        intervals: dict[tuple[int, str], tuple[int, float]] = {}
+        for (trial, kind), rows in measured.groupby(["trial", "latency_kind"], sort=False):
+            intervals[int(str(trial)), str(kind)] = interval_stats(rows)
         try:
             merged = self._merge_rows(measured)
         except HistogramError as exc:
@@ -103,6 +107,7 @@ class Collector:
                 "workload_hash": str(first["workload_hash"]),
             }
             duration = float(ends.loc[trial])
+            stats = intervals[int(trial), str(kind)]
             total = self.pool.take()
             all_counted: tuple[int, ...] = (0, 0, 0)
             for operation in sorted(operations):
@@ -110,9 +115,9 @@ class Collector:
                 total.add(counts)
                 counted = sums[(trial, kind, operation)]
                 all_counted = tuple(a + b for a, b in zip(all_counted, counted, strict=True))
-                self._trial_row(keys, kind, operation, duration, counted, counts)
+                self._trial_row(keys, kind, operation, (duration, *stats), counted, counts)
                 self._group(keys, kind, operation).add(counts)
-            self._trial_row(keys, kind, TOTAL, duration, all_counted, total)
+            self._trial_row(keys, kind, TOTAL, (duration, *stats), all_counted, total)
             self._group(keys, kind, TOTAL).add(total)
             self.pool.give([total, *operations.values()])
 
@@ -165,11 +170,14 @@ class Collector:
         keys: Mapping[str, object],
         kind: str,
         operation: str,
-        duration: float,
+        timing: tuple[float, int, float],
         counted: tuple[int, ...],
         merged: Counts,
     ) -> None:
+        """`timing`: the phase's wall time, its full intervals and their CV."""
+        duration = timing[0]
         count, errors, not_found = counted
+        latencies = merged.summary_us()
         self.trial_rows.append(
             {
                 **keys,
@@ -179,7 +187,8 @@ class Collector:
                 "count": count,
                 "errors": errors,
                 "not_found": not_found,
-                **merged.summary_us(),
+                **latencies,
+                **trial_checks(*timing, latencies["p999_us"], latencies["max_us"]),
                 "latency_kind": kind,
             }
         )

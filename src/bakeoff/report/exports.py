@@ -11,16 +11,17 @@ import math
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
+
 from bakeoff import __version__
 from bakeoff.report.views import (
-    ESTIMATED,
-    MEDIAN_ONLY,
     KindReport,
     LatencyDistribution,
     ReportData,
     SummaryRow,
     WorkloadReport,
 )
+from bakeoff.results.figures import FIGURE_COLUMNS
 
 CSV_COLUMNS = (
     "workload",
@@ -29,17 +30,15 @@ CSV_COLUMNS = (
     "operation",
     "engine",
     "engine_versions",
-    "repetitions",
-    *(name for column in ESTIMATED for name in (column, f"{column}_ci_low", f"{column}_ci_high")),
-    *MEDIAN_ONLY,
-    "max_us",
-    "count",
-    "errors",
-    "not_found",
-    "ci_level",
+    *(
+        c
+        for c in FIGURE_COLUMNS
+        if c not in ("workload", "workload_hash", "latency_kind", "operation", "engine")
+    ),
 )
-"""One row per workload × latency kind × operation × engine, as the summary tables show
-it: medians over repetitions (µs, ops/s), intervals empty with a single repetition."""
+"""One row per workload × latency kind × operation × engine: `figures()`'s columns as the
+summary tables show them (µs, ops/s), with the engine's versions; `workload` is the
+report's label for it."""
 
 PYTEST_BENCHMARK_VERSION = "5.1.0"
 """The pytest-benchmark release whose JSON layout the export follows (the same layout
@@ -47,48 +46,34 @@ PYTEST_BENCHMARK_VERSION = "5.1.0"
 
 
 def _rows(report: ReportData) -> Iterator[tuple[WorkloadReport, KindReport, SummaryRow]]:
-    for workload in report.workloads:
-        for kind in workload.kinds:
-            for row in kind.rows:
-                yield workload, kind, row
+    """Every row of `figures()`, TOTAL included even where a table shows one operation."""
+    workloads = {w.hash: w for w in report.workloads}
+    for record in report.figures.to_dict("records"):
+        workload = workloads[str(record["workload_hash"])]
+        kind = next(k for k in workload.kinds if k.kind == record["latency_kind"])
+        yield workload, kind, SummaryRow.from_record(record)
 
 
-def _number(value: float) -> str:
-    return repr(float(value)) if math.isfinite(value) else ""
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, float | np.floating):
+        return repr(float(value)) if math.isfinite(value) else ""
+    return str(value)
 
 
 def write_csv(report: ReportData, path: Path) -> Path:
     versions = {e.engine: "; ".join(e.versions) for e in report.engines}
+    labels = {w.hash: w.label for w in report.workloads}
     with open(path, "w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(CSV_COLUMNS)
-        for workload, kind, row in _rows(report):
-            record: list[str] = [
-                workload.label,
-                workload.hash,
-                kind.kind,
-                row.operation,
-                row.engine,
-                versions.get(row.engine, ""),
-                str(row.repetitions),
-            ]
-            for column in ESTIMATED:
-                estimate = getattr(row, column)
-                interval = estimate.has_interval
-                record += [
-                    _number(estimate.value),
-                    _number(estimate.low) if interval else "",
-                    _number(estimate.high) if interval else "",
-                ]
-            record += [_number(getattr(row, column).value) for column in MEDIAN_ONLY]
-            record += [
-                _number(row.max_us),
-                str(row.count),
-                str(row.errors),
-                str(row.not_found),
-                str(report.level),
-            ]
-            writer.writerow(record)
+        for record in report.figures.to_dict("records"):
+            record["workload"] = labels.get(str(record["workload_hash"]), record["workload"])
+            record["engine_versions"] = versions.get(str(record["engine"]), "")
+            writer.writerow([_text(record[column]) for column in CSV_COLUMNS])
     return path
 
 
@@ -102,7 +87,8 @@ def benchmark_document(report: ReportData) -> dict[str, object]:
     The statistics describe one call's latency, from the merged histogram of all
     trials, as pytest-benchmark's describe one round. `rounds` is the number of
     operations measured. `ops` deviates on purpose: it is the measured throughput
-    (median over trials), which with several connections is not 1 / mean.
+    (`figures()`' ops/s), which with several connections is not 1 / mean. The latency
+    statistics are the same pooled figures as the summary tables'.
     """
     versions = {e.engine: "; ".join(e.versions) for e in report.engines}
     benchmarks = []
@@ -128,13 +114,15 @@ def benchmark_document(report: ReportData) -> dict[str, object]:
                     "engine_version": versions.get(row.engine, ""),
                     "workload_hash": workload.hash,
                     "latency_kind": kind.kind,
-                    "repetitions": row.repetitions,
-                    "ops_per_s": _finite(row.ops_per_s.value),
-                    "ops_per_s_ci": (
-                        [_finite(row.ops_per_s.low), _finite(row.ops_per_s.high)]
-                        if row.ops_per_s.has_interval
-                        else None
+                    "trials": row.trials,
+                    "ops_per_s": _finite(row.ops_per_s),
+                    "ops_per_s_spread": (
+                        [_finite(row.ops_low), _finite(row.ops_high)] if row.has_spread else None
                     ),
+                    "ops_per_s_spread_is": row.ops_spread,
+                    "ops_cv": _finite(row.ops_cv),
+                    "share": _finite(row.share),
+                    "checks": list(row.flags()),
                     "p99_s": _finite(dist.summary_us()["p99_us"] / 1e6),
                     "p999_s": _finite(dist.summary_us()["p999_us"] / 1e6),
                     "errors": row.errors,
@@ -188,7 +176,7 @@ def _stats(dist: LatencyDistribution, row: SummaryRow) -> dict[str, object]:
         "outliers": f"{stddev_outliers};{iqr_outliers}",
         "ld15iqr": dist.lowest_at_or_above_us(q1_us - 1.5 * iqr_us) * seconds,
         "hd15iqr": dist.highest_at_or_below_us(q3_us + 1.5 * iqr_us) * seconds,
-        "ops": _finite(row.ops_per_s.value) or 0.0,
+        "ops": _finite(row.ops_per_s) or 0.0,
         "total": mean_us * dist.count * seconds,
         "iterations": 1,
     }

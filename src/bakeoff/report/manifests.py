@@ -44,11 +44,21 @@ def trial_infos(run: StoredRun) -> list[TrialInfo]:
             adapter=as_text(item.get("adapter")),
             # Manifests before bakeoff 0.2 named the connection count "threads".
             connections=as_text(item.get("connections", item.get("threads"))),
-            settings={k: as_text(v) for k, v in _mapping(item.get("settings")).items()},
+            settings={k: _setting_text(v) for k, v in _mapping(item.get("settings")).items()},
             provenance={k: as_text(v) for k, v in _mapping(item.get("provenance")).items()},
         )
         for item in run.trials
     ]
+
+
+EMPTY_SETTING = "(empty)"
+"""How a setting the engine reported as an empty string reads (Redis `save ""` turns
+snapshots off): "not set" is for settings an engine did not report."""
+
+
+def _setting_text(value: object) -> str:
+    text = as_text(value)
+    return text if text != "" else EMPTY_SETTING
 
 
 def _mapping(value: object) -> dict[str, object]:

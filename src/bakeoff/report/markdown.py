@@ -7,17 +7,25 @@ Markdown (table pipes, emphasis) and for HTML.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 
 from bakeoff import __version__
 from bakeoff.core.formats import format_number
 from bakeoff.report.error_latency import with_error_latency
-from bakeoff.report.html import SUMMARY_TABLE_COLUMNS, kind_heading, summary_note
+from bakeoff.report.html import (
+    CLEAN_TEXT,
+    SUMMARY_TABLE_COLUMNS,
+    kind_heading,
+    operation_label,
+    row_groups,
+    summary_note,
+)
 from bakeoff.report.methodology import Section, Table, methodology
 from bakeoff.report.plot_parts import Plot
 from bakeoff.report.plots import TIME_SERIES_MISSING, has_time_series
-from bakeoff.report.views import Estimate, KindReport, ReportData, SummaryRow, WorkloadReport
+from bakeoff.report.views import KindReport, ReportData, SummaryRow, WorkloadReport
 from bakeoff.results.summary import TOTAL
 
 _SPECIAL = re.compile(r"([\\`*_\[\]|~])")
@@ -32,7 +40,7 @@ def escape_md(text: str) -> str:
 
 def render_markdown(report: ReportData, plots: Sequence[Plot], images: Mapping[str, str]) -> str:
     """The document. `images` maps each plot's slug to its path relative to the file."""
-    lines = [f"# {escape_md(report.title)}", "", _lede(report), ""]
+    lines = [f"# {escape_md(report.title)}", "", _lede(report), "", *_headline(report)]
     for workload in report.workloads:
         lines += _workload(workload, plots, images)
     lines += ["## Methodology", ""]
@@ -58,6 +66,20 @@ def _lede(report: ReportData) -> str:
     )
 
 
+def _headline(report: ReportData) -> list[str]:
+    lines: list[str] = []
+    if report.caveats:
+        lines += ["## Read this first", ""]
+        lines += [f"- {_inline(caveat)}" for caveat in report.caveats]
+        lines.append("")
+    lines += ["## Before quoting a number", ""]
+    if report.checks:
+        lines += [f"- {_inline(check)}" for check in report.checks]
+    else:
+        lines.append(escape_md(CLEAN_TEXT))
+    return [*lines, ""]
+
+
 def _workload(
     workload: WorkloadReport, plots: Sequence[Plot], images: Mapping[str, str]
 ) -> list[str]:
@@ -81,20 +103,20 @@ def _workload(
 
 
 def _summary_table(workload: WorkloadReport, kind: KindReport) -> list[str]:
-    header = ["operation", "engine", *(label for _, label in SUMMARY_TABLE_COLUMNS)]
+    header = ["operation", "engine", *(c.heading for c in SUMMARY_TABLE_COLUMNS), "checks"]
     lines = [
         f"### {escape_md(kind_heading(kind))}",
         "",
-        escape_md(summary_note(kind, interval_at="in parentheses")),
+        escape_md(summary_note(kind, spread_at="in parentheses")),
         "",
         "| " + " | ".join(header) + " |",
-        "|" + "|".join(["---", "---", *("--:" for _ in SUMMARY_TABLE_COLUMNS)]) + "|",
+        "|" + "|".join(["---", "---", *("--:" for _ in SUMMARY_TABLE_COLUMNS), "---"]) + "|",
     ]
-    for operation in workload.operations:
-        for row in (r for r in kind.rows if r.operation == operation):
-            label = "all operations" if operation == TOTAL else operation
-            cells = [escape_md(label), escape_md(row.engine)]
-            cells += [_cell(row, field) for field, _ in SUMMARY_TABLE_COLUMNS]
+    for operation, rows in row_groups(workload, kind):
+        for row in rows:
+            cells = [escape_md(operation_label(workload, operation)), escape_md(row.engine)]
+            cells += [_cell(row, column.field) for column in SUMMARY_TABLE_COLUMNS]
+            cells.append(escape_md(", ".join(row.flags())))
             lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     return lines
@@ -102,10 +124,12 @@ def _summary_table(workload: WorkloadReport, kind: KindReport) -> list[str]:
 
 def _cell(row: SummaryRow, field: str) -> str:
     value = getattr(row, field)
-    if isinstance(value, Estimate):
-        interval = value.interval_text()
-        text = format_number(value.value)
-        return f"{text} ({interval})" if interval else text
+    if field == "ops_per_s":
+        spread = row.spread_text()
+        text = format_number(value)
+        return f"{text} ({spread})" if spread else text
+    if field == "share":
+        return "" if row.operation == TOTAL or not math.isfinite(value) else f"{value:.0%}"
     if isinstance(value, int):
         return f"**{value:,}**" if field == "errors" and value else f"{value:,}"
     return format_number(float(value))

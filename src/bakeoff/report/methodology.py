@@ -9,6 +9,9 @@ from dataclasses import dataclass
 
 from bakeoff.core.formats import as_text, format_memory, format_timestamp
 from bakeoff.report.views import EngineSetup, ReportData
+from bakeoff.results.figures import LEVEL
+from bakeoff.results.statistics import UNSTABLE_CV
+from bakeoff.results.validity import EXTREME_MAX_RATIO, MIN_INTERVALS, MIN_MEASURED_S
 
 DURABILITY_WORDS = re.compile(
     r"sync|journal|durab|commit|(^|_)wal(_|$)|flush|append|checkpoint|concern|consisten|isolation|"
@@ -107,22 +110,30 @@ def _latency_section(report: ReportData) -> Section:
 
 
 def _summarising_section(report: ReportData) -> Section:
-    level = f"{report.level:.0%}"
     paragraphs = (
         "Only the measured phase counts: load and warm-up are recorded but left out of "
         "every number here. Each trial is reduced the way `bakeoff.report.summarize` "
         "does it: throughput is successful operations over the phase's wall time, and "
         "percentiles come from the exact merge of the trial's interval histograms "
         "(percentiles are never averaged).",
-        "Where an engine ran a workload several times (repetitions, or several runs "
-        "given to the report), a table shows the median over those trials with its "
-        f"{level} bootstrap confidence interval (percentile bootstrap of the median, "
-        "seeded, so rebuilding the report gives the same interval). With few "
-        "repetitions the interval is wide and rough: it is a reminder of the spread, "
-        "not a precise bound. max is the largest latency of any trial; errors and "
-        "operation counts are summed over the trials.",
-        "The percentile plots merge every histogram of every trial of an engine, so "
-        "their tails rest on all measured operations.",
+        "Across the trials of an engine (repetitions, or several runs given to the "
+        "report) each figure has one definition, `bakeoff.results.figures`, which the "
+        "terminal summary, the CSV and the JSON export use too. ops/s is the median of "
+        "the trials' throughputs; an operation's ops/s is that median times the "
+        "operation's share of the successful operations, so the parts add up to the "
+        "whole. Under it: a confidence interval of the median when there are enough "
+        f"trials for one at {LEVEL:.0%} (6 or more: the interval between order "
+        "statistics, which assumes no distribution), else the plain range of the trials. "
+        "p50 … p99.9 and max come from the merge of every histogram of every trial: max "
+        "is the largest latency of any trial, and an all-operations percentile always lies "
+        "between its operations'. Errors and operation counts are summed.",
+        f"Checks: a phase shorter than {MIN_MEASURED_S:g} s or with fewer than "
+        f"{MIN_INTERVALS} full intervals is too short; throughput varying by more than "
+        f"{UNSTABLE_CV:.0%} (CV) across trials, or across one trial's intervals, is "
+        "unstable (the limit `bakeoff compare` uses); a max more than "
+        f"{EXTREME_MAX_RATIO:g} times the p99.9 is extreme; engines whose order changes "
+        "between repetitions of one run flip; an engine is ahead of the next one only "
+        "when their spreads do not overlap. The list at the top of the report names each.",
         "Trials that did not finish ok are left out of every number and listed under "
         "“Excluded trials”.",
     )

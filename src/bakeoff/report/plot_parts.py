@@ -8,6 +8,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -17,6 +19,7 @@ from matplotlib.ticker import FuncFormatter, NullLocator
 from bakeoff.core.formats import format_duration_us
 from bakeoff.report.views import WorkloadReport
 from bakeoff.results.summary import TOTAL
+from bakeoff.results.validity import FULL_INTERVAL
 
 WIDTH_IN = 10.0
 """Figure width: 1000 px at the PNG resolution, the width of the HTML page's text."""
@@ -76,13 +79,45 @@ def operation_title(operation: str) -> str:
     return "all operations" if operation == TOTAL else operation
 
 
+FloatArray = npt.NDArray[np.float64]
+
+TRIAL_KEYS = ["engine", "run_id", "trial"]
+"""What identifies one trial's line in a plot over time."""
+
+
 def full_intervals(frame: pd.DataFrame) -> pd.DataFrame:
     # The last interval of a phase is usually a sliver: its rate and percentiles rest on
     # a handful of calls and would read as a collapse at the end of every run.
     if frame.empty:
         return frame
-    typical = frame.groupby("engine")["duration_s"].transform("max")
-    return frame[frame["duration_s"] >= 0.5 * typical]
+    typical = frame.groupby(TRIAL_KEYS)["duration_s"].transform("max")
+    return frame[frame["duration_s"] >= FULL_INTERVAL * typical]
+
+
+def trial_lines(rows: pd.DataFrame, value: str) -> list[tuple[FloatArray, FloatArray]]:
+    """Per trial of `rows` (one engine's), x (interval middles, seconds since the measured
+    phase started) and y; trials with a single interval are left out: a lone dot is no
+    line."""
+    lines: list[tuple[FloatArray, FloatArray]] = []
+    for _, unsorted in rows.groupby(TRIAL_KEYS[1:], sort=True):
+        trial = unsorted.sort_values("start_s")
+        if len(trial) >= 2:
+            x = (trial["start_s"] + trial["duration_s"] / 2).to_numpy(dtype=np.float64)
+            lines.append((x, trial[value].to_numpy(dtype=np.float64)))
+    return lines
+
+
+def covered_median(rows: pd.DataFrame, value: str) -> tuple[FloatArray, FloatArray]:
+    """The median over trials at each interval start that every trial reached: where a
+    trial has ended, a median of the rest would jump and mean nothing."""
+    trials = rows.groupby(TRIAL_KEYS[1:]).ngroups
+    at = rows.groupby("start_s").agg(
+        y=(value, "median"), n=(value, "size"), width=("duration_s", "median")
+    )
+    at = at[at["n"] == trials].sort_index()
+    return (at.index.to_numpy(dtype=float) + at["width"].to_numpy(dtype=float) / 2), at[
+        "y"
+    ].to_numpy(dtype=float)
 
 
 def kind_words(workload: WorkloadReport) -> str:
@@ -90,5 +125,21 @@ def kind_words(workload: WorkloadReport) -> str:
 
 
 def repetition_words(frame: pd.DataFrame) -> str:
-    most = int(frame["trials"].max()) if not frame.empty else 1
-    return "" if most <= 1 else f"; the median of {most} repetitions at each point"
+    """The caption's words on trials: how they are drawn, and which are left out."""
+    if frame.empty:
+        return ""
+    per_trial = frame.groupby(TRIAL_KEYS).size()
+    most = int(per_trial.groupby(level="engine").size().max())
+    words = ""
+    if most > 1:
+        words += (
+            f". Each trial is a faint line (up to {most} per engine); the bold line is their "
+            "median, drawn only as far as every trial reached"
+        )
+    lone = sorted({str(e) for e, _, _ in per_trial[per_trial < 2].index})
+    if lone:
+        words += (
+            f". Not drawn: trials of {', '.join(lone)} that measured a single interval (a "
+            "lone dot is no line)"
+        )
+    return words

@@ -9,6 +9,7 @@ points per line.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 from collections.abc import Mapping, Sequence
@@ -18,23 +19,26 @@ from typing import Any
 
 import matplotlib as mpl
 
-from bakeoff.report.plot_parts import PNG_DPI, Plot, full_intervals
+from bakeoff.report.plot_parts import PNG_DPI, TRIAL_KEYS, Plot, full_intervals
 from bakeoff.report.plots_by_operation import bar_plot, percentile_plot
 from bakeoff.report.plots_over_time import latency_plot, throughput_plot
 from bakeoff.report.views import ReportData, WorkloadReport
 
-_PALETTE = (
-    "#1f77b4",
-    "#d62728",
-    "#2ca02c",
-    "#ff7f0e",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#17becf",
-    "#7f7f7f",
-    "#bcbd22",
-)
+SHIPPED_COLORS = {
+    "sqlite": "#1f77b4",
+    "duckdb": "#ff7f0e",
+    "postgres": "#2ca02c",
+    "redis": "#d62728",
+    "cassandra": "#9467bd",
+    "mariadb": "#8c564b",
+    "mongodb": "#e377c2",
+    "memcached": "#7f7f7f",
+    "ferretdb": "#bcbd22",
+    "mysql": "#17becf",
+}
+"""The shipped engines' colours: one each, distinct, the same in every report."""
+OTHER_COLORS = ("#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d")
+"""Colours of other engines (plugins), chosen by a stable hash of the name."""
 _STYLE: dict[Any, Any] = {
     "font.size": 9,
     "axes.titlesize": 10,
@@ -55,8 +59,19 @@ _STYLE: dict[Any, Any] = {
 
 
 def engine_colors(engines: Sequence[str]) -> dict[str, str]:
-    """One colour per engine, the same in every plot of a report."""
-    return {engine: _PALETTE[i % len(_PALETTE)] for i, engine in enumerate(engines)}
+    """One colour per engine name, the same in every report: a shipped engine's own, any
+    other's from a stable hash of its name (the next free one when two names of one
+    report hash alike)."""
+    colors = {e: SHIPPED_COLORS[e] for e in engines if e in SHIPPED_COLORS}
+    for engine in sorted(e for e in engines if e not in SHIPPED_COLORS):
+        start = int.from_bytes(hashlib.sha256(engine.encode()).digest()[:8], "big")
+        taken = set(colors.values())
+        for step in range(len(OTHER_COLORS)):
+            color = OTHER_COLORS[(start + step) % len(OTHER_COLORS)]
+            if color not in taken:
+                break
+        colors[engine] = color
+    return {engine: colors[engine] for engine in engines}
 
 
 def report_plots(report: ReportData) -> list[Plot]:
@@ -90,10 +105,10 @@ def workload_plots(workload: WorkloadReport, colors: Mapping[str, str]) -> list[
 
 
 def has_time_series(workload: WorkloadReport) -> bool:
-    """Whether any engine measured two or more full intervals: with fewer, a plot over
-    time would be a dot or two and tell nothing."""
+    """Whether any trial measured two or more full intervals: with fewer, a plot over
+    time would be a lone dot and tell nothing."""
     frame = full_intervals(workload.throughput)
-    return bool(len(frame)) and int(frame.groupby("engine").size().max()) >= 2
+    return bool(len(frame)) and int(frame.groupby(TRIAL_KEYS).size().max()) >= 2
 
 
 TIME_SERIES_MISSING = (

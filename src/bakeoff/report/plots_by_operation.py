@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from bakeoff.core.formats import format_rate
@@ -23,7 +24,8 @@ from bakeoff.report.plot_parts import (
     panels,
     slugify,
 )
-from bakeoff.report.views import WorkloadReport
+from bakeoff.report.views import KindReport, WorkloadReport
+from bakeoff.results.summary import TOTAL
 
 
 def _nines(percentile: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
@@ -46,7 +48,7 @@ _TICKS: tuple[tuple[float, str], ...] = (
 def percentile_plot(workload: WorkloadReport, colors: Mapping[str, str]) -> Plot:
     kind = workload.primary
     operations = list(workload.operations)
-    rows_count, _ = grid(len(operations))
+    rows_count, columns = grid(len(operations))
     height = 0.6 + 2.6 * rows_count
     fig = Figure(figsize=(WIDTH_IN, height), layout="constrained")
     axes = panels(fig, len(operations))
@@ -71,7 +73,9 @@ def percentile_plot(workload: WorkloadReport, colors: Mapping[str, str]) -> Plot
         ax.xaxis.set_major_locator(FixedLocator([float(_nines(np.array(p))) for p, _ in ticks]))
         ax.xaxis.set_major_formatter(FuncFormatter(_tick_label(ticks)))
         ax.xaxis.set_minor_locator(NullLocator())
-        ax.tick_params(axis="x", labelrotation=0)
+        # Past 99.99 % the labels of a third-of-the-page panel run into each other.
+        crowded = columns >= 3 and len(ticks) > 5
+        ax.tick_params(axis="x", labelrotation=40 if crowded else 0)
     for ax in axes[-min(3, len(axes)) :]:
         ax.set_xlabel("percentile (%)")
     engine_legend(fig, workload.engines, colors)
@@ -102,59 +106,87 @@ def _tick_label(ticks: Sequence[tuple[float, str]]) -> Any:
 
 
 def bar_plot(workload: WorkloadReport, colors: Mapping[str, str]) -> Plot:
+    """Total throughput per engine, each bar cut into the operations' shares: in a mixed
+    workload an operation's rate is its part of the whole, not a capacity of its own."""
     kind = workload.primary
-    operations = list(workload.operations)
-    rows_count, _ = grid(len(operations))
-    per_row = 0.5 + 0.28 * len(workload.engines)
-    height = 0.3 + per_row * rows_count
+    operations = [op for op in workload.operations if op != TOTAL]
+    whole = TOTAL if TOTAL in workload.operations else operations[0]
+    engines = [e for e in workload.engines if kind.row(e, whole) is not None]
+    height = 0.9 + 0.38 * len(engines)
     fig = Figure(figsize=(WIDTH_IN, height), layout="constrained")
-    axes = panels(fig, len(operations))
-    for ax, operation in zip(axes, operations, strict=True):
-        engines = [e for e in workload.engines if kind.row(e, operation) is not None]
-        values, lows, highs = [], [], []
-        for engine in engines:
+    ax = fig.subplots()
+    shades = [max(0.25, 1.0 - 0.3 * i) for i in range(len(operations))]
+    top = 1.0
+    for position, engine in enumerate(engines):
+        total = kind.row(engine, whole)
+        assert total is not None
+        left = 0.0
+        for operation, alpha in zip(operations, shades, strict=True):
             row = kind.row(engine, operation)
-            assert row is not None
-            estimate = row.ops_per_s
-            values.append(estimate.value)
-            lows.append(estimate.value - estimate.low if estimate.has_interval else 0.0)
-            highs.append(estimate.high - estimate.value if estimate.has_interval else 0.0)
-        y = np.arange(len(engines))
-        ax.barh(
-            y,
-            values,
-            color=[colors[e] for e in engines],
-            xerr=[lows, highs] if any(lows) or any(highs) else None,
-            error_kw={"elinewidth": 0.9, "capsize": 2.5, "ecolor": "#333333"},
-            height=0.7,
-        )
-        ax.set_yticks(y, engines)
-        ax.invert_yaxis()
-        ax.grid(axis="y", visible=False)
-        ax.set_title(operation_title(operation))
-        ax.xaxis.set_major_formatter(FuncFormatter(format_rate))
-        top = max((v + h for v, h in zip(values, highs, strict=True)), default=1.0)
-        ax.set_xlim(0, top * 1.3 if top > 0 else 1)
-        for position, (value, high) in enumerate(zip(values, highs, strict=True)):
-            if math.isfinite(value):
-                # After the whisker, so the label never sits on the error bar.
-                ax.text(
-                    value + high, position, f"  {format_rate(value)}", va="center", fontsize=7.5
-                )
-    for ax in axes[-min(3, len(axes)) :]:
-        ax.set_xlabel("operations per second")
-    interval = "" if not _has_intervals(workload) else " Whiskers: 95% confidence interval."
+            if row is None or not math.isfinite(row.ops_per_s):
+                continue
+            ax.barh(
+                position,
+                row.ops_per_s,
+                left=left,
+                height=0.7,
+                color=colors[engine],
+                alpha=alpha,
+                edgecolor="white",
+                linewidth=0.8,
+            )
+            left += row.ops_per_s
+        high = total.ops_high - total.ops_per_s if total.has_spread else 0.0
+        if total.has_spread:
+            ax.errorbar(
+                total.ops_per_s,
+                position,
+                xerr=[[total.ops_per_s - total.ops_low], [high]],
+                ecolor="#333333",
+                elinewidth=0.9,
+                capsize=2.5,
+            )
+        if math.isfinite(total.ops_per_s):
+            # After the whisker, so the label never sits on the error bar.
+            ax.text(
+                total.ops_per_s + high,
+                position,
+                f"  {format_rate(total.ops_per_s)}",
+                va="center",
+                fontsize=7.5,
+            )
+            top = max(top, total.ops_per_s + high)
+    ax.set_yticks(np.arange(len(engines)), engines)
+    ax.invert_yaxis()
+    ax.grid(axis="y", visible=False)
+    ax.xaxis.set_major_formatter(FuncFormatter(format_rate))
+    ax.set_xlim(0, top * 1.25)
+    ax.set_xlabel("operations per second, all operations together")
+    if len(operations) > 1:
+        handles = [
+            Patch(facecolor="#555555", alpha=alpha, edgecolor="white", label=_share_label(kind, op))
+            for op, alpha in zip(operations, shades, strict=True)
+        ]
+        fig.legend(handles=handles, loc="outside upper center", ncols=len(handles), frameon=False)
+    spread = _spread_words(workload)
     return Plot(
         workload=workload.label,
         slug=f"{slugify(workload.label)}-throughput-by-operation",
-        title=f"{workload.label}: throughput by operation",
+        title=f"{workload.label}: throughput, and each operation's share of it",
         caption=(
             "Successful operations per second over the whole measured phase, the median "
-            "over repetitions." + interval
+            "over trials; each bar is cut into the operations' shares of the mix (an "
+            "operation's part of the whole, not what the engine could do of it alone)." + spread
         ),
         figure=fig,
     )
 
 
-def _has_intervals(workload: WorkloadReport) -> bool:
-    return any(row.ops_per_s.has_interval for row in workload.primary.rows)
+def _share_label(kind: KindReport, operation: str) -> str:
+    shares = [r.share for r in kind.rows if r.operation == operation and math.isfinite(r.share)]
+    return f"{operation} {np.median(shares):.0%}" if shares else operation
+
+
+def _spread_words(workload: WorkloadReport) -> str:
+    labels = {r.ops_spread for r in workload.primary.rows if r.has_spread}
+    return f" Whiskers: {' / '.join(sorted(labels))}." if labels else ""

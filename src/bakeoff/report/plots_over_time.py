@@ -7,6 +7,8 @@ import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, NullLocator
@@ -15,6 +17,7 @@ from bakeoff.core.formats import format_rate
 from bakeoff.report.plot_parts import (
     WIDTH_IN,
     Plot,
+    covered_median,
     engine_legend,
     full_intervals,
     grid,
@@ -23,6 +26,7 @@ from bakeoff.report.plot_parts import (
     panels,
     repetition_words,
     slugify,
+    trial_lines,
 )
 from bakeoff.report.views import WorkloadReport
 from bakeoff.results.summary import TOTAL
@@ -34,13 +38,11 @@ def throughput_plot(workload: WorkloadReport, colors: Mapping[str, str]) -> Plot
     ax = fig.subplots()
     medians: list[float] = []
     for engine in workload.engines:
-        rows = frame[frame["engine"] == engine].sort_values("start_s")
+        rows = frame[frame["engine"] == engine]
         if rows.empty:
             continue
-        x = (rows["start_s"] + rows["duration_s"] / 2).to_numpy()
-        y = rows["ops_per_s"].to_numpy()
-        ax.plot(x, y, color=colors[engine], linewidth=1.4, marker="o" if len(x) <= 20 else "")
-        medians.append(float(np.median(y)))
+        _draw_trials(ax, rows, "ops_per_s", colors[engine])
+        medians.append(float(np.median(rows["ops_per_s"])))
     spread = _spread(medians)
     if spread > 10:
         ax.set_yscale("log")
@@ -58,9 +60,8 @@ def throughput_plot(workload: WorkloadReport, colors: Mapping[str, str]) -> Plot
         slug=f"{slugify(workload.label)}-throughput",
         title=f"{workload.label}: throughput over time",
         caption=(
-            "Successful operations per second in each interval, all operations together"
-            + repetition_words(frame)
-            + "."
+            "Successful operations per second in each interval, all operations together, "
+            "from the start of the measured phase" + repetition_words(frame) + "."
         ),
         figure=fig,
     )
@@ -75,15 +76,10 @@ def latency_plot(workload: WorkloadReport, colors: Mapping[str, str]) -> Plot:
     for ax, operation in zip(axes, operations, strict=True):
         for engine in workload.engines:
             rows = frame[(frame["engine"] == engine) & (frame["operation"] == operation)]
-            rows = rows.sort_values("start_s")
             if rows.empty:
                 continue
-            x = (rows["start_s"] + rows["duration_s"] / 2).to_numpy()
-            few = "o" if len(x) <= 20 else ""
-            ax.plot(x, rows["p50_us"], color=colors[engine], linewidth=1.2, marker=few, ms=3)
-            ax.plot(
-                x, rows["p99_us"], color=colors[engine], linewidth=1.0, linestyle="--", alpha=0.8
-            )
+            _draw_trials(ax, rows, "p50_us", colors[engine])
+            _draw_trials(ax, rows, "p99_us", colors[engine], linestyle="--")
         ax.set_title(operation)
         log_latency_axis(ax)
         ax.set_xlim(left=0)
@@ -113,6 +109,24 @@ def latency_plot(workload: WorkloadReport, colors: Mapping[str, str]) -> Plot:
         ),
         figure=fig,
     )
+
+
+def _draw_trials(
+    ax: Axes, rows: pd.DataFrame, value: str, color: str, linestyle: str = "-"
+) -> None:
+    """Each trial faint, and the median of the trials bold where every trial covers the
+    time; one trial alone is drawn bold."""
+    lines = trial_lines(rows, value)
+    if len(lines) == 1:
+        x, y = lines[0]
+        ax.plot(x, y, color=color, linewidth=1.4, linestyle=linestyle)
+        return
+    for x, y in lines:
+        ax.plot(x, y, color=color, linewidth=0.8, alpha=0.35, linestyle=linestyle)
+    if lines:
+        x, y = covered_median(rows, value)
+        if len(x) >= 2:
+            ax.plot(x, y, color=color, linewidth=1.6, linestyle=linestyle)
 
 
 def _spread(values: Sequence[float]) -> float:

@@ -1,15 +1,15 @@
 """What a report shows, as plain values: the renderers (HTML, Markdown, plots, exports)
 see only these, built by `bakeoff.report.build` from the result store.
 
-Numbers follow `summarize()`: one value per trial; across repetitions a table shows the
-median with a bootstrap confidence interval.
+Numbers follow `summarize()`: one value per trial; across repetitions every figure is
+defined once, in `bakeoff.results.figures`.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -21,66 +21,82 @@ from bakeoff.core.formats import format_range
 from bakeoff.core.histogram import Histogram, bucket_values, counts_view, percentiles_us
 from bakeoff.results.summary import SUMMARY_COLUMNS
 
-CONFIDENCE = 0.95
-"""Level of the confidence intervals a report shows."""
-
 KIND_ORDER = ("response", "service")
 """Response time first: when an open loop measured it, it is what clients experienced."""
 
 OPERATION_ORDER = ("read", "update", "insert", "scan", "read_modify_write", "delete")
 """YCSB's order; any other operation follows alphabetically, TOTAL comes last."""
 
-ESTIMATED = ("ops_per_s", "p50_us", "p99_us", "p999_us")
-"""Per-trial metrics shown as the median over repetitions with a confidence interval."""
-MEDIAN_ONLY = ("p90_us", "mean_us")
-"""Per-trial metrics kept as the median over repetitions (no table shows them, and each
-interval costs a bootstrap)."""
-
 TRIAL_COLUMNS = (*SUMMARY_COLUMNS, "latency_kind")
 """Columns of `ReportData.trials`: `summarize()`'s, plus which latency kind a row is."""
 
 
 @dataclass(frozen=True)
-class Estimate:
-    """A statistic over repetitions: the median and its bootstrap interval.
-
-    With one repetition the interval collapses onto the value and `has_interval` is
-    false: there is no spread to estimate from.
-    """
-
-    value: float
-    low: float
-    high: float
-    n: int
-
-    @property
-    def has_interval(self) -> bool:
-        return self.n > 1 and math.isfinite(self.low) and math.isfinite(self.high)
-
-    def interval_text(self) -> str:
-        """`low–high`, or "" when there is no interval."""
-        return format_range(self.low, self.high) if self.has_interval else ""
-
-
-@dataclass(frozen=True)
 class SummaryRow:
-    """One engine × operation of one workload and latency kind."""
+    """One engine × operation of one workload and latency kind: a row of
+    `bakeoff.results.figures.figures()`, whose docstring defines every field."""
 
+    workload: str
+    workload_hash: str
+    latency_kind: str
     operation: str
     engine: str
-    repetitions: int
-    ops_per_s: Estimate
-    p50_us: Estimate
-    p90_us: Estimate
-    p99_us: Estimate
-    p999_us: Estimate
-    mean_us: Estimate
+    trials: int
+    ops_per_s: float
+    ops_low: float
+    ops_high: float
+    ops_spread: str
+    ops_cv: float
+    share: float
+    p50_us: float
+    p90_us: float
+    p99_us: float
+    p999_us: float
     max_us: float
-    """The largest latency of any repetition: a maximum is reported, not estimated."""
+    mean_us: float
     count: int
-    """Successful operations, all repetitions together (so are errors and not_found)."""
     errors: int
     not_found: int
+    measured_s: float
+    intervals: int
+    too_short: int
+    unstable_trials: int
+    unstable: bool
+    extreme_max: bool
+    decided: bool | None
+    flips_with: str
+
+    @classmethod
+    def from_record(cls, record: Mapping[Any, Any]) -> SummaryRow:
+        values = {f.name: record[f.name] for f in fields(cls)}
+        decided = values["decided"]
+        # pandas writes a missing verdict as None or NaN, depending on the column's mix.
+        values["decided"] = None if decided is None or pd.isna(decided) else bool(decided)
+        return cls(**values)
+
+    @property
+    def has_spread(self) -> bool:
+        return self.trials > 1 and math.isfinite(self.ops_low) and math.isfinite(self.ops_high)
+
+    def spread_text(self) -> str:
+        """`low–high` of the ops/s, or "" with one trial."""
+        return format_range(self.ops_low, self.ops_high) if self.has_spread else ""
+
+    def flags(self, *, short: bool = False) -> tuple[str, ...]:
+        """What is wrong with this row's numbers, worst first; `short` for a terminal."""
+        out = []
+        if self.too_short:
+            out.append("short" if short else "too short")
+        if self.unstable:
+            cv = f"CV {self.ops_cv:.1%}"
+            out.append(cv if short else f"unstable ({cv})")
+        if self.unstable_trials:
+            out.append("noisy" if short else "unstable trials")
+        if self.flips_with:
+            out.append("flips" if short else f"flips with {self.flips_with}")
+        if self.extreme_max:
+            out.append("stall" if short else "extreme max")
+        return tuple(out)
 
 
 class LatencyDistribution:
@@ -175,10 +191,11 @@ class WorkloadReport:
     kinds: tuple[KindReport, ...]
     """Response time first when measured; `kinds[0]` is what the plots show."""
     throughput: pd.DataFrame
-    """engine, start_s, duration_s, ops_per_s (all operations; median over trials), trials."""
+    """engine, run_id, trial, start_s, duration_s, ops_per_s: per trial and interval, all
+    operations together, from the start of the measured phase."""
     latency: pd.DataFrame
-    """engine, operation, start_s, duration_s, p50_us, p99_us (the stored per-interval
-    percentiles; median over trials), trials. Of `kinds[0]`."""
+    """engine, run_id, trial, operation, start_s, duration_s, p50_us, p99_us: the stored
+    per-interval percentiles of each trial. Of `kinds[0]`."""
 
     @property
     def primary(self) -> KindReport:
@@ -238,10 +255,15 @@ class ReportData:
     """In report order; a plot colours engines in this order too."""
     trials: pd.DataFrame
     """Per trial, operation and latency kind, as `summarize()` computes it (TRIAL_COLUMNS)."""
+    figures: pd.DataFrame
+    """Per workload, latency kind, operation and engine, as `figures()` computes it."""
     latency_kinds: Mapping[str, str]
     """What each latency kind measures, from the manifests."""
     excluded: tuple[ExcludedTrial, ...]
-    level: float = CONFIDENCE
+    checks: tuple[str, ...] = ()
+    """What makes numbers of this report doubtful (`report.checks`), worst first."""
+    caveats: tuple[str, ...] = ()
+    """What differs between the engines beyond the engine itself ("read this first")."""
 
     @property
     def engine_names(self) -> tuple[str, ...]:

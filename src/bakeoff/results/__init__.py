@@ -2,8 +2,17 @@
 summaries. pandas is the public result API."""
 
 from bakeoff.harness.trial import TrialRecord
+from bakeoff.results.figures import repetition_figures
 from bakeoff.results.reader import load, load_manifest
 from bakeoff.results.summary import summarize
 from bakeoff.results.writer import RunExistsError, RunWriter
 
-__all__ = ["RunExistsError", "RunWriter", "TrialRecord", "load", "load_manifest", "summarize"]
+__all__ = [
+    "RunExistsError",
+    "RunWriter",
+    "TrialRecord",
+    "load",
+    "load_manifest",
+    "repetition_figures",
+    "summarize",
+]

@@ -1,7 +1,9 @@
-"""One row per trial and operation: throughput, errors and latency percentiles.
+"""One row per trial and operation: throughput, errors, latency percentiles, and the
+checks that say whether the trial's numbers mean anything (`bakeoff.results.validity`).
 
 Percentiles come from the exact merge of the interval histograms; averaging per-interval
-percentiles would be wrong, and so would averaging across workers.
+percentiles would be wrong, and so would averaging across workers. Figures across
+repetitions (the median trial, pooled percentiles) are `bakeoff.results.figures`'.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import pandas as pd
 from bakeoff.core.histogram import Histogram, merge_encoded, percentiles_us
 from bakeoff.core.measures import LatencyKind, Phase
 from bakeoff.results.schema import COLUMNS, LATENCY_COLUMNS, TRIAL_COLUMNS, success_rows
+from bakeoff.results.validity import TRIAL_CHECK_COLUMNS, interval_stats, trial_checks
 
 TOTAL = "TOTAL"
 """The `operation` of the row that merges all operations of a trial."""
@@ -32,15 +35,24 @@ SUMMARY_COLUMNS = (
     "p999_us",
     "max_us",
     "mean_us",
+    *TRIAL_CHECK_COLUMNS,
 )
-_INT_COLUMNS = ("trial", "repetition", "count", "errors", "not_found")
-_FLOAT_COLUMNS = ("duration_s", "ops_per_s", *LATENCY_COLUMNS)
+"""`intervals` … `extreme_max` are the trial's checks (`bakeoff.results.validity`):
+full intervals measured, the CV of their throughput, and whether the phase was too short,
+unstable across its intervals, or had a maximum far beyond its p99.9."""
+_INT_COLUMNS = ("trial", "repetition", "count", "errors", "not_found", "intervals")
+_FLOAT_COLUMNS = ("duration_s", "ops_per_s", *LATENCY_COLUMNS, "interval_cv")
+_BOOL_COLUMNS = ("too_short", "unstable", "extreme_max")
 
 
 def typed_summary(frame: pd.DataFrame) -> pd.DataFrame:
     """`frame` with the summary's integer and float columns typed as `summarize` types them."""
     return frame.astype(
-        {**dict.fromkeys(_INT_COLUMNS, "int64"), **dict.fromkeys(_FLOAT_COLUMNS, "float64")}
+        {
+            **dict.fromkeys(_INT_COLUMNS, "int64"),
+            **dict.fromkeys(_FLOAT_COLUMNS, "float64"),
+            **dict.fromkeys(_BOOL_COLUMNS, "bool"),
+        }
     )
 
 
@@ -50,7 +62,9 @@ def summarize(
     """Per trial, one row per operation plus a TOTAL row, from the rows of `load()`.
 
     `duration_s` is the phase's wall time, the end of its last interval over all
-    operations of the trial; `ops_per_s` is successful operations over that time.
+    operations of the trial; `ops_per_s` is successful operations over that time. The
+    interval columns describe the whole trial (all operations), so every row of a trial
+    carries the same `intervals`, `interval_cv`, `too_short` and `unstable`.
     """
     phase_value = Phase(phase).value
     kind_value = LatencyKind(latency_kind).value
@@ -68,11 +82,12 @@ def summarize(
         if selected.empty:
             continue
         trial = dict(zip(TRIAL_COLUMNS, _as_tuple(key), strict=True))
+        intervals = interval_stats(selected)
         for operation, op_rows in selected.groupby("operation", sort=True):
             hist = _merge(op_rows["histogram"])
-            rows.append(_summary_row(trial, str(operation), duration, op_rows, hist))
+            rows.append(_summary_row(trial, str(operation), duration, op_rows, hist, intervals))
         total = _merge(selected["histogram"])
-        rows.append(_summary_row(trial, TOTAL, duration, selected, total))
+        rows.append(_summary_row(trial, TOTAL, duration, selected, total, intervals))
 
     return typed_summary(pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS)))
 
@@ -87,8 +102,10 @@ def _summary_row(
     duration: float,
     rows: pd.DataFrame,
     hist: Histogram,
+    intervals: tuple[int, float],
 ) -> dict[str, object]:
     count = int(rows["count"].sum())
+    latencies = percentiles_us(hist)
     return {
         **trial,
         "operation": operation,
@@ -97,7 +114,8 @@ def _summary_row(
         "count": count,
         "errors": int(rows["errors"].sum()),
         "not_found": int(rows["not_found"].sum()),
-        **percentiles_us(hist),
+        **latencies,
+        **trial_checks(duration, *intervals, latencies["p999_us"], latencies["max_us"]),
     }
 
 

@@ -73,23 +73,23 @@ def test_csv_holds_the_summary_rows(report: ReportData, tmp_path: Path) -> None:
     for line, row in zip(rows, kind.rows, strict=True):
         assert (line["operation"], line["engine"]) == (row.operation, row.engine)
         assert line["workload"] == "mix" and line["latency_kind"] == "service"
-        assert float(line["ops_per_s"]) == row.ops_per_s.value
-        assert float(line["ops_per_s_ci_low"]) == row.ops_per_s.low
-        assert float(line["p999_us_ci_high"]) == row.p999_us.high
+        assert float(line["ops_per_s"]) == row.ops_per_s
+        assert float(line["ops_low"]) == row.ops_low
+        assert float(line["p999_us"]) == row.p999_us
         assert float(line["max_us"]) == row.max_us
         assert int(line["errors"]) == row.errors
-        assert int(line["repetitions"]) == 2
-        assert line["ci_level"] == "0.95"
+        assert int(line["trials"]) == 2
+        assert line["ops_spread"] == "range of 2 trials"
     assert rows[0]["engine_versions"] == "FastDB 3.1"
 
 
-def test_csv_leaves_intervals_empty_for_one_repetition(tmp_path: Path) -> None:
+def test_csv_of_one_repetition_says_its_spread_is_one_trial(tmp_path: Path) -> None:
     report = build_report(write_run(tmp_path, run_id="one", repetitions=1))
     path = write_csv(report, tmp_path / "s.csv")
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
-    assert all(r["ops_per_s_ci_low"] == "" and r["p50_us_ci_high"] == "" for r in rows)
-    assert all(r["ops_per_s"] != "" for r in rows)
+    assert all(r["ops_spread"] == "range of 1 trial" and r["ops_cv"] == "0.0" for r in rows)
+    assert all(r["ops_low"] == r["ops_per_s"] == r["ops_high"] != "" for r in rows)
 
 
 def test_benchmark_document_layout(report: ReportData, run_dir: Path) -> None:
@@ -129,8 +129,8 @@ def test_benchmark_document_layout(report: ReportData, run_dir: Path) -> None:
             for r in report.workloads[0].primary.rows
             if (r.engine, r.operation) == (params["engine"], params["operation"])
         )
-        assert stats["ops"] == row.ops_per_s.value
-        assert bench["extra_info"]["repetitions"] == 2
+        assert stats["ops"] == row.ops_per_s
+        assert bench["extra_info"]["trials"] == 2
         assert bench["group"] == f"mix {params['operation']}"
     commit = document["commit_info"]
     assert isinstance(commit, dict) and {"id", "dirty", "project", "branch"} <= set(commit)

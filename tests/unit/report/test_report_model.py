@@ -24,11 +24,10 @@ from bakeoff.core.measures import IntervalRow, LatencyKind, Phase
 from bakeoff.harness.trial import TrialRecord
 from bakeoff.report.build import ReportError, build_report
 from bakeoff.report.methodology import is_durability_setting, methodology
-from bakeoff.report.views import ESTIMATED, TRIAL_COLUMNS
+from bakeoff.report.views import TRIAL_COLUMNS
 from bakeoff.results import RunWriter, load, summarize
 from bakeoff.results.reader import run_directories
 from bakeoff.results.schema import MANIFEST_FILE
-from bakeoff.results.statistics import bootstrap_ci
 from bakeoff.results.summary import TOTAL
 from bakeoff.workloads.model import OperationMix, Workload
 
@@ -213,9 +212,11 @@ def test_response_time_is_reported_first_and_apart(tmp_path: Path) -> None:
         assert sorted(mine["p99_us"]) == sorted(expected["p99_us"])
 
 
-def test_repetitions_give_the_median_and_a_bootstrap_interval(run_dir: Path) -> None:
+def test_repetitions_give_the_median_trial_and_pooled_latencies(run_dir: Path) -> None:
     report = build_report([run_dir])
     trials = reference_trials(run_dir)
+    samples = load(run_dir)
+    measured = samples[(samples["phase"] == "measure") & (samples["latency_kind"] == "service")]
     (workload,) = report.workloads
     assert workload.engines == ("fastdb", "slowdb")
     assert workload.operations == ("read", "update", TOTAL)
@@ -223,29 +224,35 @@ def test_repetitions_give_the_median_and_a_bootstrap_interval(run_dir: Path) -> 
     assert len(kind.rows) == 6
     for row in kind.rows:
         mine = trials[(trials["engine"] == row.engine) & (trials["operation"] == row.operation)]
-        assert row.repetitions == 3
-        for column in ESTIMATED:
-            values = mine[column].tolist()
-            estimate = getattr(row, column)
-            assert estimate.value == float(np.median(values))
-            assert (estimate.low, estimate.high) == bootstrap_ci(values, statistic="median")
-            assert estimate.has_interval
-        assert row.p90_us.value == float(np.median(mine["p90_us"]))
-        assert not row.p90_us.has_interval
+        totals = trials[(trials["engine"] == row.engine) & (trials["operation"] == TOTAL)]
+        assert row.trials == 3
+        share = mine["count"].sum() / totals["count"].sum()
+        assert row.share == share
+        assert row.ops_per_s == float(np.median(totals["ops_per_s"])) * share
+        # Three trials support no 95% interval: the spread is their range.
+        assert row.ops_spread == "range of 3 trials"
+        assert row.ops_low == totals["ops_per_s"].min() * share
+        assert row.ops_high == totals["ops_per_s"].max() * share
+        pooled = measured[measured["engine"] == row.engine]
+        if row.operation != TOTAL:
+            pooled = pooled[pooled["operation"] == row.operation]
+        reference = percentiles_us(merge_encoded(s for s in pooled["histogram"] if s))
+        for column in ("p50_us", "p90_us", "p99_us", "p999_us", "max_us", "mean_us"):
+            assert getattr(row, column) == reference[column]
         assert row.max_us == mine["max_us"].max()
         assert row.errors == mine["errors"].sum() > 0
         assert row.count == mine["count"].sum()
         assert row.not_found == mine["not_found"].sum()
 
 
-def test_a_single_repetition_has_no_interval(tmp_path: Path) -> None:
+def test_a_single_repetition_has_no_spread(tmp_path: Path) -> None:
     path = write_run(tmp_path, run_id="once", repetitions=1)
     report = build_report(path)
     trials = reference_trials(path).set_index(["engine", "operation"])
     for row in report.workloads[0].primary.rows:
-        assert not row.ops_per_s.has_interval
-        assert row.ops_per_s.value == trials.loc[(row.engine, row.operation), "ops_per_s"]
-        assert row.p99_us.value == trials.loc[(row.engine, row.operation), "p99_us"]
+        assert not row.has_spread and row.spread_text() == ""
+        assert row.ops_per_s == pytest.approx(trials.loc[(row.engine, row.operation), "ops_per_s"])
+        assert row.p99_us == trials.loc[(row.engine, row.operation), "p99_us"]
 
 
 def test_distributions_are_the_exact_merge_of_every_trial(run_dir: Path) -> None:
@@ -294,26 +301,27 @@ def test_several_runs_pool_their_trials(tmp_path: Path) -> None:
     second = write_run(tmp_path, run_id="r2", repetitions=2, seed=2)
     report = build_report([tmp_path])
     assert [r.run_id for r in report.runs] == ["r1", "r2"]
-    row = report.workloads[0].primary.rows[0]
-    assert row.repetitions == 3
+    row = next(r for r in report.workloads[0].primary.rows if r.operation == TOTAL)
+    assert row.trials == 3
     trials = reference_trials([first, second])
-    values = trials[(trials["engine"] == row.engine) & (trials["operation"] == row.operation)]
-    assert row.ops_per_s.value == float(np.median(values["ops_per_s"]))
+    values = trials[(trials["engine"] == row.engine) & (trials["operation"] == TOTAL)]
+    assert row.ops_per_s == float(np.median(values["ops_per_s"]))
 
 
-def test_time_series_are_medians_over_trials(run_dir: Path) -> None:
+def test_time_series_are_per_trial(run_dir: Path) -> None:
     report = build_report([run_dir])
     workload = report.workloads[0]
     samples = load(run_dir)
     measured = samples[(samples["phase"] == "measure") & (samples["engine"] == "fastdb")]
     first = measured[measured["start_s"] == 0.0]
     per_trial = first.groupby("trial")["count"].sum() / 1.0
-    throughput = workload.throughput.set_index(["engine", "start_s"])
-    assert throughput.loc[("fastdb", 0.0), "ops_per_s"] == float(np.median(per_trial))
-    assert throughput.loc[("fastdb", 0.0), "trials"] == 3
-    latency = workload.latency.set_index(["engine", "operation", "start_s"])
+    throughput = workload.throughput.set_index(["engine", "trial", "start_s"])
+    for trial, rate in per_trial.items():
+        assert throughput.loc[("fastdb", int(str(trial)), 0.0), "ops_per_s"] == rate
+    latency = workload.latency.set_index(["engine", "trial", "operation", "start_s"])
     reads = first[first["operation"] == "read"]
-    assert latency.loc[("fastdb", "read", 0.0), "p99_us"] == float(np.median(reads["p99_us"]))
+    for trial, p99 in zip(reads["trial"], reads["p99_us"], strict=True):
+        assert latency.loc[("fastdb", int(trial), "read", 0.0), "p99_us"] == p99
 
 
 def test_failed_trials_are_left_out_and_listed(tmp_path: Path) -> None:
@@ -403,3 +411,14 @@ def test_credentials_in_a_hand_edited_manifest_are_hidden(run_dir: Path) -> None
     manifest_path.write_text(json.dumps(manifest))
     report = build_report(run_dir)
     assert "hunter2" not in repr(report.runs) + repr(report.engines)
+
+
+def test_a_setting_reported_empty_is_not_shown_as_not_set(tmp_path: Path) -> None:
+    # Redis reports `save` as "" when snapshots are off; "not set" read as the opposite.
+    shapes = {
+        "fastdb": EngineShape({"read": 20.0}, rate=100, settings={"save": "", "appendonly": "no"})
+    }
+    report = build_report(write_run(tmp_path, run_id="empty", repetitions=1, engines=shapes))
+    (setup,) = report.engines
+    assert setup.settings["save"] == ("(empty)",)
+    assert setup.settings["appendonly"] == ("no",)

@@ -15,7 +15,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from bakeoff.core.histogram import merge_encoded, percentiles_us
 from bakeoff.report.commands import app, plots_folder, render_reports
+from bakeoff.report.plots import SHIPPED_COLORS, engine_colors
 from bakeoff.results import load, summarize
 from bakeoff.results.summary import TOTAL
 from bakeoff.workloads.model import Workload
@@ -29,6 +31,16 @@ EngineShape: Callable[..., object] = _model_tests.EngineShape
 write_run: Callable[..., Path] = _model_tests.write_run
 
 FIELDS = ("ops_per_s", "p50_us", "p99_us", "p999_us", "max_us", "errors")
+MARKDOWN_COLUMNS = (
+    "ops_per_s",
+    "share",
+    "p50_us",
+    "p99_us",
+    "p999_us",
+    "max_us",
+    "errors",
+    "checks",
+)
 
 
 class TableParser(HTMLParser):
@@ -108,18 +120,26 @@ Expected = dict[tuple[str, str, str], dict[str, float]]
 
 
 def expected_rows(paths: list[Path]) -> Expected:
-    """What the store says, computed without the report code: summarize() per trial, then
-    the median over the trials of an engine × operation (max and errors: max and sum).
-    Keyed by (workload, operation, engine)."""
-    per_trial = summarize(load(paths))
+    """What the store says, computed without the report code: summarize() per trial, the
+    median trial's throughput times each operation's share, latencies from the merge of
+    every histogram, errors summed. Keyed by (workload, operation, engine)."""
+    samples = load(paths)
+    measured = samples[(samples["phase"] == "measure") & (samples["latency_kind"] == "service")]
+    per_trial = summarize(samples)
     out: Expected = {}
-    for (workload, operation, engine), part in per_trial.groupby(
-        ["workload", "operation", "engine"]
-    ):
-        values = {c: float(part[c].median()) for c in ("ops_per_s", "p50_us", "p99_us", "p999_us")}
-        values["max_us"] = float(part["max_us"].max())
-        values["errors"] = float(part["errors"].sum())
-        out[(str(workload), str(operation), str(engine))] = values
+    for (workload, engine), part in per_trial.groupby(["workload", "engine"]):
+        totals = part[part["operation"] == TOTAL]
+        for operation, rows in part.groupby("operation"):
+            share = rows["count"].sum() / totals["count"].sum()
+            pooled = measured[measured["engine"] == engine]
+            if operation != TOTAL:
+                pooled = pooled[pooled["operation"] == operation]
+            values = dict(percentiles_us(merge_encoded(h for h in pooled["histogram"] if h)))
+            values["ops_per_s"] = float(totals["ops_per_s"].median()) * share
+            values["low"] = float(totals["ops_per_s"].min()) * share
+            values["high"] = float(totals["ops_per_s"].max()) * share
+            values["errors"] = float(rows["errors"].sum())
+            out[(str(workload), str(operation), str(engine))] = values
     return out
 
 
@@ -143,10 +163,11 @@ def test_html_tables_match_the_store(runs: list[Path], tmp_path: Path) -> None:
             exact = float(cell["value"])
             assert exact == pytest.approx(want[field], rel=1e-12, abs=1e-12), field
             assert close(parse_number(cell["text"]), want[field]), (field, cell)
-        # Three repetitions: the interval is shown and brackets the median.
-        low, high = float(cells["p99_us"]["low"]), float(cells["p99_us"]["high"])
-        assert low <= float(cells["p99_us"]["value"]) <= high
-        shown_low, shown_high = cells["p99_us"]["ci"].split("–")
+        # Three repetitions: their range is shown and brackets the median.
+        low, high = float(cells["ops_per_s"]["low"]), float(cells["ops_per_s"]["high"])
+        assert low <= float(cells["ops_per_s"]["value"]) <= high
+        assert (low, high) == pytest.approx((want["low"], want["high"]), rel=1e-12)
+        shown_low, shown_high = cells["ops_per_s"]["ci"].split("–")
         assert close(parse_number(shown_low), low) and close(parse_number(shown_high), high)
 
 
@@ -177,7 +198,9 @@ def test_markdown_tables_match_the_store(runs: list[Path], tmp_path: Path) -> No
     assert len(rows) == len(expected)
     for (operation, engine), cells in rows.items():
         want = expected[(WORKLOAD.name, operation, engine)]
-        for field, cell in zip(FIELDS, cells, strict=True):
+        shown = dict(zip(MARKDOWN_COLUMNS, cells, strict=True))
+        for field in FIELDS:
+            cell = shown[field]
             value = re.sub(r"\s*\(.*\)$", "", cell)
             assert close(parse_number(value), want[field]), (field, cell)
         assert re.search(r"\(([\d.,]+)–([\d.,]+)\)$", cells[0]), cells[0]
@@ -203,7 +226,7 @@ def test_single_repetition_shows_no_interval(tmp_path: Path) -> None:
     expected = expected_rows([run])
     for (workload, _, operation, engine), cells in parser.tables.items():
         want = expected[(workload, operation, engine)]
-        assert float(cells["ops_per_s"]["value"]) == want["ops_per_s"]
+        assert float(cells["ops_per_s"]["value"]) == pytest.approx(want["ops_per_s"], rel=1e-12)
         assert float(cells["p999_us"]["value"]) == want["p999_us"]
 
 
@@ -377,3 +400,47 @@ def test_plots_stay_with_their_workload(tmp_path: Path) -> None:
     text = md.read_text()
     assert text.count("](r-plots/ycsb-a-") == 4
     assert text.count("](r-plots/ycsb-") == 8
+
+
+def test_an_engine_keeps_its_colour_in_every_report() -> None:
+    alone = engine_colors(["redis"])
+    assert engine_colors(["sqlite", "postgres", "redis"])["redis"] == alone["redis"]
+    assert engine_colors(["duckdb", "redis"])["redis"] == alone["redis"]
+    shipped = list(SHIPPED_COLORS)
+    assert len(set(engine_colors(shipped).values())) == len(shipped)
+    # A plugin's colour comes from its name, whatever else the report holds.
+    assert engine_colors(["dictstore"]) == {
+        "dictstore": engine_colors(["a", "dictstore"])["dictstore"]
+    }
+
+
+def test_caveats_open_the_report(
+    runs: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    html, md = tmp_path / "r.html", tmp_path / "r.md"
+    render_reports(runs, html=html, markdown=md)
+    assert "Read this first" not in html.read_text()
+    caveats = ["redis runs without persistence; postgres <fsyncs> every commit"]
+    monkeypatch.setattr("bakeoff.report.caveats._run_caveats", lambda run: caveats)
+    render_reports(runs, html=html, markdown=md)
+    page = html.read_text()
+    block = page[page.index('id="read-this-first"') : page.index('id="checks"')]
+    assert "postgres &lt;fsyncs&gt; every commit" in block
+    assert page.index("Read this first") < page.index("<main>")
+    text = md.read_text()
+    assert text.index("## Read this first") < text.index("## Workload")
+    assert "- redis runs without persistence; postgres &lt;fsyncs&gt; every commit" in text
+
+
+def test_a_single_operation_gets_one_table_and_no_duplicate_panel(tmp_path: Path) -> None:
+    # ycsb-c's report once showed its read table twice: as "read" and as "all operations".
+    reads = Workload(name="reads", operations={"read": 1.0})
+    shapes = {"fastdb": EngineShape({"read": 20.0}, rate=200)}
+    run = write_run(tmp_path, run_id="c", repetitions=1, workload=reads, engines=shapes)
+    html = tmp_path / "r.html"
+    render_reports([run], html=html)
+    parser = TableParser()
+    parser.feed(html.read_text())
+    assert {operation for (_, _, operation, _) in parser.tables} == {"read"}
+    page = html.read_text()
+    assert "read (all ops)" in page and "all operations</text>" not in page

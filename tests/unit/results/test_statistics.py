@@ -1,59 +1,55 @@
 from __future__ import annotations
 
 import math
-import statistics
 
 import numpy as np
 import pytest
 from scipy.stats import mannwhitneyu
 
 from bakeoff.results.statistics import (
-    bootstrap_ci,
+    UNSTABLE_CV,
     coefficient_of_variation,
+    is_unstable,
     mann_whitney_p,
+    median_spread,
     min_attainable_p,
     ratio_ci,
+    trials_for_interval,
 )
 
 
-def test_bootstrap_ci_brackets_the_median_and_is_reproducible() -> None:
-    values = [10.0, 11.0, 9.5, 10.4, 10.1, 9.8, 10.7]
-    low, high = bootstrap_ci(values)
-    assert low <= statistics.median(values) <= high
-    assert min(values) <= low < high <= max(values)
-    # Seeded: a report rebuilt from the same store shows the same interval.
-    assert bootstrap_ci(values) == (low, high)
+def test_fewer_than_six_trials_give_their_range_not_a_confidence_interval() -> None:
+    for n in range(1, 6):
+        values = [float(v) for v in range(n, 0, -1)]
+        spread = median_spread(values)
+        assert (spread.low, spread.high, spread.level) == (1.0, float(n), None)
+        assert spread.label() == f"range of {n} trial{'s' if n > 1 else ''}"
+        assert not spread.is_interval
 
 
-def test_bootstrap_ci_narrows_with_a_lower_level() -> None:
-    rng = np.random.default_rng(3)
-    values = list(rng.normal(100.0, 10.0, size=30))
-    low95, high95 = bootstrap_ci(values, level=0.95)
-    low50, high50 = bootstrap_ci(values, level=0.50)
-    assert low95 <= low50 < high50 <= high95
+def test_six_trials_give_the_range_as_a_95_percent_interval() -> None:
+    # 1 - 2 / 2**6 = 96.9 %: the range is the only interval that reaches 95 %.
+    spread = median_spread([5.0, 1.0, 3.0, 2.0, 6.0, 4.0])
+    assert (spread.low, spread.high, spread.level) == (1.0, 6.0, 0.95)
+    assert spread.label() == "95% CI of the median"
 
 
-def test_bootstrap_ci_of_the_mean() -> None:
-    values = [float(v) for v in range(1, 20)] + [1000.0]
-    low, high = bootstrap_ci(values, statistic="mean")
-    assert low < statistics.mean(values) < high
-    # The median's interval ignores the outlier that drags the mean's upwards.
-    assert bootstrap_ci(values)[1] < high / 5
+def test_the_interval_narrows_to_order_statistics_as_trials_grow() -> None:
+    values = [float(v) for v in range(1, 21)]
+    spread = median_spread(values)
+    # n = 20: P(Bin(20, ½) <= 5) = 2.07 %, so x(6)..x(15) covers 95.9 %; x(7)..x(14) would
+    # cover only 88.5 %.
+    assert (spread.low, spread.high) == (6.0, 15.0)
 
 
-def test_bootstrap_ci_covers_the_true_median_about_as_often_as_it_says() -> None:
+def test_median_spread_covers_the_true_median_as_often_as_it_says() -> None:
     rng = np.random.default_rng(11)
-    hits = 0
-    for seed in range(200):
-        sample = list(rng.lognormal(0.0, 0.5, size=25))
-        low, high = bootstrap_ci(sample, seed=seed)
-        hits += low <= 1.0 <= high  # the lognormal(0, σ) median is e^0
-    # Percentile intervals of a median run a little short at n = 25; far below would be a bug.
-    assert hits >= 170
-
-
-def test_bootstrap_ci_of_one_value_is_that_value() -> None:
-    assert bootstrap_ci([42.0]) == (42.0, 42.0)
+    hits = sum(
+        (s := median_spread(list(rng.lognormal(0.0, 0.5, size=9)))).low <= 1.0 <= s.high
+        for _ in range(2000)
+    )
+    # Exact for any continuous distribution: at least 95 % (here 98 % at n = 9).
+    assert hits >= 0.95 * 2000
 
 
 @pytest.mark.parametrize(
@@ -62,14 +58,19 @@ def test_bootstrap_ci_of_one_value_is_that_value() -> None:
         ([], {}, "non-empty"),
         ([1.0, math.nan], {}, "finite"),
         ([1.0, 2.0], {"level": 1.0}, "level"),
-        ([1.0, 2.0], {"statistic": "mode"}, "unknown statistic"),
     ],
 )
-def test_bootstrap_ci_rejects_bad_input(
-    values: list[float], kwargs: dict[str, object], message: str
+def test_median_spread_rejects_bad_input(
+    values: list[float], kwargs: dict[str, float], message: str
 ) -> None:
     with pytest.raises(ValueError, match=message):
-        bootstrap_ci(values, **kwargs)  # type: ignore[arg-type]
+        median_spread(values, **kwargs)
+
+
+def test_unstable_is_a_cv_above_the_one_limit() -> None:
+    assert UNSTABLE_CV == 0.10
+    assert is_unstable(0.11) and not is_unstable(0.10) and not is_unstable(math.nan)
+    assert is_unstable(math.inf)
 
 
 def test_ratio_ci_of_a_clear_slowdown_excludes_one() -> None:
@@ -129,3 +130,10 @@ def test_coefficient_of_variation() -> None:
     assert coefficient_of_variation([7.0]) == 0.0
     assert coefficient_of_variation([0.0, 0.0]) == 0.0
     assert coefficient_of_variation([-1.0, 1.0]) == math.inf
+
+
+def test_trials_for_interval_is_where_the_range_reaches_the_level() -> None:
+    assert trials_for_interval(0.95) == 6 and trials_for_interval(0.99) == 8
+    n = trials_for_interval(0.95)
+    assert median_spread([float(v) for v in range(n)]).is_interval
+    assert not median_spread([float(v) for v in range(n - 1)]).is_interval

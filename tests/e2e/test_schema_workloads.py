@@ -55,6 +55,13 @@ def test_two_models_of_one_engine_and_a_broken_answer_fail_naming_the_query(
     assert difference["operation"] in ("customer_orders", "orders_by_status")
     assert difference["answer"] != difference["reference_answer"]
     assert difference["reference_engine"] == "dictstore/documents"
+    report = bakeoff_with("dictstore", "report", "out", "--markdown", "r.md", cwd=tmp_path)
+    assert report.returncode == 0, report.stderr
+    page = (tmp_path / "r.md").read_text()
+    section = page[page.index("### Data models and answers") :]
+    assert "| orders | dictstore/documents |" in section
+    assert "the reference (first trial of the workload)" in section
+    assert "differ from dictstore/documents's on" in section
 
 
 def test_an_operation_the_model_cannot_run_exits_2_before_anything_starts(

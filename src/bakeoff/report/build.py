@@ -17,6 +17,7 @@ from bakeoff.core.formats import as_text
 from bakeoff.report.caveats import report_caveats
 from bakeoff.report.checks import report_checks
 from bakeoff.report.collect import collect
+from bakeoff.report.data_models import data_model_uses
 from bakeoff.report.manifests import (
     TrialInfo,
     engine_setup,
@@ -103,6 +104,7 @@ def build_report(
         excluded=excluded_trials(all_trials),
         checks=tuple(report_checks(figure_frame, labels, runs)),
         caveats=tuple(report_caveats(runs)),
+        data_models=data_model_uses(runs),
     )
 
 

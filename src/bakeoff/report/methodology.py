@@ -83,9 +83,46 @@ def methodology(report: ReportData) -> tuple[Section, ...]:
         _hosts_section(report),
         _drivers_section(report),
     ]
+    if report.data_models:
+        sections.append(_data_models_section(report))
     if report.excluded:
         sections.append(_excluded_section(report))
     return tuple(sections)
+
+
+def _data_models_section(report: ReportData) -> Section:
+    uses = report.data_models
+    rows = tuple(
+        (
+            use.workload,
+            use.engine,
+            use.description,
+            "; ".join(use.workarounds) or "none",
+            use.answers,
+        )
+        for use in uses
+    )
+    layouts = tuple(
+        Table(("statement",), tuple((line,) for line in use.layout), title=use.engine)
+        for use in dict((u.engine, u) for u in uses).values()
+        if use.layout
+    )
+    return Section(
+        "data-models",
+        "Data models and answers",
+        (
+            "Schema workloads run natively under each engine's data model (the engine "
+            "column names it after a slash). After the load every engine answered the same "
+            "questions; answers are compared in canonical form (docs/schema-workloads.md) "
+            "with the first trial of the workload, and a trial whose answers differ fails. "
+            "A workaround is a costly way a model runs an operation it has no native way "
+            "for, run only because the workload allows it.",
+        ),
+        (
+            Table(("workload", "engine", "data model", "workarounds", "answers"), rows),
+            *layouts,
+        ),
+    )
 
 
 def _latency_section(report: ReportData) -> Section:

@@ -247,6 +247,23 @@ class ExcludedTrial:
 
 
 @dataclass(frozen=True)
+class DataModelUse:
+    """How one engine laid a schema workload out, and whether its answers agreed."""
+
+    workload: str
+    engine: str
+    """The engine with its model, as results name it ("postgres/jsonb")."""
+    model: str
+    description: str
+    layout: tuple[str, ...]
+    workarounds: tuple[str, ...]
+    """"operation: note" for each operation run by a workaround."""
+    answers: str
+    """"reference", "same as <engine>", or what differed (the first differing question
+    with both answers)."""
+
+
+@dataclass(frozen=True)
 class ReportData:
     title: str
     runs: tuple[RunInfo, ...]
@@ -264,6 +281,8 @@ class ReportData:
     """What makes numbers of this report doubtful (`report.checks`), worst first."""
     caveats: tuple[str, ...] = ()
     """What differs between the engines beyond the engine itself ("read this first")."""
+    data_models: tuple[DataModelUse, ...] = ()
+    """Schema workloads: each engine's data model and its answers, first trial of each."""
 
     @property
     def engine_names(self) -> tuple[str, ...]:

@@ -4,6 +4,7 @@ tables, preparing statements."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
@@ -21,6 +22,21 @@ from bakeoff.adapters.errors import AdapterError, FatalError, TransientError, mi
 from bakeoff.core.endpoint import Endpoint
 
 SCHEMA_TIMEOUT_S = 60.0
+
+
+class _ProtocolNegotiation(logging.Filter):
+    """Drops the driver's warnings about stepping down to the server's protocol version.
+
+    The driver offers its newest protocol versions first and logs every step down as a
+    warning, two per connection with Cassandra 5: the expected handshake, not a problem,
+    and a run of many connections printed dozens of them.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Downgrading core protocol version")
+
+
+logging.getLogger("cassandra.cluster").addFilter(_ProtocolNegotiation())
 REQUEST_TIMEOUT_S = 12.0
 """Above the server's own read (5 s) and write (2 s) timeouts, so those reach the harness
 as what they are (ReadTimeout, WriteTimeout) rather than a client-side timeout."""

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -32,8 +32,7 @@ from bakeoff.harness.plan import Trial
 from bakeoff.harness.progress import ProgressSink
 from bakeoff.harness.runner import RunInterruptedError
 from bakeoff.report import commands as report_commands
-from bakeoff.results.caveats import caveats
-from bakeoff.results.reader import DamagedRunError, NotARunError, load_manifest, read_run
+from bakeoff.results.reader import DamagedRunError, NotARunError, read_run
 from bakeoff.results.writer import RunWriteError, check_output_folder
 from bakeoff.workloads.loader import WorkloadError
 
@@ -307,7 +306,6 @@ def run(
         raise typer.Exit(getattr(interrupt, "exit_code", EXIT_INTERRUPTED)) from None
     except RunWriteError as exc:
         raise fail(str(exc), EXIT_FAILED) from None
-    print_caveats(load_manifest(result.path))
     print_summary(result.path)
     stdout.print(f"results: {result.path}", highlight=False, markup=False)
     if report and any(t.status == "ok" for t in result.trials):
@@ -336,15 +334,6 @@ def _warn_before_start(options: RunOptions, trials: Sequence[Trial]) -> None:
         check = userland_proxy_check()
         if check.status == WARN:
             note(f"dockerd's userland proxy is {check.detail}", "warning")
-
-
-def print_caveats(manifest: Mapping[str, Any]) -> None:
-    """The "read this first" lines: how the run's engines were not measured alike."""
-    lines = caveats(manifest)
-    if lines:
-        stdout.print("[bold]Read this first:[/bold]")
-        for line in lines:
-            stdout.print(f"  - {line}", highlight=False, markup=False, soft_wrap=True)
 
 
 def _print_kept_trials(run_dir: object) -> None:

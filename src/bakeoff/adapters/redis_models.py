@@ -42,6 +42,7 @@ from bakeoff.adapters.data_model import (
     UnsupportedOperationError,
 )
 from bakeoff.adapters.errors import FatalError
+from bakeoff.adapters.model_plans import refuse_child_by_key
 from bakeoff.adapters.redis import open_connection
 from bakeoff.adapters.redis_keys import glob_escape
 from bakeoff.adapters.redis_model_codec import NUMERIC, layouts
@@ -63,17 +64,6 @@ from bakeoff.core.schema import FieldType, OperationKind, OperationSpec, Row, Sc
 
 _SCRIPTS = (PUT, DELETE, SET_FIELDS, TRANSACTION, GET_WITH_CHILDREN, FETCH, COUNT, TOP)
 _DUMP_CHUNK = 1000
-_BY_KEY = frozenset(
-    {
-        OperationKind.GET,
-        OperationKind.INSERT,
-        OperationKind.UPSERT,
-        OperationKind.UPDATE,
-        OperationKind.DELETE,
-        OperationKind.COMPARE_AND_SET,
-        OperationKind.TRANSACTION,
-    }
-)
 
 
 class RedisHashesModel:
@@ -98,11 +88,7 @@ class RedisHashesModel:
     def plan(cls, schema: Schema, name: str, operation: OperationSpec) -> OperationPlan:
         op, entity = operation, schema.entities[operation.entity]
         layout = layouts(schema)[op.entity]
-        if op.kind in _BY_KEY and entity.parent is not None:
-            raise UnsupportedOperationError(
-                f"{name}: rows of {op.entity} are written and read with their parent's"
-                f" ({entity.parent.entity}), not by a key of their own"
-            )
+        refuse_child_by_key(schema, op)
         if op.kind is OperationKind.UPDATE and set(op.set) & set(entity.key):
             raise UnsupportedOperationError(f"{name}: a key field cannot be updated")
         if op.kind is OperationKind.TRANSACTION:

@@ -32,3 +32,21 @@ def refuse_child_by_key(
             f" and aggregated, but written and fetched with their {parent.entity} row"
             f" (through its parent {parent.entity!r})"
         )
+
+
+def transaction_child(schema: Schema, operation: OperationSpec) -> str:
+    """The child entity of a transaction's row that carries the decrement's `via` and
+    `by`; refuses a stock that is not a field of a root entity."""
+    decrement = operation.decrement
+    assert decrement is not None
+    stock = schema.entities.get(decrement.entity)
+    if stock is None or stock.parent is not None or decrement.field not in stock.fields:
+        raise UnsupportedOperationError(
+            f"the stock {decrement.entity}.{decrement.field} must be a field of a root entity"
+        )
+    for child in schema.children_of(operation.entity):
+        if {decrement.via, decrement.by} <= set(schema.entities[child].fields):
+            return child
+    raise UnsupportedOperationError(
+        f"no child of {operation.entity} has both {decrement.via!r} and {decrement.by!r}"
+    )

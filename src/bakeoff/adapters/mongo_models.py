@@ -41,7 +41,7 @@ from bakeoff.adapters.data_model import (
     UnsupportedOperationError,
 )
 from bakeoff.adapters.errors import FatalError
-from bakeoff.adapters.model_plans import WRITES_BY_KEY, refuse_child_by_key
+from bakeoff.adapters.model_plans import WRITES_BY_KEY, refuse_child_by_key, transaction_child
 from bakeoff.adapters.mongo import open_database, raise_translated
 from bakeoff.adapters.mongo_documents import (
     ID,
@@ -60,7 +60,7 @@ from bakeoff.adapters.mongo_reads import (
     match_builder,
     pipeline_head,
 )
-from bakeoff.adapters.mongo_writes import TRANSACTION_NOTE, Writes, transaction_child
+from bakeoff.adapters.mongo_writes import TRANSACTION_NOTE, Writes
 from bakeoff.core.endpoint import Endpoint
 from bakeoff.core.schema import FieldType, OperationKind, OperationSpec, Row, Schema
 

@@ -2,7 +2,9 @@
 
 Not an engine: an oracle for the model conformance suite, which checks every data model
 against it on a real engine, operation by operation. It follows the table in
-`bakeoff.adapters.data_model` literally.
+`bakeoff.adapters.data_model` literally; aggregates are `client_aggregate.aggregate_rows`,
+the code models use for the `client_aggregate` workaround, so for those the suite checks
+the rows a model fetches, and the reducers have unit tests of their own.
 """
 
 from __future__ import annotations

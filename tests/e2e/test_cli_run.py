@@ -4,30 +4,15 @@ results load back into pandas."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from bakeoff.results import load, load_manifest
+from tests.bakeoff_process import bakeoff
 
 pytestmark = pytest.mark.slow
-
-
-def bakeoff(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "bakeoff", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def test_ycsb_a_on_sqlite_and_duckdb(tmp_path: Path) -> None:

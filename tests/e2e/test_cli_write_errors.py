@@ -15,7 +15,7 @@ import bakeoff.core.files
 import bakeoff.results.sample_records
 from bakeoff.cli import app
 from bakeoff.results import load, load_manifest
-from tests.e2e.test_cli_run import bakeoff as bakeoff_cli
+from tests.bakeoff_process import bakeoff as bakeoff_cli
 from tests.unit.results.read_only import read_only_folder
 from tests.unit.results.test_reader import finished_run
 

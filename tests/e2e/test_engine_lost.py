@@ -7,13 +7,13 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from bakeoff.api import run_benchmark
 from bakeoff.engines.images import docker_client
 from tests.conftest import require_docker
+from tests.e2e.engine_containers import existing, ours
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -24,28 +24,14 @@ def _kill_engine_after(seconds: float, engine: str, others: set[str], killed: li
     """Kill the run's own container of `engine` `seconds` after it appears; containers in
     `others` (the test session's shared servers) are left alone."""
     client = docker_client()
-    label = {"label": f"org.bakeoff.engine={engine}"}
-
-    def ours() -> list[Any]:
-        return [c for c in client.containers.list(filters=label) if c.id not in others]
-
     try:
         deadline = time.monotonic() + 60
-        while not ours() and time.monotonic() < deadline:
+        while not ours(client, engine, others) and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(seconds)
-        for container in ours():
+        for container in ours(client, engine, others):
             container.kill()
             killed.append(time.monotonic())
-    finally:
-        client.close()
-
-
-def _running(engine: str) -> set[str]:
-    client = docker_client()
-    try:
-        label = {"label": f"org.bakeoff.engine={engine}"}
-        return {str(c.id) for c in client.containers.list(all=True, filters=label)}
     finally:
         client.close()
 
@@ -58,7 +44,7 @@ def test_a_killed_postgres_fails_the_trial_within_seconds(
 ) -> None:
     require_docker()
     killed: list[float] = []
-    others = _running("postgres")
+    others = existing("postgres")
     killer = threading.Thread(
         target=_kill_engine_after, args=(kill_after_s, "postgres", others, killed)
     )

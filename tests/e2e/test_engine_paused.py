@@ -18,6 +18,7 @@ from bakeoff.engines.images import docker_client
 from bakeoff.harness.progress import SilentProgress
 from bakeoff.results import load, load_manifest
 from tests.conftest import require_docker
+from tests.e2e.engine_containers import existing, ours
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -43,25 +44,15 @@ def _pause_during_measure(
         if not progress.measuring.wait(120):
             return
         time.sleep(1.0)
-        label = {"label": "org.bakeoff.engine=redis"}
-        ours = [c for c in client.containers.list(filters=label) if c.id not in others]
-        for container in ours:
+        own = ours(client, "redis", others)
+        for container in own:
             container.pause()
         paused.append(time.monotonic())
         time.sleep(PAUSE_S)
-        for container in ours:
+        for container in own:
             container.unpause()
     except BaseException as exc:  # reported by the test, not lost in the thread
         failures.append(exc)
-    finally:
-        client.close()
-
-
-def _containers(engine: str) -> set[str]:
-    client = docker_client()
-    try:
-        label = {"label": f"org.bakeoff.engine={engine}"}
-        return {str(c.id) for c in client.containers.list(all=True, filters=label)}
     finally:
         client.close()
 
@@ -71,7 +62,7 @@ def test_a_paused_redis_shows_its_stall_and_an_honest_status(tmp_path: Path) -> 
     progress = MeasureStarts()
     paused: list[float] = []
     failures: list[BaseException] = []
-    others = _containers("redis")
+    others = existing("redis")
     pauser = threading.Thread(
         target=_pause_during_measure, args=(progress, others, paused, failures)
     )
@@ -104,4 +95,4 @@ def test_a_paused_redis_shows_its_stall_and_an_honest_status(tmp_path: Path) -> 
         assert trial.status == "ok", trial.error
     if any(outcome.startswith("error:") for outcome in stalls):
         assert int(measured["errors"].sum()) > 0
-    assert _containers("redis") <= others  # the run removed its container
+    assert existing("redis") <= others  # the run removed its container

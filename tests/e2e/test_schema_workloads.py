@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.plugin_process import bakeoff_with
+from tests.bakeoff_process import bakeoff_with
 
 TTL_WORKLOAD = """\
 name: sessions

@@ -11,11 +11,11 @@ from typing import Any
 
 from bakeoff.adapters.cassandra_cql import identifier
 from bakeoff.adapters.cassandra_model_writes import CAS_ATTEMPTS, CqlTables, Statement, key_tuple
-from bakeoff.adapters.cassandra_query_plan import transaction_child
 from bakeoff.adapters.cassandra_query_tables import parse_literal, qualified, where_equal
 from bakeoff.adapters.cassandra_session import raise_translated
 from bakeoff.adapters.data_model import Parameters, Prepared
 from bakeoff.adapters.errors import TransientError
+from bakeoff.adapters.model_plans import transaction_child
 from bakeoff.core.schema import OperationKind, OperationSpec, Row
 
 

@@ -11,7 +11,7 @@ native) to cut at the right key.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +20,7 @@ from bakeoff.adapters.cassandra_model_writes import CqlTables, key_tuple
 from bakeoff.adapters.cassandra_query_plan import Condition, ReadPath, read_path
 from bakeoff.adapters.cassandra_query_tables import columns_cql, readers, select_cql, sort_key
 from bakeoff.adapters.cassandra_session import raise_translated
+from bakeoff.adapters.client_aggregate import aggregate_rows, ranked_groups
 from bakeoff.adapters.data_model import Parameters, Prepared
 from bakeoff.core.schema import OperationKind, OperationSpec, Row
 
@@ -196,32 +197,9 @@ def _finish(
     return lambda values: convert(values[0])
 
 
-def _compute(function: str, values: list[Any]) -> object:
-    present = [v for v in values if v is not None]
-    if function == "count":
-        return len(values)
-    if not present:
-        return None
-    if function == "sum":
-        return sum(present)
-    if function == "avg":
-        return Decimal(sum(present)) / len(present)
-    return min(present) if function == "min" else max(present)
-
-
-def _groups(op: OperationSpec, groups: Iterable[tuple[object, object]]) -> list[dict[str, object]]:
-    """[{group, value}] by group, or (with `limit`) by value in `order`, cut to it."""
-    found = sorted(groups, key=lambda g: g[0])  # type: ignore[arg-type, return-value]
-    if op.limit:
-        found.sort(key=lambda g: g[1], reverse=op.order == "desc")  # type: ignore[arg-type, return-value]
-        found = found[: op.limit]
-    return [{"group": g, "value": v} for g, v in found]
-
-
 def aggregate(cql: CqlTables, op: OperationSpec) -> Prepared:
     path = read_path(cql.tables, op)
     spec = cql.tables[op.entity].spec
-    function = op.function or "count"
     bind = _binder(path.server)
     value_of = readers(spec, [op.field])[0] if op.field else (lambda v: v)
     if path.group == "server":
@@ -235,17 +213,17 @@ def aggregate(cql: CqlTables, op: OperationSpec) -> Prepared:
 
         def grouped(params: Parameters) -> list[dict[str, object]]:
             rows = cql.execute(statement, bind(params))
-            return _groups(op, ((group_of(r[0]), finish(r[1:])) for r in rows))
+            return ranked_groups(op, ((group_of(r[0]), finish(r[1:])) for r in rows))
 
         return grouped
     if path.workaround != "client_aggregate":
         statement = _path_query(cql, path, _selectors(op))
         finish = _finish(op, value_of)
         return lambda params: finish(cql.execute(statement, bind(params)).one())
-    return _client_aggregate(cql, op, path, function)
+    return _client_aggregate(cql, op, path)
 
 
-def _client_aggregate(cql: CqlTables, op: OperationSpec, path: ReadPath, function: str) -> Prepared:
+def _client_aggregate(cql: CqlTables, op: OperationSpec, path: ReadPath) -> Prepared:
     spec = cql.tables[op.entity].spec
     group = op.group_by
     wanted = [c.column for c in path.client]
@@ -254,7 +232,6 @@ def _client_aggregate(cql: CqlTables, op: OperationSpec, path: ReadPath, functio
     read = [*zip(columns, readers(spec, columns), strict=True)]
     statement = _path_query(cql, path, columns_cql(columns))
     bind = _binder(path.server)
-    bucket = group.bucket if group else None
 
     def run(params: Parameters) -> object:
         keep = _keep(path.client, params)
@@ -262,16 +239,7 @@ def _client_aggregate(cql: CqlTables, op: OperationSpec, path: ReadPath, functio
             {n: f(v) for (n, f), v in zip(read, r, strict=True)}
             for r in cql.execute(statement, bind(params))
         )
-        kept = [r for r in rows if keep(r)]
-        if group is None:
-            return _compute(function, [r.get(op.field) if op.field else 1 for r in kept])
-        found: dict[Any, list[Any]] = {}
-        for r in kept:
-            g: Any = r[group.field]
-            if bucket and g is not None:
-                g = g // bucket * bucket
-            found.setdefault(g, []).append(r.get(op.field) if op.field else 1)
-        return _groups(op, ((g, _compute(function, v)) for g, v in found.items()))
+        return aggregate_rows(op, (r for r in rows if keep(r)))
 
     return run
 

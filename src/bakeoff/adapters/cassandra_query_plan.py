@@ -18,6 +18,7 @@ from typing import Final, Literal
 
 from bakeoff.adapters.cassandra_query_tables import EntityTables, QueryTable, entity_tables
 from bakeoff.adapters.data_model import OperationPlan, UnsupportedOperationError
+from bakeoff.adapters.model_plans import transaction_child
 from bakeoff.core.schema import OperationKind, OperationSpec, Schema
 
 FILTERING: Final = "filtering"
@@ -172,24 +173,14 @@ def read_path(tables: dict[str, EntityTables], op: OperationSpec) -> ReadPath:
     return READERS[op.kind](tables[op.entity], op)
 
 
-def transaction_child(schema: Schema, op: OperationSpec) -> str:
-    """The child entity of a transaction's row that carries the decrement's `via` and `by`."""
-    decrement = op.decrement
-    assert decrement is not None
-    target = schema.entities.get(decrement.entity)
-    if target is None or decrement.field not in target.fields:
-        raise UnsupportedOperationError(
-            f"the decrement's {decrement.entity}.{decrement.field} is not a field"
-        )
-    if len(target.key) != 1:
-        raise UnsupportedOperationError(f"{decrement.entity} is not found by one key field")
-    for child in schema.children_of(op.entity):
-        fields = schema.entities[child].fields
-        if decrement.via in fields and decrement.by in fields:
-            return child
-    raise UnsupportedOperationError(
-        f"no child of {op.entity} has both {decrement.via!r} and {decrement.by!r}"
-    )
+def check_transaction(schema: Schema, op: OperationSpec) -> str:
+    """`transaction_child`, and a stock found by one key field (a lightweight transaction
+    updates one row by its primary key)."""
+    child = transaction_child(schema, op)
+    assert op.decrement is not None
+    if len(schema.entities[op.decrement.entity].key) != 1:
+        raise UnsupportedOperationError(f"{op.decrement.entity} is not found by one key field")
+    return child
 
 
 _WRITES: Final = {
@@ -239,7 +230,7 @@ def plan_operation(schema: Schema, op: OperationSpec) -> OperationPlan:
                 "primary key in place"
             )
     if op.kind is OperationKind.TRANSACTION:
-        transaction_child(schema, op)
+        check_transaction(schema, op)
     note = _WRITES[op.kind]
     if op.kind is OperationKind.INSERT and op.ttl_s:
         note += f"; every table written USING TTL {op.ttl_s}"

@@ -41,6 +41,7 @@ from bakeoff.adapters.data_model import (
     UnsupportedOperationError,
 )
 from bakeoff.adapters.errors import FatalError
+from bakeoff.adapters.model_plans import WRITES_BY_KEY, refuse_child_by_key, transaction_child
 from bakeoff.adapters.mongo import open_database, raise_translated
 from bakeoff.adapters.mongo_documents import (
     ID,
@@ -59,20 +60,10 @@ from bakeoff.adapters.mongo_reads import (
     match_builder,
     pipeline_head,
 )
-from bakeoff.adapters.mongo_writes import TRANSACTION_NOTE, Writes, transaction_child
+from bakeoff.adapters.mongo_writes import TRANSACTION_NOTE, Writes
 from bakeoff.core.endpoint import Endpoint
 from bakeoff.core.schema import FieldType, OperationKind, OperationSpec, Row, Schema
 
-_WRITES = frozenset(
-    {
-        OperationKind.INSERT,
-        OperationKind.UPSERT,
-        OperationKind.UPDATE,
-        OperationKind.DELETE,
-        OperationKind.COMPARE_AND_SET,
-        OperationKind.TRANSACTION,
-    }
-)
 _NO_TTL = (
     "FerretDB v1.24 has no TTL indexes (createIndex with expireAfterSeconds is "
     "'not implemented yet'), and the model does not emulate expiry"
@@ -106,15 +97,10 @@ class _DocumentModel:
 
     @classmethod
     def plan(cls, schema: Schema, name: str, operation: OperationSpec) -> OperationPlan:
-        entity = schema.entities[operation.entity]
         kind = operation.kind
         if operation.ttl_s is not None:
             raise UnsupportedOperationError(f"{name}: {_NO_TTL}")
-        if entity.parent is not None and kind in _WRITES:
-            raise UnsupportedOperationError(
-                f"{name}: the {cls.name} model writes {operation.entity} rows only with their"
-                f" {entity.parent.entity} row (insert, upsert or delete that)"
-            )
+        refuse_child_by_key(schema, operation, WRITES_BY_KEY)
         if kind is OperationKind.AGGREGATE:
             return aggregate_plan(operation)
         if kind is OperationKind.TRANSACTION:

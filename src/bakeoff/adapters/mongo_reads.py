@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from bakeoff.adapters.client_aggregate import aggregate_rows, ranked_groups
 from bakeoff.adapters.data_model import OperationPlan, Parameters, Prepared
 from bakeoff.adapters.mongo_documents import ID, Source, at_path, decoder, encoder
 from bakeoff.core.schema import OperationSpec
@@ -100,8 +101,7 @@ def compile_aggregate(src: Source, op: OperationSpec, run: RunPipeline) -> Prepa
     group_path = src.path(group.field) if group else None
     function = op.function or "count"
     if plan.workaround == "client_aggregate":
-        assert group is not None and group_path is not None and group_decode is not None
-        return _client_aggregate(src, op, run, match, group_path, group_decode, group.bucket)
+        return _client_aggregate(src, op, run, match)
     if group is None and function in ("min", "max"):
         return _extreme(src, op, run, match)
     if function == "avg":
@@ -156,8 +156,7 @@ def _average(
         }
         if group_decode is None:
             return averages.get(None)
-        groups = [{"group": group_decode(g), "value": v} for g, v in averages.items()]
-        return order_groups(groups, op.order, op.limit)
+        return ranked_groups(op, ((group_decode(g), v) for g, v in averages.items()))
 
     return average
 
@@ -183,58 +182,17 @@ def _extreme(src: Source, op: OperationSpec, run: RunPipeline, match: Any) -> Pr
 
 
 def _client_aggregate(
-    src: Source,
-    op: OperationSpec,
-    run: RunPipeline,
-    match: Callable[[Parameters], Filter],
-    group_path: str,
-    group_decode: Callable[[Any], Any],
-    bucket: int | None,
+    src: Source, op: OperationSpec, run: RunPipeline, match: Callable[[Parameters], Filter]
 ) -> Prepared:
-    value_path = src.path(op.field) if op.field else None
-    value_decode = decoder(src.entity, op.field) if op.field else None
-    paths = [p for p in (group_path, value_path) if p]
-    projection: Pipeline = [{"$project": dict.fromkeys(paths, 1)}]
-    function = op.function or "count"
+    """The rows' group and value fields fetched, the aggregate computed by the client."""
+    assert op.group_by is not None
+    names = list(dict.fromkeys(n for n in (op.group_by.field, op.field) if n))
+    fields = [(n, src.path(n), decoder(src.entity, n)) for n in names]
+    projection: Pipeline = [{"$project": {path: 1 for _, path, _ in fields}}]
 
     def client_aggregate(params: Parameters) -> object:
         results = run(src.collection, pipeline_head(src, match(params)) + projection)
-        values: dict[Any, list[Any]] = {}
-        for document in results:
-            group = group_decode(at_path(document, group_path))
-            if bucket is not None and group is not None:
-                group = group // bucket * bucket
-            found = values.setdefault(group, [])
-            if value_path is None or value_decode is None:
-                found.append(1)
-            else:
-                value = value_decode(at_path(document, value_path))
-                if value is not None:
-                    found.append(value)
-        groups = [{"group": g, "value": _reduce(function, v)} for g, v in values.items()]
-        return order_groups(groups, op.order, op.limit)
+        rows = ({n: decode(at_path(d, path)) for n, path, decode in fields} for d in results)
+        return aggregate_rows(op, rows)
 
     return client_aggregate
-
-
-def _reduce(function: str, values: list[Any]) -> object:
-    if function == "count":
-        return len(values)
-    if not values:
-        return None
-    if function == "sum":
-        return sum(values)
-    if function == "avg":
-        return sum(values) / len(values)
-    return min(values) if function == "min" else max(values)
-
-
-def order_groups(groups: list[dict[str, Any]], order: str, limit: int | None) -> list[Any]:
-    """Groups by group ascending; with `limit`, by value in `order`, ties by group."""
-    groups.sort(key=lambda g: (g["group"] is not None, g["group"]))
-    if limit is None:
-        return groups
-    # A stable sort keeps the group order among equal values, reversed or not.
-    present = [g for g in groups if g["value"] is not None]
-    present.sort(key=lambda g: g["value"], reverse=order == "desc")
-    return (present + [g for g in groups if g["value"] is None])[:limit]

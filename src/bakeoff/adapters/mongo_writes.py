@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bakeoff.adapters.data_model import Parameters, Prepared, UnsupportedOperationError
+from bakeoff.adapters.model_plans import transaction_child
 from bakeoff.adapters.mongo_documents import ID, DocumentCodec, Source, from_text
 from bakeoff.core.schema import OperationKind, OperationSpec, Row, Schema
 
@@ -32,22 +33,6 @@ TRANSACTION_NOTE = (
     " decremented by a conditional $inc (stock >= quantity), given back when a later one"
     " fails, then the order is inserted"
 )
-
-
-def transaction_child(schema: Schema, op: OperationSpec) -> str:
-    """The child entity whose rows carry a transaction's `by` and `via` fields."""
-    decrement = op.decrement
-    assert decrement is not None
-    target = schema.entities.get(decrement.entity)
-    if target is None or target.parent is not None:
-        raise UnsupportedOperationError(f"{decrement.entity} must be a root entity")
-    for child in schema.children_of(op.entity):
-        fields = schema.entities[child].fields
-        if decrement.by in fields and decrement.via in fields:
-            return child
-    raise UnsupportedOperationError(
-        f"no child of {op.entity} has both {decrement.by!r} and {decrement.via!r}"
-    )
 
 
 class Writes:

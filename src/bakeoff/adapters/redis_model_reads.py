@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
+from bakeoff.adapters.client_aggregate import aggregate_rows, ranked_groups
 from bakeoff.adapters.data_model import Parameters, Prepared
 from bakeoff.adapters.redis_model_codec import EntityLayout, decode, encode
 from bakeoff.adapters.redis_model_link import Session
@@ -200,7 +200,7 @@ def _aggregate(session: Session, layout: EntityLayout, op: OperationSpec) -> Pre
     fetch = _fetcher(session, selection, fields, None, False)
 
     def aggregate(params: Parameters) -> object:
-        return client_aggregate(op, fetch(params))
+        return aggregate_rows(op, fetch(params))
 
     return aggregate
 
@@ -227,47 +227,6 @@ def _per_group(
         values = {
             decode(group, m): int(float(v)) for m, v in zip(flat[::2], flat[1::2], strict=True)
         }
-        return ranked(op, sorted(values.items(), key=lambda item: item[0]))
+        return ranked_groups(op, values.items())
 
     return aggregate
-
-
-def ranked(op: OperationSpec, groups: Sequence[tuple[Any, object]]) -> list[dict[str, object]]:
-    """Groups (in group order) as answer rows, ordered by value and cut with a limit."""
-    result = [{"group": g, "value": v} for g, v in groups]
-    if op.limit:
-        if op.order == "desc":
-            result.sort(key=lambda r: (r["value"] is not None, r["value"]), reverse=True)
-        else:
-            result.sort(key=lambda r: (r["value"] is None, r["value"]))
-        result = result[: op.limit]
-    return result
-
-
-def client_aggregate(op: OperationSpec, rows: Sequence[Row]) -> object:
-    """`op`'s function over `rows`: one value, or [{"group", "value"}] when grouped."""
-    field, function = op.field, op.function or "count"
-    if op.group_by is None:
-        return _reduce(function, [r[field] if field else 1 for r in rows])
-    group_field, bucket = op.group_by.field, op.group_by.bucket
-    groups: dict[Any, list[object]] = {}
-    for row in rows:
-        group: Any = row[group_field]
-        if group is not None and bucket:
-            group = int(group) // bucket * bucket
-        groups.setdefault(group, []).append(row[field] if field else 1)
-    in_order = sorted(groups.items(), key=lambda item: (item[0] is None, item[0]))
-    return ranked(op, [(g, _reduce(function, values)) for g, values in in_order])
-
-
-def _reduce(function: str, values: Sequence[object]) -> object:
-    present: list[Any] = [v for v in values if v is not None]
-    if function == "count":
-        return len(present)
-    if not present:
-        return None
-    if function == "sum":
-        return sum(present)
-    if function == "avg":
-        return Decimal(sum(present)) / len(present)
-    return min(present) if function == "min" else max(present)

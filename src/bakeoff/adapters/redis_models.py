@@ -42,6 +42,7 @@ from bakeoff.adapters.data_model import (
     UnsupportedOperationError,
 )
 from bakeoff.adapters.errors import FatalError
+from bakeoff.adapters.model_plans import refuse_child_by_key, transaction_child
 from bakeoff.adapters.redis import open_connection
 from bakeoff.adapters.redis_keys import glob_escape
 from bakeoff.adapters.redis_model_codec import NUMERIC, layouts
@@ -63,17 +64,6 @@ from bakeoff.core.schema import FieldType, OperationKind, OperationSpec, Row, Sc
 
 _SCRIPTS = (PUT, DELETE, SET_FIELDS, TRANSACTION, GET_WITH_CHILDREN, FETCH, COUNT, TOP)
 _DUMP_CHUNK = 1000
-_BY_KEY = frozenset(
-    {
-        OperationKind.GET,
-        OperationKind.INSERT,
-        OperationKind.UPSERT,
-        OperationKind.UPDATE,
-        OperationKind.DELETE,
-        OperationKind.COMPARE_AND_SET,
-        OperationKind.TRANSACTION,
-    }
-)
 
 
 class RedisHashesModel:
@@ -98,15 +88,11 @@ class RedisHashesModel:
     def plan(cls, schema: Schema, name: str, operation: OperationSpec) -> OperationPlan:
         op, entity = operation, schema.entities[operation.entity]
         layout = layouts(schema)[op.entity]
-        if op.kind in _BY_KEY and entity.parent is not None:
-            raise UnsupportedOperationError(
-                f"{name}: rows of {op.entity} are written and read with their parent's"
-                f" ({entity.parent.entity}), not by a key of their own"
-            )
+        refuse_child_by_key(schema, op)
         if op.kind is OperationKind.UPDATE and set(op.set) & set(entity.key):
             raise UnsupportedOperationError(f"{name}: a key field cannot be updated")
         if op.kind is OperationKind.TRANSACTION:
-            _check_transaction(schema, name, op)
+            _check_transaction(schema, op)
         if op.kind is OperationKind.FIND and not Selection.of(layout, op).native:
             return OperationPlan(
                 "filtering", f"{op.field} has no index: every {op.entity} row is read"
@@ -196,20 +182,9 @@ def _plan_aggregate(schema: Schema, name: str, op: OperationSpec) -> OperationPl
     )
 
 
-def _check_transaction(schema: Schema, name: str, op: OperationSpec) -> None:
-    decrement = op.decrement
-    assert decrement is not None
-    stock = schema.entities.get(decrement.entity)
-    if stock is None or stock.parent is not None or decrement.field not in stock.fields:
-        raise UnsupportedOperationError(f"{name}: the stock must be a field of a root entity")
-    if stock.fields[decrement.field].type is not FieldType.INTEGER:
-        raise UnsupportedOperationError(f"{name}: HINCRBY decrements integer stocks only")
-    lines = [
-        c
-        for c in schema.children_of(op.entity)
-        if {decrement.by, decrement.via} <= set(schema.entities[c].fields)
-    ]
-    if not lines:
-        raise UnsupportedOperationError(
-            f"{name}: no child of {op.entity} has both {decrement.by} and {decrement.via}"
-        )
+def _check_transaction(schema: Schema, op: OperationSpec) -> None:
+    transaction_child(schema, op)
+    assert op.decrement is not None
+    stock = schema.entities[op.decrement.entity].fields[op.decrement.field]
+    if stock.type is not FieldType.INTEGER:
+        raise UnsupportedOperationError("HINCRBY decrements integer stocks only")

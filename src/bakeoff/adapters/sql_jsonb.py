@@ -19,26 +19,23 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from bakeoff.adapters.data_model import OperationPlan, Parameters, Prepared
-from bakeoff.adapters.errors import FatalError
+from bakeoff.adapters.data_model import Parameters, Prepared
 from bakeoff.adapters.sql_documents import DOC, build_documents, json_text, member
+from bakeoff.adapters.sql_model_base import SqlModelBase
 from bakeoff.adapters.sql_queries import (
     Field,
     aggregate_statement,
     answer_aggregate,
-    refuse_common,
     select_rows,
     window_values,
     window_where,
 )
-from bakeoff.adapters.sql_session_base import Aborted, SqlConnection
 from bakeoff.adapters.sql_statements import CompiledStatement
 from bakeoff.adapters.sql_tables import typed
-from bakeoff.core.endpoint import Endpoint
 from bakeoff.core.schema import FieldType, OperationSpec, Row, Schema
 
 
-class JsonbModel:
+class JsonbModel(SqlModelBase):
     """Root entities as JSONB documents with their children embedded (PostgreSQL)."""
 
     name: ClassVar[str] = "jsonb"
@@ -51,16 +48,8 @@ class JsonbModel:
     )
 
     def __init__(self) -> None:
-        self._db = SqlConnection()
-        self._schema: Schema | None = None
-        self._metadata: Any = None
-        self._tables: dict[str, Any] = {}
+        super().__init__()
         self._stores: dict[str, tuple[CompiledStatement, CompiledStatement]] = {}
-
-    @classmethod
-    def plan(cls, schema: Schema, name: str, operation: OperationSpec) -> OperationPlan:
-        refuse_common(schema, operation)
-        return OperationPlan()
 
     @classmethod
     def layout(cls, schema: Schema) -> list[str]:
@@ -71,31 +60,9 @@ class JsonbModel:
         metadata, _ = build_documents(schema)
         return ddl(metadata, postgresql.dialect())  # type: ignore[no-untyped-call]
 
-    def connect(self, endpoint: Endpoint, options: Mapping[str, str]) -> None:
-        self._db.connect(endpoint, options)
-
-    def _use(self, schema: Schema) -> None:
-        if self._schema != schema:
-            self._schema = schema
-            self._metadata, self._tables = build_documents(schema)
-            self._stores = {}
-
-    def setup(self, schema: Schema) -> None:
-        self._use(schema)
-        self._db.create(self._metadata)
-
-    def teardown(self, schema: Schema) -> None:
-        self._use(schema)
-        self._db.drop(self._metadata)
-
-    def close(self) -> None:
-        self._db.close()
-
-    @property
-    def schema(self) -> Schema:
-        if self._schema is None:
-            raise FatalError("the data model has no schema on this connection: call setup() first")
-        return self._schema
+    def _build(self, schema: Schema) -> None:
+        self._metadata, self._tables = build_documents(schema)
+        self._stores = {}
 
     # -- layout of an entity ------------------------------------------------------------
 
@@ -178,10 +145,6 @@ class JsonbModel:
             document[child] = [self._row(child, line) for line in lines]
         return document
 
-    def load(self, entity: str, rows: Sequence[Row]) -> None:
-        with self._db.transaction():
-            self._store(entity, rows, "insert")
-
     def dump(self, entity: str) -> list[Row]:
         import sqlalchemy as sa
 
@@ -189,14 +152,6 @@ class JsonbModel:
         key = self.schema.entities[entity].key
         stmt = sa.select(document).select_from(source).order_by(*(field(k) for k in key))
         return [self._row(entity, d) for (d,) in self._db.query(self._db.compile(stmt), {})]
-
-    # -- operations ------------------------------------------------------------------
-
-    def prepare(self, name: str, operation: OperationSpec) -> Prepared:
-        refuse_common(self.schema, operation)
-        build = getattr(self, f"_prepare_{operation.kind.value}")
-        prepared: Prepared = build(operation)
-        return prepared
 
     def _prepare_get(self, operation: OperationSpec) -> Prepared:
         import sqlalchemy as sa
@@ -255,22 +210,8 @@ class JsonbModel:
         stmt = self._db.compile(aggregate_statement(source, field, operation))
         return answer_aggregate(self._db, stmt, operation, self._bind(operation.entity))
 
-    def _prepare_insert(self, operation: OperationSpec) -> Prepared:
-        return self._prepare_store(operation, "insert")
-
-    def _prepare_upsert(self, operation: OperationSpec) -> Prepared:
-        return self._prepare_store(operation, "upsert")
-
-    def _prepare_store(self, operation: OperationSpec, how: str) -> Prepared:
-        entity, db, store = operation.entity, self._db, self._store
-        self._store_statements(entity)  # compiled now, not timed
-
-        def write(params: Parameters) -> None:
-            rows: Any = params["rows"]
-            with db.transaction():
-                store(entity, rows, how)
-
-        return write
+    def _compile_store(self, operation: OperationSpec, how: str) -> None:
+        self._store_statements(operation.entity)
 
     def _patch(self, entity: str, where: list[Any], patch: Any) -> CompiledStatement:
         """UPDATE the document of a key (and `where`) with `doc || patch`."""
@@ -328,7 +269,7 @@ class JsonbModel:
         db = self._db
         return lambda params: db.execute(stmt, {"_key": params["key"], **fixed}) == 1
 
-    def _prepare_transaction(self, operation: OperationSpec) -> Prepared:
+    def _take(self, operation: OperationSpec) -> CompiledStatement:
         import sqlalchemy as sa
 
         decrement = operation.decrement
@@ -337,25 +278,4 @@ class JsonbModel:
         amount = stock_field(decrement.field)
         name: Any = sa.literal_column(f"'{decrement.field}'")
         patch = sa.func.jsonb_build_object(name, amount - sa.bindparam("_n"))
-        take = self._patch(decrement.entity, [amount >= sa.bindparam("_n")], patch)
-        entity, db, store = operation.entity, self._db, self._store
-        child = self.schema.children_of(entity)[0]
-        self._store_statements(entity)
-
-        def transaction(params: Parameters) -> bool:
-            row: Any = params["row"]
-            needed: dict[Any, int] = {}
-            for line in row[child]:
-                via = line[decrement.via]
-                needed[via] = needed.get(via, 0) + line[decrement.by]
-            committed = False
-            with db.transaction():
-                # In key order, so that concurrent transactions never deadlock.
-                for key, n in sorted(needed.items()):
-                    if db.execute(take, {"_key": key, "_n": n}) != 1:
-                        raise Aborted  # stock short (or no such row): roll back
-                store(entity, [row], "insert")
-                committed = True
-            return committed
-
-        return transaction
+        return self._patch(decrement.entity, [amount >= sa.bindparam("_n")], patch)

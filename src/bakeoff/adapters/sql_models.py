@@ -15,32 +15,28 @@ one snapshot; reads run in autocommit, writes of several statements in one trans
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from bakeoff.adapters.data_model import (
-    OperationPlan,
     Parameters,
     Prepared,
 )
-from bakeoff.adapters.errors import FatalError
+from bakeoff.adapters.sql_model_base import SqlModelBase
 from bakeoff.adapters.sql_queries import (
     Field,
     aggregate_statement,
     answer_aggregate,
-    refuse_common,
     select_rows,
     window_values,
     window_where,
 )
-from bakeoff.adapters.sql_session_base import Aborted, SqlConnection
 from bakeoff.adapters.sql_statements import CompiledStatement
 from bakeoff.adapters.sql_tables import RowCodec, build_tables, ddl, typed, upsert_statement
-from bakeoff.core.endpoint import Endpoint
 from bakeoff.core.schema import OperationSpec, Row, Schema
 
 
-class NormalisedModel:
+class NormalisedModel(SqlModelBase):
     """One table per entity; children in their own table keyed by (parent, sequence)."""
 
     name: ClassVar[str] = "normalised"
@@ -53,17 +49,9 @@ class NormalisedModel:
     )
 
     def __init__(self) -> None:
-        self._db = SqlConnection()
-        self._schema: Schema | None = None
-        self._metadata: Any = None
-        self._tables: dict[str, Any] = {}
+        super().__init__()
         self._codecs: dict[str, RowCodec] = {}
         self._writes: dict[tuple[str, str], CompiledStatement] = {}
-
-    @classmethod
-    def plan(cls, schema: Schema, name: str, operation: OperationSpec) -> OperationPlan:
-        refuse_common(schema, operation)
-        return OperationPlan()
 
     @classmethod
     def layout(cls, schema: Schema) -> list[str]:
@@ -74,36 +62,11 @@ class NormalisedModel:
         metadata, _ = build_tables(schema)
         return ddl(metadata, StrCompileDialect())
 
-    # -- lifecycle -------------------------------------------------------------------
-
-    def connect(self, endpoint: Endpoint, options: Mapping[str, str]) -> None:
-        self._db.connect(endpoint, options)
-
-    def _use(self, schema: Schema) -> None:
-        if self._schema == schema:
-            return
-        self._schema = schema
+    def _build(self, schema: Schema) -> None:
         self._metadata, self._tables = build_tables(schema)
         dialect = self._db.dialect_name
         self._codecs = {name: RowCodec(schema, name, dialect) for name in schema.entities}
         self._writes = {}
-
-    def setup(self, schema: Schema) -> None:
-        self._use(schema)
-        self._db.create(self._metadata)
-
-    def teardown(self, schema: Schema) -> None:
-        self._use(schema)
-        self._db.drop(self._metadata)
-
-    def close(self) -> None:
-        self._db.close()
-
-    @property
-    def schema(self) -> Schema:
-        if self._schema is None:
-            raise FatalError("the data model has no schema on this connection: call setup() first")
-        return self._schema
 
     # -- statements ------------------------------------------------------------------
 
@@ -126,8 +89,6 @@ class NormalisedModel:
         return upsert_statement(table, spec.key, self._db.dialect_name)
 
     def _store(self, entity: str, rows: Sequence[Row], how: str) -> None:
-        """Root rows and their children, in the open transaction (`how`: insert or upsert;
-        an upserted row's children replace the ones it had)."""
         bind = self._codecs[entity].bind
         if how == "upsert":
             self._db.execute_many(self._write(how, entity), [bind(r) for r in rows])
@@ -142,10 +103,6 @@ class NormalisedModel:
             lines = [bind(c) for r in rows for c in r.get(child) or ()]  # type: ignore[attr-defined]
             self._db.insert_rows(self._tables[child], lines)
 
-    def load(self, entity: str, rows: Sequence[Row]) -> None:
-        with self._db.transaction():
-            self._store(entity, rows, "insert")
-
     def dump(self, entity: str) -> list[Row]:
         import sqlalchemy as sa
 
@@ -153,14 +110,6 @@ class NormalisedModel:
         key = self.schema.entities[entity].key
         stmt = self._db.compile(sa.select(table).order_by(*(table.c[k] for k in key)))
         return [self._codecs[entity].row(r) for r in self._db.query(stmt, {})]
-
-    # -- operations ------------------------------------------------------------------
-
-    def prepare(self, name: str, operation: OperationSpec) -> Prepared:
-        refuse_common(self.schema, operation)
-        build = getattr(self, f"_prepare_{operation.kind.value}")
-        prepared: Prepared = build(operation)
-        return prepared
 
     def _layout(self, entity: str) -> tuple[Any, Field, tuple[str, ...]]:
         """The entity's table, its columns by field name, and its key."""
@@ -253,15 +202,9 @@ class NormalisedModel:
         db, bind = self._db, self._bind(operation.entity)
         return answer_aggregate(db, stmt, operation, bind)
 
-    def _prepare_insert(self, operation: OperationSpec) -> Prepared:
-        return self._prepare_store(operation, "insert")
-
-    def _prepare_upsert(self, operation: OperationSpec) -> Prepared:
-        return self._prepare_store(operation, "upsert")
-
-    def _prepare_store(self, operation: OperationSpec, how: str) -> Prepared:
-        entity, db, store = operation.entity, self._db, self._store
-        # Compiled now, not in the timed calls (a child's rows per call vary: at least one).
+    def _compile_store(self, operation: OperationSpec, how: str) -> None:
+        # A child's rows per call vary (at least one): its inserts compiled per batch size.
+        entity = operation.entity
         self._db.insert_statement(self._tables[entity], operation.batch)
         for child in self.schema.children_of(entity):
             self._db.insert_statement(self._tables[child], operation.batch)
@@ -269,13 +212,6 @@ class NormalisedModel:
                 self._write("delete_children", child)
         if how == "upsert":
             self._write(how, entity)
-
-        def write(params: Parameters) -> None:
-            with db.transaction():
-                rows: Any = params["rows"]
-                store(entity, rows, how)
-
-        return write
 
     def _prepare_update(self, operation: OperationSpec) -> Prepared:
         import sqlalchemy as sa
@@ -336,7 +272,7 @@ class NormalisedModel:
         # The rows it matched (MariaDB's driver reports found rows, not changed ones).
         return lambda params: db.execute(stmt, {"_key": params["key"], **fixed}) == 1
 
-    def _prepare_transaction(self, operation: OperationSpec) -> Prepared:
+    def _take(self, operation: OperationSpec) -> CompiledStatement:
         import sqlalchemy as sa
 
         decrement = operation.decrement
@@ -344,32 +280,9 @@ class NormalisedModel:
         stock = self._tables[decrement.entity]
         stock_key = self.schema.entities[decrement.entity].key[0]
         amount = stock.c[decrement.field]
-        take = self._db.compile(
+        return self._db.compile(
             sa.update(stock)
             .where(stock.c[stock_key] == sa.bindparam("_key"))
             .where(amount >= sa.bindparam("_n"))
             .values({decrement.field: amount - sa.bindparam("_n")})
         )
-        entity, db, store = operation.entity, self._db, self._store
-        child = self.schema.children_of(entity)[0]
-        self._prepare_store(operation, "insert")  # compiles the inserts
-
-        def transaction(params: Parameters) -> bool:
-            row: Any = params["row"]
-            needed: dict[Any, int] = {}
-            for line in row[child]:
-                needed[line[decrement.via]] = (
-                    needed.get(line[decrement.via], 0) + line[decrement.by]
-                )
-            committed = False
-            with db.transaction():
-                # In key order, so two transactions lock shared rows in the same order
-                # and never deadlock on each other.
-                for key, n in sorted(needed.items()):
-                    if db.execute(take, {"_key": key, "_n": n}) != 1:
-                        raise Aborted  # stock short (or no such row): roll back
-                store(entity, [row], "insert")
-                committed = True
-            return committed
-
-        return transaction

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from bakeoff.adapters.data_model import Parameters, Prepared, UnsupportedOperationError
+from bakeoff.adapters.model_plans import refuse_child_by_key
 from bakeoff.adapters.sql_session_base import SqlConnection
 from bakeoff.adapters.sql_statements import CompiledStatement
 from bakeoff.core.schema import FieldType, OperationKind, OperationSpec, Schema
@@ -98,30 +99,11 @@ def aggregate_statement(source: Any, field: Field, operation: OperationSpec) -> 
     return stmt.order_by(group)
 
 
-_BY_KEY = frozenset(
-    {
-        OperationKind.GET,
-        OperationKind.INSERT,
-        OperationKind.UPSERT,
-        OperationKind.UPDATE,
-        OperationKind.DELETE,
-        OperationKind.COMPARE_AND_SET,
-        OperationKind.TRANSACTION,
-    }
-)
-"""Operations addressed to a root row by its key (a child is written through its parent)."""
-
-
 def refuse_common(schema: Schema, operation: OperationSpec) -> None:
     """What no SQL model here does: key operations on a child entity, expiring rows, and
     comparing JSON values."""
+    refuse_child_by_key(schema, operation)
     entity = schema.entities[operation.entity]
-    if entity.parent is not None and operation.kind in _BY_KEY:
-        raise UnsupportedOperationError(
-            f"{operation.kind} on {operation.entity!r}: a child entity's rows are read, found"
-            f" and aggregated, but written and fetched through its parent"
-            f" {entity.parent.entity!r}"
-        )
     if operation.ttl_s is not None:
         raise UnsupportedOperationError(
             "rows expiring after ttl_s: the SQL engines have no native TTL, and an expiry"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bakeoff.results import load, load_manifest
-from tests.plugin_process import bakeoff_with
+from tests.bakeoff_process import bakeoff_with
 
 OPERATIONS = 600
 # All five operations of the adapter contract, and a verify phase that counts records.

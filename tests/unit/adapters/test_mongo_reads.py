@@ -1,11 +1,11 @@
-"""The MongoDB models' read compilation: plans, filters, pipelines, client-side groups."""
+"""The MongoDB models' read compilation: plans, filters, pipelines."""
 
 from __future__ import annotations
 
 from bson.datetime_ms import DatetimeMS
 
 from bakeoff.adapters.mongo_documents import source
-from bakeoff.adapters.mongo_reads import aggregate_plan, match_builder, order_groups, pipeline_head
+from bakeoff.adapters.mongo_reads import aggregate_plan, match_builder, pipeline_head
 from bakeoff.core.schema import OperationSpec
 from bakeoff.testing.model_conformance import shipped
 
@@ -47,10 +47,3 @@ def test_filters_encode_parameters_as_stored() -> None:
         {"$match": {"_id": 3}},
     ]
     assert pipeline_head(source(schema, "order_lines", embedded=False), {}) == []
-
-
-def test_groups_ordered_by_group_or_by_value_with_ties_by_group() -> None:
-    groups = [{"group": g, "value": v} for g, v in [("b", 2), ("a", 2), (None, 1), ("c", None)]]
-    assert [g["group"] for g in order_groups(list(groups), "asc", None)] == [None, "a", "b", "c"]
-    assert [g["group"] for g in order_groups(list(groups), "desc", 3)] == ["a", "b", None]
-    assert [g["group"] for g in order_groups(list(groups), "asc", 2)] == [None, "a"]

@@ -61,17 +61,37 @@ _STYLE: dict[Any, Any] = {
 def engine_colors(engines: Sequence[str]) -> dict[str, str]:
     """One colour per engine name, the same in every report: a shipped engine's own, any
     other's from a stable hash of its name (the next free one when two names of one
-    report hash alike)."""
+    report hash alike). An engine under a data model ("postgres/jsonb") gets a shade of
+    its engine's colour, chosen by a stable hash of the model's name."""
     colors = {e: SHIPPED_COLORS[e] for e in engines if e in SHIPPED_COLORS}
     for engine in sorted(e for e in engines if e not in SHIPPED_COLORS):
-        start = int.from_bytes(hashlib.sha256(engine.encode()).digest()[:8], "big")
+        name, _, model = engine.partition("/")
+        if model and name in SHIPPED_COLORS:
+            choices = shades(SHIPPED_COLORS[name])
+            start = _stable_hash(model)
+        else:
+            choices, start = OTHER_COLORS, _stable_hash(engine)
         taken = set(colors.values())
-        for step in range(len(OTHER_COLORS)):
-            color = OTHER_COLORS[(start + step) % len(OTHER_COLORS)]
+        for step in range(len(choices)):
+            color = choices[(start + step) % len(choices)]
             if color not in taken:
                 break
         colors[engine] = color
     return {engine: colors[engine] for engine in engines}
+
+
+def _stable_hash(text: str) -> int:
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+
+
+def shades(color: str) -> tuple[str, ...]:
+    """The colour, a lighter and a darker shade of it (models of one engine)."""
+    rgb = [int(color[i : i + 2], 16) for i in (1, 3, 5)]
+
+    def mix(target: int, share: float) -> str:
+        return "#" + "".join(f"{round(c + (target - c) * share):02x}" for c in rgb)
+
+    return (color, mix(255, 0.45), mix(0, 0.35))
 
 
 def report_plots(report: ReportData) -> list[Plot]:

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from bakeoff.core.histogram import merge_encoded, percentiles_us
 from bakeoff.report.commands import app, plots_folder, render_reports
-from bakeoff.report.plots import SHIPPED_COLORS, engine_colors
+from bakeoff.report.plots import SHIPPED_COLORS, engine_colors, shades
 from bakeoff.results import load, summarize
 from bakeoff.results.summary import TOTAL
 from bakeoff.workloads.model import Workload
@@ -445,3 +445,14 @@ def test_a_single_operation_gets_one_table_and_no_duplicate_panel(tmp_path: Path
     assert {operation for (_, _, operation, _) in parser.tables} == {"read"}
     page = html.read_text()
     assert "read (all ops)" in page and "all operations</text>" not in page
+
+
+def test_models_of_one_engine_get_shades_of_its_colour() -> None:
+    labels = ["postgres/normalised", "postgres/jsonb", "sqlite/normalised", "redis/hashes"]
+    colors = engine_colors(labels)
+    assert len(set(colors.values())) == len(labels)
+    assert colors == engine_colors(list(reversed(labels)))  # fixed, whatever the order
+    assert colors["redis/hashes"] in shades(SHIPPED_COLORS["redis"])
+    assert {colors["postgres/normalised"], colors["postgres/jsonb"]} <= set(
+        shades(SHIPPED_COLORS["postgres"])
+    )

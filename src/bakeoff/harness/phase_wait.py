@@ -12,6 +12,9 @@ from bakeoff.harness.progress import ProgressSink
 from bakeoff.harness.steady_state import SteadyStateMonitor
 
 _POLL_S = 0.25
+_STEADY_POLL_S = 0.02
+"""Polls of a warm-up that ends when steady: each step of its throughput is timed from
+the poll that saw the count change, so polls are frequent (bakeoff.harness.steady_state)."""
 _STOP_GRACE_S = 5.0
 """How long stopped connections may take to hand over their results; one stuck in a
 driver call past that loses its rows rather than holding the run up."""
@@ -26,7 +29,7 @@ def wait_for_phase(
 ) -> None:
     """Run `command` on every group; `results` receives each group's result by index,
     also when a termination signal interrupts the wait (and is re-raised)."""
-    poll = _POLL_S / len(groups)
+    poll = (_POLL_S if monitor is None else _STEADY_POLL_S) / len(groups)
     try:
         for group in groups:
             group.start_phase(command)

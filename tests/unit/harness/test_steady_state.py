@@ -68,8 +68,32 @@ def test_a_noisy_engine_runs_to_the_upper_bound_and_says_so() -> None:
 def test_nothing_completing_is_never_steady() -> None:
     monitor = SteadyStateMonitor()
     assert feed(monitor, [0.0] * 10) is None
-    last = monitor.outcome(10.0)["last_window"]
-    assert last == {"mean_ops_per_s": 0.0, "cv": None, "drift": None}
+    outcome = monitor.outcome(10.0)
+    assert (outcome["steps"], outcome["last_window"]) == (0, None)
+    assert window_of([0.0, 0.0]).cv == math.inf
+
+
+def test_progress_in_chunks_does_not_read_as_noise() -> None:
+    # A steady 1,300 ops/s reported 512 operations at a time, polled every 20 ms: the
+    # operations landing in each second alternate between 1,024 and 1,536.
+    monitor = SteadyStateMonitor()
+    chunk_s = 512 / 1300
+    steady_at = None
+    for poll in range(1, 1500):
+        elapsed = poll * 0.02
+        if monitor.observe(elapsed, 512 * int(elapsed / chunk_s)):
+            steady_at = monitor.steady_at_s
+            break
+    assert steady_at is not None and steady_at < 8.0
+    assert all(abs(rate - 1300) < 1300 * 0.05 for rate in monitor.rates)
+
+
+def test_a_stalled_second_is_no_step_of_its_own() -> None:
+    monitor = SteadyStateMonitor()
+    assert not monitor.observe(1.0, 0)
+    assert not monitor.observe(2.5, 0)
+    assert not monitor.observe(3.0, 3000)  # the count changed: one step of 3 s
+    assert monitor.rates == pytest.approx([1000.0])
 
 
 def test_once_steady_it_stays_steady() -> None:

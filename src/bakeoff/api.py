@@ -54,6 +54,7 @@ def resolve_workloads(
             records=options.records,
             operation_count=options.operations,
             duration_s=options.duration_s,
+            warmup_s=options.warmup_s,
             seed=options.seed,
         )
         resolved.append((overridden, path))

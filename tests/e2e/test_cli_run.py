@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bakeoff.results import load, load_manifest
+from bakeoff.results import load, load_manifest, summarize
 from tests.bakeoff_process import bakeoff
 
 pytestmark = pytest.mark.slow
@@ -139,3 +139,43 @@ def test_results_frame_is_tidy(tmp_path: Path) -> None:
         assert column in frame.columns
     manifest_text = next((tmp_path / "r").glob("*/manifest.json")).read_text(encoding="utf-8")
     assert json.loads(manifest_text)["workloads"]
+
+
+def test_default_length_and_an_automatic_warmup_on_sqlite(tmp_path: Path) -> None:
+    # No --operations nor --duration: the shipped workload's own length, which must not be
+    # flagged too short; the warm-up ends by the steady-state rule (or its bound).
+    result = bakeoff(
+        "run",
+        "ycsb-c",
+        "--engine",
+        "sqlite",
+        "--records",
+        "300",
+        "--warmup",
+        "auto",
+        "--output",
+        str(tmp_path / "results"),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    (run,) = [p for p in (tmp_path / "results").iterdir() if not p.name.startswith(".")]
+    summary = summarize(load(run))
+    assert not summary["too_short"].any()
+    assert float(summary["duration_s"].min()) >= 9.9
+    trials = load_manifest(run)["trials"]
+    assert isinstance(trials, list) and len(trials) == 1
+    steady = trials[0]["load_generator"]["warmup"]["steady_state"]
+    assert steady["stopped"] in {"steady", "upper bound"}
+    assert "at most 30 s" in steady["rule"]
+    if steady["stopped"] == "steady":
+        assert 5.0 <= steady["warmup_s"] < 30.0
+        assert steady["last_window"]["cv"] <= 0.10
+    warmup = load(run).query("phase == 'warmup'")
+    assert int(warmup["count"].sum()) > 0
+
+
+def test_warmup_refuses_a_value_that_is_neither_seconds_nor_auto(tmp_path: Path) -> None:
+    result = bakeoff("run", "ycsb-c", "-e", "sqlite", "--warmup", "soon", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "--warmup: expected seconds or auto, got 'soon'" in result.stderr
+    assert "Traceback" not in result.stderr

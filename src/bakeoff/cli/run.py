@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.markup import escape
@@ -35,6 +35,7 @@ from bakeoff.report import commands as report_commands
 from bakeoff.results.reader import DamagedRunError, NotARunError, read_run
 from bakeoff.results.writer import RunWriteError, check_output_folder
 from bakeoff.workloads.loader import WorkloadError
+from bakeoff.workloads.phase_length import AUTO
 
 
 def run(
@@ -130,6 +131,15 @@ def run(
             min=0.1,
             metavar="SECONDS",
             help="Seconds to measure instead of an operation count.",
+            show_default="the workload's",
+        ),
+    ] = None,
+    warmup: Annotated[
+        str | None,
+        typer.Option(
+            metavar="SECONDS|auto",
+            help="Warm-up before measuring, not counted: seconds, or auto to end it when "
+            "throughput is steady (docs/load-generator.md).",
             show_default="the workload's",
         ),
     ] = None,
@@ -259,6 +269,7 @@ def run(
             records=records,
             operations=operations,
             duration_s=duration,
+            warmup_s=_warmup_seconds(warmup),
             seed=seed,
             repeat=repeat,
             reuse=reuse,
@@ -318,6 +329,17 @@ def run(
             )
     if not result.ok:
         raise typer.Exit(EXIT_FAILED)
+
+
+def _warmup_seconds(value: str | None) -> float | Literal["auto"] | None:
+    if value is None:
+        return None
+    if value == AUTO:
+        return AUTO
+    try:
+        return float(value)
+    except ValueError:
+        raise fail(f"--warmup: expected seconds or auto, got {value!r}") from None
 
 
 def _warn_before_start(options: RunOptions, trials: Sequence[Trial]) -> None:

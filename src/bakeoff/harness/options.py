@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from bakeoff.engines.provisioning import EngineOptions
 
@@ -27,6 +28,8 @@ class RunOptions:
     """Operations to measure (None: the workload's)."""
     duration_s: float | None = None
     """Seconds to measure instead of an operation count."""
+    warmup_s: float | Literal["auto"] | None = None
+    """Warm-up seconds, or auto: until throughput is steady (None: the workload's)."""
     seed: int | None = None
     repeat: int = 1
     """Independent trials per engine × workload, interleaved across engines."""

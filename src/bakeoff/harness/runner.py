@@ -30,23 +30,21 @@ from bakeoff.harness.clients import (
     PhaseCommand,
     PhaseResult,
     ThreadClientGroup,
-    collect_stopped,
 )
 from bakeoff.harness.load_report import load_report
 from bakeoff.harness.loadgen import split_evenly
 from bakeoff.harness.options import RunOptions
 from bakeoff.harness.phase_end import journal_phase
+from bakeoff.harness.phase_wait import wait_for_phase
 from bakeoff.harness.plan import Trial
 from bakeoff.harness.progress import ProgressSink, SilentProgress
 from bakeoff.harness.recorder import merge_rows
 from bakeoff.harness.schema_trial import answers_of, layout_of, model_entry, verify_trial
+from bakeoff.harness.steady_state import SteadyStateMonitor
 from bakeoff.harness.trial import PhaseJournal, TrialRecord
 from bakeoff.harness.worker_process import ProcessClientGroup, SharedProgress
-
-_POLL_S = 0.25
-_STOP_GRACE_S = 5.0
-"""How long stopped connections may take to hand over their results; one stuck in a
-driver call past that loses its rows rather than holding the run up."""
+from bakeoff.workloads.model import Workload
+from bakeoff.workloads.phase_length import AUTO
 
 
 class TrialFailedError(RuntimeError):
@@ -210,15 +208,7 @@ class TrialRunner:
             else:
                 self._load(groups, trial, state)
                 state.answers = answers_of(control, trial)
-            if workload.warmup_operations or workload.warmup_s:
-                self._operate(
-                    Phase.WARMUP,
-                    groups,
-                    provisioner,
-                    state,
-                    operations=workload.warmup_operations or None,
-                    duration_s=workload.warmup_s or None,
-                )
+            self._warm_up(groups, provisioner, state, workload)
             self._operate(
                 Phase.MEASURE,
                 groups,
@@ -263,6 +253,28 @@ class TrialRunner:
         )
         self._phase(groups, command, None, state, workload.rows_to_load, None)
 
+    def _warm_up(
+        self,
+        groups: Sequence[ClientGroup],
+        provisioner: Provisioner,
+        state: _TrialState,
+        workload: Workload,
+    ) -> None:
+        monitor = SteadyStateMonitor() if workload.warmup_s == AUTO else None
+        operations = workload.warmup_operations or None
+        # An automatic warm-up is bounded by a deadline; the rule usually ends it before.
+        duration_s = monitor.rule.max_s if monitor else float(workload.warmup_s) or None
+        if operations or duration_s:
+            self._operate(
+                Phase.WARMUP,
+                groups,
+                provisioner,
+                state,
+                operations=operations,
+                duration_s=duration_s,
+                monitor=monitor,
+            )
+
     def _operate(
         self,
         phase: Phase,
@@ -272,6 +284,7 @@ class TrialRunner:
         *,
         operations: int | None,
         duration_s: float | None,
+        monitor: SteadyStateMonitor | None = None,
     ) -> None:
         connections = self.options.connections
         shares = split_evenly(operations, connections) if operations else [None] * connections
@@ -291,7 +304,9 @@ class TrialRunner:
             arrival=self.options.arrival,
             split_phase=self._split_phase,
         )
-        self._phase(groups, command, provisioner, state, operations, duration_s, engine_cpu_start)
+        self._phase(
+            groups, command, provisioner, state, operations, duration_s, engine_cpu_start, monitor
+        )
 
     @property
     def _interval_ns(self) -> int:
@@ -306,25 +321,13 @@ class TrialRunner:
         total_ops: int | None,
         duration_s: float | None,
         engine_cpu_start: float | None = None,
+        monitor: SteadyStateMonitor | None = None,
     ) -> None:
         phase = command.phase
         self.progress.phase_started(phase.value, total_ops, duration_s)
         results: dict[int, PhaseResult] = {}
-        poll = _POLL_S / len(groups)
         try:
-            for group in groups:
-                group.start_phase(command)
-            while len(results) < len(groups):
-                for i, group in enumerate(groups):
-                    if i not in results:
-                        result = group.wait(poll)
-                        if result is not None:
-                            results[i] = result
-                elapsed = (time.perf_counter_ns() - command.start_ns) / 1e9
-                self.progress.advance(sum(g.completed() for g in groups), elapsed)
-        except KeyboardInterrupt:
-            collect_stopped(groups, results, poll_s=_POLL_S, grace_s=_STOP_GRACE_S)
-            raise
+            wait_for_phase(groups, command, results, self.progress, monitor)
         finally:
             end = time.perf_counter_ns()
             ordered = [results[i] for i in sorted(results)]
@@ -338,7 +341,7 @@ class TrialRunner:
             completed = sum(r.completed for r in ordered)
             if phase is not Phase.LOAD:
                 engine_cpu_end = provisioner.engine_cpu_seconds() if provisioner else None
-                state.load_generator[phase.value] = load_report(
+                report = load_report(
                     command,
                     ordered,
                     wall_s,
@@ -349,6 +352,9 @@ class TrialRunner:
                     connections=self.options.connections,
                     embedded=self._embedded,
                 )
+                if monitor is not None:
+                    report["steady_state"] = monitor.outcome(wall_s)
+                state.load_generator[phase.value] = report
             self.progress.phase_finished(phase.value, completed, wall_s)
         if state.journal is not None and state.trial is not None and state.endpoint is not None:
             journal_phase(state.journal, state.trial, state.endpoint.version, phase, rows)

@@ -113,6 +113,8 @@ class ProcessClientGroup:
 
     def start_phase(self, command: PhaseCommand) -> None:
         self._shared.progress[self._slot] = 0
+        # A warm-up that became steady was stopped through the flag; this phase was not.
+        self._shared.stop.value = 0
         self._pipe.send(("phase", command))
         self._pending = True
 

@@ -34,6 +34,12 @@ from bakeoff.workloads.logical import (
     mix_kind,
     scaled_entities,
 )
+from bakeoff.workloads.phase_length import (
+    AUTO,
+    MAX_SECONDS,
+    WarmupSeconds,
+    with_default_length,
+)
 
 
 class _Strict(BaseModel):
@@ -46,7 +52,6 @@ class _Strict(BaseModel):
 # Each is far above any benchmark bakeoff is meant for; README's "Limits" lists them.
 MAX_RECORDS: Final = 10**10
 MAX_OPERATIONS: Final = 10**12
-MAX_SECONDS: Final = 7 * 24 * 3600.0
 MAX_LENGTH: Final = 2**20  # a field's length in characters, or a scan's in records
 # MongoDB's limit on one document, the smallest among the engines.
 MAX_RECORD_CHARS: Final = 16 * 2**20
@@ -284,16 +289,20 @@ class Workload(_Strict):
     write_all_fields: Annotated[bool, Field(strict=True)] = False
     insert_order: Literal["hashed", "ordered"] = "hashed"
     key_prefix: Annotated[Prefix, Field(pattern=r"^[A-Za-z0-9_]*$")] = "user"
-    operation_count: Operations | None = 1000
+    operation_count: Operations | None = None  # see _default_length
     duration_s: Seconds | None = None
     warmup_operations: Annotated[int, Field(strict=True, ge=0, le=MAX_OPERATIONS)] = 0
-    warmup_s: Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=MAX_SECONDS)] = 0.0
+    warmup_s: WarmupSeconds = 0.0
     seed: Annotated[int, Field(strict=True, ge=0, lt=2**63)] = 1
+
+    _default_length = model_validator(mode="before")(with_default_length)
 
     @model_validator(mode="after")
     def _one_stop_condition(self) -> Self:
         if self.operation_count is None and self.duration_s is None:
             raise ValueError("give operation_count or duration_s")
+        if self.warmup_s == AUTO and self.warmup_operations:
+            raise ValueError("give warmup_operations or warmup_s: auto, not both")
         return self
 
     @model_validator(mode="after")
@@ -360,6 +369,7 @@ class Workload(_Strict):
         records: int | None = None,
         operation_count: int | None = None,
         duration_s: float | None = None,
+        warmup_s: float | Literal["auto"] | None = None,
         seed: int | None = None,
     ) -> Workload:
         """A copy with command-line overrides applied and validated again (ValueError,
@@ -375,6 +385,8 @@ class Workload(_Strict):
         if operation_count is not None:
             data["operation_count"] = operation_count
             data["duration_s"] = None
+        if warmup_s is not None:  # seconds (or auto) replace a warm-up of operations
+            data["warmup_s"], data["warmup_operations"] = warmup_s, 0
         if seed is not None:
             data["seed"] = seed
         try:

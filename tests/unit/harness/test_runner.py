@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,10 +16,12 @@ from bakeoff.core.histogram import decode
 from bakeoff.engines.base import Provisioner, ProvisioningError
 from bakeoff.engines.catalog import EngineSpec, engine_spec
 from bakeoff.engines.embedded import EmbeddedProvisioner
+from bakeoff.harness import runner as runner_module
 from bakeoff.harness.options import RunOptions
 from bakeoff.harness.plan import Trial, plan_trials
 from bakeoff.harness.run import run_trials
 from bakeoff.harness.runner import TrialRunner
+from bakeoff.harness.steady_state import SteadyStateMonitor, SteadyStateRule
 from bakeoff.harness.trial import PhaseRecord
 from bakeoff.results import load, load_manifest, summarize
 from bakeoff.results.writer import RunWriter
@@ -26,7 +29,7 @@ from bakeoff.workloads.loader import load_workload, shipped_workloads_dir
 from bakeoff.workloads.model import Workload
 
 
-def ycsb(name: str, **overrides: int | None) -> Workload:
+def ycsb(name: str, **overrides: Any) -> Workload:
     workload = load_workload(shipped_workloads_dir() / f"{name}.yaml")
     return workload.with_overrides(**overrides)
 
@@ -279,3 +282,26 @@ def test_a_stall_ending_in_an_error_is_kept_in_the_error_latencies(tmp_path: Pat
     read = dict(zip(summary["operation"], summary.to_dict("records"), strict=True))["read"]
     assert read["max_us"] < 400_000  # the successes' latencies only
     assert read["errors"] == 1
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_an_automatic_warmup_stops_when_steady_and_the_measure_runs_whole(
+    tmp_path: Path, processes: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A quick rule, so the test does not wait for five seconds of steady throughput.
+    quick = SteadyStateRule(window=2, max_cv=1.0, max_drift=1.0, max_s=10.0, step_s=0.25)
+    monkeypatch.setattr(runner_module, "SteadyStateMonitor", lambda: SteadyStateMonitor(quick))
+    workload = ycsb("ycsb-c", records=100, operation_count=300).with_overrides(warmup_s="auto")
+    (trial,) = plan_trials([(workload, None)], [engine_spec("sqlite")])
+    record = TrialRunner(RunOptions(processes=processes)).run(
+        trial, EmbeddedProvisioner(engine_spec("sqlite"), parent_dir=tmp_path)
+    )
+    assert record.status == "ok", record.error
+    steady = record.load_generator["warmup"]["steady_state"]  # type: ignore[index]
+    assert steady["stopped"] == "steady"
+    assert steady["warmup_s"] < 5.0
+    warmed = sum(r.count for r in record.rows if r.phase.value == "warmup")
+    assert warmed > 0
+    # The stop that ended the warm-up does not end the measured phase (worker processes
+    # share one stop flag).
+    assert sum(r.count for r in record.rows if r.phase.value == "measure") == 300

@@ -74,8 +74,9 @@ def one_line_driver_logs() -> Iterator[None]:
         logger.addHandler(handler)
     try:
         yield
-    except BaseException:
-        # Shutting down: the run's lines say what was kept; the process is about to end.
+    except KeyboardInterrupt:
+        # A termination signal: the run's lines say what was kept, and the process is
+        # about to end; connections closing at exit must not print tracebacks.
         for logger in loggers:
             logger.disabled = True
         raise

@@ -14,6 +14,9 @@ def test_a_driver_error_is_one_line_without_its_traceback(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     logger = logging.getLogger("psycopg")
+    # A test before this one may have interrupted a run in this process, which silences
+    # the drivers for the rest of it (as the process would end).
+    logger.disabled = False
     with one_line_driver_logs():
         try:
             raise ConnectionError("server closed the connection\nunexpectedly")
@@ -38,6 +41,9 @@ def test_drivers_are_quiet_once_a_signal_stops_the_run(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     logger = logging.getLogger("psycopg")
+    # A test before this one may have interrupted a run in this process, which silences
+    # the drivers for the rest of it (as the process would end).
+    logger.disabled = False
     with one_line_driver_logs():
         monkeypatch.setattr(common, "stopping", lambda: True)
         logger.warning("connection lost")

@@ -13,10 +13,10 @@ from bakeoff.adapters.cassandra_cql import identifier
 from bakeoff.adapters.cassandra_model_writes import CAS_ATTEMPTS, CqlTables, Statement, key_tuple
 from bakeoff.adapters.cassandra_query_tables import parse_literal, qualified, where_equal
 from bakeoff.adapters.cassandra_session import raise_translated
-from bakeoff.adapters.data_model import Parameters, Prepared
+from bakeoff.adapters.data_model import Prepared
 from bakeoff.adapters.errors import TransientError
 from bakeoff.adapters.model_plans import transaction_child
-from bakeoff.core.schema import OperationKind, OperationSpec, Row
+from bakeoff.core.schema import OperationKind, OperationSpec, Parameters, Row
 
 
 def _rows(params: Parameters) -> list[Row]:

@@ -21,8 +21,8 @@ from bakeoff.adapters.cassandra_query_plan import Condition, ReadPath, read_path
 from bakeoff.adapters.cassandra_query_tables import columns_cql, readers, select_cql, sort_key
 from bakeoff.adapters.cassandra_session import raise_translated
 from bakeoff.adapters.client_aggregate import aggregate_rows, ranked_groups
-from bakeoff.adapters.data_model import Parameters, Prepared
-from bakeoff.core.schema import OperationKind, OperationSpec, Row
+from bakeoff.adapters.data_model import Prepared
+from bakeoff.core.schema import OperationKind, OperationSpec, Parameters, Row
 
 
 def _where(conditions: Sequence[Condition]) -> str:

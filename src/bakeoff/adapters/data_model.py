@@ -51,9 +51,8 @@ from dataclasses import dataclass
 from typing import ClassVar, Protocol, runtime_checkable
 
 from bakeoff.core.endpoint import Endpoint
-from bakeoff.core.schema import OperationSpec, Row, Schema
+from bakeoff.core.schema import OperationSpec, Parameters, Row, Schema
 
-Parameters = Mapping[str, object]
 Prepared = Callable[[Parameters], object]
 """A compiled operation: called with one parameter set, returns its answer."""
 

@@ -36,7 +36,6 @@ from typing import Any, ClassVar, NoReturn
 
 from bakeoff.adapters.data_model import (
     OperationPlan,
-    Parameters,
     Prepared,
     UnsupportedOperationError,
 )
@@ -62,7 +61,7 @@ from bakeoff.adapters.mongo_reads import (
 )
 from bakeoff.adapters.mongo_writes import TRANSACTION_NOTE, Writes
 from bakeoff.core.endpoint import Endpoint
-from bakeoff.core.schema import FieldType, OperationKind, OperationSpec, Row, Schema
+from bakeoff.core.schema import FieldType, OperationKind, OperationSpec, Parameters, Row, Schema
 
 _NO_TTL = (
     "FerretDB v1.24 has no TTL indexes (createIndex with expireAfterSeconds is "

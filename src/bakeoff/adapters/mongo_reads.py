@@ -22,9 +22,9 @@ from collections.abc import Callable
 from typing import Any
 
 from bakeoff.adapters.client_aggregate import aggregate_rows, ranked_groups
-from bakeoff.adapters.data_model import OperationPlan, Parameters, Prepared
+from bakeoff.adapters.data_model import OperationPlan, Prepared
 from bakeoff.adapters.mongo_documents import ID, Source, at_path, decoder, encoder
-from bakeoff.core.schema import OperationSpec
+from bakeoff.core.schema import OperationSpec, Parameters
 
 Filter = dict[str, Any]
 Pipeline = list[dict[str, Any]]

@@ -23,10 +23,10 @@ import contextlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bakeoff.adapters.data_model import Parameters, Prepared, UnsupportedOperationError
+from bakeoff.adapters.data_model import Prepared, UnsupportedOperationError
 from bakeoff.adapters.model_plans import transaction_child
 from bakeoff.adapters.mongo_documents import ID, DocumentCodec, Source, from_text
-from bakeoff.core.schema import OperationKind, OperationSpec, Row, Schema
+from bakeoff.core.schema import OperationKind, OperationSpec, Parameters, Row, Schema
 
 TRANSACTION_NOTE = (
     "not atomic: FerretDB v1.24 has no multi-document transactions; each stock is"
@@ -80,7 +80,7 @@ class Writes:
         raise UnsupportedOperationError(f"{kind} is not a write")
 
     def insert(self, params: Parameters) -> object:
-        rows: Sequence[Row] = params["rows"]  # type: ignore[assignment]
+        rows: Sequence[Row] = params["rows"]
         if not rows:
             return None
         self._collection.insert_many([self._codec.document(r) for r in rows], ordered=False)
@@ -93,7 +93,7 @@ class Writes:
     def upsert(self, params: Parameters) -> object:
         from pymongo import ReplaceOne
 
-        rows: Sequence[Row] = params["rows"]  # type: ignore[assignment]
+        rows: Sequence[Row] = params["rows"]
         if not rows:
             return None
         documents = [self._codec.document(r) for r in rows]
@@ -108,7 +108,7 @@ class Writes:
         return None
 
     def update(self, params: Parameters) -> object:
-        values: Mapping[str, Any] = params["values"]  # type: ignore[assignment]
+        values: Mapping[str, Any] = params["values"]
         if values:
             self._collection.update_one({ID: params["key"]}, {"$set": self._codec.values(values)})
         return None
@@ -144,7 +144,7 @@ class Writes:
         by, via = decrement.by, decrement.via
 
         def transaction(params: Parameters) -> object:
-            row: Row = params["row"]  # type: ignore[assignment]
+            row: Row = params["row"]
             needs: dict[Any, int] = {}
             for line in row.get(child) or ():  # type: ignore[attr-defined]
                 needs[line[via]] = needs.get(line[via], 0) + int(line[by])

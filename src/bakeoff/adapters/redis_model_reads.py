@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from bakeoff.adapters.client_aggregate import aggregate_rows, ranked_groups
-from bakeoff.adapters.data_model import Parameters, Prepared
+from bakeoff.adapters.data_model import Prepared
 from bakeoff.adapters.redis_model_codec import EntityLayout, decode, encode
 from bakeoff.adapters.redis_model_link import Session
 from bakeoff.adapters.redis_model_scripts import COUNT, FETCH, GET_WITH_CHILDREN, TOP
-from bakeoff.core.schema import OperationSpec, Row
+from bakeoff.core.schema import OperationSpec, Parameters, Row
 
 _FULL = ("-inf", "+inf")
 

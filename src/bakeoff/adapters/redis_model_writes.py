@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from itertools import chain
 
-from bakeoff.adapters.data_model import Parameters, Prepared
+from bakeoff.adapters.data_model import Prepared
 from bakeoff.adapters.redis_model_codec import EntityLayout, encode, parse_literal
 from bakeoff.adapters.redis_model_link import Session
 from bakeoff.adapters.redis_model_scripts import DELETE, PUT, SET_FIELDS, TRANSACTION
-from bakeoff.core.schema import OperationSpec, Row
+from bakeoff.core.schema import OperationSpec, Parameters, Row
 
 LOAD_CHUNK = 200
 """Root rows per PUT script call when loading: short enough not to stall the server."""
@@ -73,7 +73,7 @@ def _put(session: Session, op: OperationSpec) -> Prepared:
     entity, ttl_s = op.entity, op.ttl_s
 
     def write(params: Parameters) -> None:
-        put(session, entity, params["rows"], ttl_s)  # type: ignore[arg-type]
+        put(session, entity, params["rows"], ttl_s)
 
     return write
 
@@ -92,7 +92,7 @@ def _update(session: Session, layout: EntityLayout, op: OperationSpec) -> Prepar
 
     def update(params: Parameters) -> None:
         key = str(params["key"])
-        values: Mapping[str, object] = params["values"]  # type: ignore[assignment]
+        values: Mapping[str, object] = params["values"]
         link.script(SET_FIELDS, (), [*head, key, key, moves, "", "", *_set_args(layout, values)])
 
     return update
@@ -137,7 +137,7 @@ def _transaction(session: Session, layout: EntityLayout, op: OperationSpec) -> P
     link = session.link
 
     def transaction(params: Parameters) -> bool:
-        row: Row = params["row"]  # type: ignore[assignment]
+        row: Row = params["row"]
         amounts: dict[str, int] = {}
         for line in row.get(lines.name) or ():  # type: ignore[attr-defined]
             via = str(line[decrement.via])

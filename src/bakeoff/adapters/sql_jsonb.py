@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from bakeoff.adapters.data_model import Parameters, Prepared
+from bakeoff.adapters.data_model import Prepared
 from bakeoff.adapters.sql_documents import DOC, build_documents, json_text, member
 from bakeoff.adapters.sql_model_base import SqlModelBase
 from bakeoff.adapters.sql_queries import (
@@ -32,7 +32,7 @@ from bakeoff.adapters.sql_queries import (
 )
 from bakeoff.adapters.sql_statements import CompiledStatement
 from bakeoff.adapters.sql_tables import typed
-from bakeoff.core.schema import FieldType, OperationSpec, Row, Schema
+from bakeoff.core.schema import FieldType, OperationSpec, Parameters, Row, Schema
 
 
 class JsonbModel(SqlModelBase):

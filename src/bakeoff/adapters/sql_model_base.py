@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bakeoff.adapters.data_model import OperationPlan, Parameters, Prepared
+from bakeoff.adapters.data_model import OperationPlan, Prepared
 from bakeoff.adapters.errors import FatalError
 from bakeoff.adapters.sql_queries import refuse_common
 from bakeoff.adapters.sql_session_base import Aborted, SqlConnection
 from bakeoff.adapters.sql_statements import CompiledStatement
 from bakeoff.core.endpoint import Endpoint
-from bakeoff.core.schema import OperationSpec, Row, Schema
+from bakeoff.core.schema import OperationSpec, Parameters, Row, Schema
 
 
 class SqlModelBase:

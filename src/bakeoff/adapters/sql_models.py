@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from bakeoff.adapters.data_model import (
-    Parameters,
     Prepared,
 )
 from bakeoff.adapters.sql_model_base import SqlModelBase
@@ -33,7 +32,7 @@ from bakeoff.adapters.sql_queries import (
 )
 from bakeoff.adapters.sql_statements import CompiledStatement
 from bakeoff.adapters.sql_tables import RowCodec, build_tables, ddl, typed, upsert_statement
-from bakeoff.core.schema import OperationSpec, Row, Schema
+from bakeoff.core.schema import OperationSpec, Parameters, Row, Schema
 
 
 class NormalisedModel(SqlModelBase):

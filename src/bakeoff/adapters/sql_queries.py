@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bakeoff.adapters.data_model import Parameters, Prepared, UnsupportedOperationError
+from bakeoff.adapters.data_model import Prepared, UnsupportedOperationError
 from bakeoff.adapters.model_plans import refuse_child_by_key
 from bakeoff.adapters.sql_session_base import SqlConnection
 from bakeoff.adapters.sql_statements import CompiledStatement
-from bakeoff.core.schema import FieldType, OperationKind, OperationSpec, Schema
+from bakeoff.core.schema import FieldType, OperationKind, OperationSpec, Parameters, Schema
 
 Field = Callable[[str], Any]
 """A field's SQL expression in one layout."""

@@ -9,6 +9,7 @@ explains each field.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any, Final, Literal, Self
 
@@ -292,6 +293,10 @@ class OperationSpec(_Strict):
 _READS: Final = frozenset(
     {OperationKind.GET, OperationKind.FIND, OperationKind.RANGE, OperationKind.AGGREGATE}
 )
+
+Parameters = Mapping[str, Any]
+"""One operation's parameters (key, value, partition, low/high, rows, row: the table in
+`bakeoff.adapters.data_model`)."""
 
 Row = dict[str, object]
 """One answer row: field name to value (int, Decimal, float, str, bool, epoch-ms int for

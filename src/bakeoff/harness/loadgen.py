@@ -25,8 +25,7 @@ from bakeoff.workloads.model import Workload
 from bakeoff.workloads.values import ValuePool
 
 NEVER = 2**63 - 1
-"""Operations generated and recorded together (small enough that a duration-bound run
-stops on time, large enough that per-chunk work is amortised)."""
+"""A deadline that never comes (a phase bound by its operation count only)."""
 
 OUTCOME_OF_KIND = {
     ErrorKind.TRANSIENT: Outcome.TRANSIENT,

@@ -24,7 +24,8 @@ from bakeoff.workloads.model import Workload
 from bakeoff.workloads.values import ValuePool
 
 CHUNK = 512
-"""Operations generated at a time, at most: enough to amortise drawing them in bulk."""
+"""Operations generated and recorded together, at most (small enough that a duration-bound
+run stops on time, large enough that per-chunk work is amortised)."""
 
 Call = tuple[Callable[..., Any], tuple[Any, ...]]
 """A bound operation: the adapter method and its arguments."""

@@ -32,11 +32,11 @@ import pytest
 
 from bakeoff.adapters.data_model import DataModel, UnsupportedOperationError
 from bakeoff.core.endpoint import Endpoint
-from bakeoff.core.schema import OperationKind, OperationSpec, Schema
+from bakeoff.core.schema import OperationKind, OperationSpec, Parameters, Schema
 from bakeoff.testing.model_reference import ReferenceStore
 from bakeoff.workloads.answers import canonical_answer, canonical_row
 from bakeoff.workloads.loader import load_workload, shipped_workloads_dir
-from bakeoff.workloads.parameters import ParameterSource, stock_shortage
+from bakeoff.workloads.parameters import ParameterSource
 from bakeoff.workloads.rows import rows_for_keys
 
 SCALED_ROWS = {"customers": 40, "products": 15, "orders": 120, "devices": 8, "readings": 400}
@@ -102,7 +102,7 @@ def compare(
     schema: Schema,
     name: str,
     op: OperationSpec,
-    params: dict[str, Any],
+    params: Parameters,
 ) -> None:
     got = canonical_answer(schema, op, model.prepare(name, op)(params))
     expected = canonical_answer(schema, op, reference.answer(op, params))
@@ -120,6 +120,16 @@ def _all_rows(model: DataModel, reference: ReferenceStore, schema: Schema, entit
     assert got == expected, (
         f"{entity}: rows differ after the writes ({len(got)} vs {len(expected)})"
     )
+
+
+def stock_shortage(schema: Schema, operation: OperationSpec, row: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a transaction's row that asks for more stock than any row holds."""
+    assert operation.decrement is not None
+    children = schema.children_of(operation.entity)
+    stock_spec = schema.entities[operation.decrement.entity].fields[operation.decrement.field]
+    too_many = (stock_spec.max or 10**9) + 1
+    child_rows = [dict(c, **{operation.decrement.by: too_many}) for c in row[children[0]]]
+    return {**row, children[0]: child_rows}
 
 
 class ModelConformance:

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from bakeoff.core.schema import OperationKind, OperationSpec, Schema
+from bakeoff.core.schema import OperationKind, OperationSpec, Parameters, Schema
 from bakeoff.workloads.generators import connection_rng
 from bakeoff.workloads.keys import make_key_chooser
 from bakeoff.workloads.model import RequestDistribution, UniformKeys
 from bakeoff.workloads.rows import draw_values, rows_for_keys
-
-Parameters = dict[str, Any]
 
 
 class ParameterSource:
@@ -122,13 +120,3 @@ def verification_parameters(
         schema, name, operation, seed=seed ^ 0x5EED, connection=0, connections=1
     )
     return source.draw(count)
-
-
-def stock_shortage(schema: Schema, operation: OperationSpec, row: Parameters) -> Parameters:
-    """A copy of a transaction's row that asks for more stock than any row holds (tests)."""
-    assert operation.decrement is not None
-    children = schema.children_of(operation.entity)
-    stock_spec = schema.entities[operation.decrement.entity].fields[operation.decrement.field]
-    too_many = (stock_spec.max or 10**9) + 1
-    child_rows = [dict(c, **{operation.decrement.by: too_many}) for c in row[children[0]]]
-    return {**row, children[0]: child_rows}

@@ -164,10 +164,6 @@ def _ints(values: npt.NDArray[Any]) -> list[int]:
     return cast("list[int]", values.tolist())
 
 
-def root_keys(first: int, count: int) -> list[int]:
-    return list(range(first, first + count))
-
-
 def draw_values(schema: Schema, spec: FieldSpec, rng: np.random.Generator, n: int) -> list[Any]:
     """`n` values of the field's distribution, drawn at random (parameters of lookups)."""
     h = rng.integers(0, 2**63, size=n, dtype=np.int64).astype(np.uint64)

@@ -156,6 +156,34 @@ def client_options(url: str) -> tuple[tuple[str, int], dict[str, float]]:
     return (parts.hostname, parts.port or 11211), options
 
 
+def open_client(endpoint: Endpoint) -> tuple[Any, tuple[type[Exception], ...]]:
+    """A pymemcache client connected to `endpoint`, and what its calls raise (its
+    MemcacheError family and the socket's OSError, timeouts included); FatalError when
+    the driver is missing or the server cannot be reached."""
+    try:
+        # Lazily: a missing driver fails here. pymemcache 4 ships no type information.
+        from pymemcache.client.base import Client  # type: ignore[import-untyped]
+        from pymemcache.exceptions import MemcacheError  # type: ignore[import-untyped]
+    except ModuleNotFoundError as exc:
+        raise missing_driver(endpoint.engine, exc, "memcached") from exc
+    try:
+        server, timeouts = client_options(endpoint.url)
+    except ValueError as exc:
+        raise FatalError(f"not a Memcached URL: {endpoint.display_url} ({exc})") from None
+    # default_noreply=False: pymemcache's default sends stores without waiting for
+    # the reply, which would time nothing and hide every failed ADD.
+    client = Client(server, no_delay=True, default_noreply=False, **timeouts)
+    try:
+        client.version()  # connects: an unreachable server fails here, not mid-run
+    except Exception as exc:
+        client.close()
+        raise FatalError(
+            f"cannot connect to {endpoint.engine} at {endpoint.display_url}: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    return client, (MemcacheError, OSError)
+
+
 # -- the adapter ------------------------------------------------------------------------
 
 
@@ -188,30 +216,10 @@ class MemcachedAdapter:
     # -- lifecycle -----------------------------------------------------------------------
 
     def connect(self, endpoint: Endpoint, options: Mapping[str, str]) -> None:
-        try:
-            # Lazily: a missing driver fails here. pymemcache 4 ships no type information.
-            from pymemcache.client.base import Client  # type: ignore[import-untyped]
-            from pymemcache.exceptions import MemcacheError  # type: ignore[import-untyped]
-        except ModuleNotFoundError as exc:
-            raise missing_driver(endpoint.engine, exc, "memcached") from exc
-        try:
-            server, timeouts = client_options(endpoint.url)
-        except ValueError as exc:
-            raise FatalError(f"not a Memcached URL: {endpoint.display_url} ({exc})") from None
-        # default_noreply=False: pymemcache's default sends stores without waiting for
-        # the reply, which would time nothing and hide every failed ADD.
-        client = Client(server, no_delay=True, default_noreply=False, **timeouts)
-        try:
-            client.version()  # connects: an unreachable server fails here, not mid-run
-        except Exception as exc:
-            client.close()
-            raise FatalError(
-                f"cannot connect to {endpoint.engine} at {endpoint.display_url}: "
-                f"{type(exc).__name__}: {exc}"
-            ) from exc
+        client, driver_errors = open_client(endpoint)
         self.close()
         self._client = client
-        self._driver_errors = (MemcacheError, OSError)
+        self._driver_errors = driver_errors
 
     def setup(self, table: TableSpec) -> None:
         budget = key_budget(table.name)
@@ -231,7 +239,7 @@ class MemcachedAdapter:
         try:
             self._client.incr(counter, 1)  # None when absent: nothing was ever stored
         except self._driver_errors as exc:
-            _raise_translated(exc)
+            raise_translated(exc)
 
     def close(self) -> None:
         client, self._client = self._client, _NotConnected()
@@ -245,7 +253,7 @@ class MemcachedAdapter:
         try:
             data = self._client.get(name)
         except self._driver_errors as exc:
-            _raise_translated(exc)
+            raise_translated(exc)
         return None if data is None else decode_record(data, fields)
 
     def insert(self, table: str, key: str, values: Mapping[str, str]) -> None:
@@ -254,7 +262,7 @@ class MemcachedAdapter:
         try:
             stored = self._client.add(name, data)
         except self._driver_errors as exc:
-            _raise_translated(exc)
+            raise_translated(exc)
         if not stored:
             raise TransientError(f"record {key!r} exists (ADD answered NOT_STORED)")
 
@@ -266,7 +274,7 @@ class MemcachedAdapter:
         try:
             failed = self._client.set_many(items)
         except self._driver_errors as exc:
-            _raise_translated(exc)
+            raise_translated(exc)
         if failed:
             raise TransientError(f"{len(failed)} of {len(items)} records were not stored")
 
@@ -282,7 +290,7 @@ class MemcachedAdapter:
                 if outcome is not False:  # True: stored; None: deleted meanwhile
                     return
         except self._driver_errors as exc:
-            _raise_translated(exc)
+            raise_translated(exc)
         raise TransientError(
             f"update of {key!r} lost the compare-and-swap {CAS_ATTEMPTS} times in a row"
         )
@@ -292,7 +300,7 @@ class MemcachedAdapter:
         try:
             self._client.delete(name)  # False when absent, which is no error
         except self._driver_errors as exc:
-            _raise_translated(exc)
+            raise_translated(exc)
 
     def scan(
         self, table: str, start_key: str, count: int, fields: Sequence[str] | None
@@ -317,13 +325,13 @@ class MemcachedAdapter:
                 self._client.add(counter, str(secrets.randbits(62)).encode())
                 value = self._client.get(counter)
         except self._driver_errors as exc:
-            _raise_translated(exc)
+            raise_translated(exc)
         if value is None or not value.isdigit():
             raise FatalError(f"the generation counter {counter!r} holds {value!r}")
         return int(value)
 
 
-def _raise_translated(exc: Exception) -> NoReturn:
+def raise_translated(exc: Exception) -> NoReturn:
     """Raise `exc` (from pymemcache or its socket) as the adapter error of its kind."""
     from pymemcache import exceptions as mx  # type: ignore[import-untyped]
 

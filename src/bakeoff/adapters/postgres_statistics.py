@@ -1,0 +1,136 @@
+"""PostgreSQL's statistics: `pg_stat_database` for the benchmark database, checkpoints
+(`pg_stat_checkpointer` from PostgreSQL 17, `pg_stat_bgwriter` before it), and
+`pg_stat_statements` when the extension is installed and loaded.
+
+The counters are the server's cumulative statistics: a backend reports its own at the
+end of a transaction at most once a second (and when it exits), so an interval's delta
+may trail the work by up to a second. The source's own query is one transaction per
+reading, counted in `xact_commit` like any other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bakeoff.adapters.sql_statistics import StatisticsConnection
+from bakeoff.adapters.statistics_readings import Metric, counter, gauge, readings
+from bakeoff.core.endpoint import Endpoint
+from bakeoff.core.telemetry import MetricReading
+
+DATABASE: dict[str, Metric] = {
+    "numbackends": gauge("connections", "1"),
+    "xact_commit": counter("xact_commit", "operations"),
+    "xact_rollback": counter("xact_rollback", "operations"),
+    "blks_read": counter("blks_read", "blocks"),
+    "blks_hit": counter("blks_hit", "blocks"),
+    "tup_returned": counter("tup_returned", "1"),
+    "tup_fetched": counter("tup_fetched", "1"),
+    "tup_inserted": counter("tup_inserted", "1"),
+    "tup_updated": counter("tup_updated", "1"),
+    "tup_deleted": counter("tup_deleted", "1"),
+    "temp_files": counter("temp_files", "1"),
+    "temp_bytes": counter("temp_bytes", "bytes"),
+    "deadlocks": counter("deadlocks", "1"),
+    "database_bytes": gauge("database_bytes", "bytes"),
+}
+_DATABASE_SQL = (
+    f"SELECT {', '.join(k for k in DATABASE if k != 'database_bytes')}, "
+    "pg_database_size(datname) AS database_bytes "
+    "FROM pg_stat_database WHERE datname = current_database()"
+)
+
+CHECKPOINTS: dict[str, Metric] = {
+    "timed": counter("checkpoints_timed", "1"),
+    "requested": counter("checkpoints_requested", "1"),
+    "write_time": counter("checkpoint_write_time_s", "s", 0.001),
+    "sync_time": counter("checkpoint_sync_time_s", "s", 0.001),
+    "buffers_written": counter("checkpoint_buffers_written", "blocks"),
+    "buffers_clean": counter("bgwriter_buffers_written", "blocks"),
+    "buffers_backend": counter("backend_buffers_written", "blocks"),
+    "buffers_alloc": counter("buffers_allocated", "blocks"),
+}
+_CHECKPOINTER_SQL = (  # PostgreSQL 17 moved checkpoints out of pg_stat_bgwriter
+    "SELECT c.num_timed AS timed, c.num_requested AS requested, c.write_time, c.sync_time,"
+    " c.buffers_written, b.buffers_clean, b.buffers_alloc"
+    " FROM pg_stat_checkpointer c, pg_stat_bgwriter b"
+)
+_BGWRITER_SQL = (
+    "SELECT checkpoints_timed AS timed, checkpoints_req AS requested,"
+    " checkpoint_write_time AS write_time, checkpoint_sync_time AS sync_time,"
+    " buffers_checkpoint AS buffers_written, buffers_clean, buffers_backend, buffers_alloc"
+    " FROM pg_stat_bgwriter"
+)
+
+STATEMENTS: dict[str, Metric] = {
+    "calls": counter("statements.calls", "operations"),
+    "exec_time": counter("statements.exec_time_s", "s", 0.001),
+    "rows": counter("statements.rows", "1"),
+    "shared_blks_hit": counter("statements.shared_blks_hit", "blocks"),
+    "shared_blks_read": counter("statements.shared_blks_read", "blocks"),
+}
+TOP_STATEMENTS = 5
+"""Statements read one by one, the most time-consuming first."""
+_STATEMENT_TOTALS_SQL = (
+    "SELECT sum(calls) AS calls, sum(total_exec_time) AS exec_time, sum(rows) AS rows,"
+    " sum(shared_blks_hit) AS shared_blks_hit, sum(shared_blks_read) AS shared_blks_read"
+    " FROM pg_stat_statements"
+    " WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
+_TOP_STATEMENTS_SQL = (
+    "SELECT queryid, sum(calls) AS calls, sum(total_exec_time) AS exec_time"
+    " FROM pg_stat_statements"
+    " WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    " AND queryid IS NOT NULL GROUP BY queryid"
+    f" ORDER BY sum(total_exec_time) DESC LIMIT {TOP_STATEMENTS}"
+)
+
+
+class PostgresStatistics:
+    """Reads PostgreSQL's statistics views through the SQL adapter's connection."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.name = endpoint.engine
+        self._connection = StatisticsConnection(endpoint)
+        try:
+            self._checkpoint_sql = self._find_checkpoint_view()
+        except BaseException:
+            self._connection.close()
+            raise
+
+    def _find_checkpoint_view(self) -> str:
+        [row] = self._connection.rows(
+            "SELECT to_regclass('pg_catalog.pg_stat_checkpointer') IS NOT NULL AS present"
+        )
+        return _CHECKPOINTER_SQL if row["present"] else _BGWRITER_SQL
+
+    def read(self) -> Sequence[MetricReading]:
+        prefix = self.name
+        found = []
+        for row in self._connection.rows(_DATABASE_SQL):
+            found += readings(prefix, DATABASE, row)
+        for row in self._connection.optional_rows(self._checkpoint_sql):
+            found += readings(prefix, CHECKPOINTS, row)
+        return found + self._statements(prefix)
+
+    def _statements(self, prefix: str) -> list[MetricReading]:
+        # Absent unless the extension is created in this database and preloaded: the
+        # view then fails to answer, which is no error of the source.
+        found = []
+        for row in self._connection.optional_rows(_STATEMENT_TOTALS_SQL):
+            found += readings(prefix, STATEMENTS, row)
+        for row in self._connection.optional_rows(_TOP_STATEMENTS_SQL):
+            # The statement's text stays out of the name: it may hold a literal a user
+            # typed. Its id is stable for one server and statement.
+            label = f"statement_{int(str(row['queryid'])) & 0xFFFFFFFFFFFFFFFF:016x}"
+            found += readings(prefix, _one_statement(label), row)
+        return found
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+def _one_statement(label: str) -> dict[str, Metric]:
+    return {
+        "calls": counter(f"{label}.calls", "operations"),
+        "exec_time": counter(f"{label}.exec_time_s", "s", 0.001),
+    }

@@ -27,7 +27,8 @@ class StatisticsConnection:
         cursor = session.cursor
         try:
             cursor.execute(sql)
-            result = cursor.fetchall()
+            # A statement without a result (a SET) has no description, and no rows to fetch.
+            result = cursor.fetchall() if cursor.description is not None else []
         except session.driver_errors as exc:
             raise session.translate(exc) from exc
         names = [str(column[0]).lower() for column in cursor.description or ()]

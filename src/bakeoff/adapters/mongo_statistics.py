@@ -32,6 +32,8 @@ SERVER: dict[str, Metric] = {
     "network.bytesOut": counter("network_bytes_out", "bytes"),
     "opLatencies.reads.latency": counter("read_latency_s", "s", 1e-6),
     "opLatencies.writes.latency": counter("write_latency_s", "s", 1e-6),
+    "opLatencies.reads.ops": counter("read_latency_ops", "operations"),
+    "opLatencies.writes.ops": counter("write_latency_ops", "operations"),
     "wiredTiger.cache.bytes currently in the cache": gauge("cache_bytes", "bytes"),
     "wiredTiger.cache.pages read into cache": counter("cache_pages_read", "blocks"),
     "wiredTiger.cache.pages requested from the cache": counter("cache_pages_requested", "blocks"),

@@ -35,7 +35,9 @@ DATABASE: dict[str, Metric] = {
 }
 _DATABASE_SQL = (
     f"SELECT {', '.join(k for k in DATABASE if k != 'database_bytes')}, "
-    "pg_database_size(datname) AS database_bytes "
+    "pg_database_size(datname) AS database_bytes, "
+    # Asked each time for free: the extension may be created during a run.
+    "to_regclass('pg_stat_statements') IS NOT NULL AS has_statements "
     "FROM pg_stat_database WHERE datname = current_database()"
 )
 
@@ -92,29 +94,34 @@ class PostgresStatistics:
         self.name = endpoint.engine
         self._connection = StatisticsConnection(endpoint)
         try:
-            self._checkpoint_sql = self._find_checkpoint_view()
+            [row] = self._connection.rows(
+                "SELECT to_regclass('pg_catalog.pg_stat_checkpointer') IS NOT NULL AS v17,"
+                " 'pg_stat_statements' = ANY(string_to_array("
+                "replace(current_setting('shared_preload_libraries'), ' ', ''), ','))"
+                " AS preloaded"
+            )
         except BaseException:
             self._connection.close()
             raise
-
-    def _find_checkpoint_view(self) -> str:
-        [row] = self._connection.rows(
-            "SELECT to_regclass('pg_catalog.pg_stat_checkpointer') IS NOT NULL AS present"
-        )
-        return _CHECKPOINTER_SQL if row["present"] else _BGWRITER_SQL
+        self._checkpoint_sql = _CHECKPOINTER_SQL if row["v17"] else _BGWRITER_SQL
+        self._preloaded = bool(row["preloaded"])
+        """pg_stat_statements answers only when preloaded (which takes a restart); asking
+        otherwise would log an error on the server at every reading."""
 
     def read(self) -> Sequence[MetricReading]:
         prefix = self.name
         found = []
+        has_statements = False
         for row in self._connection.rows(_DATABASE_SQL):
             found += readings(prefix, DATABASE, row)
+            has_statements = bool(row["has_statements"])
         for row in self._connection.optional_rows(self._checkpoint_sql):
             found += readings(prefix, CHECKPOINTS, row)
-        return found + self._statements(prefix)
+        if has_statements and self._preloaded:
+            found += self._statements(prefix)
+        return found
 
     def _statements(self, prefix: str) -> list[MetricReading]:
-        # Absent unless the extension is created in this database and preloaded: the
-        # view then fails to answer, which is no error of the source.
         found = []
         for row in self._connection.optional_rows(_STATEMENT_TOTALS_SQL):
             found += readings(prefix, STATEMENTS, row)

@@ -190,6 +190,8 @@ def test_readings_keep_the_telemetry_contract(source: TelemetrySource, endpoint:
             assert reading.value >= before[reading.metric], reading
     source.close()
     source.close()  # safe twice
+    with pytest.raises(AdapterError):
+        source.read()
 
 
 @pytest.mark.parametrize("endpoint", ENGINES, indirect=True)

@@ -33,3 +33,19 @@ def test_statements_appear_with_the_extension(servers: ServerPool) -> None:
     top = [name for name in readings if name.startswith("postgres.statement_")]
     assert 0 < len(top) <= 2 * TOP_STATEMENTS
     assert all(name.endswith((".calls", ".exec_time_s")) for name in top)
+
+
+def test_an_extension_not_preloaded_is_absent_not_an_error(servers: ServerPool) -> None:
+    endpoint = servers.endpoint("postgres")
+    connection = StatisticsConnection(endpoint)
+    source = PostgresStatistics(endpoint)
+    try:
+        # Created, but the server did not load the library: the view cannot answer.
+        connection.rows("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        names = [r.metric for r in source.read()]
+    finally:
+        connection.rows("DROP EXTENSION IF EXISTS pg_stat_statements")
+        source.close()
+        connection.close()
+    assert "postgres.xact_commit" in names
+    assert not [n for n in names if ".statement" in n]

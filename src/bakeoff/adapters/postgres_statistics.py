@@ -41,6 +41,22 @@ _DATABASE_SQL = (
     "FROM pg_stat_database WHERE datname = current_database()"
 )
 
+TABLES: dict[str, Metric] = {
+    "seq_scan": counter("seq_scans", "operations"),
+    "seq_tup_read": counter("seq_tup_read", "1"),
+    "idx_scan": counter("idx_scans", "operations"),
+    "idx_tup_fetch": counter("idx_tup_fetch", "1"),
+    "n_live_tup": gauge("live_tuples", "1"),
+    "n_dead_tup": gauge("dead_tuples", "1"),
+    "autovacuum_count": counter("autovacuums", "1"),
+    "autoanalyze_count": counter("autoanalyzes", "1"),
+}
+_TABLES_SQL = "SELECT {} FROM pg_stat_user_tables".format(
+    ", ".join(f"sum({column}) AS {column}" for column in TABLES)
+)
+"""Over the database's own tables: sequential scans against index scans is whether the
+workload's lookups use an index."""
+
 CHECKPOINTS: dict[str, Metric] = {
     "timed": counter("checkpoints_timed", "1"),
     "requested": counter("checkpoints_requested", "1"),
@@ -115,6 +131,8 @@ class PostgresStatistics:
         for row in self._connection.rows(_DATABASE_SQL):
             found += readings(prefix, DATABASE, row)
             has_statements = bool(row["has_statements"])
+        for row in self._connection.rows(_TABLES_SQL):
+            found += readings(prefix, TABLES, row)
         for row in self._connection.optional_rows(self._checkpoint_sql):
             found += readings(prefix, CHECKPOINTS, row)
         if has_statements and self._preloaded:

@@ -51,7 +51,8 @@ EXPECTED: dict[str, Expected] = {
         frozenset({"xact_commit", "xact_rollback", "blks_read", "blks_hit", "tup_fetched",
                    "tup_inserted", "temp_files", "temp_bytes", "deadlocks", "connections",
                    "checkpoints_timed", "checkpoints_requested", "checkpoint_buffers_written"}),
-        rises={"tup_inserted": RECORDS, "xact_commit": RECORDS, "blks_hit": 1},
+        rises={"tup_inserted": RECORDS, "xact_commit": RECORDS, "blks_hit": 1,
+               "idx_scans": 2 * RECORDS},
         # pg_stat_statements is not preloaded by default (test_postgres_statistics.py).
         absent=frozenset({"statements.calls", "statements.exec_time_s"}),
     ),

@@ -31,11 +31,9 @@ DATABASE: dict[str, Metric] = {
     "temp_files": counter("temp_files", "1"),
     "temp_bytes": counter("temp_bytes", "bytes"),
     "deadlocks": counter("deadlocks", "1"),
-    "database_bytes": gauge("database_bytes", "bytes"),
 }
 _DATABASE_SQL = (
-    f"SELECT {', '.join(k for k in DATABASE if k != 'database_bytes')}, "
-    "pg_database_size(datname) AS database_bytes, "
+    f"SELECT {', '.join(DATABASE)}, "
     # Asked each time for free: the extension may be created during a run.
     "to_regclass('pg_stat_statements') IS NOT NULL AS has_statements "
     "FROM pg_stat_database WHERE datname = current_database()"

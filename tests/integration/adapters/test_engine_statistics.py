@@ -149,16 +149,23 @@ def _by_name(source: TelemetrySource) -> dict[str, MetricReading]:
 
 @contextlib.contextmanager
 def _work_done(endpoint: Endpoint) -> Iterator[None]:
-    """What a short trial does: inserts, then reads of present keys; the table stays
-    until the block ends."""
+    """What a short trial does: inserts, then reads of present keys, on a connection
+    closed before the block runs (as clients end at a trial's end: PostgreSQL publishes
+    an idle connection's counters only after 10 s); the table stays until the block ends."""
     table = TableSpec(f"stats_{uuid.uuid4().hex[:8]}", ("field0",), 8)
-    spec = engine_spec(endpoint.engine)
-    with connected_adapter(adapter_class(spec.adapter), endpoint, table) as adapter:
-        keys = [f"user{i}" for i in range(RECORDS)]
-        for key in keys:
-            adapter.insert(table.name, key, {"field0": "value"})
-        for key in keys * 2:
-            assert adapter.read(table.name, key, None) is not None
+    kind = adapter_class(engine_spec(endpoint.engine).adapter)
+    with connected_adapter(kind, endpoint, table):
+        worker = kind()
+        worker.connect(endpoint, {})
+        try:
+            worker.setup(table)  # finds the table: no-op
+            keys = [f"user{i}" for i in range(RECORDS)]
+            for key in keys:
+                worker.insert(table.name, key, {"field0": "value"})
+            for key in keys * 2:
+                assert worker.read(table.name, key, None) is not None
+        finally:
+            worker.close()
         yield
 
 

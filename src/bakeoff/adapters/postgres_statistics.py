@@ -4,8 +4,8 @@
 
 The counters are the server's cumulative statistics: a backend reports its own at the
 end of a transaction at most once a second (and when it exits), so an interval's delta
-may trail the work by up to a second. The source's own query is one transaction per
-reading, counted in `xact_commit` like any other.
+may trail the work by up to a second. The source's own queries (three per reading, each
+a transaction) count in `xact_commit` like any other, and in `pg_stat_statements`.
 """
 
 from __future__ import annotations

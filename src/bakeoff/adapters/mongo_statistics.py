@@ -40,6 +40,11 @@ SERVER: dict[str, Metric] = {
 }
 COMMANDS = ("find", "insert", "update", "delete", "getMore", "aggregate", "count")
 """Commands whose calls are read from `metrics.commands` (MongoDB and FerretDB)."""
+SERVER.update(
+    {f"metrics.commands.{c}.total": counter(f"commands.{c}", "operations") for c in COMMANDS}
+)
+SERVER["commands_failed"] = counter("commands_failed", "operations")
+"""The sum of `metrics.commands.*.failed`."""
 DATABASE: dict[str, Metric] = {
     "collections": gauge("collections", "1"),
     "objects": gauge("objects", "1"),
@@ -61,14 +66,6 @@ def flatten(document: Mapping[str, Any], prefix: str = "") -> dict[str, object]:
     return flat
 
 
-def command_metrics() -> dict[str, Metric]:
-    metrics = {
-        f"metrics.commands.{c}.total": counter(f"commands.{c}", "operations") for c in COMMANDS
-    }
-    metrics["commands_failed"] = counter("commands_failed", "operations")
-    return metrics
-
-
 class MongoStatistics:
     """Reads `serverStatus` and `dbStats` on a client of its own."""
 
@@ -79,7 +76,6 @@ class MongoStatistics:
         from pymongo.errors import PyMongoError
 
         self._driver_error = PyMongoError
-        self._commands = command_metrics()
 
     def read(self) -> Sequence[MetricReading]:
         if self._client is None:
@@ -90,17 +86,13 @@ class MongoStatistics:
         except self._driver_error as exc:
             raise_translated(exc)
         failed = [
-            v
-            for k, v in server.items()
-            if k.startswith("metrics.commands.") and k.endswith(".failed")
+            value
+            for path, value in server.items()
+            if path.startswith("metrics.commands.") and path.endswith(".failed")
         ]
         if failed:
             server["commands_failed"] = sum(v for v in failed if isinstance(v, int | float))
-        return [
-            *readings(self.name, SERVER, server),
-            *readings(self.name, self._commands, server),
-            *readings(self.name, DATABASE, database),
-        ]
+        return [*readings(self.name, SERVER, server), *readings(self.name, DATABASE, database)]
 
     def close(self) -> None:
         client, self._client = self._client, None

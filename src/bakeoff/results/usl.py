@@ -27,6 +27,8 @@ import pandas as pd
 from scipy import stats
 from scipy.optimize import OptimizeWarning, curve_fit
 
+from bakeoff.results.usl_warnings import MIN_DISTINCT, data_warnings, fit_warnings
+
 FloatArray = npt.NDArray[np.float64]
 
 USL_COLUMNS = ("series", "connections", "repetition", "throughput")
@@ -37,10 +39,6 @@ LEVEL = 0.95
 RESAMPLES = 200
 """Bootstrap refits per series: enough for a 95 % percentile interval to settle to
 several percent, few enough that a report with several engines renders in seconds."""
-MIN_DISTINCT = 3
-"""The USL has three parameters: fewer concurrencies cannot determine them."""
-ENOUGH_DISTINCT = 4
-"""With fewer, three parameters meet as many points and the fit checks nothing."""
 NEGLIGIBLE = 1e-3
 """A coefficient that moves the denominator by less than this (0.1 % of throughput) over
 the measured range is at its bound: no measurement can tell it from the bound."""
@@ -131,7 +129,7 @@ def fit_usl(
     n = usable["connections"].to_numpy(dtype=np.float64)
     x = usable["throughput"].to_numpy(dtype=np.float64)
     distinct = sorted(set(n.tolist()))
-    found = _data_warnings(distinct)
+    found = data_warnings(distinct)
     if len(distinct) < MIN_DISTINCT or not np.any(x > 0):
         return _no_fit(series, n, x, level, found)
     try:
@@ -151,9 +149,11 @@ def fit_usl(
     if int(counts.min()) >= 2:
         draws = _bootstrap(usable, params, resamples, rng)
         method = BOOTSTRAP
+        fewest, most = int(counts.min()), int(counts.max())
+        per_point = f"{fewest}" if fewest == most else f"{fewest}–{most}"
         note = (
             f"bootstrap over the repetitions at each concurrency ({len(draws)} refits, "
-            f"{int(counts.min())}–{int(counts.max())} trials per point)"
+            f"{per_point} trials per point)"
         )
         intervals = _percentile_intervals(draws, level)
     else:
@@ -167,7 +167,7 @@ def fit_usl(
         )
     if not intervals:
         found += ("no confidence intervals: the fit's covariance could not be estimated",)
-    found += _fit_warnings(sigma, kappa, peak_n, n_max)
+    found += fit_warnings(sigma, kappa, peak_n, n_max)
     return UslFit(
         series=series,
         lambda_=float(lambda_),
@@ -335,53 +335,6 @@ def _peak_intervals(draws: FloatArray, level: float) -> dict[str, tuple[float, f
         "peak_connections": (float(np.quantile(n, alpha)), float(np.quantile(n, 1 - alpha))),
         "peak_throughput": (float(np.quantile(x, alpha)), float(np.quantile(x, 1 - alpha))),
     }
-
-
-def _data_warnings(distinct: list[float]) -> tuple[str, ...]:
-    found: list[str] = []
-    shown = ", ".join(f"{n:g}" for n in distinct) or "none"
-    if len(distinct) < MIN_DISTINCT:
-        found.append(
-            f"no fit: {len(distinct)} distinct connection count(s) ({shown}); the USL's "
-            f"three parameters need at least {MIN_DISTINCT}, and {ENOUGH_DISTINCT} to be "
-            "checked"
-        )
-    elif len(distinct) < ENOUGH_DISTINCT:
-        found.append(
-            f"only {len(distinct)} distinct connection counts ({shown}): three parameters "
-            "meet three points, so the fit passes through them and checks nothing; "
-            f"measure {ENOUGH_DISTINCT} or more"
-        )
-    if distinct and min(distinct) != 1:
-        found.append(
-            "no point at 1 connection: λ, the throughput of one connection, is "
-            "extrapolated, and σ and κ with it"
-        )
-    return tuple(found)
-
-
-def _fit_warnings(sigma: float, kappa: float, peak: float | None, n_max: float) -> tuple[str, ...]:
-    found: list[str] = []
-    if sigma == 0.0:
-        found.append(
-            "σ = 0, its lower bound: no contention measured, or a negative value (which "
-            "the USL does not allow) forced to zero"
-        )
-    if sigma >= 1.0:
-        found.append("σ = 1, its upper bound: throughput did not grow with connections at all")
-    if kappa == 0.0:
-        levels_off = "" if sigma == 0.0 else " (it levels off towards λ/σ)"
-        found.append(
-            "κ = 0, its lower bound: no crosstalk measured, so the fit predicts no peak"
-            f"{levels_off}; a negative value, if that is what the data held, was forced "
-            "to zero"
-        )
-    elif peak is not None and peak > n_max:
-        found.append(
-            f"the predicted peak N* = {peak:,.0f} lies beyond the largest measured "
-            f"concurrency ({n_max:g}): it is an extrapolation"
-        )
-    return tuple(found)
 
 
 def _no_fit(

@@ -95,17 +95,12 @@ def capacity_table(capacity: CapacityReport, engine_order: Sequence[str]) -> Tab
 def capacity_notes(capacity: CapacityReport) -> tuple[str, ...]:
     notes = []
     for search in capacity.searches:
-        budget = f" within a budget of {search.budget_s:g} s" if search.budget_s else ""
-        errors = (
-            f", errors ≤ {format_percent(search.max_error_rate)}"
-            if search.max_error_rate is not None
-            else ""
-        )
+        budget = f", within a budget of {search.budget_s:g} s" if search.budget_s else ""
         notes.append(
             f"Max rate within SLO (run {search.run_id}): the highest open-loop target rate "
-            f"accepted under the SLO {search.slo}{errors}, of response time (from each "
-            f"operation's intended start){budget}. {search.method} The interval beside it "
-            "is the uncertainty of that maximum."
+            f"accepted under the SLO {search.slo} (latencies of response time, from each "
+            f"operation's intended start){budget}. {search.method} In parentheses: the "
+            "uncertainty of that maximum."
         )
     if capacity.fits:
         methods = sorted({_method(fit) for fit in capacity.fits.values() if fit.fitted})

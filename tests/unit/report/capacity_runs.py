@@ -165,3 +165,30 @@ def tag(run: Path, points: Mapping[int, Mapping[str, float]], capacity: Any = No
     if capacity is not None:
         manifest["capacity"] = capacity
     path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+def rate_sweep_run(folder: Path, *, engine: str = "postgres") -> Path:
+    """An open-loop rate sweep and closed-loop trials at a single concurrency: no search,
+    and nothing a USL fit could be made from."""
+    writer = RunWriter(folder, run_id="rate-sweep")
+    points: dict[int, dict[str, float]] = {}
+    for trial, rate in enumerate((500.0, 1000.0, 2000.0)):
+        record = trial_record(
+            trial,
+            rows=rows(rate, (100.0, rate / 5, rate), kinds=[LatencyKind.RESPONSE]),
+        )
+        writer.add_trial(
+            dataclasses.replace(record, engine=engine, load_generator=_generator(rate, rate))
+        )
+        points[trial] = {"rate": rate, "connections": 4.0}
+    for trial in (3, 4):
+        record = trial_record(
+            trial,
+            repetition=trial - 3,
+            rows=rows(900.0, (300.0,), kinds=[LatencyKind.SERVICE]),
+        )
+        writer.add_trial(dataclasses.replace(record, engine=engine))
+        points[trial] = {"connections": 8.0}
+    run = writer.finish("ok")
+    tag(run, points)
+    return run

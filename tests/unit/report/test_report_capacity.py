@@ -17,7 +17,7 @@ from bakeoff.report.plots_capacity import CAPACITY_PLOTS
 from bakeoff.results.reader import read_run
 from bakeoff.results.sweep_points import run_points, usl_points
 from bakeoff.results.writer import RunWriter
-from tests.unit.report.capacity_runs import KAPPA, SIGMA, sweep_and_search_run
+from tests.unit.report.capacity_runs import KAPPA, SIGMA, rate_sweep_run, sweep_and_search_run
 from tests.unit.results.test_store import trial_record
 
 
@@ -98,3 +98,20 @@ def test_no_section_without_search_or_sweep(tmp_path: Path) -> None:
     assert report.capacity is None
     assert "## Capacity" not in render_markdown(report, [], {})
     assert 'id="capacity"' not in render_html(report, [], {})
+
+
+def test_a_rate_sweep_alone_draws_latency_and_says_why_there_is_no_fit(tmp_path: Path) -> None:
+    report = build_report(rate_sweep_run(tmp_path))
+    assert report.capacity is not None
+    fit = report.capacity.fits["postgres"]
+    assert not fit.fitted
+    plots = [p for p in report_plots(report) if p.workload == CAPACITY_PLOTS]
+    assert [p.slug for p in plots] == ["capacity-latency-rate"]
+    markdown = render_markdown(report, plots, {p.slug: f"{p.slug}.png" for p in plots})
+    section = markdown.split("## Capacity", 1)[1].split("## Methodology", 1)[0]
+    row = section.strip().splitlines()[2]
+    cells = [c.strip() for c in row.split("|")[1:-1]]
+    assert cells[:4] == ["postgres", "–", "4–8 (swept)", "–"]
+    assert "postgres: no fit: 1 distinct connection count(s) (8)" in section
+    assert "Step history" not in section
+    assert 'id="capacity"' in render_html(report, plots, {p.slug: to_svg(p) for p in plots})

@@ -107,14 +107,6 @@ class UslFit:
         low, high = np.quantile(curves, [alpha, 1.0 - alpha], axis=0)
         return low, high
 
-    @property
-    def relative_residual_max(self) -> float:
-        """The largest residual as a share of the fitted value."""
-        if not self.residuals:
-            return math.nan
-        fitted = self.predict(np.asarray(self.connections))
-        return float(np.max(np.abs(np.asarray(self.residuals) / fitted)))
-
 
 def fit_usl(
     frame: pd.DataFrame,
@@ -188,12 +180,14 @@ def fit_usl(
     )
 
 
-def fit_series(frame: pd.DataFrame, **options: float | int) -> dict[str, UslFit]:
+def fit_series(
+    frame: pd.DataFrame, *, level: float = LEVEL, resamples: int = RESAMPLES
+) -> dict[str, UslFit]:
     """`fit_usl` of every series of a USL_COLUMNS frame, in the frame's order."""
-    fits: dict[str, UslFit] = {}
-    for name, part in frame.groupby("series", sort=False):
-        fits[str(name)] = fit_usl(part, str(name), **options)  # type: ignore[arg-type]
-    return fits
+    return {
+        str(name): fit_usl(part, str(name), level=level, resamples=resamples)
+        for name, part in frame.groupby("series", sort=False)
+    }
 
 
 def _jacobian(n: FloatArray, lambda_: float, sigma: float, kappa: float) -> FloatArray:
@@ -270,6 +264,7 @@ def _bootstrap(
             params, _ = _fit(np.concatenate(n_parts), np.concatenate(x_parts), estimate)
         except (RuntimeError, ValueError):
             continue
+        params[1], params[2] = _snap(params[1], params[2], max(levels))
         draws.append(params)
     return np.asarray(draws, dtype=np.float64).reshape(-1, 3)
 
@@ -324,16 +319,21 @@ def _peak_intervals(draws: FloatArray, level: float) -> dict[str, tuple[float, f
     n = np.array([p[0] if p[0] is not None else np.inf for p in peaks])
     x = np.array(
         [
-            p[1] if p[1] is not None else row[0] / max(row[1], 1e-300)
+            # Without a peak, throughput approaches λ/σ: unbounded when σ = 0 too.
+            p[1] if p[1] is not None else (row[0] / row[1] if row[1] > 0 else np.inf)
             for p, row in zip(peaks, draws, strict=True)
         ]
     )
-    alpha = (1.0 - level) / 2.0
     if not len(n):
         return {}
+    alpha = (1.0 - level) / 2.0
+    # Order statistics, not interpolation: infinite values must stay infinite, not NaN.
     return {
-        "peak_connections": (float(np.quantile(n, alpha)), float(np.quantile(n, 1 - alpha))),
-        "peak_throughput": (float(np.quantile(x, alpha)), float(np.quantile(x, 1 - alpha))),
+        name: (
+            float(np.quantile(values, alpha, method="inverted_cdf")),
+            float(np.quantile(values, 1.0 - alpha, method="inverted_cdf")),
+        )
+        for name, values in (("peak_connections", n), ("peak_throughput", x))
     }
 
 

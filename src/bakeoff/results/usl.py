@@ -150,15 +150,17 @@ def fit_usl(
         intervals = _percentile_intervals(draws, level)
     else:
         draws, intervals = _covariance_intervals(params, covariance, len(x), level, rng)
-        method = COVARIANCE if intervals else NO_INTERVALS
+        method = COVARIANCE
         note = (
             "from the fit's covariance (some concurrency was measured once, so there is no "
             "repetition to resample)"
-            if intervals
-            else "none: the fit's covariance could not be estimated"
         )
     if not intervals:
-        found += ("no confidence intervals: the fit's covariance could not be estimated",)
+        method, note = NO_INTERVALS, "none could be made"
+        found += (
+            "no confidence intervals: the refits failed or the fit's covariance could not "
+            "be estimated",
+        )
     found += fit_warnings(sigma, kappa, peak_n, n_max)
     return UslFit(
         series=series,

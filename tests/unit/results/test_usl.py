@@ -160,3 +160,11 @@ def test_every_series_is_fitted_on_its_own() -> None:
     fits = fit_series(pd.concat([a, b], ignore_index=True), resamples=50)
     assert list(fits) == ["synthetic", "other"]
     assert fits["other"].sigma > fits["synthetic"].sigma
+
+
+def test_as_many_trials_as_parameters_give_no_intervals_and_say_so() -> None:
+    fit = fit_usl(synthetic(connections=(1, 4, 16), repetitions=1), "exact")
+    assert fit.fitted
+    assert fit.interval_method == NO_INTERVALS and fit.intervals == {}
+    assert fit.band(np.array([2.0])) is None
+    assert warned(fit, "no confidence intervals")

@@ -14,7 +14,7 @@ import pandas as pd
 from bakeoff.core.formats import MISSING, format_number, format_percent, format_range
 from bakeoff.report.methodology import Table
 from bakeoff.report.views import CapacityReport, EngineCapacity, ReportData
-from bakeoff.results.usl import BOOTSTRAP, UslFit
+from bakeoff.results.usl import BOOTSTRAP, NO_INTERVALS, UslFit
 
 SECTION_SLUG = "capacity"
 SECTION_HEADING = "Capacity"
@@ -94,23 +94,31 @@ def capacity_table(capacity: CapacityReport, engine_order: Sequence[str]) -> Tab
 
 def capacity_notes(capacity: CapacityReport) -> tuple[str, ...]:
     notes = []
+    alike: dict[tuple[str, str, float | None], list[str]] = {}
     for search in capacity.searches:
-        budget = f", within a budget of {search.budget_s:g} s" if search.budget_s else ""
+        alike.setdefault((search.slo, search.method, search.budget_s), []).append(search.run_id)
+    for (slo, method, budget_s), run_ids in alike.items():
+        budget = f", within a budget of {budget_s:g} s" if budget_s else ""
+        runs = f"run{'s' if len(run_ids) > 1 else ''} {', '.join(run_ids)}"
         notes.append(
-            f"Max rate within SLO (run {search.run_id}): the highest open-loop target rate "
-            f"accepted under the SLO {search.slo} (latencies of response time, from each "
-            f"operation's intended start){budget}. {search.method} In parentheses: the "
-            "uncertainty of that maximum."
+            f"Max rate within SLO ({runs}): the highest open-loop target rate accepted "
+            f"under the SLO {slo} (latencies of response time, from each operation's "
+            f"intended start){budget}. {method} In parentheses: the uncertainty of that "
+            "maximum."
         )
     if capacity.fits:
-        methods = sorted({_method(fit) for fit in capacity.fits.values() if fit.fitted})
+        methods: dict[str, list[str]] = {}
+        for fit in capacity.fits.values():
+            if fit.fitted:
+                methods.setdefault(_method(fit), []).append(fit.series)
+        intervals = "; ".join(f"{m} for {', '.join(names)}" for m, names in methods.items())
         notes.append(
             "σ, κ, N* and the predicted peak: Gunther's Universal Scalability Law, "
             "X(N) = λN / (1 + σ(N−1) + κN(N−1)), fitted by least squares to the throughput "
             "of each closed-loop trial against its connections; σ is contention (the "
             "serialised share), κ crosstalk (the cost of keeping connections coherent), "
             "N* = √((1−σ)/κ) the concurrency of peak throughput. In parentheses: "
-            f"{', '.join(methods) or 'no intervals'}."
+            f"{intervals or 'no intervals'}."
         )
     notes.append(
         "CPU-s per 1k ops: the engine container's CPU-seconds over the measured phase per "
@@ -194,10 +202,12 @@ def _fit_cells(fit: UslFit) -> tuple[str, str, str, str, str]:
 
 
 def _method(fit: UslFit) -> str:
-    level = f"{fit.level:.0%} interval"
+    level = f"the {fit.level:.0%} interval"
     if fit.interval_method == BOOTSTRAP:
-        return f"{fit.series}: {level}, {fit.interval_note}"
-    return f"{fit.series}: {level} {fit.interval_note}"
+        return f"{level}, {fit.interval_note}"
+    if fit.interval_method == NO_INTERVALS:
+        return f"no interval: {fit.interval_note}"
+    return f"{level} {fit.interval_note}"
 
 
 def _cpu(values: pd.Series) -> str:

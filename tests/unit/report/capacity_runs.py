@@ -67,10 +67,12 @@ def _generator(throughput: float, target: float | None) -> dict[str, object]:
     return {"measure": measure}
 
 
-def sweep_and_search_run(folder: Path, *, engine: str = "redis", noise: float = 0.02) -> Path:
+def sweep_and_search_run(
+    folder: Path, *, engine: str = "redis", noise: float = 0.02, run_id: str = "capacity-run"
+) -> Path:
     """Two repetitions of a connections sweep of `engine` with known σ, κ and λ, then a
     capacity search of it whose knee lies at 4,000 ops/s."""
-    writer = RunWriter(folder, run_id="capacity-run")
+    writer = RunWriter(folder, run_id=run_id)
     points: dict[int, dict[str, float]] = {}
     trial = 0
     for repetition in range(2):

@@ -32,7 +32,8 @@ def capacity_plots(capacity: CapacityReport, colors: Mapping[str, str]) -> list[
 
 def latency_points(capacity: CapacityReport) -> dict[str, pd.DataFrame]:
     """Per engine: achieved rate, p50 and p99 (µs) and whether accepted (None outside a
-    search), from its capacity steps, else from its rate-sweep trials."""
+    search), from its capacity steps, else from its rate-sweep trials (the median of the
+    repetitions of each rate)."""
     found: dict[str, pd.DataFrame] = {}
     for search in capacity.searches:
         for engine in search.engines:
@@ -52,9 +53,14 @@ def latency_points(capacity: CapacityReport) -> dict[str, pd.DataFrame]:
         if str(series) in found:
             continue
         rate = part["achieved_rate"].where(part["achieved_rate"].notna(), part["throughput"])
-        found[str(series)] = pd.DataFrame(
-            {"rate": rate, "p50": part["p50_us"], "p99": part["p99_us"], "ok": None}
+        # Repetitions of one target rate: their median, so the line does not zigzag.
+        medians = (
+            pd.DataFrame({"target": part["rate"], "rate": rate})
+            .assign(p50=part["p50_us"], p99=part["p99_us"])
+            .groupby("target", dropna=False)[["rate", "p50", "p99"]]
+            .median()
         )
+        found[str(series)] = medians.reset_index(drop=True).assign(ok=None)
     return {k: v.sort_values("rate") for k, v in found.items()}
 
 

@@ -13,7 +13,7 @@ from bakeoff.report.commands import render_reports
 from bakeoff.report.html import render_html
 from bakeoff.report.markdown import render_markdown
 from bakeoff.report.plots import report_plots, to_svg
-from bakeoff.report.plots_capacity import CAPACITY_PLOTS
+from bakeoff.report.plots_capacity import CAPACITY_PLOTS, latency_points
 from bakeoff.results.reader import read_run
 from bakeoff.results.sweep_points import run_points, usl_points
 from bakeoff.results.writer import RunWriter
@@ -105,6 +105,9 @@ def test_a_rate_sweep_alone_draws_latency_and_says_why_there_is_no_fit(tmp_path:
     assert report.capacity is not None
     fit = report.capacity.fits["postgres"]
     assert not fit.fitted
+    curve = latency_points(report.capacity)["postgres"]
+    assert curve["rate"].tolist() == [500.0, 1000.0, 2000.0]
+    assert curve["p99"].iloc[-1] > curve["p99"].iloc[0]
     plots = [p for p in report_plots(report) if p.workload == CAPACITY_PLOTS]
     assert [p.slug for p in plots] == ["capacity-latency-rate"]
     markdown = render_markdown(report, plots, {p.slug: f"{p.slug}.png" for p in plots})

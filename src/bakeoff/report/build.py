@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from bakeoff.core.formats import as_text
+from bakeoff.report.capacity import capacity_report
 from bakeoff.report.caveats import report_caveats
 from bakeoff.report.checks import report_checks
 from bakeoff.report.collect import collect
@@ -105,6 +106,7 @@ def build_report(
         checks=tuple(report_checks(figure_frame, labels, runs)),
         caveats=tuple(report_caveats(runs)),
         data_models=data_model_uses(runs),
+        capacity=capacity_report(runs, trials),
     )
 
 

@@ -19,10 +19,12 @@ from markupsafe import Markup, escape
 
 from bakeoff import __version__
 from bakeoff.core.formats import format_number
+from bakeoff.report.capacity_tables import capacity_section
 from bakeoff.report.error_latency import with_error_latency
 from bakeoff.report.methodology import methodology
 from bakeoff.report.plot_parts import Plot, slugify
-from bakeoff.report.plots import TIME_SERIES_MISSING, engine_colors, has_time_series
+from bakeoff.report.plots import TIME_SERIES_MISSING, has_time_series, report_colors
+from bakeoff.report.plots_capacity import CAPACITY_PLOTS
 from bakeoff.report.views import KindReport, ReportData, SummaryRow, WorkloadReport
 from bakeoff.results.figures import ENOUGH_FOR_INTERVAL, LEVEL
 from bakeoff.results.summary import TOTAL
@@ -67,7 +69,9 @@ def render_html(report: ReportData, plots: Sequence[Plot], svgs: Mapping[str, st
         sections=with_error_latency(methodology(report), report),
         plots=by_workload,
         svgs={plot.slug: _svg(plot, svgs[plot.slug]) for plot in plots},
-        colors=engine_colors(report.engine_names),
+        colors=report_colors(report),
+        capacity=capacity_section(report),
+        capacity_plots=CAPACITY_PLOTS,
         columns=SUMMARY_TABLE_COLUMNS,
         total=TOTAL,
         clean_text=CLEAN_TEXT,

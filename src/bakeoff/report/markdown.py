@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 
 from bakeoff import __version__
 from bakeoff.core.formats import format_number
+from bakeoff.report.capacity_tables import capacity_section
 from bakeoff.report.error_latency import with_error_latency
 from bakeoff.report.html import (
     CLEAN_TEXT,
@@ -25,6 +26,7 @@ from bakeoff.report.html import (
 from bakeoff.report.methodology import Section, Table, methodology
 from bakeoff.report.plot_parts import Plot
 from bakeoff.report.plots import TIME_SERIES_MISSING, has_time_series
+from bakeoff.report.plots_capacity import CAPACITY_PLOTS
 from bakeoff.report.views import KindReport, ReportData, SummaryRow, WorkloadReport
 from bakeoff.results.summary import TOTAL
 
@@ -43,6 +45,7 @@ def render_markdown(report: ReportData, plots: Sequence[Plot], images: Mapping[s
     lines = [f"# {escape_md(report.title)}", "", _lede(report), "", *_headline(report)]
     for workload in report.workloads:
         lines += _workload(workload, plots, images)
+    lines += _capacity(report, plots, images)
     lines += ["## Methodology", ""]
     for section in with_error_latency(methodology(report), report):
         lines += _section(section)
@@ -91,8 +94,30 @@ def _workload(
         lines += _summary_table(workload, kind)
     if not has_time_series(workload):
         lines += [f"*{escape_md(TIME_SERIES_MISSING)}*", ""]
+    return lines + _plots(plots, images, workload.label)
+
+
+def _capacity(report: ReportData, plots: Sequence[Plot], images: Mapping[str, str]) -> list[str]:
+    section = capacity_section(report)
+    if section is None:
+        return []
+    lines = ["## Capacity", "", *_table(section.table)]
+    for note in section.notes:
+        lines += [_inline(note), ""]
+    if section.warnings:
+        lines += [*(f"- {_inline(warning)}" for warning in section.warnings), ""]
+    lines += _plots(plots, images, CAPACITY_PLOTS)
+    if section.steps:
+        lines += ["### Step history", ""]
+        for steps in section.steps:
+            lines += _table(steps)
+    return lines
+
+
+def _plots(plots: Sequence[Plot], images: Mapping[str, str], label: str) -> list[str]:
+    lines: list[str] = []
     for plot in plots:
-        if plot.workload == workload.label and plot.slug in images:
+        if plot.workload == label and plot.slug in images:
             lines += [
                 f"![{escape_md(plot.title)}]({images[plot.slug]})",
                 "",

@@ -21,6 +21,7 @@ import matplotlib as mpl
 
 from bakeoff.report.plot_parts import PNG_DPI, TRIAL_KEYS, Plot, full_intervals
 from bakeoff.report.plots_by_operation import bar_plot, percentile_plot
+from bakeoff.report.plots_capacity import capacity_engines, capacity_plots
 from bakeoff.report.plots_over_time import latency_plot, throughput_plot
 from bakeoff.report.views import ReportData, WorkloadReport
 
@@ -95,19 +96,29 @@ def shades(color: str) -> tuple[str, ...]:
 
 
 def report_plots(report: ReportData) -> list[Plot]:
-    colors = engine_colors(report.engine_names)
+    """Each workload's plots, then the capacity section's (`plots_capacity`)."""
+    colors = report_colors(report)
+    every = [plot for workload in report.workloads for plot in workload_plots(workload, colors)]
+    if report.capacity is not None:
+        with mpl.rc_context(_STYLE):
+            every += _frozen(capacity_plots(report.capacity, colors))
     plots: list[Plot] = []
     seen: set[str] = set()
-    for workload in report.workloads:
-        for plot in workload_plots(workload, colors):
-            # Labels that differ only in punctuation slugify alike; files must not.
-            slug, n = plot.slug, 1
-            while slug in seen:
-                n += 1
-                slug = f"{plot.slug}-{n}"
-            seen.add(slug)
-            plots.append(replace(plot, slug=slug))
+    for plot in every:
+        # Labels that differ only in punctuation slugify alike; files must not.
+        slug, n = plot.slug, 1
+        while slug in seen:
+            n += 1
+            slug = f"{plot.slug}-{n}"
+        seen.add(slug)
+        plots.append(replace(plot, slug=slug))
     return plots
+
+
+def report_colors(report: ReportData) -> dict[str, str]:
+    """`engine_colors` of the report's engines and any only its capacity section names."""
+    more = [] if report.capacity is None else capacity_engines(report.capacity)
+    return engine_colors(list(dict.fromkeys([*report.engine_names, *more])))
 
 
 def workload_plots(workload: WorkloadReport, colors: Mapping[str, str]) -> list[Plot]:
@@ -116,11 +127,15 @@ def workload_plots(workload: WorkloadReport, colors: Mapping[str, str]) -> list[
         if has_time_series(workload):
             plots += [throughput_plot(workload, colors), latency_plot(workload, colors)]
         plots += [percentile_plot(workload, colors), bar_plot(workload, colors)]
-        for plot in plots:
-            # Lay out once and freeze it: every later save (SVG, PNG) then costs one draw
-            # instead of the several a constrained layout makes.
-            plot.figure.draw_without_rendering()
-            plot.figure.set_layout_engine("none")
+        return _frozen(plots)
+
+
+def _frozen(plots: list[Plot]) -> list[Plot]:
+    for plot in plots:
+        # Lay out once and freeze it: every later save (SVG, PNG) then costs one draw
+        # instead of the several a constrained layout makes.
+        plot.figure.draw_without_rendering()
+        plot.figure.set_layout_engine("none")
     return plots
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 from bakeoff.core.formats import format_range
 from bakeoff.core.histogram import Histogram, bucket_values, counts_view, percentiles_us
 from bakeoff.results.summary import SUMMARY_COLUMNS
+from bakeoff.results.usl import UslFit
 
 KIND_ORDER = ("response", "service")
 """Response time first: when an open loop measured it, it is what clients experienced."""
@@ -264,6 +265,75 @@ class DataModelUse:
 
 
 @dataclass(frozen=True)
+class CapacityStep:
+    """One step of a capacity search: a trial at a target rate, accepted or not."""
+
+    step: int
+    trial: int | None
+    repetition: int
+    target_rate: float
+    achieved_rate: float
+    percentiles_us: Mapping[str, float]
+    """Of response time."""
+    error_rate: float
+    duration_s: float
+    accepted: bool
+    reasons: tuple[str, ...]
+    """Why it was rejected ("p99 2,410 µs > SLO 2,000 µs"); empty when accepted."""
+
+
+@dataclass(frozen=True)
+class EngineCapacity:
+    """What a capacity search found for one engine (docs/capacity.md)."""
+
+    engine: str
+    max_rate: float | None
+    """The highest accepted target rate, ops/s; None when no rate was accepted."""
+    low: float | None
+    high: float | None
+    uncertainty: str
+    """How low and high were found."""
+    connections: int | None
+    converged: bool
+    """False: the budget ran out before the search had narrowed the maximum."""
+    steps: tuple[CapacityStep, ...]
+
+
+@dataclass(frozen=True)
+class CapacitySearch:
+    """A run's capacity search: its SLO, its method and each engine's maximum."""
+
+    run_id: str
+    slo: str
+    slo_percentiles_us: Mapping[str, float]
+    max_error_rate: float | None
+    method: str
+    budget_s: float | None
+    engines: tuple[EngineCapacity, ...]
+
+
+@dataclass(frozen=True)
+class CapacityReport:
+    """The capacity section: searches, the swept trials, and a USL fit per series."""
+
+    searches: tuple[CapacitySearch, ...]
+    points: pd.DataFrame
+    """`bakeoff.results.sweep_points.POINT_COLUMNS`: every ok trial with a point."""
+    fits: Mapping[str, UslFit]
+    """Series ("redis", "redis cpus=2") → its fit over connections, closed loop only."""
+    series_engines: Mapping[str, str]
+    """Series → the engine it is of (its colour)."""
+
+    def search_of(self, engine: str) -> tuple[CapacitySearch, EngineCapacity] | None:
+        """The last search that measured `engine`, and its result there."""
+        for search in reversed(self.searches):
+            for found in search.engines:
+                if found.engine == engine:
+                    return search, found
+        return None
+
+
+@dataclass(frozen=True)
 class ReportData:
     title: str
     runs: tuple[RunInfo, ...]
@@ -283,6 +353,8 @@ class ReportData:
     """What differs between the engines beyond the engine itself ("read this first")."""
     data_models: tuple[DataModelUse, ...] = ()
     """Schema workloads: each engine's data model and its answers, first trial of each."""
+    capacity: CapacityReport | None = None
+    """Capacity searches and sweeps, None when the runs hold neither."""
 
     @property
     def engine_names(self) -> tuple[str, ...]:

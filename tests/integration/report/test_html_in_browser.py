@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from bakeoff.report.commands import render_reports
+from tests.unit.report.capacity_runs import sweep_and_search_run
 
 pytestmark = pytest.mark.slow
 
@@ -295,4 +296,53 @@ def test_report_renders_in_chromium(browser: DevTools, real_run: Path, tmp_path:
     assert all(f["svg"]["width"] > 300 and f["svg"]["height"] > 100 for f in printed["figures"])
     pdf = base64.b64decode(browser.call("Page.printToPDF", printBackground=True)["data"])
     assert pdf.startswith(b"%PDF") and len(pdf) > 20_000
+    assert _errors(browser.events) == []
+
+
+CAPACITY = """
+(() => {
+  const section = document.querySelector('section#capacity');
+  const details = section.querySelector('details.steps');
+  details.open = true;
+  const steps = details.querySelector('table').getBoundingClientRect();
+  const plots = [...section.querySelectorAll('figure svg')].map((svg) => {
+    const r = svg.getBoundingClientRect();
+    return {width: r.width, height: r.height, paths: svg.querySelectorAll('path').length,
+            text: [...svg.querySelectorAll('text')].map((t) => t.textContent).join(' ')};
+  });
+  return JSON.stringify({
+    plots,
+    stepsHeight: steps.height,
+    rows: section.querySelectorAll('table[data-table="engines"] tbody tr').length,
+    mainWidth: document.querySelector('main').getBoundingClientRect().width,
+    scrollWidth: document.documentElement.scrollWidth,
+  });
+})()
+"""
+
+
+def test_capacity_section_renders_in_chromium(browser: DevTools, tmp_path: Path) -> None:
+    html = tmp_path / "report.html"
+    render_reports([sweep_and_search_run(tmp_path / "results")], html=html)
+    browser.call("Runtime.enable")
+    browser.call("Log.enable")
+    browser.call("Page.enable")
+    browser.call(
+        "Emulation.setDeviceMetricsOverride",
+        width=WIDTH,
+        height=HEIGHT,
+        deviceScaleFactor=1,
+        mobile=False,
+    )
+    browser.call("Page.navigate", url=html.as_uri())
+    browser.wait_for("Page.loadEventFired")
+    measured = json.loads(browser.call("Runtime.evaluate", expression=CAPACITY)["result"]["value"])
+    assert measured["rows"] == 1
+    assert measured["stepsHeight"] > 50, "the step history does not open"
+    assert len(measured["plots"]) == 2
+    for plot in measured["plots"]:
+        assert plot["width"] >= 0.95 * measured["mainWidth"] > 600, plot
+        assert plot["paths"] > 10, plot
+        assert "redis" in plot["text"], plot
+    assert measured["scrollWidth"] <= WIDTH
     assert _errors(browser.events) == []

@@ -27,7 +27,7 @@ from bakeoff.cli.runs import orphaned_runs
 from bakeoff.cli.summary import print_summary
 from bakeoff.engines.catalog import Provision, UnknownEngineError, engine_spec
 from bakeoff.engines.provisioning import EngineOptions
-from bakeoff.engines.topologies import parse_topologies
+from bakeoff.engines.topologies import check_topology_options, parse_topologies
 from bakeoff.harness.options import RunOptions
 from bakeoff.harness.plan import Trial
 from bakeoff.harness.progress import ProgressSink
@@ -284,6 +284,8 @@ def run(
     try:
         for name in engines:
             engine_spec(name)
+        topologies = parse_topologies(topology or [])
+        check_topology_options(topologies, engines, read_from)
         options = RunOptions(
             records=records,
             operations=operations,
@@ -305,7 +307,7 @@ def run(
                 cpus=cpus,
                 memory=memory,
                 keep=keep,
-                topologies=parse_topologies(topology or []),
+                topologies=topologies,
                 read_from=read_from,
             ),
             output=Path(output),

@@ -31,6 +31,7 @@ from bakeoff.engines.images import docker_client
 from bakeoff.engines.networks import INSTANCE_LABEL, create_network, owner_labels, remove_networks
 from bakeoff.engines.protocol import ReadinessProbe
 from bakeoff.engines.readiness import wait_until_ready
+from bakeoff.engines.replica_lag import LagProbe, LagSampler
 from bakeoff.engines.server import read_server_facts
 from bakeoff.engines.topology_nodes import TopologyNode
 
@@ -112,6 +113,9 @@ class TopologyRecipe(Protocol):
     def read_knobs(self, read_from: str) -> Mapping[str, str]:
         """Adapter settings for `read_from` (a read consistency level)."""
 
+    def lag_probe(self, started: StartedTopology) -> LagProbe | None:
+        """How replica lag is sampled; None where there is no primary to lag behind."""
+
 
 @dataclass(frozen=True)
 class _Check:
@@ -167,6 +171,8 @@ class TopologyProvisioner(ProvisionerBase):
         self._client: Any = None
         self._started: StartedTopology | None = None
         self._nodes: list[TopologyNode] = []
+        self._lag: LagSampler | None = None
+        self._provenance: dict[str, str] = {}
         self._created = False
         self._removed = False
 
@@ -223,7 +229,14 @@ class TopologyProvisioner(ProvisionerBase):
             _Check(lambda: recipe.check_ready(started), f"{recipe.name} readiness"),
             timeout_s=recipe.ready_timeout_s,
         )
-        return self._endpoint(time.monotonic() - started_at)
+        endpoint = self._endpoint(time.monotonic() - started_at)
+        lag_probe = recipe.lag_probe(started)
+        if lag_probe is None:
+            self._provenance["replica_lag"] = "not sampled (no primary in this topology)"
+        else:
+            self._lag = LagSampler(lag_probe)
+            self._lag.start()
+        return endpoint
 
     def _run_node(self, plan: NodePlan, network: str) -> StartedNode:
         spec = self.spec
@@ -270,7 +283,8 @@ class TopologyProvisioner(ProvisionerBase):
         }
         first = facts[primary.plan.name]
         image_id = str(cast("dict[str, Any]", self._client.images.get(self.image).attrs)["Id"])
-        provenance = {
+        provenance = self._provenance
+        provenance |= {
             "provisioner": "topology",
             "topology": f"{spec.name}={recipe.name}",
             "topology_nodes": ",".join(f"{n.name}:{n.role}" for n in self._nodes),
@@ -312,6 +326,10 @@ class TopologyProvisioner(ProvisionerBase):
         if self._removed:
             return
         self._removed = True
+        if self._lag is not None:
+            # The runner records the endpoint's provenance after stopping the engine, so
+            # the lag measured over the whole trial lands in this trial's manifest entry.
+            self._provenance |= self._lag.stop()
         if self._created:
             client = self._client if self._client is not None else docker_client()
             found = client.api.containers(

@@ -3,6 +3,8 @@ ENGINE=NAME`), and the refusals for engines that have none here."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bakeoff.engines.topologies.cassandra import CassandraRing3
 from bakeoff.engines.topologies.mariadb import MariadbPrimaryReplica
 from bakeoff.engines.topologies.postgres import PostgresPrimaryReplica
@@ -38,6 +40,33 @@ def topology_recipe(engine: str, name: str) -> TopologyRecipe:
         known = ", ".join(f"{e}={n}" for e, n in TOPOLOGIES) or "none"
         raise UnknownTopologyError(f"no topology {engine}={name}; known: {known}")
     return recipe
+
+
+READS_NOT_ROUTED = {
+    "redis": (
+        "the Redis adapter pipelines every operation on one connection, so its reads "
+        "cannot go to the replica yet"
+    ),
+}
+
+
+def check_topology_options(
+    topologies: dict[str, str], engines: Sequence[str], read_from: str
+) -> None:
+    """Refuse a --topology for an engine the run does not benchmark, and a --read-from
+    replica that no topology of the run could honour."""
+    for engine in topologies:
+        if engine not in engines:
+            raise UnknownTopologyError(f"--topology {engine}=...: {engine} is not an --engine")
+    if read_from != "replica":
+        return
+    if not topologies:
+        raise UnknownTopologyError("--read-from replica needs a --topology with a replica")
+    for engine in topologies:
+        if engine in READS_NOT_ROUTED:
+            raise UnknownTopologyError(
+                f"--read-from replica on {engine}: {READS_NOT_ROUTED[engine]}"
+            )
 
 
 def parse_topologies(values: list[str]) -> dict[str, str]:

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from bakeoff.engines.base import ProvisioningError
 from bakeoff.engines.catalog import EngineSpec
 from bakeoff.engines.protocol import ReadinessProbe
+from bakeoff.engines.replica_lag import MARIADB_UPSERT, LagProbe, SqlLagProbe
 from bakeoff.engines.topology import NodePlan, StartedTopology
 
 PORT = 3306
@@ -81,6 +82,9 @@ class MariadbPrimaryReplica:
             raise ProvisioningError(
                 f"replica1 IO/SQL threads: {running[0]}/{running[1]} {error}".strip()
             )
+
+    def lag_probe(self, started: StartedTopology) -> LagProbe | None:
+        return SqlLagProbe(started.url("primary"), started.url("replica1"), MARIADB_UPSERT)
 
     def read_node(self) -> str:
         return "replica1"

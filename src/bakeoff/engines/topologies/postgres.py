@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from bakeoff.engines.base import ProvisioningError
 from bakeoff.engines.catalog import EngineSpec
 from bakeoff.engines.protocol import ReadinessProbe
+from bakeoff.engines.replica_lag import POSTGRES_UPSERT, LagProbe, SqlLagProbe
 from bakeoff.engines.sql_protocol import sql_connection
 from bakeoff.engines.topology import NodePlan, StartedTopology
 
@@ -64,6 +65,9 @@ class PostgresPrimaryReplica:
         with sql_connection(started.url("replica1"), 3.0) as connection:
             if not connection.exec_driver_sql("SELECT pg_is_in_recovery()").scalar_one():
                 raise ProvisioningError("replica1 is not in recovery")
+
+    def lag_probe(self, started: StartedTopology) -> LagProbe | None:
+        return SqlLagProbe(started.url("primary"), started.url("replica1"), POSTGRES_UPSERT)
 
     def read_node(self) -> str:
         return "replica1"

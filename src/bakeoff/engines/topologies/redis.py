@@ -20,6 +20,7 @@ from bakeoff.engines.base import ProvisioningError
 from bakeoff.engines.catalog import EngineSpec
 from bakeoff.engines.protocol import ReadinessProbe
 from bakeoff.engines.redis_protocol import redis_client
+from bakeoff.engines.replica_lag import LagProbe, RedisLagProbe
 from bakeoff.engines.topology import NodePlan, StartedTopology
 
 PORT = 6379
@@ -100,6 +101,9 @@ class RedisSentinel:
                 raise ProvisioningError(f"{name}: {error}") from None
             finally:
                 client.close()
+
+    def lag_probe(self, started: StartedTopology) -> LagProbe | None:
+        return RedisLagProbe(started.url("primary"), started.url("replica1"))
 
     def read_node(self) -> str:
         return "replica1"

@@ -94,6 +94,8 @@ class TopologyRecipe(Protocol):
     client_knobs: Mapping[str, str]
     """Adapter settings the topology implies (a ring's replication factor)."""
     ready_timeout_s: float
+    """How long the whole topology may take to be ready once each node answers (each
+    node also gets the engine's own start-up time)."""
 
     def plan(self, spec: EngineSpec, knobs: Mapping[str, str]) -> list[NodePlan]: ...
 
@@ -222,7 +224,7 @@ class TopologyProvisioner(ProvisionerBase):
             self._nodes.append(TopologyNode(plan.name, plan.role, node.container_id, network))
         for node in self._started.nodes.values():
             probe = recipe.probe(node.plan, node.url) or server.readiness(node.url)
-            wait_until_ready(probe, timeout_s=recipe.ready_timeout_s)
+            wait_until_ready(probe, timeout_s=max(spec.ready_timeout_s, recipe.ready_timeout_s))
         recipe.configure(self._started)
         started = self._started
         wait_until_ready(

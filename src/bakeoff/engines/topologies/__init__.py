@@ -42,19 +42,11 @@ def topology_recipe(engine: str, name: str) -> TopologyRecipe:
     return recipe
 
 
-READS_NOT_ROUTED = {
-    "redis": (
-        "the Redis adapter pipelines every operation on one connection, so its reads "
-        "cannot go to the replica yet"
-    ),
-}
-
-
 def check_topology_options(
     topologies: dict[str, str], engines: Sequence[str], read_from: str
 ) -> None:
     """Refuse a --topology for an engine the run does not benchmark, and a --read-from
-    replica that no topology of the run could honour."""
+    replica without a topology to read from."""
     for engine in topologies:
         if engine not in engines:
             raise UnknownTopologyError(f"--topology {engine}=...: {engine} is not an --engine")
@@ -62,11 +54,6 @@ def check_topology_options(
         return
     if not topologies:
         raise UnknownTopologyError("--read-from replica needs a --topology with a replica")
-    for engine in topologies:
-        if engine in READS_NOT_ROUTED:
-            raise UnknownTopologyError(
-                f"--read-from replica on {engine}: {READS_NOT_ROUTED[engine]}"
-            )
 
 
 def parse_topologies(values: list[str]) -> dict[str, str]:

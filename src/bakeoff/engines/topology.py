@@ -60,6 +60,8 @@ class StartedNode:
     container_id: str
     host_port: int
     url: str
+    address: str
+    """Its address on the topology's network."""
 
 
 @dataclass
@@ -268,12 +270,14 @@ class TopologyProvisioner(ProvisionerBase):
         self._client.networks.get(network).disconnect(container)
         self._client.networks.get(network).connect(container, aliases=[plan.name])
         container.start()
+        container.reload()
+        address = str(container.attrs["NetworkSettings"]["Networks"][network]["IPAddress"])
         bindings = self._client.api.port(container.id, f"{plan.port}/tcp") or []
         if not bindings or any(b.get("HostIp") != LOOPBACK for b in bindings):
             raise ProvisioningError(f"{plan.name}: port {plan.port} not published on loopback")
         host_port = int(bindings[0]["HostPort"])
         url = spec.server.server_url(spec, LOOPBACK, host_port, self._password)
-        return StartedNode(plan, str(container.id), host_port, url)
+        return StartedNode(plan, str(container.id), host_port, url, address)
 
     def _endpoint(self, ready_s: float) -> Endpoint:
         spec, recipe, started = self.spec, self.recipe, self.started
@@ -302,6 +306,7 @@ class TopologyProvisioner(ProvisionerBase):
             provenance[f"node.{name}.image"] = self.image
             provenance[f"node.{name}.version"] = facts[name].version if name in facts else "-"
             provenance[f"node.{name}.published"] = f"{LOOPBACK}:{node.host_port}"
+            provenance[f"node.{name}.address"] = node.address
             provenance[f"node.{name}.container_id"] = node.container_id[:12]
         read_url = None
         if self.read_from == "replica" and recipe.read_node() != primary.plan.name:

@@ -20,7 +20,7 @@ import secrets
 import socket
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 from urllib.parse import quote
 
@@ -41,6 +41,7 @@ from bakeoff.engines.networks import HOST_LABEL, INSTANCE_LABEL, PID_LABEL, RUN_
 from bakeoff.engines.readiness import NotReadyError, wait_until_ready
 from bakeoff.engines.recipes import RECIPE_HASH_LABEL
 from bakeoff.engines.server import check_knobs, read_server_facts
+from bakeoff.engines.topology_nodes import TopologyNode
 
 # testcontainers would otherwise start the Ryuk reaper, whose image no registry here
 # serves; setdefault leaves an explicit choice of the user alone.
@@ -127,6 +128,13 @@ class ContainerProvisioner(ProvisionerBase):
     @property
     def container_id(self) -> str | None:
         return self._container_id
+
+    @property
+    def nodes(self) -> Sequence[TopologyNode]:
+        """A single container is a topology of one node, the primary (RunningTopology)."""
+        if self._container_id is None:
+            return []
+        return [TopologyNode("primary", "primary", self._container_id, None)]
 
     def start(self) -> Endpoint:
         if self._create_attempted:

@@ -21,6 +21,7 @@ from bakeoff.api import run_benchmark
 from bakeoff.engines import cleanup
 from bakeoff.engines.base import ProvisioningError
 from bakeoff.engines.catalog import engine_spec
+from bakeoff.engines.container import ContainerProvisioner
 from bakeoff.engines.images import build_images, docker_client
 from bakeoff.engines.networks import (
     HOST_LABEL,
@@ -33,6 +34,7 @@ from bakeoff.engines.provisioning import EngineOptions
 from bakeoff.engines.topologies import topology_recipe
 from bakeoff.engines.topologies.postgres import PostgresPrimaryReplica
 from bakeoff.engines.topology import StartedTopology, TopologyProvisioner
+from bakeoff.engines.topology_nodes import find_node
 from bakeoff.harness.trial import TrialRecord
 
 pytestmark = pytest.mark.docker
@@ -177,3 +179,12 @@ def test_a_cassandra_ring_of_three_serves_a_run_at_quorum(tmp_path: Path) -> Non
     assert trial.settings["consistency_write"] == "QUORUM"
     assert trial.settings["consistency_read"] == "QUORUM"
     assert _leftovers(trial.provenance["network"]) == []
+
+
+def test_a_single_container_is_a_topology_of_one_primary() -> None:
+    provisioner = ContainerProvisioner(engine_spec("redis"), image=_image("redis"))
+    assert provisioner.nodes == []
+    with provisioner:
+        (node,) = provisioner.nodes
+        assert find_node(provisioner, "primary") == node
+        assert node.container_id == provisioner.container_id

@@ -25,9 +25,9 @@ from bakeoff.core.endpoint import Endpoint
 from bakeoff.core.secrets import redact, redact_url
 from bakeoff.engines import cleanup
 from bakeoff.engines.base import ProvisionerBase, ProvisioningError
-from bakeoff.engines.catalog import EngineSpec, check_drivers, resolve_image
+from bakeoff.engines.catalog import EngineSpec, check_drivers, image_env_var, resolve_image
 from bakeoff.engines.container import LOOPBACK, parse_memory, remove_container
-from bakeoff.engines.images import docker_client
+from bakeoff.engines.images import docker_client, docker_sdk
 from bakeoff.engines.networks import INSTANCE_LABEL, create_network, owner_labels, remove_networks
 from bakeoff.engines.protocol import ReadinessProbe
 from bakeoff.engines.readiness import wait_until_ready
@@ -214,7 +214,14 @@ class TopologyProvisioner(ProvisionerBase):
         spec, recipe = self.spec, self.recipe
         server = spec.server
         assert server is not None
-        self._client.images.get(self.image)
+        try:
+            self._client.images.get(self.image)
+        except docker_sdk().errors.ImageNotFound:
+            raise ProvisioningError(
+                f"image {self.image} is not on this Docker engine: build the local images "
+                f"with `bakeoff images build` and point {image_env_var(spec.name)} at them "
+                "(`bakeoff images env` prints the exports)"
+            ) from None
         cleanup.track(self.instance, self)
         self._created = True
         started_at = time.monotonic()
@@ -326,7 +333,18 @@ class TopologyProvisioner(ProvisionerBase):
         )
 
     def engine_cpu_seconds(self) -> float | None:
-        return None
+        """CPU time all nodes' containers have used so far (Sentinels included: they are
+        part of what serves the workload); None when a node cannot say."""
+        if self._started is None or self._removed:
+            return None
+        total = 0.0
+        try:
+            for node in self._started.nodes.values():
+                stats = self._client.api.stats(node.container_id, stream=False, one_shot=True)
+                total += int(stats["cpu_stats"]["cpu_usage"]["total_usage"]) / 1e9
+        except Exception:
+            return None
+        return total
 
     def stop(self) -> None:
         """Remove every container of the topology, then its network. Safe to call again."""

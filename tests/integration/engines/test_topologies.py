@@ -1,7 +1,7 @@
 """Replicated topologies on real engines: each starts, is ready as a whole, serves a short
 YCSB run (reads on the replica where asked), records its nodes and replica lag, and
 leaves no container and no network behind: after the run, after a failed start, and
-when the signal handlers' cleanup runs.
+on Ctrl-C.
 
 The Cassandra ring (three JVMs, about 3 GiB) takes 1.5-2 minutes to join on two busy
 cores: it is marked slow.
@@ -9,10 +9,12 @@ cores: it is marked slow.
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -31,7 +33,6 @@ from bakeoff.engines.networks import (
     remove_orphaned_networks,
 )
 from bakeoff.engines.provisioning import EngineOptions
-from bakeoff.engines.topologies import topology_recipe
 from bakeoff.engines.topologies.postgres import PostgresPrimaryReplica
 from bakeoff.engines.topology import StartedTopology, TopologyProvisioner
 from bakeoff.engines.topology_nodes import find_node
@@ -119,27 +120,50 @@ def test_a_topology_that_never_gets_ready_is_removed_with_its_network() -> None:
     assert provisioner not in cleanup.live_provisioners()
 
 
-@pytest.fixture
-def started_topology() -> Iterator[TopologyProvisioner]:
-    provisioner = TopologyProvisioner(
-        engine_spec("redis"), topology_recipe("redis", "sentinel"), image=_image("redis")
+_CHILD = textwrap.dedent(
+    """
+    import os, signal, sys
+    from bakeoff.engines.catalog import engine_spec
+    from bakeoff.engines.cleanup import install_signal_cleanup
+    from bakeoff.engines.topologies import topology_recipe
+    from bakeoff.engines.topology import TopologyProvisioner
+
+    install_signal_cleanup()
+    recipe = topology_recipe("redis", "sentinel")
+    provisioner = TopologyProvisioner(engine_spec("redis"), recipe, image=sys.argv[1])
+    provisioner.start()
+    try:
+        print(provisioner.started.network, flush=True)
+        while True:
+            signal.pause()
+    except BaseException as exc:
+        print(type(exc).__name__, flush=True)
+        # os._exit skips atexit: only the signal handler can have removed the topology.
+        os._exit(17)
+    """
+)
+
+
+def test_ctrl_c_removes_every_container_and_the_network() -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-c", _CHILD, _image("redis")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
-        provisioner.start()
-        yield provisioner
+        assert child.stdout is not None
+        network = child.stdout.readline().strip()
+        assert network, child.communicate(timeout=30)[1]
+        assert len(_leftovers(network)) == 6  # five containers and the network
+        os.kill(child.pid, signal.SIGINT)
+        out, err = child.communicate(timeout=60)
     finally:
-        provisioner.stop()
-
-
-def test_the_signal_cleanup_removes_a_running_topology(
-    started_topology: TopologyProvisioner,
-) -> None:
-    network = started_topology.started.network
-    assert [n.role for n in started_topology.nodes].count("sentinel") == 3
-    assert len(_leftovers(network)) == 6  # five containers and the network
-
-    cleanup.stop_all()  # what Ctrl-C, SIGTERM and exit run
-
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 17, err
+    assert out.strip() == "KeyboardInterrupt"
     assert _leftovers(network) == []
 
 

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,11 @@ from bakeoff.engines.networks import (
     remove_orphaned_networks,
 )
 from bakeoff.engines.provisioning import EngineOptions
-from bakeoff.engines.topologies.postgres import PostgresPrimaryReplica
+from bakeoff.engines.redis_protocol import redis_client
+from bakeoff.engines.sql_protocol import sql_connection
+from bakeoff.engines.topologies import topology_recipe
+from bakeoff.engines.topologies.postgres import PostgresPrimaryReplica, promote
+from bakeoff.engines.topologies.redis import MASTER_NAME, sentinel_primary
 from bakeoff.engines.topology import StartedTopology, TopologyProvisioner
 from bakeoff.engines.topology_nodes import find_node
 from bakeoff.harness.trial import TrialRecord
@@ -212,3 +217,32 @@ def test_a_single_container_is_a_topology_of_one_primary() -> None:
         (node,) = provisioner.nodes
         assert find_node(provisioner, "primary") == node
         assert node.container_id == provisioner.container_id
+
+
+def test_sentinel_fails_over_and_a_postgres_replica_is_promoted() -> None:
+    redis = TopologyProvisioner(
+        engine_spec("redis"), topology_recipe("redis", "sentinel"), image=_image("redis")
+    )
+    postgres = TopologyProvisioner(
+        engine_spec("postgres"),
+        topology_recipe("postgres", "primary-replica"),
+        image=_image("postgres"),
+    )
+    try:
+        redis.start()
+        assert sentinel_primary(redis.started) == "primary"
+        client = redis_client(redis.started.url("sentinel2"), 3.0)
+        client.execute_command("SENTINEL", "FAILOVER", MASTER_NAME)
+        client.close()
+        deadline = time.monotonic() + 30
+        while sentinel_primary(redis.started) != "replica1" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert sentinel_primary(redis.started) == "replica1"
+
+        postgres.start()
+        promote(postgres.started)
+        with sql_connection(postgres.started.url("replica1"), 5.0) as connection:
+            connection.exec_driver_sql("CREATE TABLE promoted (id int)")
+    finally:
+        redis.stop()
+        postgres.stop()

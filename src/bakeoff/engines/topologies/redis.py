@@ -118,3 +118,17 @@ def _info(url: str) -> dict[str, Any]:
         return cast("dict[str, Any]", client.info("replication"))
     finally:
         client.close()
+
+
+def sentinel_primary(started: StartedTopology, sentinel: str = "sentinel1") -> str:
+    """The node a Sentinel names as the primary now (after a failover, the promoted
+    replica): Sentinels report a host name or an address on the topology's network."""
+    client = redis_client(started.url(sentinel), 3.0)
+    try:
+        host, _ = client.execute_command("SENTINEL", "get-master-addr-by-name", MASTER_NAME)
+    finally:
+        client.close()
+    for name, node in started.nodes.items():
+        if host in (name, node.address):
+            return name
+    raise ProvisioningError(f"{sentinel} names {host} as the primary, which is no node here")

@@ -111,8 +111,13 @@ class SqlAdapter:
         self._apply_connection_settings(endpoint.settings)
         if endpoint.read_url is not None:
             # As an application with a read replica does: a second connection for reads.
-            self._replica = sa.create_engine(endpoint.read_url, poolclass=NullPool).connect()
-            self._replica = self._replica.execution_options(isolation_level="AUTOCOMMIT")
+            try:
+                replica = sa.create_engine(endpoint.read_url, poolclass=NullPool).connect()
+            except sa.exc.DBAPIError as exc:
+                raise FatalError(
+                    f"cannot connect to {endpoint.engine}'s replica: {type(exc.orig).__name__}"
+                ) from exc
+            self._replica = replica.execution_options(isolation_level="AUTOCOMMIT")
             self._read_cursor = self._replica.connection.driver_connection.cursor()
 
     def _apply_connection_settings(self, settings: Mapping[str, str]) -> None:

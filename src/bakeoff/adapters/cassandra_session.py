@@ -18,6 +18,7 @@ from bakeoff.adapters.cassandra_cql import (
     parse_url,
     replication_cql,
 )
+from bakeoff.adapters.cassandra_endpoints import published_endpoint_factory
 from bakeoff.adapters.errors import AdapterError, FatalError, TransientError, missing_driver
 from bakeoff.core.endpoint import Endpoint
 
@@ -87,6 +88,7 @@ def open_connection(endpoint: Endpoint, options: Mapping[str, str]) -> CqlConnec
         execution_profiles={EXEC_PROFILE_DEFAULT: profile},
         compression=False,
         connect_timeout=10.0,
+        endpoint_factory=published_endpoint_factory(endpoint.provenance),
     )
     try:
         session = cluster.connect()

@@ -99,6 +99,8 @@ class PostgresAdapter(SqlAdapter):
     # at once (exec_prepared, one C call) or split into send and receive (SplitPhase).
 
     def read(self, table: str, key: str, fields: Sequence[str] | None) -> Record | None:
+        if self._replica is not None:  # a replica's connection: the SQL adapter's path
+            return super().read(table, key, fields)
         return self._now(*self._read(table, key, fields))  # type: ignore[return-value]
 
     def insert(self, table: str, key: str, values: Mapping[str, str]) -> None:
@@ -116,6 +118,8 @@ class PostgresAdapter(SqlAdapter):
     def scan(
         self, table: str, start_key: str, count: int, fields: Sequence[str] | None
     ) -> list[tuple[str, Record]]:
+        if self._replica is not None:
+            return super().scan(table, start_key, count, fields)
         return self._now(*self._scan(table, start_key, count, fields))  # type: ignore[return-value]
 
     def fileno(self) -> int:

@@ -72,7 +72,8 @@ Errors
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from bakeoff.adapters.errors import FatalError, missing_driver
@@ -139,6 +140,9 @@ class RedisAdapter(RedisRequests):
         }
     )
 
+    _replica: Any = None
+    """The replica's connection when reads go there (`Endpoint.read_url`)."""
+
     # -- lifecycle -------------------------------------------------------------------
 
     def connect(self, endpoint: Endpoint, options: Mapping[str, str]) -> None:
@@ -149,6 +153,9 @@ class RedisAdapter(RedisRequests):
         self._conn = conn
         self._driver_error = redis.RedisError
         self._response_error = redis.ResponseError
+        if endpoint.read_url is not None:
+            # As an application with a read replica does: a second connection for reads.
+            self._replica = open_connection(replace(endpoint, url=endpoint.read_url))
 
     def setup(self, table: TableSpec) -> None:
         # Nothing to create: hashes and the index appear with the first insert.
@@ -180,6 +187,9 @@ class RedisAdapter(RedisRequests):
             raise_translated(exc)
 
     def close(self) -> None:
+        replica, self._replica = self._replica, None
+        if replica is not None:
+            replica.disconnect()
         conn, self._conn = self._conn, NotConnected()
         if not isinstance(conn, NotConnected):
             conn.disconnect()
@@ -189,6 +199,8 @@ class RedisAdapter(RedisRequests):
     # code serves the blocking calls and the split-phase loop (SplitPhase).
 
     def read(self, table: str, key: str, fields: Sequence[str] | None) -> Record | None:
+        if self._replica is not None:
+            return self._on_replica(self.read, table, key, fields)  # type: ignore[return-value]
         self.send_read(table, key, fields)
         return self.receive()  # type: ignore[return-value]
 
@@ -224,11 +236,24 @@ class RedisAdapter(RedisRequests):
     def scan(
         self, table: str, start_key: str, count: int, fields: Sequence[str] | None
     ) -> list[tuple[str, Record]]:
+        if self._replica is not None:
+            rows = self._on_replica(self.scan, table, start_key, count, fields)
+            return rows  # type: ignore[return-value]
         self.send_scan(table, start_key, count, fields)
         rows = self.receive()
         while rows is PENDING:  # the index lookup is done, the records are requested
             rows = self.receive()
         return rows  # type: ignore[return-value]
+
+    def _on_replica(self, operation: Callable[..., object], *args: object) -> object:
+        """`operation` on the replica's connection (blocking calls only: the runner does
+        not split phases when reads go to a replica)."""
+        primary, replica = self._conn, self._replica
+        self._conn, self._replica = replica, None
+        try:
+            return operation(*args)
+        finally:
+            self._conn, self._replica = primary, replica
 
     def count_records(self, table: str) -> int:
         index = self._prefix(table) + INDEX_NAME

@@ -71,6 +71,9 @@ class SqlAdapter:
         self._connection: Any = None
         self._dbapi: Any = None
         self._cursor: Any = _NotConnected()
+        self._replica: Any = None
+        self._read_cursor: Any = _NotConnected()
+        """Where reads and scans go: this connection's cursor, or a replica's."""
         self._tables: dict[str, Any] = {}
         self._statements: dict[tuple[str, str, tuple[str, ...]], CompiledStatement] = {}
         self._transient: tuple[type[BaseException], ...] = ()
@@ -104,8 +107,18 @@ class SqlAdapter:
             ) from exc
         self._transient, fatal = dbapi_exceptions(self._engine.dialect.loaded_dbapi, self._dbapi)
         self._driver_errors = (*fatal, *self._transient)
-        self._cursor = self._dbapi.cursor()
+        self._cursor = self._read_cursor = self._dbapi.cursor()
         self._apply_connection_settings(endpoint.settings)
+        if endpoint.read_url is not None:
+            # As an application with a read replica does: a second connection for reads.
+            try:
+                replica = sa.create_engine(endpoint.read_url, poolclass=NullPool).connect()
+            except sa.exc.DBAPIError as exc:
+                raise FatalError(
+                    f"cannot connect to {endpoint.engine}'s replica: {type(exc.orig).__name__}"
+                ) from exc
+            self._replica = replica.execution_options(isolation_level="AUTOCOMMIT")
+            self._read_cursor = self._replica.connection.driver_connection.cursor()
 
     def _apply_connection_settings(self, settings: Mapping[str, str]) -> None:
         template = _CONNECTION_SETTINGS.get(self._engine.dialect.name)
@@ -130,6 +143,11 @@ class SqlAdapter:
         self._statements = {k: v for k, v in self._statements.items() if k[1] != table.name}
 
     def close(self) -> None:
+        replica, self._replica, self._read_cursor = self._replica, None, _NotConnected()
+        if replica is not None:
+            with contextlib.suppress(Exception):
+                replica.invalidate()
+                replica.close()
         cursor, self._cursor = self._cursor, _NotConnected()
         if not isinstance(cursor, _NotConnected):
             # Closing a broken cursor must not mask the error that broke it.
@@ -153,7 +171,7 @@ class SqlAdapter:
 
     def read(self, table: str, key: str, fields: Sequence[str] | None) -> Record | None:
         stmt = self._compiled("read", table, field_key(fields))
-        cursor = self._cursor
+        cursor = self._read_cursor
         try:
             cursor.execute(stmt.sql, stmt.key_params(key))
             # fetchall, not fetchone: it finishes the statement, which SQLite would
@@ -218,7 +236,7 @@ class SqlAdapter:
         self, table: str, start_key: str, count: int, fields: Sequence[str] | None
     ) -> list[tuple[str, Record]]:
         stmt = self._compiled("scan", table, field_key(fields))
-        cursor = self._cursor
+        cursor = self._read_cursor
         try:
             cursor.execute(stmt.sql, stmt.params({"key": start_key, "count": count}))
             rows = cursor.fetchall()

@@ -27,6 +27,7 @@ from bakeoff.cli.runs import orphaned_runs
 from bakeoff.cli.summary import print_summary
 from bakeoff.engines.catalog import Provision, UnknownEngineError, engine_spec
 from bakeoff.engines.provisioning import EngineOptions
+from bakeoff.engines.topologies import check_topology_options, parse_topologies
 from bakeoff.harness.options import RunOptions
 from bakeoff.harness.plan import Trial
 from bakeoff.harness.progress import ProgressSink
@@ -213,6 +214,24 @@ def run(
             show_default="each engine's default model",
         ),
     ] = None,
+    topology: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="ENGINE=NAME",
+            help="Start ENGINE as a replicated topology: postgres=primary-replica, "
+            "mariadb=primary-replica, redis=sentinel, cassandra=ring3 "
+            "(docs/topologies.md).",
+            show_default="one node",
+        ),
+    ] = None,
+    read_from: Annotated[
+        Literal["primary", "replica"],
+        typer.Option(
+            "--read-from",
+            help="Where a topology's reads go: a replica connection (PostgreSQL, "
+            "MariaDB, Redis) or consistency ONE (Cassandra).",
+        ),
+    ] = "primary",
     report: Annotated[
         bool,
         typer.Option(
@@ -265,6 +284,8 @@ def run(
     try:
         for name in engines:
             engine_spec(name)
+        topologies = parse_topologies(topology or [])
+        check_topology_options(topologies, engines, read_from)
         options = RunOptions(
             records=records,
             operations=operations,
@@ -286,6 +307,8 @@ def run(
                 cpus=cpus,
                 memory=memory,
                 keep=keep,
+                topologies=topologies,
+                read_from=read_from,
             ),
             output=Path(output),
             models=parse_models(model or []),

@@ -13,6 +13,7 @@ from bakeoff.engines.cleanup import process_alive
 from bakeoff.engines.container import remove_orphaned_containers
 from bakeoff.engines.embedded import remove_orphaned_databases
 from bakeoff.engines.images import DockerUnavailableError
+from bakeoff.engines.networks import remove_orphaned_networks
 from bakeoff.results.recovery import UnfinishedRun, finish_killed, unfinished_runs
 
 app = typer.Typer(help="The runs in a results folder.", no_args_is_help=True)
@@ -38,7 +39,8 @@ def recover(
     status killed, keeping every trial it had written, so `bakeoff.report.load()` reads
     it, with the phases it had finished of the trial in flight (that trial's status is
     killed). Containers labelled org.bakeoff.run whose bakeoff process is gone are
-    removed, and so are the temporary database folders of its SQLite or DuckDB trials.
+    removed, then the private networks of their topologies, and so are the temporary
+    database folders of its SQLite or DuckDB trials.
     """
     found = unfinished_runs(output) if output.is_dir() else []
     for run in found:
@@ -49,15 +51,18 @@ def recover(
             _say(f"recovered {finish_killed(run)} (status killed)")
     try:
         removed = remove_orphaned_containers()
+        networks = remove_orphaned_networks()
     except DockerUnavailableError as exc:
         _say(f"containers not checked: {exc}")
-        removed = []
+        removed, networks = [], []
     for name in removed:
         _say(f"removed container {name}")
+    for name in networks:
+        _say(f"removed network {name}")
     databases = remove_orphaned_databases()
     for directory in databases:
         _say(f"removed database folder {directory}")
-    if not found and not removed and not databases:
+    if not found and not removed and not networks and not databases:
         _say(f"nothing to recover in {output}")
 
 

@@ -22,3 +22,6 @@ class Endpoint:
     """Engine settings in effect (knobs, durability), recorded in the manifest."""
     provenance: Mapping[str, str] = field(default_factory=dict)
     """How the engine was provided: image and digest, limits, start-to-ready time, ..."""
+    read_url: str | None = None
+    """Where reads go when a run routes them to a replica (`--read-from replica`); None:
+    to `url`. Carries credentials like `url`."""

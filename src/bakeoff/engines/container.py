@@ -20,7 +20,7 @@ import secrets
 import socket
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 from urllib.parse import quote
 
@@ -37,18 +37,16 @@ from bakeoff.engines.catalog import (
 )
 from bakeoff.engines.forwarding import port_forwarding
 from bakeoff.engines.images import docker_client, docker_sdk
+from bakeoff.engines.networks import HOST_LABEL, INSTANCE_LABEL, PID_LABEL, RUN_LABEL, owner_labels
 from bakeoff.engines.readiness import NotReadyError, wait_until_ready
 from bakeoff.engines.recipes import RECIPE_HASH_LABEL
 from bakeoff.engines.server import check_knobs, read_server_facts
+from bakeoff.engines.topology_nodes import TopologyNode
 
 # testcontainers would otherwise start the Ryuk reaper, whose image no registry here
 # serves; setdefault leaves an explicit choice of the user alone.
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
 
-RUN_LABEL = "org.bakeoff.run"
-INSTANCE_LABEL = "org.bakeoff.instance"
-PID_LABEL = "org.bakeoff.pid"
-HOST_LABEL = "org.bakeoff.host"
 LOOPBACK = "127.0.0.1"
 _LOG_LINES = 40
 _MEMORY = re.compile(r"(\d+(?:\.\d+)?)([kmg]?)b?\Z", re.IGNORECASE)
@@ -66,7 +64,7 @@ def parse_memory(memory: str) -> int:
 # --- the provisioner ------------------------------------------------------------------
 
 
-def _remove_container(client: Any, container_id: str) -> None:
+def remove_container(client: Any, container_id: str) -> None:
     docker = docker_sdk()
     try:
         client.api.remove_container(container_id, force=True, v=True)
@@ -130,6 +128,13 @@ class ContainerProvisioner(ProvisionerBase):
     @property
     def container_id(self) -> str | None:
         return self._container_id
+
+    @property
+    def nodes(self) -> Sequence[TopologyNode]:
+        """A single container is a topology of one node, the primary (RunningTopology)."""
+        if self._container_id is None:
+            return []
+        return [TopologyNode("primary", "primary", self._container_id, None)]
 
     def start(self) -> Endpoint:
         if self._create_attempted:
@@ -196,13 +201,7 @@ class ContainerProvisioner(ProvisionerBase):
             limits["memswap_limit"] = self.memory_bytes
         container.with_name(f"bakeoff-{spec.name}-{self.instance[:12]}")
         container.with_kwargs(
-            labels={
-                RUN_LABEL: "1",
-                INSTANCE_LABEL: self.instance,
-                PID_LABEL: str(os.getpid()),
-                HOST_LABEL: socket.gethostname(),
-                "org.bakeoff.engine": spec.name,
-            },
+            labels={**owner_labels(self.instance), "org.bakeoff.engine": spec.name},
             **limits,
         )
         self._testcontainer = container
@@ -318,14 +317,14 @@ class ContainerProvisioner(ProvisionerBase):
             return
         client = self._client if self._client is not None else docker_client()
         if self._container_id is not None:
-            _remove_container(client, self._container_id)
+            remove_container(client, self._container_id)
         # A start interrupted between "create" and its reply leaves a container whose id
         # this object never learnt; the instance label still finds it.
         leftovers = client.api.containers(
             all=True, quiet=True, filters={"label": f"{INSTANCE_LABEL}={self.instance}"}
         )
         for leftover in leftovers:
-            _remove_container(client, str(leftover["Id"]))
+            remove_container(client, str(leftover["Id"]))
         self._removed = True
         cleanup.forget(self.instance)
         if self._testcontainer is not None:
@@ -350,7 +349,7 @@ def remove_orphaned_containers() -> list[str]:
             # Created is whole seconds, before the process started it: it must be older.
             if cleanup.process_alive(int(pid), started_by=float(container.get("Created", 0))):
                 continue
-            _remove_container(client, str(container["Id"]))
+            remove_container(client, str(container["Id"]))
             names = container.get("Names") or [str(container["Id"])[:12]]
             removed.append(str(names[0]).lstrip("/"))
     finally:

@@ -71,13 +71,15 @@ def cql_session(url: str, timeout_s: float) -> Iterator[Any]:
     """A short-lived session for probes and read-backs: no schema or token metadata, which
     the driver would otherwise fetch on connect and a probe never needs."""
     from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
-    from cassandra.policies import RoundRobinPolicy
+    from cassandra.policies import WhiteListRoundRobinPolicy
     from cassandra.query import tuple_factory
 
     target = parse_url(url)
     auth = auth_provider(target)
     profile = ExecutionProfile(
-        load_balancing_policy=RoundRobinPolicy(),
+        # The node asked about, never a peer the driver found: a probe of one node of a
+        # ring must not be answered by another.
+        load_balancing_policy=WhiteListRoundRobinPolicy([target.host]),
         request_timeout=timeout_s,
         row_factory=tuple_factory,
     )

@@ -34,6 +34,10 @@ class EngineOptions:
     memory: str | None = None
     keep: bool = False
     """Keep embedded database files after the trial."""
+    topologies: Mapping[str, str] = field(default_factory=dict)
+    """A replicated topology per engine (`--topology ENGINE=NAME`): engines/topologies/."""
+    read_from: str = "primary"
+    """Where reads go in a topology: "primary", or "replica" (`--read-from`)."""
 
     def knob_checks(self) -> dict[str, str]:
         """What each engine's knob names were checked against, for the manifest."""
@@ -98,6 +102,8 @@ class ProvisionerFactory:
             return provisioner
         if spec.provision is Provision.EMBEDDED:
             return EmbeddedProvisioner(spec, knobs=knobs, keep=options.keep)
+        if spec.name in options.topologies:
+            return _topology_provisioner(spec, options, knobs)
         container: Any = _optional("bakeoff.engines.container", spec)
         provisioner = container.ContainerProvisioner(
             spec,
@@ -107,6 +113,23 @@ class ProvisionerFactory:
             memory=options.memory,
         )
         return provisioner
+
+
+def _topology_provisioner(
+    spec: EngineSpec, options: EngineOptions, knobs: Mapping[str, str]
+) -> Provisioner:
+    topology: Any = _optional("bakeoff.engines.topology", spec)
+    topologies: Any = _optional("bakeoff.engines.topologies", spec)
+    provisioner: Provisioner = topology.TopologyProvisioner(
+        spec,
+        topologies.topology_recipe(spec.name, options.topologies[spec.name]),
+        image=options.images.get(spec.name),
+        knobs=knobs,
+        cpus=options.cpus,
+        memory=options.memory,
+        read_from=options.read_from,
+    )
+    return provisioner
 
 
 def _optional(module: str, spec: EngineSpec) -> Any:

@@ -106,6 +106,8 @@ class RunOptions:
             "memory": engines.memory,
             "models": {engine: list(names) for engine, names in self.models.items()},
             "knob_names_checked_against": engines.knob_checks(),
+            "topologies": dict(engines.topologies),
+            "read_from": engines.read_from,
         }
 
     def describe_load(self) -> dict[str, object]:

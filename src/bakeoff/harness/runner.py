@@ -114,6 +114,7 @@ class TrialRunner:
             self.options.split_phase
             and self.options.clients > 1
             and self.options.rate is None
+            and self.options.engine_options.read_from == "primary"  # one socket per client
             and Capability.SPLIT_PHASE in trial.adapter.capabilities
             and trial.workload.operations.all_split_phase()
         )

@@ -25,10 +25,11 @@ from bakeoff.core.secrets import redact_url
 from bakeoff.engines.base import ProvisioningError
 from bakeoff.engines.catalog import engine_spec
 from bakeoff.engines.cleanup import live_provisioners
-from bakeoff.engines.container import PID_LABEL, RUN_LABEL, ContainerProvisioner
+from bakeoff.engines.container import ContainerProvisioner
 from bakeoff.engines.external import ExternalProvisioner
 from bakeoff.engines.forwarding import KERNEL, USERLAND_PROXY
 from bakeoff.engines.images import build_images, docker_client
+from bakeoff.engines.networks import PID_LABEL, RUN_LABEL
 from bakeoff.engines.redis_protocol import REDIS
 from tests.conftest import ServerPool
 

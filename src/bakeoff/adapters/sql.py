@@ -28,7 +28,9 @@ from bakeoff.adapters.errors import (
     missing_driver,
 )
 from bakeoff.adapters.protocol import Capability, Endpoint, Record, TableSpec
+from bakeoff.adapters.sql_explain import explain_statement
 from bakeoff.adapters.sql_statements import CompiledStatement, SqlSession, compile_statement
+from bakeoff.core.query_plans import QueryPlan, QueryShape
 
 KEY_COLUMN = "ycsb_key"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
@@ -63,6 +65,7 @@ class SqlAdapter:
             Capability.DELETE,
             Capability.COUNT,
             Capability.EXISTS,
+            Capability.EXPLAIN,
         }
     )
 
@@ -236,6 +239,23 @@ class SqlAdapter:
         except self._driver_errors as exc:
             raise self._translate(exc) from exc
         return int(rows[0][0])
+
+    def explain(self, table: str, shape: QueryShape) -> QueryPlan:
+        """The plan of one operation's statement (sql_explain.py: which EXPLAIN, where)."""
+        values = dict(shape.values)
+        stmt = self._compiled(shape.name, table, tuple(values))
+        given = {"key": shape.key, KEY_COLUMN: shape.key, "count": shape.count, **values}
+        try:
+            return explain_statement(
+                self._cursor,
+                self._engine.dialect,
+                shape.name,
+                stmt.sql,
+                stmt.params(given),
+                shape.writes,
+            )
+        except self._driver_errors as exc:
+            raise self._translate(exc) from exc
 
     def session(self) -> SqlSession:
         """This connection as the data models (`bakeoff.adapters.sql_models`) use it."""

@@ -185,6 +185,8 @@ def _print_comparison(result: Comparison) -> None:
                 highlight=False,
                 markup=False,
             )
+    for change in result.plan_changes:
+        stdout.print(f"PLAN CHANGE {change.text()}", highlight=False, markup=False)
     for note in result.notes:
         stdout.print(f"note: {note}", highlight=False, markup=False)
     stdout.print(summary_line(result), highlight=False, markup=False)

@@ -76,6 +76,8 @@ def history_add(
             highlight=False,
             markup=False,
         )
+        for change in added.plan_changes:
+            stdout.print(f"PLAN CHANGE {change.text()}", highlight=False, markup=False)
 
 
 @history_app.command("list")

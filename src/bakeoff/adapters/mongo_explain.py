@@ -1,0 +1,102 @@
+"""Query plans on the MongoDB wire protocol: the ``explain`` command, summarised.
+
+Reads are explained with ``executionStats`` (the query runs, nothing changes); updates and
+deletes with ``queryPlanner`` (planned, not run). An insert has no plan: ``explain`` does
+not take one. MongoDB answers with ``queryPlanner.winningPlan`` (stages such as IDHACK,
+EXPRESS_IXSCAN, IXSCAN, COLLSCAN); FerretDB v1 answers with its backend's own plan under
+``queryPlanner`` and whether it pushed the filter down (docs/query-plans.md).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from bakeoff.core.query_plans import AccessPath, QueryPlan, QueryShape
+
+KEY = "_id"
+_FULL = ("COLLSCAN",)
+_BY_KEY = ("IDHACK", "EXPRESS_IXSCAN", "EXPRESS_CLUSTERED_IXSCAN")
+
+
+def explained_command(table: str, shape: QueryShape) -> dict[str, Any] | None:
+    """The command the adapter sends for `shape`, as `explain` takes it (None: insert)."""
+    key = shape.key
+    if shape.name in ("read", "exists"):
+        return {"find": table, "filter": {KEY: key}, "limit": 1}
+    if shape.name == "scan":
+        return {
+            "find": table,
+            "filter": {KEY: {"$gte": key}},
+            "sort": {KEY: 1},
+            "limit": shape.count,
+        }
+    if shape.name == "update":
+        return {"update": table, "updates": [{"q": {KEY: key}, "u": {"$set": dict(shape.values)}}]}
+    if shape.name == "delete":
+        return {"delete": table, "deletes": [{"q": {KEY: key}, "limit": 1}]}
+    return None
+
+
+def _stages(node: Any) -> Iterator[Mapping[str, Any]]:
+    if isinstance(node, Mapping):
+        if "stage" in node:
+            yield node
+        for name in ("inputStage", "queryPlan", "winningPlan"):
+            if name in node:
+                yield from _stages(node[name])
+        for child in node.get("inputStages", ()):
+            yield from _stages(child)
+
+
+def mongo_plan(shape: str, command: Mapping[str, Any], answer: Mapping[str, Any]) -> QueryPlan:
+    """The summary of an ``explain`` answer from MongoDB or FerretDB."""
+    raw = json.dumps(answer, indent=1, default=str)
+    statement = json.dumps(command, default=str)
+    planner = answer.get("queryPlanner", {})
+    stats = answer.get("executionStats") or {}
+    analyzed = bool(stats)
+    actual = stats.get("nReturned")
+    examined = stats.get("totalDocsExamined")
+    note = None if examined is None else f"{examined} documents examined"
+    for stage in _stages(planner):
+        name = str(stage["stage"])
+        if name in _FULL:
+            path, index = AccessPath.FULL_SCAN, None
+        elif name in _BY_KEY:
+            path, index = AccessPath.INDEX_LOOKUP, "_id_"
+        elif name.endswith("IXSCAN"):
+            bounds = json.dumps(stage.get("indexBounds", {}))
+            ranged = "inf" in bounds.lower() or "MaxKey" in bounds or "MinKey" in bounds
+            path = AccessPath.INDEX_RANGE if ranged else AccessPath.INDEX_LOOKUP
+            index = stage.get("indexName")
+        else:
+            continue
+        return QueryPlan(
+            shape,
+            statement,
+            path,
+            name,
+            index=index,
+            actual_rows=None if actual is None else float(actual),
+            analyzed=analyzed,
+            raw=raw,
+            note=note,
+        )
+    return ferretdb_plan(shape, statement, planner, raw)
+
+
+def ferretdb_plan(shape: str, statement: str, planner: Any, raw: str) -> QueryPlan:
+    """FerretDB v1: the backend's plan (SQLite's EXPLAIN QUERY PLAN rows, PostgreSQL's
+    EXPLAIN JSON) under ``queryPlanner``; a SCAN of the collection's table is a full scan
+    whatever FerretDB pushed down."""
+    text = json.dumps(planner, default=str)
+    if "SEARCH" in text or "Index Scan" in text:
+        path = AccessPath.INDEX_RANGE if shape == "scan" else AccessPath.INDEX_LOOKUP
+        detail = "SEARCH" if "SEARCH" in text else "Index Scan"
+    elif "SCAN" in text or "Seq Scan" in text:
+        path, detail = AccessPath.FULL_SCAN, "SCAN" if "SCAN" in text else "Seq Scan"
+    else:
+        path, detail = AccessPath.UNKNOWN, ""
+    return QueryPlan(shape, statement, path, detail, raw=raw)

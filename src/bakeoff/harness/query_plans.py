@@ -28,13 +28,13 @@ def query_shapes(workload: Workload) -> list[QueryShape]:
         definition = BY_NAME[name]
         for step in definition.steps or (name,):
             users.setdefault(BY_NAME[step].method, []).append(name)
-    loaded = _key(workload, 0)
+    loaded = sample_key(workload, 0)
     fields = workload.fields.names()
     value = "x" * workload.fields.length.maximum
     shapes = []
     for method, operations in users.items():
         writes = method in _WRITES
-        key = _key(workload, workload.records) if method == "insert" else loaded
+        key = sample_key(workload, workload.records) if method == "insert" else loaded
         values = fields if method == "insert" else fields[:1] if method == "update" else ()
         shapes.append(
             QueryShape(
@@ -49,7 +49,9 @@ def query_shapes(workload: Workload) -> list[QueryShape]:
     return shapes
 
 
-def _key(workload: Workload, number: int) -> str:
+def sample_key(workload: Workload, number: int) -> str:
+    """The key of the `number`th record the load stores (numbers from `records` on are
+    keys an insert would add)."""
     numbers = np.array([number], dtype=np.int64)
     names = key_names(numbers, prefix=workload.key_prefix, insert_order=workload.insert_order)
     return str(names[0])

@@ -19,6 +19,7 @@ import pandas as pd
 
 from bakeoff.core.formats import format_range
 from bakeoff.core.histogram import Histogram, bucket_values, counts_view, percentiles_us
+from bakeoff.results.query_plans import TrialPlans
 from bakeoff.results.summary import SUMMARY_COLUMNS
 
 KIND_ORDER = ("response", "service")
@@ -283,6 +284,10 @@ class ReportData:
     """What differs between the engines beyond the engine itself ("read this first")."""
     data_models: tuple[DataModelUse, ...] = ()
     """Schema workloads: each engine's data model and its answers, first trial of each."""
+    query_plans: tuple[TrialPlans, ...] = ()
+    """Each engine's plans per workload, its first trial with plans (report/query_plans.py)."""
+    plans_missing: tuple[tuple[str, str], ...] = ()
+    """Engines measured without plans, and why ("no query plans (key-value)")."""
 
     @property
     def engine_names(self) -> tuple[str, ...]:

@@ -9,7 +9,7 @@ the end of the load and at the end of the run, off the measured path
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -25,8 +25,8 @@ class AccessPath(StrEnum):
     FULL_SCAN = "full scan"
     """Every row of the table (or of a whole index) read, and filtered."""
     KEY_LOOKUP = "key lookup"
-    """The storage is addressed by the key itself (a partition key, MongoDB's _id fast
-    path): no separate index."""
+    """The storage is addressed by the key itself (Cassandra's partition key, SQLite's
+    rowid): no separate index."""
     UNKNOWN = "unknown"
     """The plan does not say (an insert reads nothing; a write not explained)."""
 
@@ -92,8 +92,3 @@ class QueryPlan:
         values = {k: v for k, v in data.items() if k in known}
         values["access_path"] = AccessPath(values.get("access_path", AccessPath.UNKNOWN))
         return cls(**values)
-
-
-def access_paths(plans: Sequence[QueryPlan], moment: str) -> dict[str, str]:
-    """Shape -> access path of the plans taken at `moment` (what a plan change compares)."""
-    return {plan.shape: plan.access_path.value for plan in plans if plan.moment == moment}

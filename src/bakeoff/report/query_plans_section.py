@@ -35,7 +35,7 @@ def query_plans_section(report: ReportData) -> Section | None:
     marked: set[int] = set()
     details: list[tuple[str, str]] = []
     for trial in report.query_plans:
-        for plan in trial.plans:
+        for plan in sorted(trial.plans, key=lambda p: (p.shape, p.moment)):
             if plan.full_scan:
                 marked.add(len(rows))
             rows.append(_row(trial, plan))
@@ -47,10 +47,10 @@ def query_plans_section(report: ReportData) -> Section | None:
     paragraphs = [
         "Each query shape the workload sends, explained on the runner's own connection "
         "after the load and again after the run, off the measured path: PostgreSQL "
-        "`EXPLAIN (ANALYZE, BUFFERS)` and MariaDB `ANALYZE FORMAT=JSON` for reads (a "
-        "write is only planned, never executed), SQLite `EXPLAIN QUERY PLAN`, DuckDB "
-        "`EXPLAIN ANALYZE` (a write in a transaction rolled back), MongoDB and FerretDB "
-        "`explain`, Cassandra the trace of one read. Actual rows are measured only where "
+        "EXPLAIN (ANALYZE, BUFFERS) and MariaDB ANALYZE FORMAT=JSON for reads (a write is "
+        "only planned, never executed), SQLite EXPLAIN QUERY PLAN, DuckDB EXPLAIN ANALYZE "
+        "(a write in a transaction rolled back), MongoDB and FerretDB explain, Cassandra "
+        "the trace of one read. Actual rows are measured only where "
         "the statement ran. A full scan reads the whole table for each operation: its "
         "cost grows with the data. Each engine's own plan is in the HTML report (under "
         "the table) and in plans.json in the run folder."

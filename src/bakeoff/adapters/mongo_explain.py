@@ -67,9 +67,8 @@ def mongo_plan(shape: str, command: Mapping[str, Any], answer: Mapping[str, Any]
         elif name in _BY_KEY:
             path, index = AccessPath.INDEX_LOOKUP, "_id_"
         elif name.endswith("IXSCAN"):
-            bounds = json.dumps(stage.get("indexBounds", {}))
-            ranged = "inf" in bounds.lower() or "MaxKey" in bounds or "MinKey" in bounds
-            path = AccessPath.INDEX_RANGE if ranged else AccessPath.INDEX_LOOKUP
+            points = _point_bounds(stage.get("indexBounds"))
+            path = AccessPath.INDEX_LOOKUP if points else AccessPath.INDEX_RANGE
             index = stage.get("indexName")
         else:
             continue
@@ -85,6 +84,22 @@ def mongo_plan(shape: str, command: Mapping[str, Any], answer: Mapping[str, Any]
             note=note,
         )
     return ferretdb_plan(shape, statement, answer, raw)
+
+
+def _point_bounds(bounds: object) -> bool:
+    """Whether every interval of an IXSCAN's bounds is one value: '["k", "k"]'."""
+    if not isinstance(bounds, Mapping) or not bounds:
+        return False
+    for intervals in bounds.values():
+        for interval in intervals if isinstance(intervals, list) else [intervals]:
+            text = str(interval)
+            inner = text[1:-1]
+            if not (text.startswith("[") and text.endswith("]")):
+                return False
+            cuts = [i for i in range(len(inner)) if inner.startswith(", ", i)]
+            if not any(inner[:i] == inner[i + 2 :] for i in cuts):
+                return False
+    return True
 
 
 _PUSHDOWNS = ("filterPushdown", "sortPushdown", "limitPushdown")

@@ -4,17 +4,22 @@ measured path: at the end of the load and at the end of the run (docs/query-plan
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
+from bakeoff.adapters.data_model import ExplainOperations
 from bakeoff.adapters.protocol import Capability, ExplainQueries
 from bakeoff.core.operations import BY_NAME
 from bakeoff.core.query_plans import AccessPath, Moment, QueryPlan, QueryShape
 from bakeoff.harness.plan import Trial
 from bakeoff.workloads.keys import key_names
+from bakeoff.workloads.logical import LogicalMix
 from bakeoff.workloads.model import Workload
+from bakeoff.workloads.parameters import verification_parameters
 
 _WRITES = frozenset({"update", "insert", "delete"})
 _UNUSED = 2**40
@@ -60,22 +65,51 @@ def sample_key(workload: Workload, number: int) -> str:
 
 
 def explain_shapes(control: Any, trial: Trial, moment: Moment) -> list[QueryPlan]:
-    """The plan of each shape the trial's workload sends, taken at `moment`; empty when
-    the adapter does not declare EXPLAIN (key-value engines) or for a schema workload.
+    """The plan of each shape the trial's workload sends, taken at `moment`: each key-value
+    shape where the adapter declares EXPLAIN, each read operation of a schema workload
+    where the data model explains (`ExplainOperations`); otherwise none.
 
     A shape the engine fails to explain is kept, as unknown with the error as its note:
     plans explain a measurement and never fail one."""
-    if trial.model is not None or Capability.EXPLAIN not in trial.adapter.capabilities:
+    if trial.model is not None:
+        return (
+            _explain_model(control, trial, moment) if isinstance(control, ExplainOperations) else []
+        )
+    if Capability.EXPLAIN not in trial.adapter.capabilities:
         return []
     if not isinstance(control, ExplainQueries):
         return []
-    plans = []
+    plans: list[QueryPlan] = []
     for shape in query_shapes(trial.workload):
-        try:
-            plan = control.explain(trial.workload.table, shape)
-        except Exception as exc:
-            _log.warning("explaining %s on %s failed: %s", shape.name, trial.label, exc)
-            note = f"explain failed: {type(exc).__name__}: {exc}"
-            plan = QueryPlan(shape.name, "", AccessPath.UNKNOWN, "", note=note)
-        plans.append(replace(plan, moment=moment.value))
+        with _kept(plans, shape.name, trial, moment):
+            plans.append(replace(control.explain(trial.workload.table, shape), moment=moment.value))
     return plans
+
+
+def _explain_model(control: ExplainOperations, trial: Trial, moment: Moment) -> list[QueryPlan]:
+    """Each read operation, with its first verification parameter set."""
+    workload = trial.workload
+    schema, mix = workload.data_schema(), workload.operations
+    assert isinstance(mix, LogicalMix)
+    plans: list[QueryPlan] = []
+    for name, operation in mix.items():
+        if not operation.reads():
+            continue
+        [parameters] = verification_parameters(schema, name, operation, seed=workload.seed, count=1)
+        with _kept(plans, name, trial, moment):
+            plans += [
+                replace(p, moment=moment.value)
+                for p in control.explain(name, operation, parameters)
+            ]
+    return plans
+
+
+@contextmanager
+def _kept(plans: list[QueryPlan], shape: str, trial: Trial, moment: Moment) -> Iterator[None]:
+    """A failure to explain `shape` kept as an unknown plan, never raised."""
+    try:
+        yield
+    except Exception as exc:
+        _log.warning("explaining %s on %s failed: %s", shape, trial.label, exc)
+        note = f"explain failed: {type(exc).__name__}: {exc}"
+        plans.append(QueryPlan(shape, "", AccessPath.UNKNOWN, "", note=note, moment=moment.value))

@@ -42,7 +42,7 @@ def engines_without_plans(
 
 def _why(adapter: str, data_model: object) -> str:
     if data_model:
-        return "no query plans (schema workloads are not explained yet)"
+        return "no query plans (its data model does not explain its operations)"
     try:
         declares = Capability.EXPLAIN in adapter_class(adapter).capabilities
     except Exception:  # an adapter no longer installed: its capabilities are unknown

@@ -48,7 +48,9 @@ def trace_plan(shape: str, statement: str, descriptions: list[str], raw: str) ->
         statement,
         path,
         detail,
-        actual_rows=float(sum(rows)) if rows else None,
+        # Each replica (and a retried read) reports its own count: the largest is the
+        # rows the request read, where a sum would count them once per report.
+        actual_rows=float(max(rows)) if rows else None,
         analyzed=True,
         raw=raw,
         note=note,

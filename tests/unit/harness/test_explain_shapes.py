@@ -78,3 +78,13 @@ def test_a_run_stores_its_plans_after_load_and_after_run(tmp_path: Path) -> None
         ("read", "after-run"),
     ]
     assert {p.access_path for p in trial.plans} == {AccessPath.INDEX_LOOKUP}
+
+
+def test_a_schema_workload_explains_each_read_operation(tmp_path: Path) -> None:
+    result = run_benchmark(["orders"], ["sqlite"], output=tmp_path, operations=200)
+
+    [trial] = read_plans(result.path)
+    after_run = {p.shape: p for p in trial.plans if p.moment == "after-run"}
+    assert after_run["get_order"].access_path is AccessPath.INDEX_LOOKUP
+    assert after_run["orders_by_status"].index == "ix_orders_status"
+    assert after_run["revenue_per_day"].full_scan  # an aggregate over every order

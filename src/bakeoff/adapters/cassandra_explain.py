@@ -17,7 +17,9 @@ from bakeoff.core.query_plans import AccessPath, QueryPlan
 
 _LIVE_ROWS = re.compile(r"Read (\d+) live rows")
 _SSTABLES = re.compile(r"Merged data from memtables and (\d+) sstables")
-_SEQ_SCAN = re.compile(r"Executing seq scan across (\d+) sstables")
+_SEQ_SCAN = re.compile(r"Executing seq scan across (\d+) sstables(?: for (\S+), (\S+))?")
+_WHOLE_RING = "(min("
+"""A token range from the ring's minimum to the minimum again is the whole table."""
 
 
 def trace_lines(events: Iterable[Any]) -> list[str]:
@@ -34,7 +36,9 @@ def trace_plan(shape: str, statement: str, descriptions: list[str], raw: str) ->
     """The access path a trace shows, with the live rows its replicas read."""
     text = "\n".join(descriptions)
     scan = _SEQ_SCAN.search(text)
-    if scan:
+    if scan and (scan[2] or "").startswith(_WHOLE_RING) and (scan[3] or "").startswith("min("):
+        path, detail = AccessPath.FULL_SCAN, f"scan of the whole token ring ({scan[1]} sstables)"
+    elif scan:
         path, detail = AccessPath.INDEX_RANGE, f"token range scan across {scan[1]} sstables"
     elif "single-partition query" in text:
         path, detail = AccessPath.KEY_LOOKUP, "single-partition query (partition key)"

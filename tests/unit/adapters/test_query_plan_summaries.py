@@ -68,7 +68,6 @@ def test_postgres_range_under_a_limit_and_a_seq_scan_under_an_update() -> None:
         analyzed=False,
     )
     assert scan.access_path is AccessPath.INDEX_RANGE
-    assert scan.actual_rows is None
     update = postgres_plan(
         "update",
         "",
@@ -274,6 +273,15 @@ def test_cassandra_trace_of_a_partition_key_read_and_a_token_range() -> None:
     assert "120 µs" in plan.raw
     scan = trace_plan("scan", "", ["Executing seq scan across 2 sstables for (min, max]"], "")
     assert scan.access_path is AccessPath.INDEX_RANGE
+    ring = (
+        "Executing seq scan across 0 sstables for "
+        "(min(-9223372036854775808), min(-9223372036854775808)]"
+    )
+    assert trace_plan("aggregate", "", [ring], "").full_scan
+    tail = (
+        "Executing seq scan across 1 sstables for (-3485513579396041028, min(-9223372036854775808)]"
+    )
+    assert trace_plan("scan", "", [tail], "").access_path is AccessPath.INDEX_RANGE
     assert untraced_write("update", "update").access_path is AccessPath.UNKNOWN
 
 

@@ -11,6 +11,7 @@ the one partition of the key. Explaining a write changes no data.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -19,10 +20,13 @@ from bakeoff.adapters.mongo import MongoAdapter
 from bakeoff.adapters.postgres import PostgresAdapter
 from bakeoff.adapters.protocol import Adapter, Capability, Endpoint, ExplainQueries
 from bakeoff.adapters.sql import SqlAdapter
+from bakeoff.api import run_benchmark
 from bakeoff.core.query_plans import AccessPath, QueryPlan
 from bakeoff.engines.catalog import engine_spec
 from bakeoff.engines.embedded import EmbeddedProvisioner
+from bakeoff.engines.provisioning import EngineOptions
 from bakeoff.harness.query_plans import query_shapes, sample_key
+from bakeoff.results.query_plans import read_plans
 from bakeoff.workloads.loader import load_workload, resolve_workload
 from bakeoff.workloads.model import Workload
 from tests.conftest import ServerPool
@@ -131,3 +135,34 @@ def test_explaining_writes_changes_nothing(engine: tuple[str, Endpoint]) -> None
     assert set(plans) == {"read", "update", "insert", "delete"}
     assert after is not None and set(after.values()) == {"v" * 10}
     assert count == RECORDS
+
+
+# -- schema workloads: each data model family's read operations ------------------------
+
+MODEL_GET_ORDER = {
+    "postgres": AccessPath.INDEX_LOOKUP,
+    "ferretdb": AccessPath.FULL_SCAN,  # FerretDB does not push order_id down
+    "cassandra": AccessPath.KEY_LOOKUP,
+}
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("name", list(MODEL_GET_ORDER))
+def test_schema_workload_read_operations_are_explained(
+    name: str, servers: ServerPool, tmp_path: Path
+) -> None:
+    url = servers.endpoint(name).url
+    result = run_benchmark(
+        ["orders"],
+        [name],
+        output=tmp_path,
+        operations=100,
+        engine_options=EngineOptions(urls={name: url}),
+    )
+
+    [trial] = read_plans(result.path)
+    plans = {p.shape: p for p in trial.plans if p.moment == "after-run"}
+    for plan in plans.values():
+        print(f"{trial.engine} {plan.shape}: {plan.access_path} {plan.detail!r} {plan.index}")
+    assert plans["get_order"].access_path is MODEL_GET_ORDER[name]
+    assert {"customer_orders", "orders_by_status", "revenue_per_day"} <= set(plans)

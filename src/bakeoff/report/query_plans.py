@@ -41,10 +41,12 @@ def engines_without_plans(
 
 
 def _why(adapter: str, data_model: object) -> str:
-    if data_model:
-        return "no query plans (its data model does not explain its operations)"
     try:
         declares = Capability.EXPLAIN in adapter_class(adapter).capabilities
     except Exception:  # an adapter no longer installed: its capabilities are unknown
         return "no query plans"
-    return "no query plans (taken before plans were)" if declares else NO_PLANS_KEY_VALUE
+    if not declares:
+        return NO_PLANS_KEY_VALUE
+    if data_model:
+        return "no query plans (its data model does not explain its operations)"
+    return "no query plans (taken before plans were)"

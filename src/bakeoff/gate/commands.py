@@ -114,7 +114,8 @@ def compare(
     Per engine × workload × operation × metric (throughput, p50, p99, p99.9): the ratio of
     medians with a bootstrap confidence interval, a Mann-Whitney test over the trials, and
     a verdict: improved, regressed, unchanged, unstable (too noisy to judge) or
-    inconclusive (too few trials; use --repeat 5).
+    inconclusive (too few trials; use --repeat 5). A query shape whose plan
+    changed since the baseline (docs/query-plans.md) is printed beside them.
 
     \b
     Examples:

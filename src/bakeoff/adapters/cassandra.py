@@ -68,6 +68,7 @@ from bakeoff.adapters.cassandra_cql import (
     identifier,
     row_to_record,
 )
+from bakeoff.adapters.cassandra_explain import trace_lines, trace_plan, untraced_write
 from bakeoff.adapters.cassandra_session import (
     SCHEMA_TIMEOUT_S,
     TableStatements,
@@ -79,6 +80,7 @@ from bakeoff.adapters.cassandra_session import (
 )
 from bakeoff.adapters.errors import AdapterError, FatalError, UnsupportedError
 from bakeoff.adapters.protocol import Capability, Endpoint, Record, TableSpec
+from bakeoff.core.query_plans import QueryPlan, QueryShape
 
 LOAD_CONCURRENCY = 100
 """Inserts in flight per `insert_batch` call (the driver's own default for
@@ -102,6 +104,7 @@ class CassandraAdapter:
             Capability.DELETE,
             Capability.COUNT,
             Capability.EXISTS,
+            Capability.EXPLAIN,
         }
     )
     capability_notes: ClassVar[Mapping[Capability, str]] = {
@@ -262,6 +265,31 @@ class CassandraAdapter:
         except Exception as exc:
             raise_translated(exc)
         return int(row[0])
+
+    def explain(self, table: str, shape: QueryShape) -> QueryPlan:
+        """The trace of one request of a read shape (cassandra_explain.py)."""
+        state = self._table(table)
+        names = state.cql.fields
+        if shape.writes:
+            return untraced_write(shape.name, shape.name)
+        if shape.name == "scan":
+            statement = state.scans.get((names, False)) or state.prepare_scan(names, wrapped=False)
+            params: tuple[object, ...] = (shape.key, shape.count)
+        else:
+            exists = shape.name == "exists"
+            statement = (
+                state.exists if exists else state.reads.get(names) or state.prepare_read(names)
+            )
+            params = (shape.key,)
+        try:
+            result = self._session.execute(statement, params, trace=True)
+            list(result)
+            events = list(result.get_query_trace(max_wait_sec=10).events)
+        except Exception as exc:
+            raise_translated(exc)
+        lines = trace_lines(events)
+        descriptions = [str(event.description) for event in events]
+        return trace_plan(shape.name, statement.query_string, descriptions, "\n".join(lines))
 
     # -- schema and statements ---------------------------------------------------------
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
+from bakeoff.adapters.cassandra_model_explain import RecordingSession, explain_read
 from bakeoff.adapters.cassandra_model_ops import WRITERS
 from bakeoff.adapters.cassandra_model_reads import READS
 from bakeoff.adapters.cassandra_model_writes import CqlTables
@@ -39,7 +40,8 @@ from bakeoff.adapters.cassandra_session import (
 from bakeoff.adapters.data_model import OperationPlan, Prepared
 from bakeoff.adapters.errors import AdapterError, FatalError
 from bakeoff.core.endpoint import Endpoint
-from bakeoff.core.schema import OperationSpec, Row, Schema
+from bakeoff.core.query_plans import QueryPlan
+from bakeoff.core.schema import OperationSpec, Parameters, Row, Schema
 
 DUMP_TIMEOUT_S = 120.0
 
@@ -151,6 +153,26 @@ class CassandraQueryTables:
         cql = self._ready()
         compile_ = READS.get(operation.kind) or WRITERS[operation.kind]
         return compile_(cql, operation)
+
+    def explain(
+        self, name: str, operation: OperationSpec, parameters: Parameters
+    ) -> list[QueryPlan]:
+        """The traces of the statements a read operation sends (cassandra_model_explain.py)."""
+        prepared, cql = self.prepare(name, operation), self._ready()
+
+        def run(session: RecordingSession) -> object:
+            real, cql.session = cql.session, session  # read at call time by cql.execute
+            try:
+                return prepared(parameters)
+            finally:
+                cql.session = real
+
+        try:
+            return explain_read(cql.session, run, name)
+        except AdapterError:
+            raise
+        except Exception as exc:
+            raise_translated(exc)
 
     def dump(self, entity: str) -> list[Row]:
         cql = self._ready()

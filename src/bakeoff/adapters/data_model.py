@@ -51,6 +51,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Protocol, runtime_checkable
 
 from bakeoff.core.endpoint import Endpoint
+from bakeoff.core.query_plans import QueryPlan
 from bakeoff.core.schema import OperationSpec, Parameters, Row, Schema
 
 Prepared = Callable[[Parameters], object]
@@ -115,3 +116,14 @@ class DataModel(Protocol):
 
     def close(self) -> None:
         """Release the connection. Safe to call twice."""
+
+
+@runtime_checkable
+class ExplainOperations(Protocol):
+    """A data model that can explain its read operations (docs/query-plans.md): the
+    plans of the statements one call with `parameters` sends, named after the operation
+    ("find_orders", "find_orders#2" for its second statement). Off the measured path."""
+
+    def explain(
+        self, name: str, operation: OperationSpec, parameters: Parameters
+    ) -> list[QueryPlan]: ...

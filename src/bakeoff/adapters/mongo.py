@@ -81,7 +81,9 @@ from bakeoff.adapters.errors import (
     UnsupportedError,
     missing_driver,
 )
+from bakeoff.adapters.mongo_explain import explained_command, mongo_plan
 from bakeoff.adapters.protocol import Capability, Endpoint, Record, TableSpec
+from bakeoff.core.query_plans import AccessPath, QueryPlan, QueryShape
 
 DEFAULT_DATABASE = "bakeoff"
 CLIENT_SETTINGS = ("w", "journal", "wTimeoutMS", "readPreference")
@@ -202,6 +204,7 @@ class MongoAdapter:
             Capability.DELETE,
             Capability.COUNT,
             Capability.EXISTS,
+            Capability.EXPLAIN,
         }
     )
 
@@ -336,6 +339,19 @@ class MongoAdapter:
             return int(collection.count_documents({}))
         except self._driver_error as exc:
             raise_translated(exc)
+
+    def explain(self, table: str, shape: QueryShape) -> QueryPlan:
+        """The ``explain`` command's answer (mongo_explain.py), summarised."""
+        command = explained_command(table, shape)
+        if command is None:
+            note = "explain does not take an insert"
+            return QueryPlan(shape.name, "insert", AccessPath.UNKNOWN, "", note=note)
+        verbosity = "queryPlanner" if shape.writes else "executionStats"
+        try:
+            answer = self._db.command({"explain": command, "verbosity": verbosity})
+        except self._driver_error as exc:
+            raise_translated(exc)
+        return mongo_plan(shape.name, command, answer)
 
     # -- helpers ---------------------------------------------------------------------
 

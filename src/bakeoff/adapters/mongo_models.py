@@ -51,6 +51,7 @@ from bakeoff.adapters.mongo_documents import (
     layout_lines,
     source,
 )
+from bakeoff.adapters.mongo_model_explain import RecordingDatabase, explain_read
 from bakeoff.adapters.mongo_reads import (
     Filter,
     Pipeline,
@@ -61,6 +62,7 @@ from bakeoff.adapters.mongo_reads import (
 )
 from bakeoff.adapters.mongo_writes import TRANSACTION_NOTE, Writes
 from bakeoff.core.endpoint import Endpoint
+from bakeoff.core.query_plans import QueryPlan
 from bakeoff.core.schema import FieldType, OperationKind, OperationSpec, Parameters, Row, Schema
 
 _NO_TTL = (
@@ -289,6 +291,24 @@ class _DocumentModel:
     def _run_pipeline(self, collection: str, stages: Pipeline) -> list[dict[str, Any]]:
         results: list[dict[str, Any]] = list(self._db[collection].aggregate(stages))
         return results
+
+    def explain(
+        self, name: str, operation: OperationSpec, parameters: Parameters
+    ) -> list[QueryPlan]:
+        """The plans of the commands a read operation sends (mongo_model_explain.py)."""
+        prepared = self.prepare(name, operation)
+
+        def run(database: RecordingDatabase) -> object:
+            real, self._db = self._db, database  # read at call time by _read
+            try:
+                return prepared(parameters)
+            finally:
+                self._db = real
+
+        try:
+            return explain_read(self._db, run, name)
+        except self._driver_error as exc:
+            raise_translated(exc)
 
     # -- helpers ---------------------------------------------------------------------
 

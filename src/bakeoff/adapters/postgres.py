@@ -28,7 +28,8 @@ from typing import Any, ClassVar
 
 from bakeoff.adapters.errors import AdapterError, FatalError, TransientError
 from bakeoff.adapters.protocol import PENDING, Capability, Endpoint, Record, TableSpec
-from bakeoff.adapters.sql import KEY_COLUMN, SqlAdapter, field_key
+from bakeoff.adapters.sql import SqlAdapter, field_key
+from bakeoff.adapters.sql_statements import KEY_COLUMN, operation_statement
 
 
 @dataclass(frozen=True)
@@ -218,7 +219,9 @@ class PostgresAdapter(SqlAdapter):
         cache_key = (kind, table, fields)
         prepared = self._prepared.get(cache_key)
         if prepared is None:
-            compiled = self._build(kind, self._known_table(table), fields, self._numbered_dialect)
+            compiled = operation_statement(
+                kind, self._known_table(table), fields, self._numbered_dialect
+            )
             prepared = PreparedStatement(
                 name=f"bakeoff_{next(self._names)}".encode(),
                 table=table,

@@ -16,6 +16,7 @@ from typing import ClassVar, Protocol, runtime_checkable
 
 from bakeoff.core.capabilities import Capability
 from bakeoff.core.endpoint import Endpoint
+from bakeoff.core.query_plans import QueryPlan, QueryShape
 from bakeoff.core.records import Record, TableSpec
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "BatchInsert",
     "Capability",
     "Endpoint",
+    "ExplainQueries",
     "KeyExists",
     "Record",
     "RecordCount",
@@ -98,6 +100,19 @@ class RecordCount(Protocol):
 
     def count_records(self, table: str) -> int:
         """Exact number of records in the table."""
+
+
+@runtime_checkable
+class ExplainQueries(Protocol):
+    """Capability EXPLAIN: the engine's plan of one query shape, summarised.
+
+    Called off the measured path on the runner's own connection. A read may be executed
+    to measure its plan (EXPLAIN ANALYZE, executionStats, a trace); a write never is, so
+    explaining changes no data.
+    """
+
+    def explain(self, table: str, shape: QueryShape) -> QueryPlan:
+        """The plan of `shape` on `table` (access path UNKNOWN when the engine cannot say)."""
 
 
 PENDING: object = object()

@@ -28,9 +28,15 @@ from bakeoff.adapters.errors import (
     missing_driver,
 )
 from bakeoff.adapters.protocol import Capability, Endpoint, Record, TableSpec
-from bakeoff.adapters.sql_statements import CompiledStatement, SqlSession, compile_statement
+from bakeoff.adapters.sql_explain import explain_statement
+from bakeoff.adapters.sql_statements import (
+    KEY_COLUMN,
+    CompiledStatement,
+    SqlSession,
+    operation_statement,
+)
+from bakeoff.core.query_plans import QueryPlan, QueryShape
 
-KEY_COLUMN = "ycsb_key"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 _SETTING_VALUE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 # Engines whose settings live in the connection (there is no server to configure).
@@ -63,6 +69,7 @@ class SqlAdapter:
             Capability.DELETE,
             Capability.COUNT,
             Capability.EXISTS,
+            Capability.EXPLAIN,
         }
     )
 
@@ -255,6 +262,23 @@ class SqlAdapter:
             raise self._translate(exc) from exc
         return int(rows[0][0])
 
+    def explain(self, table: str, shape: QueryShape) -> QueryPlan:
+        """The plan of one operation's statement (sql_explain.py: which EXPLAIN, where)."""
+        values = dict(shape.values)
+        stmt = self._compiled(shape.name, table, tuple(values))
+        given = {"key": shape.key, KEY_COLUMN: shape.key, "count": shape.count, **values}
+        try:
+            return explain_statement(
+                self._cursor,
+                self._engine.dialect,
+                shape.name,
+                stmt.sql,
+                stmt.params(given),
+                shape.writes,
+            )
+        except self._driver_errors as exc:
+            raise self._translate(exc) from exc
+
     def session(self) -> SqlSession:
         """This connection as the data models (`bakeoff.adapters.sql_models`) use it."""
         return SqlSession(
@@ -325,49 +349,9 @@ class SqlAdapter:
         cache_key = (kind, table, fields)
         stmt = self._statements.get(cache_key)
         if stmt is None:
-            stmt = self._build(kind, self._known_table(table), fields, self._engine.dialect)
+            stmt = operation_statement(kind, self._known_table(table), fields, self._engine.dialect)
             self._statements[cache_key] = stmt
         return stmt
-
-    @staticmethod
-    def _build(kind: str, t: Any, fields: tuple[str, ...], dialect: Any) -> CompiledStatement:
-        """The statement of one operation kind, compiled by `dialect`."""
-        import sqlalchemy as sa
-
-        key = t.c[KEY_COLUMN]
-        field_cols = [t.c[f] for f in fields] if fields else [c for c in t.c if c is not key]
-        out: tuple[str, ...] = ()
-        stmt: Any
-        if kind == "read":
-            stmt = sa.select(*field_cols).where(key == sa.bindparam("key"))
-            out = tuple(c.name for c in field_cols)
-        elif kind == "scan":
-            stmt = (
-                sa.select(key, *field_cols)
-                .where(key >= sa.bindparam("key"))
-                .order_by(key)
-                .limit(sa.bindparam("count", type_=sa.Integer, literal_execute=False))
-            )
-            out = (KEY_COLUMN, *(c.name for c in field_cols))
-        elif kind == "insert":
-            stmt = sa.insert(t).values(
-                {KEY_COLUMN: sa.bindparam(KEY_COLUMN), **{f: sa.bindparam(f) for f in fields}}
-            )
-        elif kind == "update":
-            stmt = (
-                sa.update(t)
-                .where(key == sa.bindparam("key"))
-                .values({f: sa.bindparam(f) for f in fields})
-            )
-        elif kind == "delete":
-            stmt = sa.delete(t).where(key == sa.bindparam("key"))
-        elif kind == "exists":
-            stmt = sa.select(sa.literal_column("1")).where(key == sa.bindparam("key"))
-        elif kind == "count":
-            stmt = sa.select(sa.func.count()).select_from(t)
-        else:  # pragma: no cover - kinds are this module's own constants
-            raise ValueError(kind)
-        return compile_statement(stmt, dialect, out)
 
 
 class _NotConnected:

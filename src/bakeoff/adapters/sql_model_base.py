@@ -14,10 +14,12 @@ from typing import Any
 
 from bakeoff.adapters.data_model import OperationPlan, Prepared
 from bakeoff.adapters.errors import FatalError
+from bakeoff.adapters.sql_model_explain import explain_read
 from bakeoff.adapters.sql_queries import refuse_common
 from bakeoff.adapters.sql_session_base import Aborted, SqlConnection
 from bakeoff.adapters.sql_statements import CompiledStatement
 from bakeoff.core.endpoint import Endpoint
+from bakeoff.core.query_plans import QueryPlan
 from bakeoff.core.schema import OperationSpec, Parameters, Row, Schema
 
 
@@ -88,6 +90,20 @@ class SqlModelBase:
         build = getattr(self, f"_prepare_{operation.kind.value}")
         prepared: Prepared = build(operation)
         return prepared
+
+    def explain(
+        self, name: str, operation: OperationSpec, parameters: Parameters
+    ) -> list[QueryPlan]:
+        """The plans of the statements a read operation sends (sql_model_explain.py)."""
+
+        def prepare(db: SqlConnection) -> Prepared:
+            real, self._db = self._db, db
+            try:
+                return self.prepare(name, operation)
+            finally:
+                self._db = real
+
+        return explain_read(self._db, prepare, name, parameters)
 
     def _prepare_insert(self, operation: OperationSpec) -> Prepared:
         return self._prepare_store(operation, "insert")

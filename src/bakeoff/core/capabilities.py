@@ -20,5 +20,8 @@ class Capability(StrEnum):
     """The adapter implements `RecordCount.count_records` (the verify phase uses it)."""
     SPLIT_PHASE = "split-phase"
     """The adapter implements `SplitPhase`: one thread can keep many connections busy."""
+    EXPLAIN = "explain"
+    """The adapter implements `ExplainQueries.explain`: the engine's plan of a query shape
+    (docs/query-plans.md)."""
     TRANSACTIONS = "transactions"
     SECONDARY_INDEX = "secondary-index"

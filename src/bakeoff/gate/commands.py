@@ -114,7 +114,8 @@ def compare(
     Per engine × workload × operation × metric (throughput, p50, p99, p99.9): the ratio of
     medians with a bootstrap confidence interval, a Mann-Whitney test over the trials, and
     a verdict: improved, regressed, unchanged, unstable (too noisy to judge) or
-    inconclusive (too few trials; use --repeat 5).
+    inconclusive (too few trials; use --repeat 5). A query shape whose plan
+    changed since the baseline (docs/query-plans.md) is printed beside them.
 
     \b
     Examples:
@@ -185,6 +186,8 @@ def _print_comparison(result: Comparison) -> None:
                 highlight=False,
                 markup=False,
             )
+    for change in result.plan_changes:
+        stdout.print(f"PLAN CHANGE {change.text()}", highlight=False, markup=False)
     for note in result.notes:
         stdout.print(f"note: {note}", highlight=False, markup=False)
     stdout.print(summary_line(result), highlight=False, markup=False)

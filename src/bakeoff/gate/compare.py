@@ -22,7 +22,8 @@ import pandas as pd
 from bakeoff.gate import history
 from bakeoff.gate.comparison import CompareOptions, Comparison, Row, Verdict
 from bakeoff.gate.metrics import METRICS, CompareError, Metric, load_trial_metrics
-from bakeoff.results.reader import read_runs
+from bakeoff.gate.plan_changes import plan_changes
+from bakeoff.results.reader import read_runs, run_directories
 from bakeoff.results.statistics import (
     coefficient_of_variation,
     is_unstable,
@@ -93,10 +94,12 @@ def compare_paths(
                 )
         if baseline_metrics.empty:
             raise CompareError(f"{baseline}: the history holds no run other than the candidate")
-        runs = ", ".join(sorted(set(baseline_metrics["run_id"].astype(str))))
-        notes.append(f"baseline from the history: run {runs}")
+        run_ids = sorted(set(baseline_metrics["run_id"].astype(str)))
+        notes.append(f"baseline from the history: run {', '.join(run_ids)}")
+        baseline_runs = [baseline / history.RUNS_DIR / run_id for run_id in run_ids]
     else:
         baseline_metrics = load_trial_metrics(baseline)
+        baseline_runs = run_directories([baseline])
     comparison = compare_metrics(
         baseline_metrics,
         candidate_metrics,
@@ -104,7 +107,8 @@ def compare_paths(
         baseline_label=str(baseline),
         candidate_label=str(candidate),
     )
-    return replace(comparison, notes=[*notes, *comparison.notes])
+    changes = plan_changes(baseline_runs, run_directories([candidate]))
+    return replace(comparison, notes=[*notes, *comparison.notes], plan_changes=changes)
 
 
 def _sort_key(key: tuple[str, str, str]) -> tuple[str, str, bool, str]:

@@ -11,6 +11,7 @@ import pandas as pd
 
 from bakeoff.core.formats import format_change, format_metric, format_p, format_percent, json_number
 from bakeoff.gate.metrics import METRICS, CompareError
+from bakeoff.gate.plan_changes import PlanChange
 from bakeoff.results.statistics import UNSTABLE_CV
 
 
@@ -86,6 +87,8 @@ class Comparison:
     candidate: str = "candidate"
     notes: list[str] = field(default_factory=list)
     """Things a reader must know: rows only one side has, workload specs that differ."""
+    plan_changes: list[PlanChange] = field(default_factory=list)
+    """Query shapes whose access path differs from the baseline's (gate/plan_changes.py)."""
 
     @property
     def regressions(self) -> list[Row]:
@@ -115,6 +118,7 @@ class Comparison:
             "exit_code": self.exit_code,
             "counts": self.counts(),
             "notes": list(self.notes),
+            "plan_changes": [change.to_dict() for change in self.plan_changes],
             "rows": [
                 {
                     **{k: json_number(v) for k, v in asdict(r).items()},
@@ -153,7 +157,9 @@ def summary_line(comparison: Comparison) -> str:
     counts = comparison.counts()
     parts = [f"{n} {name}" for name, n in counts.items() if n]
     head = "REGRESSION" if comparison.exit_code else "no regression"
-    return f"{head}: {', '.join(parts)} (threshold {comparison.options.threshold:.0%})"
+    changed = len(comparison.plan_changes)
+    plans = f"; {changed} query plan{'s' * (changed != 1)} changed" if changed else ""
+    return f"{head}: {', '.join(parts)} (threshold {comparison.options.threshold:.0%}){plans}"
 
 
 def render_markdown(comparison: Comparison) -> str:
@@ -180,6 +186,9 @@ def render_markdown(comparison: Comparison) -> str:
             f"| {format_percent(r.baseline_cv)}/{format_percent(r.candidate_cv)} "
             f"| {r.baseline_n}/{r.candidate_n} | {_MARK[r.verdict]} |"
         )
+    if comparison.plan_changes:
+        lines += ["", "**Query plans changed** (beside the verdicts above):", ""]
+        lines.extend(f"- ⚠️ {change.text()}" for change in comparison.plan_changes)
     if comparison.notes:
         lines.append("")
         lines.extend(f"- {note}" for note in comparison.notes)

@@ -31,6 +31,7 @@ import pandas as pd
 from bakeoff.core.files import write_bytes_atomically
 from bakeoff.core.histogram import HistogramError
 from bakeoff.gate.metrics import trial_metrics
+from bakeoff.gate.plan_changes import PlanChange, plan_changes
 from bakeoff.results.provenance import git_head
 from bakeoff.results.reader import (
     DamagedRunError,
@@ -39,7 +40,7 @@ from bakeoff.results.reader import (
     ok_trial_keys,
     read_run,
 )
-from bakeoff.results.schema import MANIFEST_FILE, SAMPLES_FILE
+from bakeoff.results.schema import MANIFEST_FILE, PLANS_FILE, SAMPLES_FILE
 
 MARKER = "bakeoff-history.json"
 FORMAT = "bakeoff-history"
@@ -91,6 +92,8 @@ class AddedRun:
     host_fingerprint: str
     points: int
     """Rows written: ok trials × operations."""
+    plan_changes: tuple[PlanChange, ...] = ()
+    """Shapes whose plan differs from the history's previous run of their workload hash."""
 
 
 def is_history(path: Path | str) -> bool:
@@ -201,19 +204,22 @@ def add_run(
     points["added_at"] = pd.Timestamp(datetime.now(UTC))
     points = points[list(POINT_COLUMNS)]
 
+    earlier = [d for d in (root / RUNS_DIR).iterdir() if d.is_dir() and d.name[0] != "."]
+    changes = tuple(plan_changes(earlier, [run]))
     # The run's copy lands first: a points file always has its run next to it.
     target = root / RUNS_DIR / run_id
     if not target.exists():
         staging = root / RUNS_DIR / f".{run_id}.tmp"
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
-        for name in (MANIFEST_FILE, SAMPLES_FILE):
-            shutil.copy2(run / name, staging / name)
+        for name in (MANIFEST_FILE, SAMPLES_FILE, PLANS_FILE):
+            if name != PLANS_FILE or (run / name).exists():  # plans are optional
+                shutil.copy2(run / name, staging / name)
         os.rename(staging, target)
     tmp = points_file.with_name(f".{points_file.name}.tmp")
     points.to_parquet(tmp, index=False)
     os.replace(tmp, points_file)
-    return AddedRun(run_id, sha, source, fingerprint, len(points))
+    return AddedRun(run_id, sha, source, fingerprint, len(points), changes)
 
 
 def _timestamp(value: object) -> pd.Timestamp:

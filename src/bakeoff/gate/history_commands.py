@@ -63,7 +63,11 @@ def history_add(
         str | None, typer.Option(metavar="TEXT", help="A free-form label for these runs.")
     ] = None,
 ) -> None:
-    """Append runs to the history, keyed by engine version, workload hash, host and commit."""
+    """Append runs to the history, keyed by engine version, workload hash, host and commit.
+
+    A query plan that changed since the history's earlier runs of the same workload
+    is printed (docs/query-plans.md).
+    """
     for run_dir in run_dirs:
         try:
             added = hist.add_run(history, run_dir, git_sha=git_sha, label=label)
@@ -76,6 +80,8 @@ def history_add(
             highlight=False,
             markup=False,
         )
+        for change in added.plan_changes:
+            stdout.print(f"PLAN CHANGE {change.text()}", highlight=False, markup=False)
 
 
 @history_app.command("list")

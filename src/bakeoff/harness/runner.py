@@ -21,16 +21,12 @@ from typing import Any
 from bakeoff.adapters.errors import AdapterError
 from bakeoff.adapters.protocol import Capability, Endpoint
 from bakeoff.core.measures import IntervalRow, LatencyKind, Phase
+from bakeoff.core.query_plans import Moment, QueryPlan
 from bakeoff.engines.base import Provisioner, ProvisioningError
 from bakeoff.engines.catalog import Provision
 from bakeoff.engines.cleanup import signal_name
 from bakeoff.harness.answers_check import AnswerReferences
-from bakeoff.harness.clients import (
-    ClientGroup,
-    PhaseCommand,
-    PhaseResult,
-    ThreadClientGroup,
-)
+from bakeoff.harness.clients import ClientGroup, PhaseCommand, PhaseResult, ThreadClientGroup
 from bakeoff.harness.load_report import load_report
 from bakeoff.harness.loadgen import split_evenly
 from bakeoff.harness.options import RunOptions
@@ -38,6 +34,7 @@ from bakeoff.harness.phase_end import journal_phase
 from bakeoff.harness.phase_wait import wait_for_phase
 from bakeoff.harness.plan import Trial
 from bakeoff.harness.progress import ProgressSink, SilentProgress
+from bakeoff.harness.query_plans import explain_shapes
 from bakeoff.harness.recorder import merge_rows
 from bakeoff.harness.schema_trial import answers_of, layout_of, model_entry, verify_trial
 from bakeoff.harness.steady_state import SteadyStateMonitor
@@ -84,6 +81,7 @@ class _TrialState:
     counts: dict[str, int] = field(default_factory=dict)
     load_generator: dict[str, object] = field(default_factory=dict)
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    plans: list[QueryPlan] = field(default_factory=list)
 
 
 class TrialRunner:
@@ -209,6 +207,7 @@ class TrialRunner:
             else:
                 self._load(groups, trial, state)
                 state.answers = answers_of(control, trial)
+                state.plans += explain_shapes(control, trial, Moment.AFTER_LOAD)
             self._warm_up(groups, provisioner, state, workload)
             self._operate(
                 Phase.MEASURE,
@@ -218,6 +217,7 @@ class TrialRunner:
                 operations=workload.operation_count,
                 duration_s=workload.duration_s,
             )
+            state.plans += explain_shapes(control, trial, Moment.AFTER_RUN)
             state.verify.update(
                 verify_trial(
                     control, trial, state.counts, self.options.verify_sample, state.answers
@@ -385,6 +385,7 @@ class TrialRunner:
             adapter=trial.adapter.name,
             data_model=model_entry(trial),
             answers=state.answers,
+            plans=state.plans,
             connections=self.options.connections,
             seed=trial.workload.seed,
             started_at=started,

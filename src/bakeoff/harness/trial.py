@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bakeoff.core.measures import IntervalRow, Phase
+from bakeoff.core.query_plans import QueryPlan
 from bakeoff.workloads.model import Workload
 
 STATUSES = frozenset({"ok", "failed", "interrupted"})
@@ -51,6 +52,9 @@ class TrialRecord:
     answers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """A schema workload's verification answers per read operation (parameters and
     canonical answers), kept in memory to compare engines; the manifest keeps checksums."""
+    plans: Sequence[QueryPlan] = ()
+    """The query shapes' plans, explained after the load and after the run
+    (docs/query-plans.md); empty for an adapter without Capability.EXPLAIN."""
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

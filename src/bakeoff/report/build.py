@@ -30,6 +30,7 @@ from bakeoff.report.manifests import (
     workload_spec,
 )
 from bakeoff.report.pool import Workers, worker_count
+from bakeoff.report.query_plans import engines_without_plans, plan_trials
 from bakeoff.report.views import (
     KIND_ORDER,
     OPERATION_ORDER,
@@ -94,6 +95,7 @@ def build_report(
         _workload_report(workload_hash, label, runs, figure_frame, series, distributions, engines)
         for workload_hash, label in labels.items()
     )
+    plans = plan_trials(runs)
     return ReportData(
         title=title or _default_title(workloads, engines),
         runs=tuple(run_info(r, trials_of[r.path]) for r in runs),
@@ -107,6 +109,8 @@ def build_report(
         caveats=tuple(report_caveats(runs)),
         data_models=data_model_uses(runs),
         capacity=capacity_report(runs, trials),
+        query_plans=plans,
+        plans_missing=engines_without_plans(runs, plans),
     )
 
 

@@ -25,6 +25,7 @@ from bakeoff.report.methodology import methodology
 from bakeoff.report.plot_parts import Plot, slugify
 from bakeoff.report.plots import TIME_SERIES_MISSING, has_time_series, report_colors
 from bakeoff.report.plots_capacity import CAPACITY_PLOTS
+from bakeoff.report.query_plans_section import with_query_plans
 from bakeoff.report.views import KindReport, ReportData, SummaryRow, WorkloadReport
 from bakeoff.results.figures import ENOUGH_FOR_INTERVAL, LEVEL
 from bakeoff.results.summary import TOTAL
@@ -66,7 +67,7 @@ def render_html(report: ReportData, plots: Sequence[Plot], svgs: Mapping[str, st
         report=report,
         version=__version__,
         lede=lede(report),
-        sections=with_error_latency(methodology(report), report),
+        sections=with_query_plans(with_error_latency(methodology(report), report), report),
         plots=by_workload,
         svgs={plot.slug: _svg(plot, svgs[plot.slug]) for plot in plots},
         colors=report_colors(report),

@@ -27,6 +27,7 @@ from bakeoff.report.methodology import Section, Table, methodology
 from bakeoff.report.plot_parts import Plot
 from bakeoff.report.plots import TIME_SERIES_MISSING, has_time_series
 from bakeoff.report.plots_capacity import CAPACITY_PLOTS
+from bakeoff.report.query_plans_section import with_query_plans
 from bakeoff.report.views import KindReport, ReportData, SummaryRow, WorkloadReport
 from bakeoff.results.summary import TOTAL
 
@@ -47,7 +48,7 @@ def render_markdown(report: ReportData, plots: Sequence[Plot], images: Mapping[s
         lines += _workload(workload, plots, images)
     lines += _capacity(report, plots, images)
     lines += ["## Methodology", ""]
-    for section in with_error_latency(methodology(report), report):
+    for section in with_query_plans(with_error_latency(methodology(report), report), report):
         lines += _section(section)
     lines += [
         "---",

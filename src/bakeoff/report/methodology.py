@@ -70,6 +70,8 @@ class Section:
     heading: str
     paragraphs: tuple[str, ...] = ()
     tables: tuple[Table, ...] = ()
+    details: tuple[tuple[str, str], ...] = ()
+    """Long texts shown collapsed in HTML (summary, preformatted text): raw query plans."""
 
 
 def methodology(report: ReportData) -> tuple[Section, ...]:

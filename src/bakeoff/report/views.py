@@ -19,6 +19,7 @@ import pandas as pd
 
 from bakeoff.core.formats import format_range
 from bakeoff.core.histogram import Histogram, bucket_values, counts_view, percentiles_us
+from bakeoff.results.query_plans import TrialPlans
 from bakeoff.results.summary import SUMMARY_COLUMNS
 from bakeoff.results.usl import UslFit
 
@@ -355,6 +356,10 @@ class ReportData:
     """Schema workloads: each engine's data model and its answers, first trial of each."""
     capacity: CapacityReport | None = None
     """Capacity searches and sweeps, None when the runs hold neither."""
+    query_plans: tuple[TrialPlans, ...] = ()
+    """Each engine's plans per workload, its first trial with plans (report/query_plans.py)."""
+    plans_missing: tuple[tuple[str, str], ...] = ()
+    """Engines measured without plans, and why ("no query plans (key-value)")."""
 
     @property
     def engine_names(self) -> tuple[str, ...]:

@@ -26,6 +26,8 @@ from bakeoff.harness.trial import STATUSES
 SCHEMA_VERSION = 1
 SAMPLES_FILE = "samples.parquet"
 MANIFEST_FILE = "manifest.json"
+PLANS_FILE = "plans.json"
+"""The query plans of the run's trials (`bakeoff.results.query_plans`), beside the manifest."""
 TRIALS_DIR = "trials"
 """Per-trial Parquet files inside a partial run directory (removed by `finish`)."""
 JOURNAL_DIR = "journal"

@@ -41,6 +41,7 @@ from bakeoff.core.secrets import redact_argv, redact_url
 from bakeoff.harness.trial import PhaseRecord, TrialRecord
 from bakeoff.results.journal import drop_phases, write_phase
 from bakeoff.results.provenance import bakeoff_provenance, driver_versions, host_info
+from bakeoff.results.query_plans import plans_entry, write_plans
 from bakeoff.results.reader import is_run
 from bakeoff.results.safe_json import iso_utc, to_safe_json
 from bakeoff.results.sample_records import samples_frame, trial_columns, write_samples
@@ -140,6 +141,7 @@ class RunWriter:
         self._drivers = driver_versions()
         self._trials: list[dict[str, object]] = []
         self._trial_files: list[str] = []
+        self._plans: list[dict[str, object]] = []
         self._workloads: dict[str, dict[str, object]] = {}
         self._lock = threading.Lock()
         self._finished: Path | None = None
@@ -212,6 +214,10 @@ class RunWriter:
                 write_samples(frame, written)
                 self._trial_files.append(name)
                 self._trials.append(self._trial_entry(trial))
+                if trial.plans:
+                    plans = [*self._plans, plans_entry(trial, trial.workload.spec_hash())]
+                    write_plans(self._partial, plans)
+                    self._plans = plans
                 self._write_manifest(RUNNING, ended_at=None)
             except OSError as exc:
                 raise self._trial_lost(trial, name, exc) from exc

@@ -36,6 +36,7 @@ from bakeoff.adapters.protocol import (
     BatchInsert,
     Capability,
     Endpoint,
+    ExplainQueries,
     KeyExists,
     RecordCount,
     SplitKeyExists,
@@ -43,6 +44,7 @@ from bakeoff.adapters.protocol import (
     TableSpec,
 )
 from bakeoff.core.operations import OPERATIONS
+from bakeoff.core.query_plans import QueryPlan, QueryShape
 
 FIELDS = tuple(f"field{i}" for i in range(4))
 
@@ -105,6 +107,8 @@ class AdapterConformance:
             assert isinstance(adapter, RecordCount)
         if Capability.SPLIT_PHASE in caps:
             assert isinstance(adapter, SplitPhase)
+        if Capability.EXPLAIN in caps:
+            assert isinstance(adapter, ExplainQueries)
         for op in OPERATIONS:
             if op.steps or not op.capabilities <= caps:
                 continue
@@ -328,3 +332,25 @@ class AdapterConformance:
             _record("one"),
             _record("two"),
         )
+
+    # -- query plans (Capability.EXPLAIN) ----------------------------------------------
+
+    def test_explain_summarises_each_shape_and_changes_no_data(
+        self, adapter: Adapter, table: TableSpec
+    ) -> None:
+        self._needs(adapter, Capability.EXPLAIN)
+        assert isinstance(adapter, ExplainQueries)
+        keys = self._fill(adapter, table, 3)
+        new = _record("new")
+        shapes = [
+            QueryShape("read", ("read",), keys[0], writes=False),
+            QueryShape("update", ("update",), keys[0], writes=True, values={FIELDS[0]: "z"}),
+            QueryShape("insert", ("insert",), "absent", writes=True, values=new),
+        ]
+        if Capability.DELETE in type(adapter).capabilities:
+            shapes.append(QueryShape("delete", ("delete",), keys[1], writes=True))
+        for shape in shapes:
+            plan = adapter.explain(table.name, shape)
+            assert isinstance(plan, QueryPlan) and plan.shape == shape.name
+        assert {k: adapter.read(table.name, k, None) for k in keys} == {k: _record(k) for k in keys}
+        assert adapter.read(table.name, "absent", None) is None

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bakeoff.core.measures import IntervalRow, Phase
+from bakeoff.core.telemetry import TelemetryRow
 from bakeoff.workloads.model import Workload
 
 STATUSES = frozenset({"ok", "failed", "interrupted"})
@@ -51,6 +52,8 @@ class TrialRecord:
     answers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """A schema workload's verification answers per read operation (parameters and
     canonical answers), kept in memory to compare engines; the manifest keeps checksums."""
+    telemetry: Sequence[TelemetryRow] = ()
+    """The container's and the engine's metrics per interval (harness/telemetry_sampler.py)."""
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -68,6 +71,7 @@ class PhaseRecord:
     workload: Workload
     phase: Phase
     rows: Sequence[IntervalRow]
+    telemetry: Sequence[TelemetryRow] = ()
 
 
 class PhaseJournal(Protocol):

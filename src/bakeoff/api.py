@@ -14,9 +14,10 @@ from bakeoff.engines.provisioning import (
     check_engine_options,
     install_container_cleanup,
 )
+from bakeoff.harness.live_view import LiveView
 from bakeoff.harness.options import RunOptions
 from bakeoff.harness.plan import Trial, plan_trials
-from bakeoff.harness.progress import ProgressSink
+from bakeoff.harness.progress import ProgressSink, SilentProgress
 from bakeoff.harness.run import run_trials
 from bakeoff.harness.runner import TrialRunner
 from bakeoff.harness.trial import TrialRecord
@@ -128,7 +129,16 @@ def run_planned(
     """Run trials `plan_run` made (and so checked) with the same `options`."""
     install_container_cleanup()
     writer = RunWriter(options.output, command=list(command), options=options.manifest())
-    runner = TrialRunner(options, progress)
     provisioner_for = ProvisionerFactory(options.engine_options)
-    records_done = run_trials(trials, provisioner_for, writer, runner)
+    if options.prometheus_port is None:
+        records_done = run_trials(trials, provisioner_for, writer, TrialRunner(options, progress))
+        return RunResult(path=writer.path_final, trials=records_done)
+    view = LiveView(options.prometheus_port)
+    try:
+        runner = TrialRunner(
+            options, view.progress(progress or SilentProgress()), [view.telemetry_rows]
+        )
+        records_done = run_trials(trials, provisioner_for, view.sink(writer), runner)
+    finally:
+        view.close()
     return RunResult(path=writer.path_final, trials=records_done)

@@ -31,6 +31,7 @@ from bakeoff.cli.run_input import (
 from bakeoff.cli.summary import print_summary
 from bakeoff.engines.catalog import UnknownEngineError, engine_spec
 from bakeoff.engines.provisioning import EngineOptions
+from bakeoff.harness.live_view import LiveViewError
 from bakeoff.harness.options import RunOptions
 from bakeoff.harness.progress import ProgressSink
 from bakeoff.harness.runner import RunInterruptedError
@@ -346,8 +347,8 @@ def run(
     except KeyboardInterrupt as interrupt:  # before the run folder existed
         stderr.print(f"interrupted by {str(interrupt) or 'SIGINT'}: nothing was measured")
         raise typer.Exit(getattr(interrupt, "exit_code", EXIT_INTERRUPTED)) from None
-    except RunWriteError as exc:
-        raise fail(str(exc), EXIT_FAILED) from None
+    except (RunWriteError, LiveViewError) as exc:  # a taken --prometheus port is bad input
+        raise fail(str(exc), EXIT_FAILED if isinstance(exc, RunWriteError) else 2) from None
     print_summary(result.path)
     stdout.print(f"results: {result.path}", highlight=False, markup=False)
     if report and any(t.status == "ok" for t in result.trials):

@@ -38,7 +38,7 @@ from bakeoff.harness.progress import ProgressSink, SilentProgress
 from bakeoff.harness.recorder import merge_rows
 from bakeoff.harness.schema_trial import answers_of, layout_of, model_entry, verify_trial
 from bakeoff.harness.steady_state import SteadyStateMonitor
-from bakeoff.harness.telemetry_sampler import RowListener, TelemetrySampler, trial_sampler
+from bakeoff.harness.telemetry_sampler import TelemetrySampler, TrialRowListener, trial_sampler
 from bakeoff.harness.trial import PhaseJournal, TrialRecord
 from bakeoff.workloads.model import Workload
 from bakeoff.workloads.phase_length import AUTO
@@ -90,7 +90,7 @@ class TrialRunner:
         self,
         options: RunOptions,
         progress: ProgressSink | None = None,
-        telemetry_listeners: Sequence[RowListener] = (),
+        telemetry_listeners: Sequence[TrialRowListener] = (),
     ) -> None:
         self.options = options
         self.progress: ProgressSink = progress or SilentProgress()
@@ -169,7 +169,7 @@ class TrialRunner:
         control: Any = trial.driver()
         groups: list[ClientGroup] = []
         state.sampler = trial_sampler(
-            provisioner, trial.adapter.name, endpoint, self.options, self.telemetry_listeners
+            provisioner, trial, endpoint, self.options, self.telemetry_listeners
         )
         try:
             control.connect(endpoint, self.options.adapter_options)

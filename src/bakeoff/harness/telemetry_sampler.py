@@ -11,6 +11,7 @@ itself a metric (`telemetry.read_s`), so a report can show what telemetry cost.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import threading
@@ -23,6 +24,7 @@ from bakeoff.core.endpoint import Endpoint
 from bakeoff.core.telemetry import MetricKind, MetricReading, TelemetryRow, TelemetrySource
 from bakeoff.engines.base import Provisioner
 from bakeoff.harness.options import RunOptions
+from bakeoff.harness.plan import Trial
 
 log = logging.getLogger(__name__)
 READ_TIME = "telemetry.read_s"
@@ -30,6 +32,8 @@ READ_TIME = "telemetry.read_s"
 
 RowListener = Callable[[Sequence[TelemetryRow]], None]
 """Told of each interval's rows as they are made (the live Prometheus view)."""
+TrialRowListener = Callable[[str, str, Sequence[TelemetryRow]], None]
+"""A RowListener told the trial's engine (as results name it) and workload too."""
 
 
 @dataclass(frozen=True)
@@ -188,16 +192,17 @@ class TelemetrySampler:
 
 def trial_sampler(
     provisioner: Provisioner,
-    adapter: str,
+    trial: Trial,
     endpoint: Endpoint,
     options: RunOptions,
-    listeners: Sequence[RowListener] = (),
+    listeners: Sequence[TrialRowListener] = (),
 ) -> TelemetrySampler | None:
     """The sampler of one trial: the engine's container (if it runs in one) and its
     statistics views (if bakeoff reads any); None when telemetry is off. A source that
     cannot be opened is logged and left out."""
     if not options.telemetry:
         return None
+    adapter = trial.adapter.name
     sources: list[TelemetrySource] = []
     for name, opener in (
         ("container", provisioner.telemetry_source),
@@ -211,4 +216,5 @@ def trial_sampler(
         if source is not None:
             sources.append(source)
     every = max(1, math.ceil(options.telemetry_interval_s / options.interval_s - 1e-9))
-    return TelemetrySampler(sources, every=every, listeners=listeners)
+    told = [functools.partial(tell, trial.label, trial.workload.name) for tell in listeners]
+    return TelemetrySampler(sources, every=every, listeners=told)

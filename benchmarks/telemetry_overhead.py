@@ -1,0 +1,125 @@
+"""What telemetry costs the throughput: the same engine measured with it on and off,
+alternated, on one container (so start-up and placement are the same for both).
+
+For each engine, `--rounds` pairs of trials run back to back in alternating order
+(on/off, off/on, ...), each loading the records, warming up and measuring; it prints the
+median throughput with telemetry on and off and their ratio, with the load average
+before and after (the machine may be shared: read the ratio against it).
+
+Run (Docker and the engine images needed; `bakeoff images env` for local images):
+    python benchmarks/telemetry_overhead.py --engine redis --engine postgres \
+        --rounds 5 --duration 10 --telemetry-interval 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+from dataclasses import replace
+
+from bakeoff.api import install_container_cleanup, plan_run
+from bakeoff.core.endpoint import Endpoint
+from bakeoff.core.measures import LatencyKind, Phase
+from bakeoff.core.telemetry import TelemetrySource
+from bakeoff.engines.base import ProvisionerBase
+from bakeoff.engines.catalog import engine_spec
+from bakeoff.engines.container import ContainerProvisioner
+from bakeoff.harness.options import RunOptions
+from bakeoff.harness.runner import TrialRunner
+from bakeoff.harness.trial import TrialRecord
+
+
+class _Kept(ProvisionerBase):
+    """One container for every trial of the comparison; removed by `close`."""
+
+    def __init__(self, inner: ContainerProvisioner) -> None:
+        self.inner = inner
+        self.endpoint: Endpoint | None = None
+
+    def start(self) -> Endpoint:
+        if self.endpoint is None:
+            self.endpoint = self.inner.start()
+        return self.endpoint
+
+    def stop(self) -> None:
+        pass
+
+    def engine_cpu_seconds(self) -> float | None:
+        return self.inner.engine_cpu_seconds()
+
+    def telemetry_source(self) -> TelemetrySource | None:
+        return self.inner.telemetry_source()
+
+    def close(self) -> None:
+        self.inner.stop()
+
+
+def throughput(record: TrialRecord) -> float:
+    rows = [
+        r for r in record.rows if r.phase is Phase.MEASURE and r.latency_kind is LatencyKind.SERVICE
+    ]
+    seconds = max(r.start_s + r.duration_s for r in rows)
+    return sum(r.count for r in rows) / seconds
+
+
+def compare(engine: str, args: argparse.Namespace) -> tuple[float, float]:
+    base = RunOptions(
+        records=args.records,
+        duration_s=args.duration,
+        warmup_s=args.warmup,
+        clients=args.clients,
+        telemetry_interval_s=args.telemetry_interval,
+    )
+    trial = plan_run([args.workload], [engine], base)[0]
+    runners = {on: TrialRunner(replace(base, telemetry=on)) for on in (True, False)}
+    kept = _Kept(ContainerProvisioner(engine_spec(engine)))
+    measured: dict[bool, list[float]] = {True: [], False: []}
+    try:
+        for round_ in range(args.rounds):
+            order = (True, False) if round_ % 2 == 0 else (False, True)
+            for on in order:
+                record = runners[on].run(trial, kept)
+                if record.status != "ok":
+                    raise SystemExit(f"{engine}: trial failed: {record.error}")
+                measured[on].append(throughput(record))
+                if on:
+                    assert record.telemetry, "telemetry on but nothing sampled"
+            print(
+                f"  {engine} round {round_ + 1}: on {measured[True][-1]:,.0f} ops/s, "
+                f"off {measured[False][-1]:,.0f} ops/s",
+                flush=True,
+            )
+    finally:
+        kept.close()
+    return statistics.median(measured[True]), statistics.median(measured[False])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engine", action="append", default=[])
+    parser.add_argument("--workload", default="ycsb-c")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--records", type=int, default=10_000)
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--telemetry-interval", type=float, default=1.0)
+    args = parser.parse_args()
+    install_container_cleanup()
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    results = {engine: compare(engine, args) for engine in args.engine or ["redis", "postgres"]}
+    print(f"load average after:  {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(
+        f"{args.workload}, {args.clients} connections, {args.duration:g} s measured, "
+        f"telemetry every {args.telemetry_interval:g} s, median of {args.rounds}:"
+    )
+    for engine, (on, off) in results.items():
+        print(
+            f"  {engine:10} on {on:10,.0f} ops/s   off {off:10,.0f} ops/s   "
+            f"on/off {on / off:.4f} ({(on / off - 1):+.2%})"
+        )
+
+
+if __name__ == "__main__":
+    main()

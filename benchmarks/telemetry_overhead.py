@@ -18,15 +18,17 @@ import os
 import statistics
 from dataclasses import replace
 
-from bakeoff.api import install_container_cleanup, plan_run
+from bakeoff.api import plan_run
 from bakeoff.core.endpoint import Endpoint
 from bakeoff.core.measures import LatencyKind, Phase
 from bakeoff.core.telemetry import TelemetrySource
 from bakeoff.engines.base import ProvisionerBase
 from bakeoff.engines.catalog import engine_spec
 from bakeoff.engines.container import ContainerProvisioner
+from bakeoff.engines.provisioning import install_container_cleanup
 from bakeoff.harness.options import RunOptions
 from bakeoff.harness.runner import TrialRunner
+from bakeoff.harness.telemetry_sampler import READ_TIME
 from bakeoff.harness.trial import TrialRecord
 
 
@@ -63,7 +65,15 @@ def throughput(record: TrialRecord) -> float:
     return sum(r.count for r in rows) / seconds
 
 
-def compare(engine: str, args: argparse.Namespace) -> tuple[float, float]:
+def reading_share(record: TrialRecord) -> float:
+    """Seconds the sampler spent reading per measured second (its share of one core)."""
+    measure = [t for t in record.telemetry if t.phase == Phase.MEASURE.value]
+    spent = sum(t.value for t in measure if t.metric == READ_TIME)
+    seconds = sum(t.duration_s for t in measure if t.metric == "container.cpu_user_s")
+    return spent / seconds if seconds else 0.0
+
+
+def compare(engine: str, args: argparse.Namespace) -> tuple[float, float, float]:
     base = RunOptions(
         records=args.records,
         duration_s=args.duration,
@@ -75,6 +85,7 @@ def compare(engine: str, args: argparse.Namespace) -> tuple[float, float]:
     runners = {on: TrialRunner(replace(base, telemetry=on)) for on in (True, False)}
     kept = _Kept(ContainerProvisioner(engine_spec(engine)))
     measured: dict[bool, list[float]] = {True: [], False: []}
+    shares: list[float] = []
     try:
         for round_ in range(args.rounds):
             order = (True, False) if round_ % 2 == 0 else (False, True)
@@ -85,6 +96,7 @@ def compare(engine: str, args: argparse.Namespace) -> tuple[float, float]:
                 measured[on].append(throughput(record))
                 if on:
                     assert record.telemetry, "telemetry on but nothing sampled"
+                    shares.append(reading_share(record))
             print(
                 f"  {engine} round {round_ + 1}: on {measured[True][-1]:,.0f} ops/s, "
                 f"off {measured[False][-1]:,.0f} ops/s",
@@ -92,7 +104,8 @@ def compare(engine: str, args: argparse.Namespace) -> tuple[float, float]:
             )
     finally:
         kept.close()
-    return statistics.median(measured[True]), statistics.median(measured[False])
+    with_it, without = (statistics.median(measured[b]) for b in (True, False))
+    return with_it, without, statistics.median(shares)
 
 
 def main() -> None:
@@ -114,10 +127,11 @@ def main() -> None:
         f"{args.workload}, {args.clients} connections, {args.duration:g} s measured, "
         f"telemetry every {args.telemetry_interval:g} s, median of {args.rounds}:"
     )
-    for engine, (on, off) in results.items():
+    for engine, (on, off, share) in results.items():
         print(
             f"  {engine:10} on {on:10,.0f} ops/s   off {off:10,.0f} ops/s   "
-            f"on/off {on / off:.4f} ({(on / off - 1):+.2%})"
+            f"on/off {on / off:.4f} ({(on / off - 1):+.2%})   "
+            f"sampler reading {share:.4%} of the measured time"
         )
 
 

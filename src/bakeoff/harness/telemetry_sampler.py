@@ -17,7 +17,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bakeoff.adapters.statistics import statistics_source
 from bakeoff.core.endpoint import Endpoint
@@ -78,6 +78,23 @@ def interval_rows(
     return rows
 
 
+STOP_WAIT_S = 5.0
+"""How long the end of a phase waits for a telemetry read in progress."""
+
+
+@dataclass
+class _PhaseSampling:
+    """One phase's sampling: its clock, its stop signal and the rows it made."""
+
+    phase: str
+    start_ns: int
+    interval_ns: int
+    end_ns: int = 0
+    stopped: threading.Event = field(default_factory=threading.Event)
+    rows: list[TelemetryRow] = field(default_factory=list)
+    thread: threading.Thread | None = None
+
+
 class TelemetrySampler:
     """Samples `sources` during each phase between `start` and `stop`.
 
@@ -97,34 +114,42 @@ class TelemetrySampler:
         self.every = every
         self._listeners = list(listeners)
         self._failed: set[str] = set()
-        self._rows: list[TelemetryRow] = []
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
-        self._end_ns = 0
+        self._phase: _PhaseSampling | None = None
+        self._stuck = False
 
     def start(self, phase: str, start_ns: int, interval_ns: int) -> None:
         """Sample from `start_ns` (the phase clock's start) in steps of `interval_ns`."""
-        if self._thread is not None:
+        if self._phase is not None:
             raise RuntimeError("the sampler is sampling a phase already")
-        self._rows = []
-        self._stop.clear()
-        self._thread = threading.Thread(
-            target=self._sample,
-            args=(phase, start_ns, interval_ns),
-            name=f"bakeoff-telemetry-{phase}",
-            daemon=True,
+        if self._stuck:  # a source hangs: no second thread may call it
+            return
+        sampling = _PhaseSampling(phase, start_ns, interval_ns)
+        sampling.thread = threading.Thread(
+            target=self._sample, args=(sampling,), name=f"bakeoff-telemetry-{phase}", daemon=True
         )
-        self._thread.start()
+        self._phase = sampling
+        sampling.thread.start()
 
     def stop(self, end_ns: int) -> list[TelemetryRow]:
-        """End the phase at `end_ns` (its last, shorter interval ends there); its rows."""
-        thread, self._thread = self._thread, None
-        if thread is None:
+        """End the phase at `end_ns` (its last, shorter interval ends there); its rows.
+
+        A source stuck in a read (an engine that stopped answering, a driver without a
+        timeout) is given `STOP_WAIT_S`; then the phase keeps the rows it has and
+        telemetry stops for the rest of the trial, which goes on."""
+        sampling, self._phase = self._phase, None
+        if sampling is None or sampling.thread is None:
             return []
-        self._end_ns = end_ns
-        self._stop.set()
-        thread.join()
-        return self._rows
+        sampling.end_ns = end_ns
+        sampling.stopped.set()
+        sampling.thread.join(STOP_WAIT_S)
+        if sampling.thread.is_alive():
+            self._stuck = True
+            log.warning(
+                "a telemetry source did not answer within %g s; telemetry stops for this "
+                "trial, which goes on",
+                STOP_WAIT_S,
+            )
+        return list(sampling.rows)
 
     def close(self) -> None:
         """Close every source (each is safe to close twice)."""
@@ -154,7 +179,8 @@ class TelemetrySampler:
                 error,
             )
 
-    def _sample(self, phase: str, start_ns: int, interval_ns: int) -> None:
+    def _sample(self, sampling: _PhaseSampling) -> None:
+        phase, start_ns, interval_ns = sampling.phase, sampling.start_ns, sampling.interval_ns
         last = [self._read(source)[0] for source in self.sources]
         spent = [0.0] * len(self.sources)
         step, width = 0, self.every * interval_ns
@@ -164,8 +190,9 @@ class TelemetrySampler:
             # interval rather than filing its values under the wrong one.
             while boundary + width <= time.perf_counter_ns():
                 boundary += width
-            stopped = self._stop.wait(max(0.0, (boundary - time.perf_counter_ns()) / 1e9))
-            end_ns = min(boundary, self._end_ns) if stopped else boundary
+            wait_s = max(0.0, (boundary - time.perf_counter_ns()) / 1e9)
+            stopped = sampling.stopped.wait(wait_s)
+            end_ns = min(boundary, sampling.end_ns) if stopped else boundary
             begins_ns = step * interval_ns
             if end_ns <= start_ns + begins_ns:  # stopped on a boundary
                 break
@@ -179,7 +206,7 @@ class TelemetrySampler:
                     rows.extend(interval_rows(before, readings, slot, source.name))
                     rows.append(slot.row(source.name, READ_TIME, spent[i], "s", MetricKind.COUNTER))
                     spent[i] = 0.0
-            self._rows.extend(rows)
+            sampling.rows.extend(rows)
             for listener in self._listeners:
                 try:
                     listener(rows)

@@ -4,12 +4,14 @@ gauges stay levels, a failing source is logged once and never ends the phase."""
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Sequence
 
 import pytest
 
 from bakeoff.core.telemetry import MetricKind, MetricReading, TelemetryRow
+from bakeoff.harness import telemetry_sampler
 from bakeoff.harness.telemetry_sampler import READ_TIME, TelemetrySampler
 
 INTERVAL_NS = 200_000_000
@@ -87,3 +89,37 @@ def test_close_closes_every_source() -> None:
 
 def test_stop_without_start_has_no_rows() -> None:
     assert TelemetrySampler([Ticking()]).stop(0) == []
+
+
+class Hanging(Ticking):
+    """Answers its first read, then blocks (an engine that stopped answering)."""
+
+    name = "hanging"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+
+    def read(self) -> Sequence[MetricReading]:
+        if self.reads >= 1:
+            self.release.wait(30)
+        return super().read()
+
+
+def test_a_source_stuck_in_a_read_does_not_hold_the_phase(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(telemetry_sampler, "STOP_WAIT_S", 0.3)
+    source = Hanging()
+    sampler = TelemetrySampler([source])
+    try:
+        began = time.perf_counter()
+        with caplog.at_level(logging.WARNING):
+            assert _run(sampler, 1.5) == []
+        assert time.perf_counter() - began < 3
+        assert any("did not answer" in r.message for r in caplog.records)
+        sampler.start("measure", time.perf_counter_ns(), INTERVAL_NS)  # no second reader
+        assert sampler.stop(time.perf_counter_ns()) == []
+        assert source.reads == 1
+    finally:
+        source.release.set()

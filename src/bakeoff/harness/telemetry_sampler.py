@@ -225,8 +225,8 @@ def trial_sampler(
     listeners: Sequence[TrialRowListener] = (),
 ) -> TelemetrySampler | None:
     """The sampler of one trial: the engine's container (if it runs in one) and its
-    statistics views (if bakeoff reads any); None when telemetry is off. A source that
-    cannot be opened is logged and left out."""
+    statistics views (if bakeoff reads any); None when telemetry is off or there is
+    nothing to read. A source that cannot be opened is logged and left out."""
     if not options.telemetry:
         return None
     adapter = trial.adapter.name
@@ -242,6 +242,8 @@ def trial_sampler(
             continue
         if source is not None:
             sources.append(source)
+    if not sources:
+        return None
     every = max(1, math.ceil(options.telemetry_interval_s / options.interval_s - 1e-9))
     told = [functools.partial(tell, trial.label, trial.workload.name) for tell in listeners]
     return TelemetrySampler(sources, every=every, listeners=told)

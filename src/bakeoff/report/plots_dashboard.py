@@ -9,14 +9,15 @@ from dataclasses import dataclass
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
+from bakeoff.core.formats import format_duration_us
 from bakeoff.report import dashboard
 from bakeoff.report.plot_parts import (
     WIDTH_IN,
     Plot,
     full_intervals,
     grid,
-    log_latency_axis,
     panels,
     slugify,
     trial_lines,
@@ -35,7 +36,6 @@ class Panel:
     lines: tuple[tuple[str, str], ...]
     """(metric, legend label) drawn in this panel."""
     scale: float = 1.0
-    log: bool = False
     latency: bool = False
 
 
@@ -59,7 +59,7 @@ def engine_panels(workload: WorkloadReport, engine: str) -> list[Panel]:
     operations = tuple((op, op) for op in sorted(set(p99["metric"])))
     found = [
         Panel("throughput (ops/s)", throughput, (("ops", "all operations"),)),
-        Panel("p99 latency", p99, operations, log=True, latency=True),
+        Panel("p99 latency", p99, operations, latency=True),
         Panel(
             "CPU (cores)", mine, tuple(zip(dashboard.CPU_METRICS, ("user", "system"), strict=True))
         ),
@@ -105,9 +105,9 @@ def _draw(ax: Axes, panel: Panel, color: str) -> None:
             )  # fmt: skip
     ax.set_title(panel.title, fontsize="small")
     if panel.latency:
-        log_latency_axis(ax)
-    else:
-        ax.set_ylim(bottom=0)
+        # Linear: an interval's p99 moves within a decade, where a log axis has no tick.
+        ax.yaxis.set_major_formatter(FuncFormatter(format_duration_us))
+    ax.set_ylim(bottom=0)
     ax.set_xlim(left=0)
     if len(panel.lines) > 1:
         ax.legend(fontsize="x-small", frameon=False)

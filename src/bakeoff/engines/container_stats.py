@@ -96,7 +96,10 @@ class CgroupFiles:
         for line in (proc / str(pid) / "cgroup").read_text().splitlines():
             _, controllers, path = line.split(":", 2)
             for controller in controllers.split(",") if controllers else [""]:
-                paths[controller] = path.lstrip("/")
+                # "/" is the root group: the whole host, as a process in another
+                # cgroup namespace sees the container; never read as the container's.
+                if path.strip("/"):
+                    paths[controller] = path.lstrip("/")
         self.read_cpu: Callable[[], tuple[float, float, float]]
         self.read_rest: Callable[[], dict[str, float]]
         unified = root / paths.get("", "\0")

@@ -107,6 +107,13 @@ def test_no_cgroup_is_refused_up_front(tmp_path: Path) -> None:
         CgroupFiles(42, tmp_path / "cgroup", _proc(tmp_path, "0::/gone\n"))
 
 
+def test_the_root_group_is_never_taken_for_the_container(tmp_path: Path) -> None:
+    root = tmp_path / "cgroup"
+    _write(root, {"cgroup.controllers": "cpu", "cpu.stat": "usage_usec 1\n"})
+    with pytest.raises(FileNotFoundError):  # then Docker's stats are read instead
+        CgroupFiles(42, root, _proc(tmp_path, "0::/\n"))
+
+
 def test_docker_stats_v1_and_v2_answers() -> None:
     common = {
         "cpu_stats": {"cpu_usage": {"usage_in_usermode": 2e9, "usage_in_kernelmode": 1e9}},

@@ -128,17 +128,20 @@ def run_planned(
 ) -> RunResult:
     """Run trials `plan_run` made (and so checked) with the same `options`."""
     install_container_cleanup()
-    writer = RunWriter(options.output, command=list(command), options=options.manifest())
-    provisioner_for = ProvisionerFactory(options.engine_options)
-    if options.prometheus_port is None:
-        records_done = run_trials(trials, provisioner_for, writer, TrialRunner(options, progress))
-        return RunResult(path=writer.path_final, trials=records_done)
-    view = LiveView(options.prometheus_port)
+    # Before the run folder exists: a taken port must leave nothing behind.
+    view = LiveView(options.prometheus_port) if options.prometheus_port is not None else None
     try:
-        runner = TrialRunner(
-            options, view.progress(progress or SilentProgress()), [view.telemetry_rows]
-        )
-        records_done = run_trials(trials, provisioner_for, view.sink(writer), runner)
+        writer = RunWriter(options.output, command=list(command), options=options.manifest())
+        provisioner_for = ProvisionerFactory(options.engine_options)
+        if view is None:
+            runner = TrialRunner(options, progress)
+            records_done = run_trials(trials, provisioner_for, writer, runner)
+        else:
+            runner = TrialRunner(
+                options, view.progress(progress or SilentProgress()), [view.telemetry_rows]
+            )
+            records_done = run_trials(trials, provisioner_for, view.sink(writer), runner)
     finally:
-        view.close()
+        if view is not None:
+            view.close()
     return RunResult(path=writer.path_final, trials=records_done)

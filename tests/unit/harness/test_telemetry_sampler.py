@@ -7,12 +7,18 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
+from bakeoff.api import plan_run
+from bakeoff.core.endpoint import Endpoint
 from bakeoff.core.telemetry import MetricKind, MetricReading, TelemetryRow
+from bakeoff.engines.base import ProvisionerBase
 from bakeoff.harness import telemetry_sampler
-from bakeoff.harness.telemetry_sampler import READ_TIME, TelemetrySampler
+from bakeoff.harness.options import RunOptions
+from bakeoff.harness.telemetry_sampler import READ_TIME, TelemetrySampler, trial_sampler
 
 INTERVAL_NS = 200_000_000
 
@@ -123,3 +129,36 @@ def test_a_source_stuck_in_a_read_does_not_hold_the_phase(
         assert source.reads == 1
     finally:
         source.release.set()
+
+
+class _Provisioner(ProvisionerBase):
+    def __init__(self, source: Ticking | None, fails: bool = False) -> None:
+        self.source, self.fails = source, fails
+
+    def telemetry_source(self) -> Ticking | None:
+        if self.fails:
+            raise PermissionError("/sys/fs/cgroup: not readable")
+        return self.source
+
+
+def test_a_trial_samples_its_container_every_whole_interval(tmp_path: Path) -> None:
+    options = RunOptions(interval_s=0.3, telemetry_interval_s=1.0, output=tmp_path)
+    trial = plan_run(["ycsb-c"], ["sqlite"], options)[0]
+    endpoint = Endpoint(engine="sqlite", url="sqlite://", display_url="sqlite://")
+    source = Ticking()
+    sampler = trial_sampler(_Provisioner(source), trial, endpoint, options)
+    assert sampler is not None and sampler.sources == [source]
+    assert sampler.every == 4  # 1 s in 0.3 s intervals, rounded up
+    off = replace(options, telemetry=False)
+    assert trial_sampler(_Provisioner(source), trial, endpoint, off) is None
+
+
+def test_a_source_that_cannot_be_opened_is_left_out(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    options = RunOptions(output=tmp_path)
+    trial = plan_run(["ycsb-c"], ["sqlite"], options)[0]
+    endpoint = Endpoint(engine="sqlite", url="sqlite://", display_url="sqlite://")
+    with caplog.at_level(logging.WARNING):
+        assert trial_sampler(_Provisioner(None, fails=True), trial, endpoint, options) is None
+    assert "container could not be opened" in caplog.text

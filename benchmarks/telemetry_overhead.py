@@ -65,6 +65,15 @@ def throughput(record: TrialRecord) -> float:
     return sum(r.count for r in rows) / seconds
 
 
+def client_cpu_per_op(record: TrialRecord) -> float:
+    """CPU µs per measured operation of the whole client process, the sampler's thread
+    included: what telemetry adds to it is its cost, and CPU time hardly depends on how
+    busy the machine is, unlike throughput."""
+    measure = record.load_generator["measure"]
+    assert isinstance(measure, dict)
+    return float(measure["client_cpu_per_op_us"])
+
+
 def reading_share(record: TrialRecord) -> float:
     """Seconds the sampler spent reading per measured second (its share of one core)."""
     measure = [t for t in record.telemetry if t.phase == Phase.MEASURE.value]
@@ -73,7 +82,12 @@ def reading_share(record: TrialRecord) -> float:
     return spent / seconds if seconds else 0.0
 
 
-def compare(engine: str, args: argparse.Namespace) -> tuple[float, float, float, float]:
+Comparison = tuple[float, float, float, float, float, float]
+"""Median throughput on and off, median paired ratio, client CPU µs/op on and off, and
+the sampler's reading share."""
+
+
+def compare(engine: str, args: argparse.Namespace) -> Comparison:
     base = RunOptions(
         records=args.records,
         duration_s=args.duration,
@@ -86,6 +100,7 @@ def compare(engine: str, args: argparse.Namespace) -> tuple[float, float, float,
     kept = _Kept(ContainerProvisioner(engine_spec(engine)))
     measured: dict[bool, list[float]] = {True: [], False: []}
     shares: list[float] = []
+    cpu: dict[bool, list[float]] = {True: [], False: []}
     try:
         for round_ in range(args.rounds):
             order = (True, False) if round_ % 2 == 0 else (False, True)
@@ -94,12 +109,14 @@ def compare(engine: str, args: argparse.Namespace) -> tuple[float, float, float,
                 if record.status != "ok":
                     raise SystemExit(f"{engine}: trial failed: {record.error}")
                 measured[on].append(throughput(record))
+                cpu[on].append(client_cpu_per_op(record))
                 if on:
                     assert record.telemetry, "telemetry on but nothing sampled"
                     shares.append(reading_share(record))
             print(
                 f"  {engine} round {round_ + 1}: on {measured[True][-1]:,.0f} ops/s, "
-                f"off {measured[False][-1]:,.0f} ops/s",
+                f"off {measured[False][-1]:,.0f} ops/s; client CPU µs/op on "
+                f"{cpu[True][-1]:.1f}, off {cpu[False][-1]:.1f}",
                 flush=True,
             )
     finally:
@@ -108,7 +125,8 @@ def compare(engine: str, args: argparse.Namespace) -> tuple[float, float, float,
     # Each round's pair ran back to back: their ratio cancels the drift of a shared
     # machine that the medians of each side keep.
     paired = statistics.median(a / b for a, b in zip(measured[True], measured[False], strict=True))
-    return with_it, without, paired, statistics.median(shares)
+    cpu_on, cpu_off = (statistics.median(cpu[b]) for b in (True, False))
+    return with_it, without, paired, cpu_on, cpu_off, statistics.median(shares)
 
 
 def main() -> None:
@@ -130,10 +148,11 @@ def main() -> None:
         f"{args.workload}, {args.clients} connections, {args.duration:g} s measured, "
         f"telemetry every {args.telemetry_interval:g} s, median of {args.rounds}:"
     )
-    for engine, (on, off, paired, share) in results.items():
+    for engine, (on, off, paired, cpu_on, cpu_off, share) in results.items():
         print(
-            f"  {engine:10} on {on:9,.0f} ops/s  off {off:9,.0f} ops/s  "
-            f"on/off {on / off:.3f}  median of the rounds' on/off {paired:.3f}  "
+            f"  {engine}: throughput on {on:,.0f} ops/s, off {off:,.0f} ops/s, on/off "
+            f"{on / off:.3f} (median of the rounds' on/off {paired:.3f}); client CPU per op "
+            f"on {cpu_on:.1f} µs, off {cpu_off:.1f} µs, on/off {cpu_on / cpu_off:.3f}; "
             f"sampler reading {share:.3%} of the time"
         )
 

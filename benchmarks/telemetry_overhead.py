@@ -93,6 +93,7 @@ def compare(engine: str, args: argparse.Namespace) -> Comparison:
         duration_s=args.duration,
         warmup_s=args.warmup,
         clients=args.clients,
+        interval_s=args.interval,
         telemetry_interval_s=args.telemetry_interval,
     )
     trial = plan_run([args.workload], [engine], base)[0]
@@ -139,6 +140,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--telemetry-interval", type=float, default=1.0)
+    # Telemetry is read at whole result intervals: a shorter reading interval needs
+    # shorter result intervals too.
+    parser.add_argument("--interval", type=float, default=1.0)
     args = parser.parse_args()
     install_container_cleanup()
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -146,7 +150,8 @@ def main() -> None:
     print(f"load average after:  {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(
         f"{args.workload}, {args.clients} connections, {args.duration:g} s measured, "
-        f"telemetry every {args.telemetry_interval:g} s, median of {args.rounds}:"
+        f"result intervals {args.interval:g} s, telemetry every "
+        f"{max(args.interval, args.telemetry_interval):g} s, median of {args.rounds}:"
     )
     for engine, (on, off, paired, cpu_on, cpu_off, share) in results.items():
         print(

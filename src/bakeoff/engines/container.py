@@ -317,6 +317,8 @@ class ContainerProvisioner(ProvisionerBase):
         """Force-remove the container (and its anonymous volumes). Safe to call again."""
         if self._removed:
             return
+        if self._stats is not None:
+            self._stats.close()
         if not self._create_attempted:
             self._removed = True
             cleanup.forget(self.instance)

@@ -167,3 +167,17 @@ def test_a_metric_docker_does_not_give_is_absent() -> None:
 def test_units_and_kinds() -> None:
     assert UNITS["container.memory_anon_bytes"] == ("bytes", MetricKind.GAUGE)
     assert UNITS["container.cpu_user_s"] == ("s", MetricKind.COUNTER)
+
+
+def test_files_kept_open_are_read_afresh_and_reopened_after_close(tmp_path: Path) -> None:
+    root = tmp_path / "cgroup"
+    _write(root, {"cgroup.controllers": "cpu"})
+    stat = "usage_usec {}\nuser_usec {}\nsystem_usec 0\n"
+    _write(root / GROUP, {"cpu.stat": stat.format(1, 1), "memory.stat": "anon 1\n"})
+    files = CgroupFiles(42, root, _proc(tmp_path, f"0::/{GROUP}\n"))
+    assert files.read()["container.cpu_user_s"] == pytest.approx(1e-6)
+    (root / GROUP / "cpu.stat").write_text(stat.format(2_000_000, 2_000_000))
+    assert files.read()["container.cpu_user_s"] == pytest.approx(2.0)
+    files.files.close()
+    assert files.read_cpu()[0] == pytest.approx(2.0)
+    files.files.close()

@@ -14,9 +14,10 @@ from bakeoff.engines.provisioning import (
     check_engine_options,
     install_container_cleanup,
 )
+from bakeoff.harness.live_view import LiveView
 from bakeoff.harness.options import RunOptions
 from bakeoff.harness.plan import Trial, plan_trials
-from bakeoff.harness.progress import ProgressSink
+from bakeoff.harness.progress import ProgressSink, SilentProgress
 from bakeoff.harness.run import run_trials
 from bakeoff.harness.runner import TrialRunner
 from bakeoff.harness.trial import TrialRecord
@@ -127,8 +128,20 @@ def run_planned(
 ) -> RunResult:
     """Run trials `plan_run` made (and so checked) with the same `options`."""
     install_container_cleanup()
-    writer = RunWriter(options.output, command=list(command), options=options.manifest())
-    runner = TrialRunner(options, progress)
-    provisioner_for = ProvisionerFactory(options.engine_options)
-    records_done = run_trials(trials, provisioner_for, writer, runner)
+    # Before the run folder exists: a taken port must leave nothing behind.
+    view = LiveView(options.prometheus_port) if options.prometheus_port is not None else None
+    try:
+        writer = RunWriter(options.output, command=list(command), options=options.manifest())
+        provisioner_for = ProvisionerFactory(options.engine_options)
+        if view is None:
+            runner = TrialRunner(options, progress)
+            records_done = run_trials(trials, provisioner_for, writer, runner)
+        else:
+            runner = TrialRunner(
+                options, view.progress(progress or SilentProgress()), [view.telemetry_rows]
+            )
+            records_done = run_trials(trials, provisioner_for, view.sink(writer), runner)
+    finally:
+        if view is not None:
+            view.close()
     return RunResult(path=writer.path_final, trials=records_done)

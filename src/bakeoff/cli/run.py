@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -16,27 +15,31 @@ from bakeoff.cli.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     fail,
-    note,
     one_line_driver_logs,
     stderr,
     stdout,
 )
-from bakeoff.cli.doctor import WARN, userland_proxy_check
-from bakeoff.cli.run_input import parse_knobs, parse_models, parse_pairs, worker_split
-from bakeoff.cli.runs import orphaned_runs
+from bakeoff.cli.run_input import (
+    on_or_off,
+    parse_knobs,
+    parse_models,
+    parse_pairs,
+    warmup_seconds,
+    warn_before_start,
+    worker_split,
+)
 from bakeoff.cli.summary import print_summary
-from bakeoff.engines.catalog import Provision, UnknownEngineError, engine_spec
+from bakeoff.engines.catalog import UnknownEngineError, engine_spec
 from bakeoff.engines.provisioning import EngineOptions
 from bakeoff.engines.topologies import check_topology_options, parse_topologies
+from bakeoff.harness.live_view import LiveViewError
 from bakeoff.harness.options import RunOptions
-from bakeoff.harness.plan import Trial
 from bakeoff.harness.progress import ProgressSink
 from bakeoff.harness.runner import RunInterruptedError
 from bakeoff.report import commands as report_commands
 from bakeoff.results.reader import DamagedRunError, NotARunError, read_run
 from bakeoff.results.writer import RunWriteError, check_output_folder
 from bakeoff.workloads.loader import WorkloadError
-from bakeoff.workloads.phase_length import AUTO
 
 
 def run(
@@ -175,6 +178,32 @@ def run(
         float,
         typer.Option(min=0.05, metavar="SECONDS", help="Width of the result intervals."),
     ] = 1.0,
+    telemetry: Annotated[
+        str,
+        typer.Option(
+            metavar="on|off",
+            help="Sample the engine's CPU, memory, I/O and statistics per interval "
+            "(docs/telemetry.md).",
+        ),
+    ] = "on",
+    telemetry_interval: Annotated[
+        float,
+        typer.Option(
+            min=0.05,
+            metavar="SECONDS",
+            help="Seconds between telemetry readings (whole --interval steps).",
+        ),
+    ] = 1.0,
+    prometheus: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            max=65535,
+            metavar="PORT",
+            help="Serve live metrics for Prometheus on 127.0.0.1:PORT during the run.",
+            show_default="none",
+        ),
+    ] = None,
     keep: Annotated[
         bool,
         typer.Option(help="Keep embedded database files and the benchmark table afterwards."),
@@ -290,7 +319,7 @@ def run(
             records=records,
             operations=operations,
             duration_s=duration,
-            warmup_s=_warmup_seconds(warmup),
+            warmup_s=warmup_seconds(warmup),
             seed=seed,
             repeat=repeat,
             reuse=reuse,
@@ -300,6 +329,9 @@ def run(
             arrival=arrival,
             split_phase=split_phase,
             interval_s=interval,
+            telemetry=on_or_off("--telemetry", telemetry),
+            telemetry_interval_s=telemetry_interval,
+            prometheus_port=prometheus,
             engine_options=EngineOptions(
                 urls=parse_pairs(url or [], "--url", engines),
                 images=parse_pairs(image or [], "--image", engines),
@@ -320,7 +352,7 @@ def run(
         raise fail(str(exc)) from None
     except ValueError as exc:  # an invalid option, or an override that breaks the workload
         raise fail(str(exc).splitlines()[0]) from None
-    _warn_before_start(options, trials)
+    warn_before_start(options, trials)
     try:
         with one_line_driver_logs():
             result = run_planned(
@@ -338,8 +370,8 @@ def run(
     except KeyboardInterrupt as interrupt:  # before the run folder existed
         stderr.print(f"interrupted by {str(interrupt) or 'SIGINT'}: nothing was measured")
         raise typer.Exit(getattr(interrupt, "exit_code", EXIT_INTERRUPTED)) from None
-    except RunWriteError as exc:
-        raise fail(str(exc), EXIT_FAILED) from None
+    except (RunWriteError, LiveViewError) as exc:  # a taken --prometheus port is bad input
+        raise fail(str(exc), EXIT_FAILED if isinstance(exc, RunWriteError) else 2) from None
     print_summary(result.path)
     stdout.print(f"results: {result.path}", highlight=False, markup=False)
     if report and any(t.status == "ok" for t in result.trials):
@@ -352,33 +384,6 @@ def run(
             )
     if not result.ok:
         raise typer.Exit(EXIT_FAILED)
-
-
-def _warmup_seconds(value: str | None) -> float | Literal["auto"] | None:
-    if value is None:
-        return None
-    if value == AUTO:
-        return AUTO
-    try:
-        return float(value)
-    except ValueError:
-        raise fail(f"--warmup: expected seconds or auto, got {value!r}") from None
-
-
-def _warn_before_start(options: RunOptions, trials: Sequence[Trial]) -> None:
-    orphans = orphaned_runs(options.output)
-    if orphans:
-        note(
-            f"unfinished run(s) left by killed processes: "
-            f"{', '.join(str(o.path) for o in orphans)}; `bakeoff runs recover "
-            f"{options.output}` finishes them"
-        )
-    urls = options.engine_options.urls
-    containers = {t.engine.name for t in trials} - set(urls)
-    if any(engine_spec(name).provision is Provision.CONTAINER for name in containers):
-        check = userland_proxy_check()
-        if check.status == WARN:
-            note(f"dockerd's userland proxy is {check.detail}", "warning")
 
 
 def _print_kept_trials(run_dir: object) -> None:

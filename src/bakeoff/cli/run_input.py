@@ -4,11 +4,17 @@ split. Each mistake is one line and exit 2 (`fail`), before anything starts."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 from bakeoff.api import split_connections
-from bakeoff.cli.common import fail
-from bakeoff.engines.catalog import CATALOG
+from bakeoff.cli.common import fail, note
+from bakeoff.cli.doctor import WARN, userland_proxy_check
+from bakeoff.cli.runs import orphaned_runs
+from bakeoff.engines.catalog import CATALOG, Provision, engine_spec
 from bakeoff.harness.clients import usable_cores
+from bakeoff.harness.options import RunOptions
+from bakeoff.harness.plan import Trial
+from bakeoff.workloads.phase_length import AUTO
 
 
 def parse_pairs(values: Sequence[str], option: str, engines: Sequence[str]) -> dict[str, str]:
@@ -73,3 +79,37 @@ def worker_split(
             raise fail("--threads N is one process with N clients: use --processes and --clients")
         return 1, threads
     return processes or 1, clients or 1
+
+
+def warmup_seconds(value: str | None) -> float | Literal["auto"] | None:
+    if value is None:
+        return None
+    if value == AUTO:
+        return AUTO
+    try:
+        return float(value)
+    except ValueError:
+        raise fail(f"--warmup: expected seconds or auto, got {value!r}") from None
+
+
+def on_or_off(option: str, value: str) -> bool:
+    if value not in ("on", "off"):
+        raise fail(f"{option} {value!r}: expected on or off")
+    return value == "on"
+
+
+def warn_before_start(options: RunOptions, trials: Sequence[Trial]) -> None:
+    """Notes on what could spoil the run: orphaned runs, docker's userland proxy."""
+    orphans = orphaned_runs(options.output)
+    if orphans:
+        note(
+            f"unfinished run(s) left by killed processes: "
+            f"{', '.join(str(o.path) for o in orphans)}; `bakeoff runs recover "
+            f"{options.output}` finishes them"
+        )
+    urls = options.engine_options.urls
+    containers = {t.engine.name for t in trials} - set(urls)
+    if any(engine_spec(name).provision is Provision.CONTAINER for name in containers):
+        check = userland_proxy_check()
+        if check.status == WARN:
+            note(f"dockerd's userland proxy is {check.detail}", "warning")

@@ -47,3 +47,22 @@ class TelemetrySource(Protocol):
     def close(self) -> None:
         """Release the source's connection; safe to call twice."""
         ...
+
+
+@dataclass(frozen=True)
+class TelemetryRow:
+    """One metric over one telemetry interval of a phase: a counter's increase in it, or a
+    gauge's level at its end. Intervals are those of the latency histograms (same phase
+    start, same width, or a whole multiple of it: `duration_s`)."""
+
+    phase: str
+    interval: int
+    """Index of the first latency interval it covers (its start / the histograms' width)."""
+    start_s: float
+    """Offset of the interval's start from the phase start, seconds."""
+    duration_s: float
+    source: str
+    metric: str
+    value: float
+    unit: str
+    kind: MetricKind

@@ -6,6 +6,7 @@ from types import TracebackType
 from typing import Protocol
 
 from bakeoff.core.endpoint import Endpoint
+from bakeoff.core.telemetry import TelemetrySource
 
 
 class ProvisioningError(RuntimeError):
@@ -24,6 +25,8 @@ class Provisioner(Protocol):
     def stop(self) -> None: ...
 
     def engine_cpu_seconds(self) -> float | None: ...
+
+    def telemetry_source(self) -> TelemetrySource | None: ...
 
     def __enter__(self) -> Endpoint: ...
 
@@ -47,6 +50,11 @@ class ProvisionerBase:
     def engine_cpu_seconds(self) -> float | None:
         """CPU time the engine has used so far, where the provisioner can see it (a
         container's cgroup); None for engines that run inside the client process."""
+        return None
+
+    def telemetry_source(self) -> TelemetrySource | None:
+        """The engine's resource use as telemetry (a container's cgroup) while it runs;
+        None where the provisioner cannot see it apart from the client's."""
         return None
 
     def __enter__(self) -> Endpoint:

@@ -35,6 +35,7 @@ from bakeoff.engines.catalog import (
     image_env_var,
     resolve_image,
 )
+from bakeoff.engines.container_stats import ContainerStatsSource
 from bakeoff.engines.forwarding import port_forwarding
 from bakeoff.engines.images import docker_client, docker_sdk
 from bakeoff.engines.networks import HOST_LABEL, INSTANCE_LABEL, PID_LABEL, RUN_LABEL, owner_labels
@@ -124,6 +125,7 @@ class ContainerProvisioner(ProvisionerBase):
         self._create_attempted = False
         self._removed = False
         self._endpoint: Endpoint | None = None
+        self._stats: ContainerStatsSource | None = None
 
     @property
     def container_id(self) -> str | None:
@@ -292,18 +294,21 @@ class ContainerProvisioner(ProvisionerBase):
             return f"(logs unavailable: {error})"
         return redact(bytes(raw).decode("utf-8", errors="replace"), self._secrets).rstrip()
 
-    def engine_cpu_seconds(self) -> float | None:
-        """CPU time all processes in the container have used so far (its cgroup's count).
-
-        Docker's one-shot stats answer in milliseconds; the plain call samples for two
-        seconds, which would distort the phase boundaries this is read at, so engines
-        too old for one-shot stats (API < 1.41) report None instead.
-        """
+    def telemetry_source(self) -> ContainerStatsSource | None:
+        """The running container's CPU, memory, I/O and network (engines/container_stats.py),
+        one source per container; None before start and after stop."""
         if self._container_id is None or self._removed or self._client is None:
             return None
+        if self._stats is None:
+            self._stats = ContainerStatsSource(self._client, self._container_id)
+        return self._stats
+
+    def engine_cpu_seconds(self) -> float | None:
+        """CPU time all processes in the container have used so far (its cgroup's count);
+        None when it cannot be read."""
+        source = self.telemetry_source()
         try:
-            stats = self._client.api.stats(self._container_id, stream=False, one_shot=True)
-            return int(stats["cpu_stats"]["cpu_usage"]["total_usage"]) / 1e9
+            return source.cpu_seconds() if source is not None else None
         except Exception:
             return None
 
@@ -311,6 +316,8 @@ class ContainerProvisioner(ProvisionerBase):
         """Force-remove the container (and its anonymous volumes). Safe to call again."""
         if self._removed:
             return
+        if self._stats is not None:
+            self._stats.close()
         if not self._create_attempted:
             self._removed = True
             cleanup.forget(self.instance)

@@ -51,6 +51,12 @@ class RunOptions:
     has a split form (docs/load-generator.md); False keeps a thread per connection."""
     interval_s: float = 1.0
     """Width of the result intervals."""
+    telemetry: bool = True
+    """Sample the container's and the engine's metrics per interval (docs/telemetry.md)."""
+    telemetry_interval_s: float = 1.0
+    """Seconds between telemetry readings, rounded up to whole result intervals."""
+    prometheus_port: int | None = None
+    """Serve live metrics for Prometheus on 127.0.0.1 at this port during the run."""
 
     # -- engines and results --
     engine_options: EngineOptions = field(default_factory=EngineOptions)
@@ -77,6 +83,12 @@ class RunOptions:
             raise ValueError(f"rate must be positive, got {self.rate}")
         if self.interval_s <= 0:
             raise ValueError(f"interval_s must be positive, got {self.interval_s}")
+        if self.telemetry_interval_s <= 0:
+            raise ValueError(
+                f"telemetry interval must be positive, got {self.telemetry_interval_s}"
+            )
+        if self.prometheus_port is not None and not 0 <= self.prometheus_port < 65536:
+            raise ValueError(f"--prometheus {self.prometheus_port}: not a port number")
 
     @property
     def connections(self) -> int:
@@ -101,6 +113,8 @@ class RunOptions:
             "reuse": self.reuse,
             "split_phase": self.split_phase,
             "interval_s": self.interval_s,
+            "telemetry": self.telemetry,
+            "telemetry_interval_s": self.telemetry_interval_s if self.telemetry else None,
             "keep": engines.keep,
             "cpus": engines.cpus,
             "memory": engines.memory,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bakeoff.core.measures import IntervalRow, Phase
+from bakeoff.core.telemetry import TelemetryRow
 from bakeoff.engines.cleanup import shielded
 from bakeoff.harness.plan import Trial
 from bakeoff.harness.trial import PhaseJournal, PhaseRecord
@@ -16,6 +17,7 @@ def journal_phase(
     engine_version: str,
     phase: Phase,
     rows: Sequence[IntervalRow],
+    telemetry: Sequence[TelemetryRow] = (),
 ) -> None:
     record = PhaseRecord(
         trial=trial.index,
@@ -25,6 +27,7 @@ def journal_phase(
         workload=trial.workload,
         phase=phase,
         rows=rows,
+        telemetry=telemetry,
     )
     # A signal waits for the write: a phase is kept whole or not at all.
     with shielded():

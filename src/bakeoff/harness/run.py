@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import Callable, Sequence
 
 from bakeoff.core.endpoint import Endpoint
+from bakeoff.core.telemetry import TelemetrySource
 from bakeoff.engines.base import Provisioner, ProvisionerBase, ProvisioningError
 from bakeoff.engines.catalog import EngineSpec
 from bakeoff.engines.cleanup import orderly_interrupts, shielded
@@ -35,6 +36,9 @@ class _SharedProvisioner(ProvisionerBase):
 
     def engine_cpu_seconds(self) -> float | None:
         return self.inner.engine_cpu_seconds()
+
+    def telemetry_source(self) -> TelemetrySource | None:
+        return self.inner.telemetry_source()
 
     def close(self) -> None:
         self.endpoint = None

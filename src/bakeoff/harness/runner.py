@@ -22,11 +22,13 @@ from bakeoff.adapters.errors import AdapterError
 from bakeoff.adapters.protocol import Capability, Endpoint
 from bakeoff.core.measures import IntervalRow, LatencyKind, Phase
 from bakeoff.core.query_plans import Moment, QueryPlan
+from bakeoff.core.telemetry import TelemetryRow
 from bakeoff.engines.base import Provisioner, ProvisioningError
 from bakeoff.engines.catalog import Provision
 from bakeoff.engines.cleanup import signal_name
 from bakeoff.harness.answers_check import AnswerReferences
-from bakeoff.harness.clients import ClientGroup, PhaseCommand, PhaseResult, ThreadClientGroup
+from bakeoff.harness.client_groups import client_groups
+from bakeoff.harness.clients import ClientGroup, PhaseCommand, PhaseResult
 from bakeoff.harness.load_report import load_report
 from bakeoff.harness.loadgen import split_evenly
 from bakeoff.harness.options import RunOptions
@@ -38,8 +40,8 @@ from bakeoff.harness.query_plans import explain_shapes
 from bakeoff.harness.recorder import merge_rows
 from bakeoff.harness.schema_trial import answers_of, layout_of, model_entry, verify_trial
 from bakeoff.harness.steady_state import SteadyStateMonitor
+from bakeoff.harness.telemetry_sampler import TelemetrySampler, TrialRowListener, trial_sampler
 from bakeoff.harness.trial import PhaseJournal, TrialRecord
-from bakeoff.harness.worker_process import ProcessClientGroup, SharedProgress
 from bakeoff.workloads.model import Workload
 from bakeoff.workloads.phase_length import AUTO
 
@@ -82,12 +84,20 @@ class _TrialState:
     load_generator: dict[str, object] = field(default_factory=dict)
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)
     plans: list[QueryPlan] = field(default_factory=list)
+    sampler: TelemetrySampler | None = None
+    telemetry: list[TelemetryRow] = field(default_factory=list)
 
 
 class TrialRunner:
-    def __init__(self, options: RunOptions, progress: ProgressSink | None = None) -> None:
+    def __init__(
+        self,
+        options: RunOptions,
+        progress: ProgressSink | None = None,
+        telemetry_listeners: Sequence[TrialRowListener] = (),
+    ) -> None:
         self.options = options
         self.progress: ProgressSink = progress or SilentProgress()
+        self.telemetry_listeners = telemetry_listeners
         self._embedded = False
         self._loaded: dict[tuple[str, str], str] = {}
         """(engine, table) -> hash of the workload whose data it holds (--reuse)."""
@@ -154,32 +164,6 @@ class TrialRunner:
 
     # -- phases ----------------------------------------------------------------------
 
-    def _groups(self, trial: Trial, endpoint: Endpoint) -> list[ClientGroup]:
-        options = self.options
-        connections = options.connections
-        workload = trial.workload
-        total = workload.operation_count or 0
-        expected = dict(enumerate(split_evenly(total, connections))) if total else {}
-        common: dict[str, Any] = {
-            "adapter_cls": trial.driver,
-            "endpoint": endpoint,
-            "options": dict(options.adapter_options),
-            "workload": workload,
-            "total_connections": connections,
-            "expected_operations": expected,
-        }
-        slices = [
-            list(range(p * options.clients, (p + 1) * options.clients))
-            for p in range(options.processes)
-        ]
-        if options.processes == 1:
-            return [ThreadClientGroup(connections=slices[0], **common)]
-        shared = SharedProgress(options.processes)
-        return [
-            ProcessClientGroup(slot, shared, connections=slices[slot], **common)
-            for slot in range(options.processes)
-        ]
-
     def _run_phases(
         self, trial: Trial, endpoint: Endpoint, provisioner: Provisioner, state: _TrialState
     ) -> None:
@@ -188,6 +172,9 @@ class TrialRunner:
         # The runner's own connection: resets the table, verifies, cleans up.
         control: Any = trial.driver()
         groups: list[ClientGroup] = []
+        state.sampler = trial_sampler(
+            provisioner, trial, endpoint, self.options, self.telemetry_listeners
+        )
         try:
             control.connect(endpoint, self.options.adapter_options)
             loaded_key = (trial.label, workload.table)
@@ -197,7 +184,7 @@ class TrialRunner:
                 control.teardown(table)
             self._loaded.pop(loaded_key, None)
             control.setup(table)
-            groups = self._groups(trial, endpoint)
+            groups = client_groups(trial, endpoint, self.options)
             for group in groups:
                 group.connect()
             for group in groups:
@@ -237,6 +224,8 @@ class TrialRunner:
                     group.close()
             with contextlib.suppress(Exception):
                 control.close()
+            if state.sampler is not None:
+                state.sampler.close()
 
     def _load(self, groups: Sequence[ClientGroup], trial: Trial, state: _TrialState) -> None:
         workload = trial.workload
@@ -327,10 +316,15 @@ class TrialRunner:
         phase = command.phase
         self.progress.phase_started(phase.value, total_ops, duration_s)
         results: dict[int, PhaseResult] = {}
+        sampler = state.sampler
+        if sampler is not None:
+            sampler.start(phase.value, command.start_ns, command.interval_ns)
         try:
             wait_for_phase(groups, command, results, self.progress, monitor)
         finally:
             end = time.perf_counter_ns()
+            telemetry = sampler.stop(end) if sampler is not None else []
+            state.telemetry.extend(telemetry)
             ordered = [results[i] for i in sorted(results)]
             rows = merge_rows(row for result in ordered for row in result.rows)
             state.rows.extend(rows)
@@ -358,7 +352,9 @@ class TrialRunner:
                 state.load_generator[phase.value] = report
             self.progress.phase_finished(phase.value, completed, wall_s)
         if state.journal is not None and state.trial is not None and state.endpoint is not None:
-            journal_phase(state.journal, state.trial, state.endpoint.version, phase, rows)
+            journal_phase(
+                state.journal, state.trial, state.endpoint.version, phase, rows, telemetry
+            )
         failures = [r.fatal_error for r in ordered if r.fatal_error]
         if failures:
             raise TrialFailedError(f"{phase.value} phase: {failures[0]}")
@@ -394,5 +390,6 @@ class TrialRunner:
             error=error,
             verify=state.verify,
             rows=state.rows,
+            telemetry=state.telemetry,
             load_generator={**self.options.describe_load(), **state.load_generator},
         )

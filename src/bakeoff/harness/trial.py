@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from bakeoff.core.measures import IntervalRow, Phase
 from bakeoff.core.query_plans import QueryPlan
+from bakeoff.core.telemetry import TelemetryRow
 from bakeoff.workloads.model import Workload
 
 STATUSES = frozenset({"ok", "failed", "interrupted"})
@@ -55,6 +56,8 @@ class TrialRecord:
     plans: Sequence[QueryPlan] = ()
     """The query shapes' plans, explained after the load and after the run
     (docs/query-plans.md); empty for an adapter without Capability.EXPLAIN."""
+    telemetry: Sequence[TelemetryRow] = ()
+    """The container's and the engine's metrics per interval (harness/telemetry_sampler.py)."""
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -72,6 +75,7 @@ class PhaseRecord:
     workload: Workload
     phase: Phase
     rows: Sequence[IntervalRow]
+    telemetry: Sequence[TelemetryRow] = ()
 
 
 class PhaseJournal(Protocol):

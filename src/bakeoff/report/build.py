@@ -9,6 +9,7 @@ same `ReportData`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -91,9 +92,13 @@ def build_report(
         list(labels),
         engines,
     )
+    telemetry = _measured_telemetry(runs, trials)
     workloads = tuple(
         _workload_report(workload_hash, label, runs, figure_frame, series, distributions, engines)
         for workload_hash, label in labels.items()
+    )
+    workloads = tuple(
+        replace(w, telemetry=telemetry[telemetry["workload_hash"] == w.hash]) for w in workloads
     )
     plans = plan_trials(runs)
     return ReportData(
@@ -112,6 +117,17 @@ def build_report(
         query_plans=plans,
         plans_missing=engines_without_plans(runs, plans),
     )
+
+
+def _measured_telemetry(runs: Sequence[StoredRun], trials: pd.DataFrame) -> pd.DataFrame:
+    """The measure phases' telemetry of the trials the report holds, with their hash."""
+    frames = [run.telemetry() for run in runs]
+    telemetry = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    keys = trials[["run_id", "trial", "workload_hash"]].drop_duplicates()
+    if telemetry.empty:
+        return pd.DataFrame(columns=[*telemetry.columns, "workload_hash"])
+    measured = telemetry[telemetry["phase"] == "measure"]
+    return measured.merge(keys, on=["run_id", "trial"], how="inner")
 
 
 def _trial_frame(rows: list[dict[str, object]]) -> pd.DataFrame:

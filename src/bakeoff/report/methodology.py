@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bakeoff.core.formats import as_text, format_memory, format_timestamp
+from bakeoff.report import dashboard
 from bakeoff.report.views import EngineSetup, ReportData
 from bakeoff.results.figures import LEVEL
 from bakeoff.results.statistics import UNSTABLE_CV
@@ -53,6 +54,20 @@ def limits_text(setup: EngineSetup, key: str) -> str:
     return "not recorded"
 
 
+DASHBOARD_TEXT = (
+    "Each workload's plots end with a dashboard per engine: its telemetry (the container's "
+    "CPU, memory, disk and network, and the engine's own statistics) on the time axis of "
+    "its throughput and latency. Below, what an operation cost the engine over the "
+    "measured phase (the median over trials): CPU time of every process in its container, "
+    "bytes it read from disk, bytes it sent and received.",
+    "Telemetry is read off the measured path, by a thread of the coordinating process, "
+    "once per interval; the last column is the time that thread spent reading, as a share "
+    "of the measured time. What it cost the throughput was measured with telemetry on and "
+    "off, alternated (docs/telemetry.md, benchmarks/telemetry_overhead.py); "
+    "--telemetry off switches it off.",
+)
+
+
 @dataclass(frozen=True)
 class Table:
     columns: tuple[str, ...]
@@ -77,6 +92,7 @@ class Section:
 def methodology(report: ReportData) -> tuple[Section, ...]:
     """How the numbers were made: everything here comes from the runs' manifests."""
     sections = [
+        *_dashboard_section(report),
         _latency_section(report),
         _summarising_section(report),
         _engines_section(report),
@@ -90,6 +106,17 @@ def methodology(report: ReportData) -> tuple[Section, ...]:
     if report.excluded:
         sections.append(_excluded_section(report))
     return tuple(sections)
+
+
+def _dashboard_section(report: ReportData) -> list[Section]:
+    tables = tuple(
+        Table(dashboard.COST_COLUMNS, tuple(rows), title=workload.label)
+        for workload in report.workloads
+        if (rows := dashboard.cost_rows(workload))
+    )
+    if not tables:
+        return []
+    return [Section("dashboard", "Dashboard: what each operation cost", DASHBOARD_TEXT, tables)]
 
 
 def _data_models_section(report: ReportData) -> Section:

@@ -22,6 +22,7 @@ import matplotlib as mpl
 from bakeoff.report.plot_parts import PNG_DPI, TRIAL_KEYS, Plot, full_intervals
 from bakeoff.report.plots_by_operation import bar_plot, percentile_plot
 from bakeoff.report.plots_capacity import capacity_engines, capacity_plots
+from bakeoff.report.plots_dashboard import dashboard_plots
 from bakeoff.report.plots_over_time import latency_plot, throughput_plot
 from bakeoff.report.views import ReportData, WorkloadReport
 
@@ -127,6 +128,7 @@ def workload_plots(workload: WorkloadReport, colors: Mapping[str, str]) -> list[
         if has_time_series(workload):
             plots += [throughput_plot(workload, colors), latency_plot(workload, colors)]
         plots += [percentile_plot(workload, colors), bar_plot(workload, colors)]
+        plots += dashboard_plots(workload, colors)
         return _frozen(plots)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -198,6 +198,9 @@ class WorkloadReport:
     latency: pd.DataFrame
     """engine, run_id, trial, operation, start_s, duration_s, p50_us, p99_us: the stored
     per-interval percentiles of each trial. Of `kinds[0]`."""
+    telemetry: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """The measured phases' telemetry of its trials (results/telemetry_store.py columns,
+    `engine` as the report names it, `run_id`); empty when none was recorded."""
 
     @property
     def primary(self) -> KindReport:

@@ -3,7 +3,7 @@ summaries. pandas is the public result API."""
 
 from bakeoff.harness.trial import TrialRecord
 from bakeoff.results.figures import repetition_figures
-from bakeoff.results.reader import load, load_manifest
+from bakeoff.results.reader import load, load_manifest, load_telemetry
 from bakeoff.results.summary import summarize
 from bakeoff.results.writer import RunExistsError, RunWriter
 
@@ -13,6 +13,7 @@ __all__ = [
     "TrialRecord",
     "load",
     "load_manifest",
+    "load_telemetry",
     "repetition_figures",
     "summarize",
 ]

@@ -19,6 +19,7 @@ from bakeoff.core.measures import Phase
 from bakeoff.harness.trial import PhaseRecord
 from bakeoff.results.sample_records import samples_frame, trial_columns, write_samples
 from bakeoff.results.schema import JOURNAL_DIR, KILLED, enforce_types, trial_file_name
+from bakeoff.results.telemetry_store import telemetry_frame, write_telemetry
 
 _PHASE_ORDER = {phase: i for i, phase in enumerate(Phase)}
 _PHASE_FILE = re.compile(r"^trial-(\d+)-rep-(\d+)-(\d)-([a-z]+)\.parquet$")
@@ -43,6 +44,7 @@ def write_phase(partial: Path, run_id: str, record: PhaseRecord) -> None:
     folder.mkdir(exist_ok=True)
     name = phase_file_name(record.trial, record.repetition, record.phase)
     write_samples(samples_frame(from_trial, record.rows), folder / name)
+    write_telemetry(partial, name, telemetry_frame(from_trial, record.telemetry))
 
 
 def drop_phases(partial: Path, trial: int, repetition: int) -> None:

@@ -39,6 +39,7 @@ from bakeoff.results.schema import (
     enforce_types,
     typed_frame,
 )
+from bakeoff.results.telemetry_store import read_telemetry, telemetry_files
 
 OK = "ok"
 """The status of a trial whose measurements count."""
@@ -158,6 +159,10 @@ class StoredRun:
     def samples(self) -> pd.DataFrame:
         return _read_files(sample_files(self.path))
 
+    def telemetry(self) -> pd.DataFrame:
+        """The run's telemetry (results/telemetry_store.py); empty when it has none."""
+        return _read_telemetry(telemetry_files(self.path))
+
 
 def read_run(path: Path | str) -> StoredRun:
     """A run directory's manifest, checked to list its trials (see the module's doc)."""
@@ -234,6 +239,25 @@ def load(path: Path | str | Sequence[Path | str]) -> pd.DataFrame:
     for file in files:
         unique.setdefault(file.resolve(), file)
     return _read_files(list(unique.values()))
+
+
+def load_telemetry(path: Path | str | Sequence[Path | str]) -> pd.DataFrame:
+    """The telemetry of one run, of every run in a results folder, or of a list of
+    either (as `load` finds them): a row per trial, phase, interval, source and metric."""
+    given = [path] if isinstance(path, str | os.PathLike) else list(path)
+    runs = run_directories(given)
+    return _read_telemetry([file for run in runs for file in telemetry_files(run)])
+
+
+def _read_telemetry(files: Sequence[Path]) -> pd.DataFrame:
+    try:
+        return read_telemetry(files)
+    except FileNotFoundError:
+        raise
+    except (*_PARQUET_ERRORS, KeyError) as exc:
+        raise DamagedRunError(
+            files[0].parent, f"telemetry not readable ({_first_line(exc)})"
+        ) from None
 
 
 def _read_files(files: Sequence[Path]) -> pd.DataFrame:

@@ -58,6 +58,13 @@ from bakeoff.results.schema import (
     trial_file_name,
     typed_frame,
 )
+from bakeoff.results.telemetry_store import (
+    TELEMETRY_DIR,
+    drop_phase_telemetry,
+    finish_telemetry,
+    telemetry_frame,
+    write_telemetry,
+)
 from bakeoff.workloads.model import Workload
 
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
@@ -212,6 +219,7 @@ class RunWriter:
             written = self._partial / TRIALS_DIR / name
             try:
                 write_samples(frame, written)
+                write_telemetry(self._partial, name, telemetry_frame(columns, trial.telemetry))
                 self._trial_files.append(name)
                 self._trials.append(self._trial_entry(trial))
                 if trial.plans:
@@ -222,6 +230,7 @@ class RunWriter:
             except OSError as exc:
                 raise self._trial_lost(trial, name, exc) from exc
             drop_phases(self._partial, trial.trial, trial.repetition)
+            drop_phase_telemetry(self._partial, trial.trial, trial.repetition)
 
     def _trial_lost(self, trial: TrialRecord, name: str, exc: OSError) -> RunWriteError:
         """Forget the trial that could not be written, and finish the run with the trials
@@ -231,6 +240,8 @@ class RunWriter:
             self._trials.pop()
             with contextlib.suppress(OSError):
                 (self._partial / TRIALS_DIR / name).unlink()
+            with contextlib.suppress(OSError):
+                (self._partial / TELEMETRY_DIR / name).unlink()
         kept = f"{len(self._trial_files)} trials written before it"
         try:
             where = f"the run ended as failed with the {kept}, in {self._finish('failed')}"
@@ -340,6 +351,7 @@ def move_into_place(
     # A retry after a failed rename finds the trial files gone and samples written.
     if trials_dir.is_dir():
         write_samples(_samples(trials_dir, trial_files), partial / SAMPLES_FILE)
+    finish_telemetry(partial)
     write_manifest()
     appeared = (
         f"{final} appeared while the run was being written; the complete run is kept in {partial}"

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from bakeoff.api import split_connections
 from bakeoff.cli.common import fail
 from bakeoff.engines.catalog import CATALOG
+from bakeoff.harness import ray_api
 from bakeoff.harness.clients import usable_cores
 
 
@@ -62,8 +63,14 @@ def parse_knobs(values: Sequence[str], engines: Sequence[str]) -> dict[str, dict
 
 
 def worker_split(
-    threads: int | None, processes: int | None, clients: int | None, connections: int | None
+    threads: int | None,
+    processes: int | None,
+    clients: int | None,
+    connections: int | None,
+    cluster: str | None = None,
 ) -> tuple[int, int]:
+    if cluster is not None:
+        processes = cluster_workers(cluster, threads, processes, connections)
     if connections is not None:
         if threads is not None or processes is not None or clients is not None:
             raise fail("--connections picks the split itself: drop --threads/--processes/--clients")
@@ -73,3 +80,20 @@ def worker_split(
             raise fail("--threads N is one process with N clients: use --processes and --clients")
         return 1, threads
     return processes or 1, clients or 1
+
+
+def cluster_workers(
+    address: str, threads: int | None, processes: int | None, connections: int | None
+) -> int | None:
+    """--processes on a Ray cluster: as given, else one worker per core of the cluster."""
+    if not ray_api.installed():
+        raise fail(ray_api.RAY_MISSING)
+    if threads is not None:
+        raise fail("--threads runs one process here: use --processes and --clients with --cluster")
+    if processes is not None or connections is not None:
+        return processes
+    try:
+        ray_api.connect(address)
+    except Exception as exc:
+        raise fail(f"--cluster {address}: {str(exc).splitlines()[0]}") from None
+    return max(1, int(sum(node.cpus for node in ray_api.alive_nodes())))

@@ -71,6 +71,11 @@ class PhaseResult:
     completed: int = 0
 
 
+class WorkerLostError(RuntimeError):
+    """A group's worker on another machine is gone (its node left the cluster): the
+    trial keeps what was merged before and ends as partial."""
+
+
 class ClientGroup(Protocol):
     connections: list[int]
     """The indexes of the connections this group runs."""

@@ -51,6 +51,9 @@ class RunOptions:
     has a split form (docs/load-generator.md); False keeps a thread per connection."""
     interval_s: float = 1.0
     """Width of the result intervals."""
+    cluster: str | None = None
+    """Run the worker processes as actors of this Ray cluster (ray://HOST:PORT, HOST:PORT
+    or auto; docs/distributed.md); None: on this machine."""
 
     # -- engines and results --
     engine_options: EngineOptions = field(default_factory=EngineOptions)
@@ -101,6 +104,7 @@ class RunOptions:
             "reuse": self.reuse,
             "split_phase": self.split_phase,
             "interval_s": self.interval_s,
+            "cluster": self.cluster,
             "keep": engines.keep,
             "cpus": engines.cpus,
             "memory": engines.memory,
@@ -118,4 +122,5 @@ class RunOptions:
             "target_ops_per_s": self.rate,
             "arrival": self.arrival if self.rate else None,
             "latency_kinds": ["service", "response"] if self.rate else ["service"],
+            "executor": "ray" if self.cluster else "local",
         }

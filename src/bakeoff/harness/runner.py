@@ -25,12 +25,8 @@ from bakeoff.engines.base import Provisioner, ProvisioningError
 from bakeoff.engines.catalog import Provision
 from bakeoff.engines.cleanup import signal_name
 from bakeoff.harness.answers_check import AnswerReferences
-from bakeoff.harness.clients import (
-    ClientGroup,
-    PhaseCommand,
-    PhaseResult,
-    ThreadClientGroup,
-)
+from bakeoff.harness.clients import ClientGroup, PhaseCommand, PhaseResult
+from bakeoff.harness.executor import Executor, executor_for
 from bakeoff.harness.load_report import load_report
 from bakeoff.harness.loadgen import split_evenly
 from bakeoff.harness.options import RunOptions
@@ -42,13 +38,16 @@ from bakeoff.harness.recorder import merge_rows
 from bakeoff.harness.schema_trial import answers_of, layout_of, model_entry, verify_trial
 from bakeoff.harness.steady_state import SteadyStateMonitor
 from bakeoff.harness.trial import PhaseJournal, TrialRecord
-from bakeoff.harness.worker_process import ProcessClientGroup, SharedProgress
 from bakeoff.workloads.model import Workload
 from bakeoff.workloads.phase_length import AUTO
 
 
 class TrialFailedError(RuntimeError):
     pass
+
+
+class TrialPartialError(RuntimeError):
+    """A worker was lost mid-phase: the trial keeps what was merged and ends there."""
 
 
 class RunInterruptedError(KeyboardInterrupt):
@@ -87,8 +86,14 @@ class _TrialState:
 
 
 class TrialRunner:
-    def __init__(self, options: RunOptions, progress: ProgressSink | None = None) -> None:
+    def __init__(
+        self,
+        options: RunOptions,
+        progress: ProgressSink | None = None,
+        executor: Executor | None = None,
+    ) -> None:
         self.options = options
+        self.executor = executor or executor_for(options.cluster)
         self.progress: ProgressSink = progress or SilentProgress()
         self._embedded = False
         self._loaded: dict[tuple[str, str], str] = {}
@@ -137,6 +142,8 @@ class TrialRunner:
             stopped_here = self._interrupted(trial, state, started, interrupt)
             self.progress.trial_finished(label, "interrupted", f"by {stopped_here}")
             raise stopped_here from interrupt
+        except TrialPartialError as exc:
+            status, error = "partial", str(exc)
         except (TrialFailedError, ProvisioningError, AdapterError) as exc:
             status, error = "failed", str(exc)
         except Exception as exc:
@@ -157,29 +164,21 @@ class TrialRunner:
 
     def _groups(self, trial: Trial, endpoint: Endpoint) -> list[ClientGroup]:
         options = self.options
-        connections = options.connections
-        workload = trial.workload
-        total = workload.operation_count or 0
-        expected = dict(enumerate(split_evenly(total, connections))) if total else {}
+        total = trial.workload.operation_count or 0
+        expected = dict(enumerate(split_evenly(total, options.connections))) if total else {}
         common: dict[str, Any] = {
             "adapter_cls": trial.driver,
             "endpoint": endpoint,
             "options": dict(options.adapter_options),
-            "workload": workload,
-            "total_connections": connections,
+            "workload": trial.workload,
+            "total_connections": options.connections,
             "expected_operations": expected,
         }
         slices = [
             list(range(p * options.clients, (p + 1) * options.clients))
             for p in range(options.processes)
         ]
-        if options.processes == 1:
-            return [ThreadClientGroup(connections=slices[0], **common)]
-        shared = SharedProgress(options.processes)
-        return [
-            ProcessClientGroup(slot, shared, connections=slices[slot], **common)
-            for slot in range(options.processes)
-        ]
+        return self.executor.groups(slices, common)
 
     def _run_phases(
         self, trial: Trial, endpoint: Endpoint, provisioner: Provisioner, state: _TrialState
@@ -323,11 +322,13 @@ class TrialRunner:
         engine_cpu_start: float | None = None,
         monitor: SteadyStateMonitor | None = None,
     ) -> None:
+        command = self.executor.schedule(command)
         phase = command.phase
         self.progress.phase_started(phase.value, total_ops, duration_s)
         results: dict[int, PhaseResult] = {}
+        lost: list[str] = []
         try:
-            wait_for_phase(groups, command, results, self.progress, monitor)
+            wait_for_phase(groups, command, results, self.progress, monitor, lost)
         finally:
             end = time.perf_counter_ns()
             ordered = [results[i] for i in sorted(results)]
@@ -354,10 +355,13 @@ class TrialRunner:
                 )
                 if monitor is not None:
                     report["steady_state"] = monitor.outcome(wall_s)
+                report.update(self.executor.placement(results))
                 state.load_generator[phase.value] = report
             self.progress.phase_finished(phase.value, completed, wall_s)
         if state.journal is not None and state.trial is not None and state.endpoint is not None:
             journal_phase(state.journal, state.trial, state.endpoint.version, phase, rows)
+        if lost:
+            raise TrialPartialError(f"{phase.value} phase: {'; '.join(lost)}")
         failures = [r.fatal_error for r in ordered if r.fatal_error]
         if failures:
             raise TrialFailedError(f"{phase.value} phase: {failures[0]}")

@@ -14,8 +14,9 @@ from typing import Any, Protocol
 from bakeoff.core.measures import IntervalRow, Phase
 from bakeoff.workloads.model import Workload
 
-STATUSES = frozenset({"ok", "failed", "interrupted"})
-"""What a trial may end as."""
+STATUSES = frozenset({"ok", "failed", "interrupted", "partial"})
+"""What a trial may end as (partial: a worker's node was lost mid-run; what was merged
+before is kept)."""
 
 
 @dataclass(frozen=True)

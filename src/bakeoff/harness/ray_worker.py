@@ -1,0 +1,66 @@
+"""The body of a worker process on a Ray node: a ThreadClientGroup driven by the driver.
+
+Ray runs this class as an actor (`bakeoff.harness.ray_api.spawn`); each method is one
+call from the driver's `RayClientGroup`, and each returns at once, except `start_phase`,
+which first waits for the phase's start on this node's clock: the shared start barrier.
+"""
+
+from __future__ import annotations
+
+import platform
+import socket
+import sys
+import time
+from typing import Any
+
+import psutil
+
+from bakeoff.adapters.protocol import TableSpec
+from bakeoff.core.schema import Schema
+from bakeoff.harness import ray_api
+from bakeoff.harness.clients import PhaseCommand, PhaseResult, ThreadClientGroup, usable_cores
+
+
+class ClientActor:
+    def __init__(self, group_args: dict[str, Any], ray_version: str) -> None:
+        self._group = ThreadClientGroup(**group_args)
+        self._ray_version = ray_version
+
+    def clock(self) -> int:
+        """This node's monotonic clock (the driver measures its offset from round trips)."""
+        return time.perf_counter_ns()
+
+    def node(self) -> dict[str, object]:
+        """What the manifest records of the node this worker runs on."""
+        return {
+            "node_id": ray_api.current_node_id(),
+            "host": socket.gethostname(),
+            "cores": usable_cores(),
+            "memory_bytes": psutil.virtual_memory().total,
+            "python": platform.python_version(),
+            "ray": self._ray_version,
+            "platform": sys.platform,
+        }
+
+    def connect(self) -> None:
+        self._group.connect()
+
+    def setup(self, table: TableSpec | Schema) -> None:
+        self._group.setup(table)
+
+    def start_phase(self, command: PhaseCommand) -> None:
+        """Start when this node's clock reaches the phase's start (already translated)."""
+        wait_s = (command.start_ns - time.perf_counter_ns()) / 1e9
+        if wait_s > 0:
+            time.sleep(wait_s)
+        self._group.start_phase(command)
+
+    def poll(self) -> tuple[int, PhaseResult | None]:
+        """Operations completed so far, and the phase's result once it has ended."""
+        return self._group.completed(), self._group.wait(0)
+
+    def request_stop(self) -> None:
+        self._group.request_stop()
+
+    def close(self) -> None:
+        self._group.close()

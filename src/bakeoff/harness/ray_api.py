@@ -9,7 +9,6 @@ kept opaque (`Actor`, `Pending`, `Placement`); Ray's exceptions become bakeoff's
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import signal
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,7 +27,11 @@ class RayMissingError(RuntimeError):
 
 
 def installed() -> bool:
-    return importlib.util.find_spec("ray") is not None
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def version() -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +25,14 @@ from bakeoff.harness.ray_executor import RayExecutor
 from bakeoff.harness.recorder import merge_rows
 from bakeoff.harness.runner import TrialRunner
 from bakeoff.workloads.loader import load_workload, shipped_workloads_dir
-from tests.ray_cluster import LocalRayCluster, local_ray_cluster
+from tests.ray_cluster import LocalRayCluster
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRayCluster]:
-    with local_ray_cluster(tmp_path_factory.mktemp("ray")) as running, running.driver_env():
-        yield running
+@pytest.fixture
+def cluster(ray_cluster: LocalRayCluster) -> LocalRayCluster:
+    return ray_cluster
 
 
 def _measured(rows: object) -> int:

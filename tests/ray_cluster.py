@@ -126,6 +126,10 @@ class LocalRayCluster:
             os.killpg(node.pid, signal.SIGKILL)
         node.wait()
 
+    def process_groups(self) -> set[int]:
+        """The process group of each node: its raylet, agents and workers."""
+        return {node.pid for node in (self.head, self.worker) if node is not None}
+
     def kill_worker(self) -> None:
         """The worker node dies at once, as a machine that loses power."""
         assert self.worker is not None

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from bakeoff.results import load, load_manifest
 from tests.bakeoff_process import bakeoff
+from tests.e2e.cli_process import RunningBakeoff
 from tests.ray_cluster import LocalRayCluster
 
 pytestmark = pytest.mark.slow
@@ -73,3 +79,52 @@ def test_cluster_without_ray_installed_says_how_to_install_it(tmp_path: Path) ->
     )
     assert result.returncode == 2
     assert "pip install 'bakeoff[ray]'" in result.stderr
+
+
+def _actors_and_placement_groups(cluster: LocalRayCluster) -> tuple[int, int]:
+    """Worker processes still hosting a bakeoff actor, and placement groups not removed."""
+    ps = subprocess.run(
+        ["ps", "-eo", "pid=,ppid=,pgid=,args="], capture_output=True, text=True, check=True
+    )
+    rows = [line.split(maxsplit=3) for line in ps.stdout.splitlines()]
+    group_of = {int(row[0]): int(row[2]) for row in rows}
+    # Ray starts each worker in a session of its own, as a child of its node's raylet.
+    actors = sum(
+        len(row) == 4
+        and row[3].startswith("ray::ClientActor")
+        and group_of.get(int(row[1])) in cluster.process_groups()
+        for row in rows
+    )
+    script = (
+        f"import ray; ray.init(address={cluster.address!r}, log_to_driver=False); "
+        "from ray.util import placement_group_table as t; "
+        "print(sum(g['state'] != 'REMOVED' for g in t().values()))"
+    )
+    groups = subprocess.run(
+        [sys.executable, "-c", script], env=cluster.env, capture_output=True, text=True, check=True
+    )
+    return actors, int(groups.stdout.strip().splitlines()[-1])
+
+
+def test_sigterm_stops_every_actor_within_seconds_and_keeps_the_intervals(
+    ray_cluster: LocalRayCluster, tmp_path: Path
+) -> None:
+    run = RunningBakeoff(
+        "run", "ycsb-c", "--engine", "sqlite", "--cluster", ray_cluster.address,
+        "--processes", "4", "--records", "100", "--duration", "60", "--warmup", "0",
+        "--output", str(tmp_path),
+        cwd=tmp_path,
+    )  # fmt: skip
+    run.wait_for("measure (", timeout=240)
+    time.sleep(2.5)
+    run.proc.send_signal(signal.SIGTERM)
+    took = run.finish()
+    assert run.proc.returncode == 143, run.stderr
+    assert took < 10, f"SIGTERM on a cluster took {took:.1f} s"
+    (path,) = [p for p in tmp_path.iterdir() if not p.name.startswith(".")]
+    assert load_manifest(path)["status"] == "interrupted"
+    assert int(load(path).query("phase == 'measure'")["count"].sum()) > 0
+    deadline = time.monotonic() + 15
+    while _actors_and_placement_groups(ray_cluster) != (0, 0):
+        assert time.monotonic() < deadline, "an actor or a placement group was left behind"
+        time.sleep(1)

@@ -14,11 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bakeoff.engines.cleanup import TERMINATION_SIGNALS
+from bakeoff.engines.cleanup import TERMINATION_SIGNALS, Interrupted, pending_signal
 from bakeoff.harness.clients import WorkerLostError
 
 RAY_MISSING = "--cluster needs Ray: pip install 'bakeoff[ray]'"
 NAMESPACE = "bakeoff"
+_ACTOR_THREADS = 4
+"""Calls an actor runs at once: a long poll must not hold up a stop request."""
 
 
 class RayMissingError(RuntimeError):
@@ -167,15 +169,31 @@ def spawn(cls: type, args: Sequence[object], placement: Placement, bundle: int) 
     )
     remote: Any = ray.remote(cls)
     handle = remote.options(
-        num_cpus=1, scheduling_strategy=strategy, max_restarts=0, max_task_retries=0
+        num_cpus=1,
+        scheduling_strategy=strategy,
+        max_restarts=0,
+        max_task_retries=0,
+        max_concurrency=_ACTOR_THREADS,
     ).remote(*args)
     return Actor(handle, f"worker {bundle}")
+
+
+def _signalled(interrupt: KeyboardInterrupt) -> KeyboardInterrupt:
+    """Ray turns the exception a signal handler raises during a wait into a bare
+    KeyboardInterrupt: give back the signal bakeoff's handler was stopping for."""
+    signum = pending_signal()
+    if isinstance(interrupt, Interrupted) or signum is None:
+        return interrupt
+    return Interrupted(signum)
 
 
 def ready(pending: Pending, timeout_s: float) -> bool:
     import ray
 
-    done, _ = ray.wait([pending.ref], timeout=timeout_s)
+    try:
+        done, _ = ray.wait([pending.ref], timeout=timeout_s)
+    except KeyboardInterrupt as interrupt:
+        raise _signalled(interrupt) from None
     return bool(done)
 
 
@@ -187,6 +205,8 @@ def get(pending: Pending, timeout_s: float | None = None) -> Any:
 
     try:
         return ray.get(pending.ref, timeout=timeout_s)
+    except KeyboardInterrupt as interrupt:
+        raise _signalled(interrupt) from None
     except exceptions.RayActorError as exc:  # its process or its node is gone
         raise WorkerLostError(f"{pending.label} was lost ({type(exc).__name__})") from exc
     except exceptions.GetTimeoutError as exc:

@@ -18,6 +18,8 @@ from bakeoff.harness.clients import PhaseCommand, PhaseResult, WorkerLostError
 from bakeoff.harness.clock_offset import ClockOffset
 
 _CLOSE_S = 3.0
+_LONG_POLL_S = 0.25
+"""How long a worker holds a progress poll open before it answers anyway."""
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ class RayClientGroup:
             started, self._started = self._started, None
             self._get(started)  # a phase that could not start raises here
         if self._poll is None:
-            self._poll = self._actor.call("poll")
+            self._poll = self._actor.call("poll", _LONG_POLL_S)
         if not ray_api.ready(self._poll, timeout):
             return None
         poll, self._poll = self._poll, None

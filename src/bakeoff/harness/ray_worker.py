@@ -1,8 +1,10 @@
 """The body of a worker process on a Ray node: a ThreadClientGroup driven by the driver.
 
 Ray runs this class as an actor (`bakeoff.harness.ray_api.spawn`); each method is one
-call from the driver's `RayClientGroup`, and each returns at once, except `start_phase`,
-which first waits for the phase's start on this node's clock: the shared start barrier.
+call from the driver's `RayClientGroup`. `start_phase` first waits for the phase's start
+on this node's clock (the shared start barrier) and `poll` waits for the phase's end for
+a while; the actor runs calls on a few threads, so a stop request is never queued
+behind them.
 """
 
 from __future__ import annotations
@@ -55,9 +57,12 @@ class ClientActor:
             time.sleep(wait_s)
         self._group.start_phase(command)
 
-    def poll(self) -> tuple[int, PhaseResult | None]:
-        """Operations completed so far, and the phase's result once it has ended."""
-        return self._group.completed(), self._group.wait(0)
+    def poll(self, wait_s: float) -> tuple[int, PhaseResult | None]:
+        """Operations completed so far, and the phase's result once it has ended: a long
+        poll that answers when the phase ends or after `wait_s`, whichever comes first,
+        so that progress costs a few calls a second rather than a busy loop."""
+        result = self._group.wait(wait_s)
+        return self._group.completed(), result
 
     def request_stop(self) -> None:
         self._group.request_stop()

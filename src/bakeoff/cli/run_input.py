@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bakeoff.api import split_connections
-from bakeoff.cli.common import fail
+from bakeoff.cli.common import fail, note
 from bakeoff.engines.catalog import CATALOG
 from bakeoff.harness import ray_api
 from bakeoff.harness.clients import usable_cores
@@ -88,6 +88,8 @@ def cluster_workers(
     """--processes on a Ray cluster: as given, else one worker per core of the cluster."""
     if not ray_api.installed():
         raise fail(ray_api.RAY_MISSING)
+    if ray_api.auth_mode() != "token":
+        note("Ray token authentication is off: set RAY_AUTH_MODE=token (docs/distributed.md)")
     if threads is not None:
         raise fail("--threads runs one process here: use --processes and --clients with --cluster")
     if processes is not None or connections is not None:

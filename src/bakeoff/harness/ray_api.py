@@ -9,6 +9,7 @@ kept opaque (`Actor`, `Pending`, `Placement`); Ray's exceptions become bakeoff's
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,6 +35,11 @@ def installed() -> bool:
     except ImportError:
         return False
     return True
+
+
+def auth_mode() -> str:
+    """Ray's authentication as this driver is configured: token, or disabled."""
+    return os.environ.get("RAY_AUTH_MODE") or "disabled"
 
 
 def version() -> str:

@@ -91,7 +91,11 @@ class RayExecutor:
         )
 
     def placement(self, results: Mapping[int, PhaseResult]) -> dict[str, object]:
-        return {"cluster": self.address, "nodes": node_report(self._groups, results)}
+        return {
+            "cluster": self.address,
+            "ray_auth": ray_api.auth_mode(),
+            "nodes": node_report(self._groups, results),
+        }
 
     def close(self) -> None:
         if self._placement is not None:

@@ -43,7 +43,7 @@ def wait_for_phase(
         for group in groups:
             group.start_phase(command)
         gone: set[int] = set()
-        while len(results) + len(gone) < len(groups):
+        while len(results.keys() | gone) < len(groups):
             for i, group in enumerate(groups):
                 if i not in results and i not in gone:
                     try:
@@ -53,6 +53,8 @@ def wait_for_phase(
                             raise
                         gone.add(i)
                         lost.append(str(exc))
+                        if exc.kept is not None:
+                            results[i] = exc.kept
                         continue
                     if result is not None:
                         results[i] = result

@@ -130,7 +130,7 @@ def node_report(
                 "client_process_utilisation": utilisation,
                 "client_saturated": bool(utilisation)
                 and (max(utilisation) >= SATURATION or cpu >= SATURATION * cores),
-                "lost": len(done) < len(members),
+                "lost": any(groups[i].lost for i in members),
             }
         )
     return report

@@ -9,9 +9,11 @@ with the driver's. Progress is learnt from the polls that also collect the resul
 from __future__ import annotations
 
 import contextlib
+import time
 from dataclasses import dataclass, replace
 
 from bakeoff.adapters.protocol import TableSpec
+from bakeoff.core.measures import IntervalRow
 from bakeoff.core.schema import Schema
 from bakeoff.harness import ray_api
 from bakeoff.harness.clients import PhaseCommand, PhaseResult, WorkerLostError
@@ -47,12 +49,25 @@ class RayClientGroup:
         self._poll: ray_api.Pending | None = None
         self._completed = 0
         self._pending = False
+        self.lost = False
+        """The worker was lost (its node left the cluster, or its process died)."""
+        self._phase: PhaseCommand | None = None
+        self._handed: list[IntervalRow] = []
+        """The intervals of the phase the worker has handed over so far: all that is
+        left of its measurements if it is lost before the phase ends."""
 
     def _get(self, pending: ray_api.Pending, timeout_s: float | None = None) -> object:
         try:
             return ray_api.get(pending, timeout_s)
         except WorkerLostError as exc:
-            raise WorkerLostError(f"{self.place.name}: {exc}") from exc
+            self.lost = True
+            phase = self._phase
+            kept = None
+            if phase is not None and self._handed:
+                rows = [row for row in self._handed if row.phase is phase.phase]
+                wall_s = (time.perf_counter_ns() - phase.start_ns) / 1e9
+                kept = PhaseResult(rows=rows, cpu_s=0.0, wall_s=wall_s, completed=self._completed)
+            raise WorkerLostError(f"{self.place.name}: {exc}", kept) from exc
 
     def connect(self) -> None:
         self._get(self._actor.call("connect"))
@@ -69,6 +84,7 @@ class RayClientGroup:
         )
         self._completed = 0
         self._poll = None
+        self._phase, self._handed = command, []
         self._started = self._actor.call("start_phase", on_node)
         self._pending = True
 
@@ -93,8 +109,9 @@ class RayClientGroup:
         poll, self._poll = self._poll, None
         answer = self._get(poll)
         assert isinstance(answer, tuple)
-        completed, result = answer
+        completed, result, handed = answer
         self._completed = int(completed)
+        self._handed.extend(handed)
         if result is None:
             return None
         assert isinstance(result, PhaseResult)

@@ -9,7 +9,9 @@ behind them.
 
 from __future__ import annotations
 
+import functools
 import platform
+import queue
 import socket
 import sys
 import time
@@ -18,14 +20,38 @@ from typing import Any
 import psutil
 
 from bakeoff.adapters.protocol import TableSpec
+from bakeoff.core.measures import IntervalRow
 from bakeoff.core.schema import Schema
 from bakeoff.harness import ray_api
 from bakeoff.harness.clients import PhaseCommand, PhaseResult, ThreadClientGroup, usable_cores
+from bakeoff.harness.recorder import Recorder
+
+
+class StreamingRecorder(Recorder):
+    """A recorder that, on its connection's thread, hands every interval it has moved
+    past to `outbox` as rows, so that a node lost later still leaves them behind. The
+    phase's final rows, not these, are what is merged when the worker finishes."""
+
+    def __init__(self, *args: Any, outbox: queue.SimpleQueue[IntervalRow], **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self._outbox = outbox
+        self._handed_below = 0
+
+    def add_chunk(self, *args: Any, **kw: Any) -> None:
+        super().add_chunk(*args, **kw)
+        newest = self.newest_interval
+        if newest > self._handed_below:
+            for row in self.rows(time.perf_counter_ns()):
+                if self._handed_below <= row.interval < newest:
+                    self._outbox.put(row)
+            self._handed_below = newest
 
 
 class ClientActor:
     def __init__(self, group_args: dict[str, Any], ray_version: str) -> None:
-        self._group = ThreadClientGroup(**group_args)
+        self._outbox: queue.SimpleQueue[IntervalRow] = queue.SimpleQueue()
+        recorder = functools.partial(StreamingRecorder, outbox=self._outbox)
+        self._group = ThreadClientGroup(**group_args, recorder=recorder)
         self._ray_version = ray_version
 
     def clock(self) -> int:
@@ -57,12 +83,15 @@ class ClientActor:
             time.sleep(wait_s)
         self._group.start_phase(command)
 
-    def poll(self, wait_s: float) -> tuple[int, PhaseResult | None]:
-        """Operations completed so far, and the phase's result once it has ended: a long
-        poll that answers when the phase ends or after `wait_s`, whichever comes first,
-        so that progress costs a few calls a second rather than a busy loop."""
+    def poll(self, wait_s: float) -> tuple[int, PhaseResult | None, list[IntervalRow]]:
+        """Operations completed so far, the phase's result once it has ended, and the
+        intervals handed over since the last poll: a long poll that answers when the
+        phase ends or after `wait_s`, so progress costs a few calls a second."""
         result = self._group.wait(wait_s)
-        return self._group.completed(), result
+        handed: list[IntervalRow] = []
+        while not self._outbox.empty():
+            handed.append(self._outbox.get_nowait())
+        return self._group.completed(), result, handed
 
     def request_stop(self) -> None:
         self._group.request_stop()

@@ -167,4 +167,12 @@ def test_a_node_lost_mid_run_ends_the_trial_partial_keeping_what_was_merged(
     assert trial.status == "partial", trial.error
     assert trial.error is not None and "node " in trial.error
     assert any(r.phase is Phase.WARMUP for r in trial.rows)
-    assert _measured(trial.rows) > 0  # the surviving node's intervals
+    measure = trial.load_generator["measure"]
+    assert isinstance(measure, dict)
+    (lost,) = [n for n in measure["nodes"] if n["lost"]]
+    assert lost["node_id"][:12] in trial.error
+    # The lost node handed over its intervals as it moved past them: they are kept,
+    # beside everything the surviving node measured.
+    survivors = sum(n["operations"] for n in measure["nodes"] if not n["lost"])
+    assert survivors > 0
+    assert _measured(trial.rows) > survivors

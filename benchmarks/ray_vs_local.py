@@ -7,12 +7,13 @@ medians and Ray's ratio to local (the bar is 0.9). On a shared machine the figur
 indicative: the load average is printed beside them.
 
 Run from the repository root (it starts the tests' cluster), with Docker and Ray:
-    PYTHONPATH=. python benchmarks/ray_vs_local.py
+    PYTHONPATH=. python benchmarks/ray_vs_local.py [ENGINE...]   (default: redis postgres)
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import statistics
 import tempfile
 from pathlib import Path
@@ -58,12 +59,15 @@ def main() -> None:
         local_ray_cluster(Path(tmp)) as cluster,
         cluster.driver_env(),
     ):
-        for engine in ENGINES:
+        for engine in sys.argv[1:] or ENGINES:
             image = next(r.image for r in build_images([engine]) if r.engine == engine)
             with ContainerProvisioner(engine_spec(engine), image=image) as endpoint:
                 runs: dict[str, list[float]] = {"local": [], "ray": []}
                 for i in range(REPEATS):
-                    for label, address in (("local", None), ("ray", cluster.address)):
+                    pair = [("local", None), ("ray", cluster.address)]
+                    # Which goes first alternates too: a machine whose load drifts
+                    # during the benchmark then favours neither.
+                    for label, address in pair if i % 2 == 0 else pair[::-1]:
                         ops = throughput(engine, endpoint.url, address, Path(tmp))
                         runs[label].append(ops)
                         print(f"{engine} {label} run {i + 1}: {ops:,.0f} ops/s", flush=True)

@@ -13,8 +13,8 @@ Run from the repository root (it starts the tests' cluster), with Docker and Ray
 from __future__ import annotations
 
 import os
-import sys
 import statistics
+import sys
 import tempfile
 from pathlib import Path
 

@@ -24,6 +24,7 @@ from pathlib import Path
 RAY = str(Path(sys.executable).with_name("ray"))
 _SMALL = ["--object-store-memory", str(100 * 1024 * 1024), "--disable-usage-stats"]
 AUTH_ENV = {"RAY_AUTH_MODE": "token", "RAY_USAGE_STATS_ENABLED": "0"}
+_NODE_ENV = {"RAY_worker_niceness": "0"}  # workers at normal priority (docs/distributed.md)
 _STOP_S = 10.0
 
 
@@ -56,7 +57,7 @@ class LocalRayCluster:
         log = (self.root / f"{name}.log").open("ab")
         return subprocess.Popen(
             [RAY, "start", "--block", "--node-ip-address", "127.0.0.1", *_SMALL, *args],
-            env=self.env,
+            env={**self.env, **_NODE_ENV},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -13,6 +13,7 @@ import pytest
 
 from bakeoff.adapters.protocol import Endpoint
 from bakeoff.engines.images import DockerUnavailableError, docker_client
+from tests.ray_cluster import LocalRayCluster, local_ray_cluster
 
 
 def _docker_missing() -> str | None:
@@ -93,3 +94,11 @@ def servers() -> Iterator[ServerPool]:
         yield pool
     finally:
         pool.close()
+
+
+@pytest.fixture(scope="session")
+def ray_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRayCluster]:
+    """A two-node Ray cluster on this machine (tests/ray_cluster.py), this process and the
+    commands it starts its drivers; stopped, every process of it, when the session ends."""
+    with local_ray_cluster(tmp_path_factory.mktemp("ray")) as running, running.driver_env():
+        yield running

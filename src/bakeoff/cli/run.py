@@ -268,6 +268,15 @@ def run(
             help="Also render report.html and report.md into the run folder.",
         ),
     ] = False,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            metavar="ray://HOST:PORT|auto",
+            help="Run the worker processes as actors of this Ray cluster, one per core "
+            "unless --processes says (docs/distributed.md).",
+            show_default="this machine",
+        ),
+    ] = None,
     cpus: Annotated[
         float | None,
         typer.Option(
@@ -308,7 +317,7 @@ def run(
     """
     if output.startswith("-"):  # `--output --report`: a forgotten value, not a folder
         raise fail(f"--output needs a folder, got the option {output!r} (or write ./{output})")
-    processes, clients = worker_split(threads, processes, clients, connections)
+    processes, clients = worker_split(threads, processes, clients, connections, cluster)
     engines = list(dict.fromkeys(engine))
     try:
         for name in engines:
@@ -332,6 +341,7 @@ def run(
             telemetry=on_or_off("--telemetry", telemetry),
             telemetry_interval_s=telemetry_interval,
             prometheus_port=prometheus,
+            cluster=cluster,
             engine_options=EngineOptions(
                 urls=parse_pairs(url or [], "--url", engines),
                 images=parse_pairs(image or [], "--image", engines),

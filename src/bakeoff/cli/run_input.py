@@ -11,6 +11,7 @@ from bakeoff.cli.common import fail, note
 from bakeoff.cli.doctor import WARN, userland_proxy_check
 from bakeoff.cli.runs import orphaned_runs
 from bakeoff.engines.catalog import CATALOG, Provision, engine_spec
+from bakeoff.harness import ray_api
 from bakeoff.harness.clients import usable_cores
 from bakeoff.harness.options import RunOptions
 from bakeoff.harness.plan import Trial
@@ -68,8 +69,14 @@ def parse_knobs(values: Sequence[str], engines: Sequence[str]) -> dict[str, dict
 
 
 def worker_split(
-    threads: int | None, processes: int | None, clients: int | None, connections: int | None
+    threads: int | None,
+    processes: int | None,
+    clients: int | None,
+    connections: int | None,
+    cluster: str | None = None,
 ) -> tuple[int, int]:
+    if cluster is not None:
+        processes = cluster_workers(cluster, threads, processes, connections)
     if connections is not None:
         if threads is not None or processes is not None or clients is not None:
             raise fail("--connections picks the split itself: drop --threads/--processes/--clients")
@@ -113,3 +120,22 @@ def warn_before_start(options: RunOptions, trials: Sequence[Trial]) -> None:
         check = userland_proxy_check()
         if check.status == WARN:
             note(f"dockerd's userland proxy is {check.detail}", "warning")
+
+
+def cluster_workers(
+    address: str, threads: int | None, processes: int | None, connections: int | None
+) -> int | None:
+    """--processes on a Ray cluster: as given, else one worker per core of the cluster."""
+    if not ray_api.installed():
+        raise fail(ray_api.RAY_MISSING)
+    if ray_api.auth_mode() != "token":
+        note("Ray token authentication is off: set RAY_AUTH_MODE=token (docs/distributed.md)")
+    if threads is not None:
+        raise fail("--threads runs one process here: use --processes and --clients with --cluster")
+    if processes is not None or connections is not None:
+        return processes
+    try:
+        ray_api.connect(address)
+    except Exception as exc:
+        raise fail(f"--cluster {address}: {str(exc).splitlines()[0]}") from None
+    return max(1, int(sum(node.cpus for node in ray_api.alive_nodes())))

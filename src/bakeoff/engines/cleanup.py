@@ -170,6 +170,12 @@ def orderly_interrupts() -> Iterator[None]:
         _Orderly.depth -= 1
 
 
+def pending_signal() -> int | None:
+    """The termination signal `orderly_interrupts()` is stopping for, if any (a library
+    that turns the handler's exception into a bare KeyboardInterrupt loses it)."""
+    return _Orderly.received[0] if _Orderly.depth and _Orderly.received else None
+
+
 def stopping() -> bool:
     """Has a termination signal asked the run in `orderly_interrupts()` to stop? While it
     stops, drivers log the connections it breaks; the CLI keeps those quiet."""

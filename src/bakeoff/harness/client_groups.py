@@ -1,19 +1,22 @@
-"""The connections of a trial, grouped: threads of this process, or worker processes."""
+"""The connections of a trial, grouped by the executor: threads of this process, worker
+processes, or actors of a Ray cluster (harness/executor.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from bakeoff.core.endpoint import Endpoint
-from bakeoff.harness.clients import ClientGroup, ThreadClientGroup
+from bakeoff.harness.clients import ClientGroup
+from bakeoff.harness.executor import Executor
 from bakeoff.harness.loadgen import split_evenly
 from bakeoff.harness.options import RunOptions
 from bakeoff.harness.plan import Trial
-from bakeoff.harness.worker_process import ProcessClientGroup, SharedProgress
 
 
-def client_groups(trial: Trial, endpoint: Endpoint, options: RunOptions) -> list[ClientGroup]:
-    """One group of threads when `options.processes` is 1, else one group per process."""
+def client_groups(
+    trial: Trial, endpoint: Endpoint, options: RunOptions, executor: Executor
+) -> list[ClientGroup]:
+    """One group per worker process (`options.processes`), `options.clients` connections each."""
     connections = options.connections
     workload = trial.workload
     total = workload.operation_count or 0
@@ -30,10 +33,4 @@ def client_groups(trial: Trial, endpoint: Endpoint, options: RunOptions) -> list
         list(range(p * options.clients, (p + 1) * options.clients))
         for p in range(options.processes)
     ]
-    if options.processes == 1:
-        return [ThreadClientGroup(connections=slices[0], **common)]
-    shared = SharedProgress(options.processes)
-    return [
-        ProcessClientGroup(slot, shared, connections=slices[slot], **common)
-        for slot in range(options.processes)
-    ]
+    return executor.groups(slices, common)

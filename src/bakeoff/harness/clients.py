@@ -13,7 +13,7 @@ import os
 import resource
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, cast
 
@@ -71,6 +71,16 @@ class PhaseResult:
     completed: int = 0
 
 
+class WorkerLostError(RuntimeError):
+    """A group's worker on another machine is gone (its node left the cluster): the
+    trial keeps what was merged before and ends as partial. `kept` holds the intervals
+    the worker handed over before it was lost."""
+
+    def __init__(self, message: str, kept: PhaseResult | None = None) -> None:
+        super().__init__(message)
+        self.kept = kept
+
+
 class ClientGroup(Protocol):
     connections: list[int]
     """The indexes of the connections this group runs."""
@@ -108,8 +118,10 @@ class ThreadClientGroup:
         connections: Sequence[int],
         total_connections: int,
         expected_operations: Mapping[int, int],
+        recorder: Callable[..., Recorder] = Recorder,
     ) -> None:
         self.connections = list(connections)
+        self._recorder = recorder
         self._adapter_cls = adapter_cls
         self._endpoint = endpoint
         self._options = options
@@ -163,7 +175,7 @@ class ThreadClientGroup:
         else:
             op_names = list(self._streams[0].operations)
         self._recorders = [
-            Recorder(
+            self._recorder(
                 op_names,
                 command.phase,
                 start_ns=command.start_ns,

@@ -57,6 +57,9 @@ class RunOptions:
     """Seconds between telemetry readings, rounded up to whole result intervals."""
     prometheus_port: int | None = None
     """Serve live metrics for Prometheus on 127.0.0.1 at this port during the run."""
+    cluster: str | None = None
+    """Run the worker processes as actors of this Ray cluster (ray://HOST:PORT, HOST:PORT
+    or auto; docs/distributed.md); None: on this machine."""
 
     # -- engines and results --
     engine_options: EngineOptions = field(default_factory=EngineOptions)
@@ -115,6 +118,7 @@ class RunOptions:
             "interval_s": self.interval_s,
             "telemetry": self.telemetry,
             "telemetry_interval_s": self.telemetry_interval_s if self.telemetry else None,
+            "cluster": self.cluster,
             "keep": engines.keep,
             "cpus": engines.cpus,
             "memory": engines.memory,
@@ -134,4 +138,5 @@ class RunOptions:
             "target_ops_per_s": self.rate,
             "arrival": self.arrival if self.rate else None,
             "latency_kinds": ["service", "response"] if self.rate else ["service"],
+            "executor": "ray" if self.cluster else "local",
         }

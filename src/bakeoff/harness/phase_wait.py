@@ -7,7 +7,13 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from bakeoff.harness.clients import ClientGroup, PhaseCommand, PhaseResult, collect_stopped
+from bakeoff.harness.clients import (
+    ClientGroup,
+    PhaseCommand,
+    PhaseResult,
+    WorkerLostError,
+    collect_stopped,
+)
 from bakeoff.harness.progress import ProgressSink
 from bakeoff.harness.steady_state import SteadyStateMonitor
 
@@ -26,20 +32,34 @@ def wait_for_phase(
     results: dict[int, PhaseResult],
     progress: ProgressSink,
     monitor: SteadyStateMonitor | None = None,
+    lost: list[str] | None = None,
 ) -> None:
     """Run `command` on every group; `results` receives each group's result by index,
-    also when a termination signal interrupts the wait (and is re-raised)."""
+    also when a termination signal interrupts the wait (and is re-raised). A group whose
+    worker is lost (`WorkerLostError`) is given up and named in `lost`; the others run on
+    to the phase's end (without `lost`, the loss is raised)."""
     poll = (_POLL_S if monitor is None else _STEADY_POLL_S) / len(groups)
     try:
         for group in groups:
             group.start_phase(command)
-        while len(results) < len(groups):
+        gone: set[int] = set()
+        while len(results.keys() | gone) < len(groups):
             for i, group in enumerate(groups):
-                if i not in results:
-                    result = group.wait(poll)
+                if i not in results and i not in gone:
+                    try:
+                        result = group.wait(poll)
+                    except WorkerLostError as exc:
+                        if lost is None:
+                            raise
+                        gone.add(i)
+                        lost.append(str(exc))
+                        if exc.kept is not None:
+                            results[i] = exc.kept
+                        continue
                     if result is not None:
                         results[i] = result
-            elapsed = (time.perf_counter_ns() - command.start_ns) / 1e9
+            # Negative until a cluster's start barrier is reached.
+            elapsed = max(0.0, (time.perf_counter_ns() - command.start_ns) / 1e9)
             done = sum(g.completed() for g in groups)
             progress.advance(done, elapsed)
             steady_before = monitor is not None and monitor.steady_at_s is not None

@@ -116,6 +116,11 @@ class Recorder:
         """Operations recorded, whatever their outcome."""
         return self._total_ops
 
+    @property
+    def newest_interval(self) -> int:
+        """The latest interval an operation has ended in; the ones before are retired."""
+        return self._newest_interval
+
     def clamped(self) -> int:
         """Latencies outside [1 ns, 1 h] recorded at the nearest bound (service and response,
         successes and errors)."""

@@ -109,6 +109,8 @@ def _run_trials(
         for instance in shared.values():
             with contextlib.suppress(Exception):
                 instance.close()
+        with contextlib.suppress(Exception):
+            runner.executor.close()  # a cluster's placement group goes with the run
     failed = [r for r in records if r.status != "ok"]
     with shielded():
         writer.finish(

@@ -29,6 +29,7 @@ from bakeoff.engines.cleanup import signal_name
 from bakeoff.harness.answers_check import AnswerReferences
 from bakeoff.harness.client_groups import client_groups
 from bakeoff.harness.clients import ClientGroup, PhaseCommand, PhaseResult
+from bakeoff.harness.executor import Executor, executor_for
 from bakeoff.harness.load_report import load_report
 from bakeoff.harness.loadgen import split_evenly
 from bakeoff.harness.options import RunOptions
@@ -48,6 +49,10 @@ from bakeoff.workloads.phase_length import AUTO
 
 class TrialFailedError(RuntimeError):
     pass
+
+
+class TrialPartialError(RuntimeError):
+    """A worker was lost mid-phase: the trial keeps what was merged and ends there."""
 
 
 class RunInterruptedError(KeyboardInterrupt):
@@ -94,8 +99,10 @@ class TrialRunner:
         options: RunOptions,
         progress: ProgressSink | None = None,
         telemetry_listeners: Sequence[TrialRowListener] = (),
+        executor: Executor | None = None,
     ) -> None:
         self.options = options
+        self.executor = executor or executor_for(options.cluster)
         self.progress: ProgressSink = progress or SilentProgress()
         self.telemetry_listeners = telemetry_listeners
         self._embedded = False
@@ -146,6 +153,8 @@ class TrialRunner:
             stopped_here = self._interrupted(trial, state, started, interrupt)
             self.progress.trial_finished(label, "interrupted", f"by {stopped_here}")
             raise stopped_here from interrupt
+        except TrialPartialError as exc:
+            status, error = "partial", str(exc)
         except (TrialFailedError, ProvisioningError, AdapterError) as exc:
             status, error = "failed", str(exc)
         except Exception as exc:
@@ -184,7 +193,7 @@ class TrialRunner:
                 control.teardown(table)
             self._loaded.pop(loaded_key, None)
             control.setup(table)
-            groups = client_groups(trial, endpoint, self.options)
+            groups = client_groups(trial, endpoint, self.options, self.executor)
             for group in groups:
                 group.connect()
             for group in groups:
@@ -313,14 +322,16 @@ class TrialRunner:
         engine_cpu_start: float | None = None,
         monitor: SteadyStateMonitor | None = None,
     ) -> None:
+        command = self.executor.schedule(command)
         phase = command.phase
         self.progress.phase_started(phase.value, total_ops, duration_s)
         results: dict[int, PhaseResult] = {}
         sampler = state.sampler
         if sampler is not None:
             sampler.start(phase.value, command.start_ns, command.interval_ns)
+        lost: list[str] = []
         try:
-            wait_for_phase(groups, command, results, self.progress, monitor)
+            wait_for_phase(groups, command, results, self.progress, monitor, lost)
         finally:
             end = time.perf_counter_ns()
             telemetry = sampler.stop(end) if sampler is not None else []
@@ -349,12 +360,15 @@ class TrialRunner:
                 )
                 if monitor is not None:
                     report["steady_state"] = monitor.outcome(wall_s)
+                report.update(self.executor.placement(results))
                 state.load_generator[phase.value] = report
             self.progress.phase_finished(phase.value, completed, wall_s)
         if state.journal is not None and state.trial is not None and state.endpoint is not None:
             journal_phase(
                 state.journal, state.trial, state.endpoint.version, phase, rows, telemetry
             )
+        if lost:
+            raise TrialPartialError(f"{phase.value} phase: {'; '.join(lost)}")
         failures = [r.fatal_error for r in ordered if r.fatal_error]
         if failures:
             raise TrialFailedError(f"{phase.value} phase: {failures[0]}")

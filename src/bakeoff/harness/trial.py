@@ -16,8 +16,9 @@ from bakeoff.core.query_plans import QueryPlan
 from bakeoff.core.telemetry import TelemetryRow
 from bakeoff.workloads.model import Workload
 
-STATUSES = frozenset({"ok", "failed", "interrupted"})
-"""What a trial may end as."""
+STATUSES = frozenset({"ok", "failed", "interrupted", "partial"})
+"""What a trial may end as (partial: a worker's node was lost mid-run; what was merged
+before is kept)."""
 
 
 @dataclass(frozen=True)

@@ -110,7 +110,21 @@ def run_info(run: StoredRun, trials: Sequence[TrialInfo]) -> RunInfo:
         drivers={k: as_text(v) for k, v in run.section("drivers").items()},
         trials_ok=sum(t.status == OK for t in trials),
         trials_total=len(trials),
+        cluster_nodes=_cluster_nodes(manifest),
     )
+
+
+def _cluster_nodes(manifest: Mapping[str, object]) -> tuple[Mapping[str, object], ...]:
+    nodes: list[Mapping[str, object]] = []
+    trials = manifest.get("trials")
+    for trial in trials if isinstance(trials, list) else []:
+        load = trial.get("load_generator") if isinstance(trial, dict) else None
+        measure = load.get("measure") if isinstance(load, dict) else None
+        found = measure.get("nodes") if isinstance(measure, dict) else None
+        for node in found if isinstance(found, list) else []:
+            if isinstance(node, dict):
+                nodes.append({"trial": trial.get("trial"), **node})
+    return tuple(nodes)
 
 
 def excluded_trials(all_trials: Sequence[TrialInfo]) -> tuple[ExcludedTrial, ...]:

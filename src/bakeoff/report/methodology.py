@@ -101,6 +101,8 @@ def methodology(report: ReportData) -> tuple[Section, ...]:
         _hosts_section(report),
         _drivers_section(report),
     ]
+    if any(run.cluster_nodes for run in report.runs):
+        sections.append(_cluster_section(report))
     if report.data_models:
         sections.append(_data_models_section(report))
     if report.excluded:
@@ -336,6 +338,45 @@ def _hosts_section(report: ReportData) -> Section:
             "container engines on the same machine, within the limits listed above.",
         ),
         (Table(columns, rows),),
+    )
+
+
+def _cluster_section(report: ReportData) -> Section:
+    rows = []
+    for run in report.runs:
+        for node in run.cluster_nodes:
+            offset = node.get("clock_offset_ns")
+            uncertainty = node.get("clock_offset_uncertainty_ns")
+            workers = node.get("workers")
+            rows.append(
+                (
+                    run.run_id,
+                    as_text(node.get("trial")),
+                    as_text(node.get("host")),
+                    as_text(node.get("cores")),
+                    format_memory(node.get("memory_bytes")),
+                    f"Ray {as_text(node.get('ray'))}, Python {as_text(node.get('python'))}",
+                    f"{as_text(offset)} ± {as_text(uncertainty)} ns",
+                    f"{len(workers) if isinstance(workers, list) else '?'} "
+                    f"({as_text(node.get('connections'))})",
+                    as_text(node.get("operations")),
+                    "yes" if node.get("client_saturated") else "no",
+                    "lost" if node.get("lost") else "–",
+                )
+            )
+    columns: tuple[str, ...] = ("run", "trial", "host", "cores", "memory", "versions")
+    columns += ("clock offset", "workers (connections)", "operations", "client saturated", "lost")
+    return Section(
+        "cluster",
+        "Load-generator nodes",
+        (
+            "The workers ran as Ray actors on these nodes (--cluster, docs/distributed.md). "
+            "Each node's monotonic clock differs from the driver's by the offset, measured "
+            "from round trips; the intervals of every node were aligned by it before their "
+            "histograms were merged, so an offset's uncertainty is the most an operation "
+            "can be placed in the wrong interval.",
+        ),
+        (Table(columns, tuple(rows)),),
     )
 
 

@@ -237,6 +237,9 @@ class RunInfo:
     drivers: Mapping[str, str]
     trials_ok: int
     trials_total: int
+    cluster_nodes: tuple[Mapping[str, object], ...] = ()
+    """Runs on a Ray cluster (--cluster): per trial's measured phase, each node that ran
+    workers, as the manifest records it, with "trial" added."""
 
 
 @dataclass(frozen=True)

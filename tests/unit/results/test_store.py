@@ -311,8 +311,8 @@ def test_statuses_are_checked(tmp_path: Path) -> None:
         trial_record(status="great")
     with pytest.raises(ValueError, match="status"):
         RunWriter(tmp_path, run_id="s").finish("done")
-    with pytest.raises(ValueError, match="status"):
-        trial_record(status="partial")  # only a run is partial
+    # A trial is partial when a load-generator node was lost mid-run (--cluster).
+    assert trial_record(status="partial").status == "partial"
     path = RunWriter(tmp_path, run_id="p").finish("partial")
     assert load_manifest(path)["status"] == "partial"
 

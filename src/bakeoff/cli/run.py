@@ -25,6 +25,7 @@ from bakeoff.cli.doctor import WARN, userland_proxy_check
 from bakeoff.cli.run_input import parse_knobs, parse_models, parse_pairs, worker_split
 from bakeoff.cli.runs import orphaned_runs
 from bakeoff.cli.summary import print_summary
+from bakeoff.core.faults import FAULT_INTERVAL_S
 from bakeoff.engines.catalog import Provision, UnknownEngineError, engine_spec
 from bakeoff.engines.provisioning import EngineOptions
 from bakeoff.harness.options import RunOptions
@@ -171,9 +172,23 @@ def run(
         typer.Option(metavar="FOLDER", help="Folder that receives the run's results folder."),
     ] = "results",
     interval: Annotated[
-        float,
-        typer.Option(min=0.05, metavar="SECONDS", help="Width of the result intervals."),
-    ] = 1.0,
+        float | None,
+        typer.Option(
+            min=0.05,
+            metavar="SECONDS",
+            help="Width of the result intervals.",
+            show_default="1, or 0.25 with faults",
+        ),
+    ] = None,
+    fault: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="SPEC",
+            help="A fault in the measure phase, e.g. 'at=20s,for=5s,pause,node=primary' "
+            "(docs/faults.md); repeat for a schedule.",
+            show_default="the workload's",
+        ),
+    ] = None,
     keep: Annotated[
         bool,
         typer.Option(help="Keep embedded database files and the benchmark table afterwards."),
@@ -278,7 +293,8 @@ def run(
             rate=rate,
             arrival=arrival,
             split_phase=split_phase,
-            interval_s=interval,
+            interval_s=interval or (FAULT_INTERVAL_S if fault else 1.0),
+            faults=tuple(fault or ()),
             engine_options=EngineOptions(
                 urls=parse_pairs(url or [], "--url", engines),
                 images=parse_pairs(image or [], "--image", engines),

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from bakeoff.core.faults import parse_faults
 from bakeoff.engines.provisioning import EngineOptions
 
 ARRIVALS = ("constant", "poisson")
@@ -59,6 +60,9 @@ class RunOptions:
     an engine not named runs under its adapter's default model."""
     output: Path = Path("results")
     """Folder that receives the run's folder."""
+    faults: tuple[str, ...] = ()
+    """Faults scheduled in every trial's measure phase, besides the workload's own
+    (`--fault`, docs/faults.md)."""
 
     # -- the runner's own settings (not on the command line) --
     load_batch: int = 500
@@ -75,6 +79,7 @@ class RunOptions:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.rate is not None and self.rate <= 0:
             raise ValueError(f"rate must be positive, got {self.rate}")
+        parse_faults(self.faults)  # FaultSyntaxError (a ValueError) names entry and field
         if self.interval_s <= 0:
             raise ValueError(f"interval_s must be positive, got {self.interval_s}")
 
@@ -101,6 +106,7 @@ class RunOptions:
             "reuse": self.reuse,
             "split_phase": self.split_phase,
             "interval_s": self.interval_s,
+            "faults": list(self.faults),
             "keep": engines.keep,
             "cpus": engines.cpus,
             "memory": engines.memory,

@@ -51,6 +51,11 @@ class TrialRecord:
     answers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """A schema workload's verification answers per read operation (parameters and
     canonical answers), kept in memory to compare engines; the manifest keeps checksums."""
+    faults: Sequence[Mapping[str, object]] = ()
+    """The faults scheduled in the measure phase: each as written, its node, and when it
+    actually began and ended (seconds from the phase start; docs/faults.md)."""
+    lost_writes: Mapping[str, object] = field(default_factory=dict)
+    """With faults: the acknowledged writes read back, counted stable / lost / stale."""
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

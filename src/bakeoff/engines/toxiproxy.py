@@ -115,7 +115,7 @@ class Toxiproxy:
     def set_upstream(self, upstream: str) -> None:
         self._request("POST", f"/proxies/{self.NAME}", {"upstream": upstream})
 
-    def add_toxic(self, name: str, kind: str, attributes: dict[str, float]) -> None:
+    def add_toxic(self, name: str, kind: str, attributes: dict[str, int]) -> None:
         """A toxic on the replies (downstream): what the client waits for."""
         self._request(
             "POST",

@@ -41,6 +41,8 @@ class AppliedFault:
             "node_role": self.node.role,
             "started_s": self.started_s,
             "ended_s": self.ended_s,
+            "applied": self.started_s is not None
+            and (self.error is None or self.error.startswith("undo")),
             "error": self.error,
         }
 

@@ -38,10 +38,11 @@ _TOXICS = {
 }
 
 
-def toxic_attributes(spec: FaultSpec) -> dict[str, float]:
-    value = spec.value or 0.0
+def toxic_attributes(spec: FaultSpec) -> dict[str, int]:
+    """Toxiproxy's attributes are whole numbers (ms, KB/s)."""
+    value = round(spec.value or 0.0)
     if spec.kind == "latency":
-        return {"latency": value, "jitter": spec.jitter_ms}
+        return {"latency": value, "jitter": round(spec.jitter_ms)}
     if spec.kind == "bandwidth":
         return {"rate": value}
     return {"timeout": value}

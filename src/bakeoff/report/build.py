@@ -18,6 +18,7 @@ from bakeoff.report.caveats import report_caveats
 from bakeoff.report.checks import report_checks
 from bakeoff.report.collect import collect
 from bakeoff.report.data_models import data_model_uses
+from bakeoff.report.fault_timeline import fault_frames
 from bakeoff.report.manifests import (
     TrialInfo,
     engine_setup,
@@ -89,6 +90,7 @@ def build_report(
         list(labels),
         engines,
     )
+    availability, fault_rows = fault_frames(runs, labels)
     workloads = tuple(
         _workload_report(workload_hash, label, runs, figure_frame, series, distributions, engines)
         for workload_hash, label in labels.items()
@@ -105,6 +107,8 @@ def build_report(
         checks=tuple(report_checks(figure_frame, labels, runs)),
         caveats=tuple(report_caveats(runs)),
         data_models=data_model_uses(runs),
+        availability=availability,
+        fault_series=fault_rows,
     )
 
 

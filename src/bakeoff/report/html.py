@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 from bakeoff import __version__
 from bakeoff.core.formats import format_number
 from bakeoff.report.error_latency import with_error_latency
+from bakeoff.report.fault_table import availability_section
 from bakeoff.report.methodology import methodology
 from bakeoff.report.plot_parts import Plot, slugify
 from bakeoff.report.plots import TIME_SERIES_MISSING, engine_colors, has_time_series
@@ -72,6 +73,7 @@ def render_html(report: ReportData, plots: Sequence[Plot], svgs: Mapping[str, st
         total=TOTAL,
         clean_text=CLEAN_TEXT,
         time_series_missing=TIME_SERIES_MISSING,
+        availability=availability_section(report.availability),
     )
 
 

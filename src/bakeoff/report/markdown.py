@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from bakeoff import __version__
 from bakeoff.core.formats import format_number
 from bakeoff.report.error_latency import with_error_latency
+from bakeoff.report.fault_table import availability_section
 from bakeoff.report.html import (
     CLEAN_TEXT,
     SUMMARY_TABLE_COLUMNS,
@@ -41,6 +42,8 @@ def escape_md(text: str) -> str:
 def render_markdown(report: ReportData, plots: Sequence[Plot], images: Mapping[str, str]) -> str:
     """The document. `images` maps each plot's slug to its path relative to the file."""
     lines = [f"# {escape_md(report.title)}", "", _lede(report), "", *_headline(report)]
+    if (faults := availability_section(report.availability)) is not None:
+        lines += [f"## {escape_md(faults.heading)}", "", *_section(faults)[2:]]
     for workload in report.workloads:
         lines += _workload(workload, plots, images)
     lines += ["## Methodology", ""]

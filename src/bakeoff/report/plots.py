@@ -19,6 +19,7 @@ from typing import Any
 
 import matplotlib as mpl
 
+from bakeoff.report.fault_timeline import fault_timelines
 from bakeoff.report.plot_parts import PNG_DPI, TRIAL_KEYS, Plot, full_intervals
 from bakeoff.report.plots_by_operation import bar_plot, percentile_plot
 from bakeoff.report.plots_over_time import latency_plot, throughput_plot
@@ -98,8 +99,10 @@ def report_plots(report: ReportData) -> list[Plot]:
     colors = engine_colors(report.engine_names)
     plots: list[Plot] = []
     seen: set[str] = set()
+    timelines = fault_timelines(report.fault_series, report.availability, colors)
     for workload in report.workloads:
-        for plot in workload_plots(workload, colors):
+        mine = [p for p in timelines if p.workload == workload.label]
+        for plot in [*workload_plots(workload, colors), *_frozen(mine)]:
             # Labels that differ only in punctuation slugify alike; files must not.
             slug, n = plot.slug, 1
             while slug in seen:
@@ -121,6 +124,13 @@ def workload_plots(workload: WorkloadReport, colors: Mapping[str, str]) -> list[
             # instead of the several a constrained layout makes.
             plot.figure.draw_without_rendering()
             plot.figure.set_layout_engine("none")
+    return plots
+
+
+def _frozen(plots: list[Plot]) -> list[Plot]:
+    for plot in plots:
+        plot.figure.draw_without_rendering()
+        plot.figure.set_layout_engine("none")
     return plots
 
 

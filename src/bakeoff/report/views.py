@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -283,6 +283,10 @@ class ReportData:
     """What differs between the engines beyond the engine itself ("read this first")."""
     data_models: tuple[DataModelUse, ...] = ()
     """Schema workloads: each engine's data model and its answers, first trial of each."""
+    availability: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Per faulted trial and fault: `summarize_availability()`'s row, with `label`."""
+    fault_series: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Per faulted trial and interval: ops/s, errors/s, p99 (`fault_series()`)."""
 
     @property
     def engine_names(self) -> tuple[str, ...]:

@@ -117,6 +117,8 @@ def fault_availability(
         "ended_s": fault.get("ended_s"),
         "resolution_s": float(per["duration_s"].max()) if not per.empty else None,
     }
+    if not fault.get("applied", True):
+        return {**entry, "error": fault.get("error") or "not applied"}
     if t0 is None or per.empty:
         return entry
     start = float(t0)

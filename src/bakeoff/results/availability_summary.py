@@ -1,0 +1,124 @@
+"""Availability across a run's faulted trials: one row per trial × fault, beside the
+summary `summarize()` makes of the same trials (docs/faults.md).
+
+The figures are the manifest's `availability` blocks (computed when the trial was
+written, `bakeoff.results.availability`) and its `lost_writes` counts; the per-interval
+series behind the timeline plot comes from the samples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from bakeoff.core.histogram import merge_encoded, percentiles_us
+from bakeoff.results.availability import AVAILABILITY_COLUMNS, per_interval
+from bakeoff.results.reader import StoredRun
+from bakeoff.results.schema import success_rows
+
+LOST_WRITE_COLUMNS = (
+    "acknowledged_writes",
+    "indeterminate_writes",
+    "stable",
+    "lost",
+    "stale",
+    "read_at",
+)
+AVAILABILITY_SUMMARY_COLUMNS = (
+    "run_id",
+    "trial",
+    "repetition",
+    "engine",
+    "workload",
+    "workload_hash",
+    *AVAILABILITY_COLUMNS,
+    *LOST_WRITE_COLUMNS,
+    "durability",
+)
+"""`durability`: the trial's settings that decide what a fault may lose (names with
+fsync, sync, appendonly, save, consistency, replication, durab or commit in them)."""
+SERIES_COLUMNS = (
+    *("run_id", "trial", "engine", "workload", "start_s", "duration_s"),
+    *("ops_per_s", "errors_per_s", "p99_us"),
+)
+_DURABILITY_WORDS = (
+    *("fsync", "sync", "appendonly", "save", "consistency", "replica", "durab"),
+    *("commit", "wal"),
+)
+
+
+def durability_settings(settings: Mapping[str, Any]) -> str:
+    """The settings that decide what a fault may lose, as `name=value, ...`."""
+    picked = {
+        str(k): v
+        for k, v in settings.items()
+        if any(w in str(k).lower() for w in _DURABILITY_WORDS)
+    }
+    return ", ".join(f"{k}={v}" for k, v in sorted(picked.items()))
+
+
+def summarize_availability(run: StoredRun) -> pd.DataFrame:
+    """Per faulted trial of `run` and per fault: the availability figures, the trial's
+    lost-write counts and its durability settings."""
+    rows = []
+    for trial in run.trials:
+        lost = trial.get("lost_writes") or {}
+        common = {
+            "run_id": run.run_id,
+            "trial": trial.get("trial"),
+            "repetition": trial.get("repetition"),
+            "engine": trial.get("engine"),
+            "workload": trial.get("workload"),
+            "workload_hash": trial.get("workload_hash"),
+            **{c: lost.get(c) for c in LOST_WRITE_COLUMNS},
+            "durability": durability_settings(trial.get("settings") or {}),
+        }
+        for entry in trial.get("availability") or ():
+            rows.append({**common, **{c: entry.get(c) for c in AVAILABILITY_COLUMNS}})
+    return pd.DataFrame(rows, columns=list(AVAILABILITY_SUMMARY_COLUMNS))
+
+
+def fault_series(run: StoredRun) -> pd.DataFrame:
+    """Per faulted trial and interval of the measure phase: successful operations and
+    errors per second, and the p99 of the successes (µs); empty intervals included."""
+    faulted = {int(t["trial"]): t for t in run.trials if t.get("availability")}
+    if not faulted:
+        return pd.DataFrame(columns=list(SERIES_COLUMNS))
+    samples = run.samples()
+    measured = samples[
+        (samples["phase"] == "measure")
+        & (samples["latency_kind"] == "service")
+        & samples["trial"].isin(list(faulted))
+    ]
+    frames = []
+    for trial_number, rows in success_rows(measured).groupby("trial", sort=True):
+        per = per_interval(
+            rows[["interval", "start_s", "duration_s", "count", "errors", "histogram"]].rename(
+                columns={"count": "ok"}
+            )
+        )
+        width = per["duration_s"].where(per["duration_s"] > 0)
+        trial = faulted[int(str(trial_number))]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "run_id": run.run_id,
+                    "trial": int(str(trial_number)),
+                    "engine": trial.get("engine"),
+                    "workload": trial.get("workload"),
+                    "start_s": per["start_s"],
+                    "duration_s": per["duration_s"],
+                    "ops_per_s": per["ok"] / width,
+                    "errors_per_s": per["errors"] / width,
+                    "p99_us": [_p99(h) for h in per["histograms"]],
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)[list(SERIES_COLUMNS)]
+
+
+def _p99(encoded: list[str]) -> float | None:
+    hist = merge_encoded(encoded)
+    return percentiles_us(hist)["p99_us"] if hist.total_count else None

@@ -20,7 +20,7 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from bakeoff.adapters.protocol import Endpoint
+from bakeoff.adapters.protocol import Endpoint, TableSpec
 from bakeoff.core.faults import DOCKER_KINDS, FaultSpec
 from bakeoff.engines.node_faults import NodeFaults, Undo, topology_of
 from bakeoff.engines.topology_nodes import RunningTopology, TopologyNode
@@ -146,7 +146,7 @@ class TrialFaults:
         adapter_cls: type[Any],
         endpoint: Endpoint,
         options: Mapping[str, str],
-        table: str,
+        table: TableSpec,
         writes: Sequence[Write],
     ) -> dict[str, Any]:
         """Every acknowledged write read back once the faults are undone."""

@@ -22,7 +22,7 @@ from functools import partial
 from typing import Any
 
 from bakeoff.adapters.errors import AdapterError
-from bakeoff.adapters.protocol import Adapter, Endpoint
+from bakeoff.adapters.protocol import Adapter, Endpoint, TableSpec
 from bakeoff.harness.write_tracking import Write, version_of
 
 STRONGEST_READS: dict[str, tuple[Mapping[str, str], ...]] = {
@@ -75,13 +75,15 @@ def read_back(
     adapter_cls: type[Any],
     endpoint: Endpoint,
     options: Mapping[str, str],
-    table: str,
+    table: TableSpec,
     writes: Sequence[Write],
     *,
     wait_s: float = 60.0,
 ) -> dict[str, Any]:
     """Connect once the engine answers again (within `wait_s`), at the strongest
     consistency the adapter accepts, and classify every acknowledged write."""
+    if not writes:
+        return classify(writes, lambda key, fields: None)
     deadline = time.monotonic() + wait_s
     problem = ""
     while True:
@@ -89,7 +91,8 @@ def read_back(
             adapter = adapter_cls()
             try:
                 adapter.connect(endpoint, {**options, **extra})
-                verdict = classify(writes, partial(_read, adapter, table))
+                adapter.setup(table)  # prepares the reads; the table is there already
+                verdict = classify(writes, partial(_read, adapter, table.name))
                 return {**verdict, "read_at": extra.get("consistency_read", "primary")}
             except AdapterError as error:
                 problem = str(error)

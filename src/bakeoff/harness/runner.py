@@ -238,7 +238,7 @@ class TrialRunner:
             return control
         options = self.options.adapter_options
         state.lost_writes = self._faults.lost_writes(
-            trial.driver, endpoint, options, trial.workload.table, state.writes
+            trial.driver, endpoint, options, trial.workload.table_spec(), state.writes
         )
         state.verify["replaced_by"] = "lost-write check (faults were scheduled)"
         with contextlib.suppress(Exception):

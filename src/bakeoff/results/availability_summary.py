@@ -41,7 +41,7 @@ AVAILABILITY_SUMMARY_COLUMNS = (
 fsync, sync, appendonly, save, consistency, replication, durab or commit in them)."""
 SERIES_COLUMNS = (
     *("run_id", "trial", "engine", "workload", "start_s", "duration_s"),
-    *("ops_per_s", "errors_per_s", "p99_us"),
+    *("ops_per_s", "errors_per_s", "p50_us", "p99_us"),
 )
 _DURABILITY_WORDS = (
     *("fsync", "sync", "appendonly", "save", "consistency", "replica", "durab"),
@@ -82,7 +82,8 @@ def summarize_availability(run: StoredRun) -> pd.DataFrame:
 
 def fault_series(run: StoredRun) -> pd.DataFrame:
     """Per faulted trial and interval of the measure phase: successful operations and
-    errors per second, and the p99 of the successes (µs); empty intervals included."""
+    errors per second, and the p50 and p99 of the successes (µs); empty intervals
+    included."""
     faulted = {int(t["trial"]): t for t in run.trials if t.get("availability")}
     if not faulted:
         return pd.DataFrame(columns=list(SERIES_COLUMNS))
@@ -112,13 +113,14 @@ def fault_series(run: StoredRun) -> pd.DataFrame:
                     "duration_s": per["duration_s"],
                     "ops_per_s": per["ok"] / width,
                     "errors_per_s": per["errors"] / width,
-                    "p99_us": [_p99(h) for h in per["histograms"]],
+                    "p50_us": [_percentile(h, "p50_us") for h in per["histograms"]],
+                    "p99_us": [_percentile(h, "p99_us") for h in per["histograms"]],
                 }
             )
         )
     return pd.concat(frames, ignore_index=True)[list(SERIES_COLUMNS)]
 
 
-def _p99(encoded: list[str]) -> float | None:
+def _percentile(encoded: list[str], name: str) -> float | None:
     hist = merge_encoded(encoded)
-    return percentiles_us(hist)["p99_us"] if hist.total_count else None
+    return percentiles_us(hist)[name] if hist.total_count else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -19,6 +20,7 @@ from typing import Any
 
 from bakeoff.engines import cleanup
 from bakeoff.engines.base import ProvisioningError
+from bakeoff.engines.container import HOST_LABEL, INSTANCE_LABEL, PID_LABEL, RUN_LABEL
 from bakeoff.engines.images import docker_client, docker_sdk, local_image
 
 API_PORT = 8474
@@ -61,7 +63,13 @@ class Toxiproxy:
                     f"{API_PORT}/tcp": (_LOOPBACK, None),
                     f"{LISTEN_PORT}/tcp": (_LOOPBACK, None),
                 },
-                labels={"org.bakeoff.run": "1", "org.bakeoff.instance": self.instance},
+                # The engines' labels: `remove_orphaned_containers` finds it too.
+                labels={
+                    RUN_LABEL: "1",
+                    INSTANCE_LABEL: self.instance,
+                    PID_LABEL: str(os.getpid()),
+                    HOST_LABEL: socket.gethostname(),
+                },
             )
             self.api = f"http://{_LOOPBACK}:{self._host_port(API_PORT)}"
             self.port = self._host_port(LISTEN_PORT)

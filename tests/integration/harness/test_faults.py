@@ -7,12 +7,14 @@ shared, so the checks are on what a fault must show, not on tight numbers."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bakeoff.api import run_benchmark
+from bakeoff.engines.container import PID_LABEL
 from bakeoff.engines.images import docker_client
 from bakeoff.report.build import build_report
 from bakeoff.report.html import render_html
@@ -24,7 +26,9 @@ pytestmark = pytest.mark.docker
 def _bakeoff_containers() -> set[str]:
     client = docker_client()
     try:
-        found = client.containers.list(all=True, filters={"label": "org.bakeoff.run"})
+        # This process's only: other test processes may start engines meanwhile.
+        mine = f"{PID_LABEL}={os.getpid()}"
+        found = client.containers.list(all=True, filters={"label": mine})
         return {str(c.id) for c in found}
     finally:
         client.close()

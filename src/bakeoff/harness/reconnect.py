@@ -29,10 +29,13 @@ def reconnect(
     deadline_ns: int | None,
 ) -> bool:
     """Connect `adapter` again (connect, then setup: prepared statements, scripts);
-    True once it is, with the fatal error cleared; False at the deadline or budget."""
+    True once it is, with the fatal error cleared. False when the phase ends first (the
+    error cleared too: the phase merely ended during the outage) or when the budget is
+    spent (the error stays: the engine never came back)."""
     give_up = time.monotonic() + RECONNECT_BUDGET_S
     while not state.stop_requested and time.monotonic() < give_up:
         if deadline_ns is not None and time.perf_counter_ns() >= deadline_ns:
+            state.fatal_error = None
             return False
         with contextlib.suppress(Exception):
             adapter.close()

@@ -3,14 +3,15 @@
 Per fault, with t0 its actual start and the window running to the next fault's start
 (or the phase end):
 
-- **baseline**: successful operations per second over the intervals that end before t0;
+- **baseline**: the median rate of successful operations over the full intervals that
+  end before t0 without an error or a stall (so an earlier fault's outage stays out);
 - **detect_s**: from t0 to the start of the first interval at or after it with an error
   or no successful operation (a stall); None when none shows;
 - **unavailable_s**: the total width of the window's intervals with an error or with
   no successful operation;
-- **recovery_s**: from t0 to the start of the first stretch of at least one second
-  (or to the window's end) whose every interval is back to 90 % of the baseline; None
-  when the window ends before that;
+- **recovery_s**: from t0 to the start of the first stretch, after the first unhealthy
+  interval, of at least one second (or to the window's end) without an error or empty
+  interval and at 90 % of the baseline on average; None when the window ends first;
 - **p99 before / during / after** (µs, successful operations): before t0, from t0 to
   the recovery, and from the recovery to the window's end.
 
@@ -100,8 +101,10 @@ def _p99(window: pd.DataFrame) -> float | None:
 
 
 def _baseline(before: pd.DataFrame) -> float:
-    """The median rate of the full intervals before the fault (robust to a slow start)."""
+    """The median rate of the full intervals before the fault without an error or a stall
+    (robust to a slow start, and to an earlier fault's outage)."""
     full = before[before["duration_s"] >= before["duration_s"].max() - 1e-9]
+    full = full[(full["errors"] == 0) & (full["ok"] > 0)]
     return float((full["ok"] / full["duration_s"]).median()) if not full.empty else math.nan
 
 

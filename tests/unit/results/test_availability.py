@@ -78,3 +78,11 @@ def test_each_fault_is_judged_up_to_the_next_one() -> None:
     )
     assert first["unavailable_s"] == 0.25 and first["recovery_s"] == 0.25
     assert second["error"] == "x" and "detect_s" not in second
+
+
+def test_the_baseline_of_a_later_fault_leaves_out_the_earlier_outage() -> None:
+    rows = [_row(i, 250) for i in range(4)] + [_row(4, 0, errors=1)]
+    rows += [_row(i, 250) for i in range(12, 24)]  # nothing from 1.25 s to 3 s
+    _, second = availability(intervals(rows), [_fault(1.0, 1.5), _fault(4.0, 4.5)])
+    assert second["baseline_ops_per_s"] == 1000.0
+    assert second["recovery_s"] == 0.0

@@ -22,11 +22,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 from bakeoff.adapters.protocol import Endpoint, TableSpec
 from bakeoff.core.faults import DOCKER_KINDS, FaultSpec
+from bakeoff.engines.catalog import Provision
 from bakeoff.engines.node_faults import NodeFaults, Undo, topology_of
 from bakeoff.engines.topology_nodes import RunningTopology, TopologyNode
 from bakeoff.engines.toxiproxy import Toxiproxy
 from bakeoff.harness.fault_schedule import FaultSchedule
 from bakeoff.harness.lost_writes import read_back
+from bakeoff.harness.options import RunOptions
+from bakeoff.harness.plan import Trial
 from bakeoff.harness.write_tracking import Write
 
 RESTARTING = ("kill", "stop")
@@ -54,6 +57,21 @@ def with_port(url: str, port: int) -> str:
     netloc = parts.netloc
     host = netloc.rsplit(":", 1)[0] if netloc.rsplit("@", 1)[-1].count(":") else netloc
     return urlunsplit(parts._replace(netloc=f"{host}:{port}"))
+
+
+def refuse_unreachable_faults(trials: Sequence[Trial], options: RunOptions) -> None:
+    """ValueError when a trial with faults runs an engine bakeoff does not start in a
+    container (embedded, or an existing server given by --url): there is nothing to kill."""
+    for trial in trials:
+        if not (options.faults or trial.workload.faults):
+            continue
+        if trial.engine.provision is not Provision.CONTAINER or trial.engine.name in (
+            options.engine_options.urls
+        ):
+            raise ValueError(
+                f"faults need an engine bakeoff starts in a container; {trial.engine.name} "
+                "is embedded or an existing server (--url)"
+            )
 
 
 class TrialFaults:

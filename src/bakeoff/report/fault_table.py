@@ -28,6 +28,10 @@ AVAILABILITY_HEADINGS = (
 )
 
 
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def _seconds(value: object) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
@@ -56,7 +60,7 @@ def availability_section(availability: pd.DataFrame) -> Section | None:
             str(r["fault"]),
             _seconds(r["detect_s"]),
             _seconds(r["unavailable_s"]),
-            _seconds(r["recovery_s"]) if r["recovery_s"] is not None else "not recovered",
+            "not yet" if _missing(r["recovery_s"]) else _seconds(r["recovery_s"]),
             _micros(r["p99_before_us"]),
             _micros(r["p99_during_us"]),
             _micros(r["p99_after_us"]),

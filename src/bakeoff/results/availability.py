@@ -26,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 
+from bakeoff.core.faults import OPERATOR_KINDS
 from bakeoff.core.histogram import merge_encoded, percentiles_us
 from bakeoff.core.measures import IntervalRow, LatencyKind, Phase
 from bakeoff.harness.trial import TrialRecord
@@ -175,11 +176,17 @@ def _recovered_at(
 
 
 def availability(per: pd.DataFrame, faults: Sequence[Mapping[str, Any]]) -> list[dict[str, object]]:
-    """Per fault, in schedule order, the availability figures over its window."""
+    """Per fault, in schedule order, the availability figures over its window.
+
+    Operator actions (promote, repoint) are responses to a fault, not faults: they get no
+    figures of their own and do not end the window of the fault they answer, so a
+    primary's kill is judged through the promotion to the recovery.
+    """
     phase_end = float((per["start_s"] + per["duration_s"]).max()) if not per.empty else 0.0
-    starts = [f.get("started_s") for f in faults]
+    judged = [f for f in faults if f.get("kind") not in OPERATOR_KINDS]
+    starts = [f.get("started_s") for f in judged]
     result = []
-    for i, fault in enumerate(faults):
+    for i, fault in enumerate(judged):
         later = [float(s) for s in starts[i + 1 :] if s is not None]
         result.append(fault_availability(per, fault, min(later, default=phase_end)))
     return result

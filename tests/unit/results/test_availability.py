@@ -86,3 +86,14 @@ def test_the_baseline_of_a_later_fault_leaves_out_the_earlier_outage() -> None:
     _, second = availability(intervals(rows), [_fault(1.0, 1.5), _fault(4.0, 4.5)])
     assert second["baseline_ops_per_s"] == 1000.0
     assert second["recovery_s"] == 0.0
+
+
+def test_an_operator_action_does_not_end_the_window_of_the_fault_it_answers() -> None:
+    # A primary killed at 2 s, a replica promoted at 2.5 s, throughput back at 3.5 s.
+    rows = [_row(i, 250) for i in range(8)] + [_row(8, 0, errors=2)]
+    rows += [_row(i, 250) for i in range(14, 24)]
+    kill = {**_fault(2.0, None), "kind": "kill"}
+    promote = {**_fault(2.5, 2.5), "kind": "promote", "fault": "at=2.5s,promote"}
+    (figures,) = availability(intervals(rows), [kill, promote])
+    assert figures["fault"] == "at=2s,kill"
+    assert figures["recovery_s"] == 1.5

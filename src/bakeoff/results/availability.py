@@ -51,7 +51,7 @@ AVAILABILITY_COLUMNS = (
 )
 
 
-def intervals(rows: Iterable[IntervalRow]) -> pd.DataFrame:
+def intervals(rows: Iterable[IntervalRow], phase_s: float | None = None) -> pd.DataFrame:
     """One row per interval of the measure phase (service time, all operations): start_s,
     duration_s, ok, errors, and the successes' encoded histograms."""
     records = [
@@ -69,11 +69,13 @@ def intervals(rows: Iterable[IntervalRow]) -> pd.DataFrame:
     frame = pd.DataFrame(
         records, columns=["interval", "start_s", "duration_s", "ok", "errors", "histogram"]
     )
-    return per_interval(frame)
+    return per_interval(frame, phase_s)
 
 
-def per_interval(frame: pd.DataFrame) -> pd.DataFrame:
-    """`frame` (interval, start_s, duration_s, ok, errors, histogram) merged per interval."""
+def per_interval(frame: pd.DataFrame, phase_s: float | None = None) -> pd.DataFrame:
+    """`frame` (interval, start_s, duration_s, ok, errors, histogram) merged per interval,
+    to the phase's end (`phase_s`, its wall time) when given: the intervals at its end in
+    which nothing completed have no rows either."""
     if frame.empty:
         return pd.DataFrame(columns=["start_s", "duration_s", "ok", "errors", "histograms"])
     grouped = frame.groupby("interval", sort=True)
@@ -86,10 +88,15 @@ def per_interval(frame: pd.DataFrame) -> pd.DataFrame:
     )
     # An interval in which nothing completed has no row at all: it is the outage itself.
     width = float(merged["duration_s"].max())
-    full = merged.reindex(range(int(merged.index.max()) + 1))
+    last = int(merged.index.max())
+    if phase_s is not None and phase_s > (last + 1) * width:
+        last = math.ceil(phase_s / width - 1e-9) - 1
+    full = merged.reindex(range(last + 1))
     missing = full["start_s"].isna()
     full.loc[missing, "start_s"] = full.index[missing] * width
     full.loc[missing, "duration_s"] = width
+    if phase_s is not None and missing.iloc[-1]:  # the phase's last, partial interval
+        full.loc[last, "duration_s"] = max(0.0, phase_s - last * width)
     full.loc[missing, ["ok", "errors"]] = 0
     full["histograms"] = [h if isinstance(h, list) else [] for h in full["histograms"]]
     return full.reset_index(drop=True)
@@ -196,8 +203,11 @@ def fault_entries(trial: TrialRecord) -> dict[str, object]:
     """A faulted trial's manifest blocks: its faults as applied, their availability
     figures, and the lost-write count."""
     faults = [dict(f) for f in trial.faults]
+    measure = trial.load_generator.get("measure")
+    wall_s = measure.get("wall_s") if isinstance(measure, Mapping) else None
+    phase_s = float(wall_s) if isinstance(wall_s, int | float) else None
     return {
         "faults": faults,
-        "availability": availability(intervals(trial.rows), faults),
+        "availability": availability(intervals(trial.rows, phase_s), faults),
         "lost_writes": dict(trial.lost_writes),
     }

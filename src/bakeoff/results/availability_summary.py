@@ -95,13 +95,16 @@ def fault_series(run: StoredRun) -> pd.DataFrame:
     ]
     frames = []
     for trial_number, rows in success_rows(measured).groupby("trial", sort=True):
+        trial = faulted[int(str(trial_number))]
+        measure = (trial.get("load_generator") or {}).get("measure") or {}
+        wall_s = measure.get("wall_s")
         per = per_interval(
             rows[["interval", "start_s", "duration_s", "count", "errors", "histogram"]].rename(
                 columns={"count": "ok"}
-            )
+            ),
+            float(wall_s) if isinstance(wall_s, int | float) else None,
         )
         width = per["duration_s"].where(per["duration_s"] > 0)
-        trial = faulted[int(str(trial_number))]
         frames.append(
             pd.DataFrame(
                 {

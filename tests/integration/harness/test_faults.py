@@ -46,25 +46,26 @@ def test_a_killed_redis_without_persistence_loses_acknowledged_writes(tmp_path: 
         ["ycsb-a"],
         ["redis"],
         records=300,
-        duration_s=4.0,
+        duration_s=3.0,
         warmup_s=0,
         interval_s=0.25,
-        faults=("at=1.5s,for=0.5s,kill,node=primary",),
+        faults=("at=1.5s,kill,node=primary",),
         output=tmp_path,
     )
     assert result.ok, result.trials[0].error
     trial = _trial(result.path)
     (fault,) = trial["faults"]
-    assert fault["applied"] and fault["started_s"] >= 1.5 and fault["ended_s"] > 2.0
+    assert fault["applied"] and fault["started_s"] >= 1.5 and fault["ended_s"] >= 2.9
     (figures,) = trial["availability"]
     assert figures["detect_s"] is not None and figures["detect_s"] < 1.0
-    assert figures["unavailable_s"] >= 0.25
+    assert figures["unavailable_s"] >= 1.0  # down to the end of the phase
+    assert figures["recovery_s"] is None
     assert figures["resolution_s"] == 0.25
     lost = trial["lost_writes"]
-    # Redis restarted empty: every key whose last acknowledged write came before the kill
-    # is gone. How many is the result; that some are is what the kill must show.
-    assert lost["lost"] > 0 and lost["acknowledged_writes"] > 0
-    assert lost["stable"] + lost["lost"] + lost["stale"] == lost["keys_checked"]
+    # Killed, then started again once the phase ended: a Redis without persistence comes
+    # back empty, so every acknowledged write is lost. The count is the result.
+    assert lost["acknowledged_writes"] > 0 and lost["keys_checked"] > 0
+    assert lost["lost"] == lost["keys_checked"] and lost["stable"] == 0
 
     report = build_report(result.path, workers=1)
     assert not report.availability.empty
@@ -72,7 +73,7 @@ def test_a_killed_redis_without_persistence_loses_acknowledged_writes(tmp_path: 
     timelines = [p for p in plots if "-faults-" in p.slug]
     assert len(timelines) == 1
     html = render_html(report, plots, {p.slug: to_svg(p) for p in plots})
-    assert "Availability under faults" in html and "at=1.5s,for=0.5s,kill" in html
+    assert "Availability under faults" in html and "at=1.5s,kill,node=primary" in html
     assert _bakeoff_containers() <= before, "a container or the proxy was left behind"
 
 

@@ -97,3 +97,11 @@ def test_an_operator_action_does_not_end_the_window_of_the_fault_it_answers() ->
     (figures,) = availability(intervals(rows), [kill, promote])
     assert figures["fault"] == "at=2s,kill"
     assert figures["recovery_s"] == 1.5
+
+
+def test_an_outage_at_the_end_counts_to_the_end_of_the_phase() -> None:
+    # Nothing completed after 2 s, so the rows stop there; the phase lasted 3.9 s.
+    rows = [_row(i, 250) for i in range(8)] + [_row(8, 0, errors=1)]
+    (figures,) = availability(intervals(rows, phase_s=3.9), [_fault(2.0, None)])
+    assert figures["unavailable_s"] == 1.9
+    assert figures["recovery_s"] is None

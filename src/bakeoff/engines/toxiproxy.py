@@ -26,6 +26,7 @@ from bakeoff.engines.images import docker_client, docker_sdk, local_image
 API_PORT = 8474
 LISTEN_PORT = 20000
 """The port the proxy listens on inside its container (published on 127.0.0.1)."""
+REFUSED = "127.0.0.1:1"
 IMAGE_ENV = "BAKEOFF_IMAGE_TOXIPROXY"
 OFFICIAL_IMAGE = "ghcr.io/shopify/toxiproxy:2.5.0"
 _LOOPBACK = "127.0.0.1"
@@ -122,6 +123,11 @@ class Toxiproxy:
 
     def set_upstream(self, upstream: str) -> None:
         self._request("POST", f"/proxies/{self.NAME}", {"upstream": upstream})
+
+    def refuse(self) -> None:
+        """Point the proxy where connections are refused at once (its own port 1), as
+        they would be by a node that is down; its current connections are closed."""
+        self.set_upstream(REFUSED)
 
     def add_toxic(self, name: str, kind: str, attributes: dict[str, int]) -> None:
         """A toxic on the replies (downstream): what the client waits for."""

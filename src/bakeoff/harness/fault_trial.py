@@ -124,6 +124,11 @@ class TrialFaults:
     def _apply(self, spec: FaultSpec, node: TopologyNode) -> Undo | None:
         assert self._docker is not None
         if spec.kind in DOCKER_KINDS:
+            if spec.kind in RESTARTING and self._proxy is not None and node == self._proxied:
+                # A node that is down refuses connections. Through the proxy, a dial to
+                # the address of a container that is gone would wait for an answer
+                # instead, so the proxy refuses them itself, from just before the kill.
+                self._proxy.refuse()
             undo = self._docker.apply(spec.kind, node)
             return lambda: self._after(undo, node)
         if spec.kind == "promote":

@@ -10,7 +10,7 @@ key back (from the primary, at the strongest consistency the adapter offers) it 
   an older one survived);
 - **lost** when the key is gone or holds no version written during the phase.
 
-Indeterminate writes are counted, never as lost.
+Indeterminate writes are counted, never as lost. Keys the phase deleted are not checked.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 
 from bakeoff.adapters.errors import AdapterError
 from bakeoff.adapters.protocol import Adapter, Endpoint, TableSpec
-from bakeoff.harness.write_tracking import Write, version_of
+from bakeoff.harness.write_tracking import DELETED, Write, version_of
 
 STRONGEST_READS: dict[str, tuple[Mapping[str, str], ...]] = {
     "cassandra": ({"consistency_read": "ALL"}, {"consistency_read": "QUORUM"}),
@@ -45,8 +45,8 @@ def classify(
     examples: dict[str, list[str]] = {"lost": [], "stale": []}
     for key, key_writes in by_key.items():
         acked = [w for w in key_writes if w.acknowledged]
-        if not acked:
-            continue
+        if not acked or any(w.version == DELETED for w in key_writes):
+            continue  # nothing acknowledged; or deleted, so absence proves nothing
         last = max(acked, key=lambda w: w.end_ns)
         fresh = {w.version for w in key_writes if not w.acknowledged or w.end_ns >= last.start_ns}
         older = {w.version for w in acked} - fresh

@@ -21,6 +21,8 @@ import numpy.typing as npt
 from bakeoff.harness.operation_stream import Call, Stream
 from bakeoff.harness.recorder import Outcome, Recorder
 
+DELETED = "-"
+"""The version of a delete: the key is meant to be absent afterwards."""
 VERSION_END = "~"
 """Ends a version stamp; payloads are letters and digits only, so it never occurs in one."""
 
@@ -76,6 +78,9 @@ class TrackingStream:
         op_indexes, calls = self._inner.next_chunk(adapter, n, split=split)
         self.pending = []
         for position, (_, args) in enumerate(calls):
+            if self.operations[op_indexes[position]] == "delete":
+                self.pending.append((position, str(args[1]), DELETED, ()))
+                continue
             write = _written(args)
             if write is None:
                 continue

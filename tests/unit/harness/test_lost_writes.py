@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bakeoff.harness.lost_writes import classify
-from bakeoff.harness.write_tracking import Write, stamped
+from bakeoff.harness.write_tracking import DELETED, Write, stamped
 
 
 def _write(key: str, version: str, start: int, end: int, acked: bool = True) -> Write:
@@ -41,3 +41,9 @@ def test_a_write_overlapping_the_last_acknowledged_one_may_be_what_stayed() -> N
 
 def test_the_version_stamp_keeps_the_length() -> None:
     assert len(stamped("a" * 30, "1f.2a")) == 30
+
+
+def test_a_deleted_key_is_not_checked() -> None:
+    writes = [_write("k", "1.1", 0, 10), _write("k", DELETED, 20, 30)]
+    verdict = classify(writes, lambda key, fields: None)
+    assert verdict["keys_checked"] == 0 and verdict["lost"] == 0

@@ -135,7 +135,9 @@ def fault_availability(
     start = float(t0)
     ends = per["start_s"] + per["duration_s"]
     before = per[ends <= start + 1e-9]
-    window = per[(ends > start) & (per["start_s"] < window_end_s)].reset_index(drop=True)
+    # An interval belongs to the next fault's window once most of it lies there.
+    middles = per["start_s"] + per["duration_s"] / 2
+    window = per[(ends > start) & (middles < window_end_s)].reset_index(drop=True)
     baseline = _baseline(before)
     bad = (window["errors"] > 0) | (window["ok"] == 0)
     detect = window[bad]

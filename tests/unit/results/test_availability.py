@@ -105,3 +105,11 @@ def test_an_outage_at_the_end_counts_to_the_end_of_the_phase() -> None:
     (figures,) = availability(intervals(rows, phase_s=3.9), [_fault(2.0, None)])
     assert figures["unavailable_s"] == 1.9
     assert figures["recovery_s"] is None
+
+
+def test_the_next_fault_s_interval_is_not_this_fault_s_symptom() -> None:
+    # A degraded link from 1 s shows no error; the kill at 3.0001 s errs at once.
+    rows = [_row(i, 250) for i in range(4)] + [_row(i, 100) for i in range(4, 12)]
+    rows += [_row(12, 0, errors=5)]
+    first, _ = availability(intervals(rows), [_fault(1.0, 3.0), _fault(3.0001, None)])
+    assert first["detect_s"] is None

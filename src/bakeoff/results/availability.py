@@ -160,8 +160,9 @@ def _recovered_at(
     window: pd.DataFrame, bad: pd.Series, baseline: float, start: float
 ) -> float | None:
     """Start of the first stretch of RECOVERED_FOR_S (or to the window's end) after the
-    first unhealthy interval that has no bad interval and whose mean rate is back to
-    RECOVERED_SHARE of the baseline; `start` when no interval was unhealthy."""
+    first unhealthy interval that has no bad interval, whose first interval and mean
+    rate are back to RECOVERED_SHARE of the baseline; `start` when no interval was
+    unhealthy."""
     starts = window["start_s"].tolist()
     widths = window["duration_s"].tolist()
     oks = window["ok"].tolist()
@@ -179,7 +180,7 @@ def _recovered_at(
         j, span = i, 0.0
         while j < len(starts) and span < RECOVERED_FOR_S - 1e-9:
             span, j = span + widths[j], j + 1
-        if healthy(i, j):
+        if healthy(i, i + 1) and healthy(i, j):
             return max(float(starts[i]), start)
     return None
 

@@ -113,3 +113,12 @@ def test_the_next_fault_s_interval_is_not_this_fault_s_symptom() -> None:
     rows += [_row(12, 0, errors=5)]
     first, _ = availability(intervals(rows), [_fault(1.0, 3.0), _fault(3.0001, None)])
     assert first["detect_s"] is None
+
+
+def test_recovery_starts_with_an_interval_back_at_the_baseline() -> None:
+    # Slow (a degraded link) until 3 s, then faster than before: the stretch from 2.75 s
+    # averages above 90 %, but its first interval is still slow.
+    rows = [_row(i, 250) for i in range(8)] + [_row(i, 25) for i in range(8, 12)]
+    rows += [_row(i, 400) for i in range(12, 20)]
+    (figures,) = availability(intervals(rows), [_fault(2.0, 3.0)])
+    assert figures["recovery_s"] == 1.0

@@ -14,6 +14,7 @@ from bakeoff.engines.provisioning import (
     check_engine_options,
     install_container_cleanup,
 )
+from bakeoff.harness.fault_trial import refuse_unreachable_faults
 from bakeoff.harness.live_view import LiveView
 from bakeoff.harness.options import RunOptions
 from bakeoff.harness.plan import Trial, plan_trials
@@ -90,6 +91,7 @@ def plan_run(
         resolve_workloads(workloads, options), specs, repeat=options.repeat, models=options.models
     )
     check_engine_options(specs, options.engine_options)
+    refuse_unreachable_faults(trials, options)
     return trials
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -28,7 +28,19 @@ from bakeoff.cli.run_input import (
     warn_before_start,
     worker_split,
 )
+from bakeoff.cli.run_options import (
+    ClusterOption,
+    CpusOption,
+    FaultOption,
+    MemoryOption,
+    PrometheusOption,
+    ReadFromOption,
+    TelemetryIntervalOption,
+    TelemetryOption,
+    TopologyOption,
+)
 from bakeoff.cli.summary import print_summary
+from bakeoff.core.faults import FAULT_INTERVAL_S
 from bakeoff.engines.catalog import UnknownEngineError, engine_spec
 from bakeoff.engines.provisioning import EngineOptions
 from bakeoff.engines.topologies import check_topology_options, parse_topologies
@@ -175,35 +187,18 @@ def run(
         typer.Option(metavar="FOLDER", help="Folder that receives the run's results folder."),
     ] = "results",
     interval: Annotated[
-        float,
-        typer.Option(min=0.05, metavar="SECONDS", help="Width of the result intervals."),
-    ] = 1.0,
-    telemetry: Annotated[
-        str,
-        typer.Option(
-            metavar="on|off",
-            help="Sample the engine's CPU, memory, I/O and statistics per interval "
-            "(docs/telemetry.md).",
-        ),
-    ] = "on",
-    telemetry_interval: Annotated[
-        float,
+        float | None,
         typer.Option(
             min=0.05,
             metavar="SECONDS",
-            help="Seconds between telemetry readings (whole --interval steps).",
-        ),
-    ] = 1.0,
-    prometheus: Annotated[
-        int | None,
-        typer.Option(
-            min=0,
-            max=65535,
-            metavar="PORT",
-            help="Serve live metrics for Prometheus on 127.0.0.1:PORT during the run.",
-            show_default="none",
+            help="Width of the result intervals.",
+            show_default="1, or 0.25 with faults",
         ),
     ] = None,
+    telemetry: TelemetryOption = "on",
+    telemetry_interval: TelemetryIntervalOption = 1.0,
+    prometheus: PrometheusOption = None,
+    fault: FaultOption = None,
     keep: Annotated[
         bool,
         typer.Option(help="Keep embedded database files and the benchmark table afterwards."),
@@ -243,24 +238,8 @@ def run(
             show_default="each engine's default model",
         ),
     ] = None,
-    topology: Annotated[
-        list[str] | None,
-        typer.Option(
-            metavar="ENGINE=NAME",
-            help="Start ENGINE as a replicated topology: postgres=primary-replica, "
-            "mariadb=primary-replica, redis=sentinel, cassandra=ring3 "
-            "(docs/topologies.md).",
-            show_default="one node",
-        ),
-    ] = None,
-    read_from: Annotated[
-        Literal["primary", "replica"],
-        typer.Option(
-            "--read-from",
-            help="Where a topology's reads go: a replica connection (PostgreSQL, "
-            "MariaDB, Redis) or consistency ONE (Cassandra).",
-        ),
-    ] = "primary",
+    topology: TopologyOption = None,
+    read_from: ReadFromOption = "primary",
     report: Annotated[
         bool,
         typer.Option(
@@ -268,29 +247,9 @@ def run(
             help="Also render report.html and report.md into the run folder.",
         ),
     ] = False,
-    cluster: Annotated[
-        str | None,
-        typer.Option(
-            metavar="ray://HOST:PORT|auto",
-            help="Run the worker processes as actors of this Ray cluster, one per core "
-            "unless --processes says (docs/distributed.md).",
-            show_default="this machine",
-        ),
-    ] = None,
-    cpus: Annotated[
-        float | None,
-        typer.Option(
-            min=0.1, metavar="CPUS", help="CPU limit per engine container.", show_default="none"
-        ),
-    ] = None,
-    memory: Annotated[
-        str | None,
-        typer.Option(
-            metavar="SIZE",
-            help="Memory limit per engine container, e.g. 2g.",
-            show_default="none",
-        ),
-    ] = None,
+    cluster: ClusterOption = None,
+    cpus: CpusOption = None,
+    memory: MemoryOption = None,
 ) -> None:
     """Run WORKLOADs on every --engine and print a comparison table.
 
@@ -337,7 +296,8 @@ def run(
             rate=rate,
             arrival=arrival,
             split_phase=split_phase,
-            interval_s=interval,
+            interval_s=interval or (FAULT_INTERVAL_S if fault else 1.0),
+            faults=tuple(fault or ()),
             telemetry=on_or_off("--telemetry", telemetry),
             telemetry_interval_s=telemetry_interval,
             prometheus_port=prometheus,

@@ -14,11 +14,17 @@ from rich.table import Table
 from bakeoff.cli.common import stdout
 from bakeoff.core.formats import format_number
 from bakeoff.report.build import ReportError, build_report
+from bakeoff.report.fault_table import availability_section
 from bakeoff.report.html import operation_label, row_groups
+from bakeoff.report.section_parts import Section
 from bakeoff.report.views import KindReport, ReportData, WorkloadReport
 from bakeoff.results.figures import ENOUGH_FOR_INTERVAL
 from bakeoff.results.summary import TOTAL
 
+_TERMINAL_HEADINGS = (
+    *("detect", "down", "recover", "p99 pre", "p99 in", "p99 post"),
+    *("stable", "lost", "stale"),
+)
 _KIND_TITLES = {
     ("service", False): "Closed loop: latencies are service time, in µs",
     ("service", True): "Open loop, service time (from the actual start), in µs",
@@ -45,6 +51,8 @@ def print_report_summary(report: ReportData) -> None:
     open_loop = "response" in kinds
     for kind in (k for k in ("response", "service") if k in kinds):
         _print_table(report, kind, _KIND_TITLES.get((kind, open_loop), f"{kind} time, in µs"))
+    if (faults := availability_section(report.availability)) is not None:
+        _print_availability(faults)
     if report.checks:
         stdout.print("[bold yellow]Before quoting a number[/bold yellow] (the checks column)")
         for check in report.checks:
@@ -68,6 +76,22 @@ def _print_table(report: ReportData, kind_name: str, title: str) -> None:
             table.add_column("checks", style="yellow")
             _add_rows(table, workload, kind)
             stdout.print(table)
+
+
+def _print_availability(section: Section) -> None:
+    """The report's availability table, narrowed to a terminal (the report adds the
+    workload and the durability settings)."""
+    (source,) = section.tables
+    table = Table(
+        title="Availability under faults, s and µs (docs/faults.md)", title_justify="left"
+    )
+    table.add_column("engine")
+    table.add_column("fault", overflow="fold")
+    for heading in _TERMINAL_HEADINGS:
+        table.add_column(heading, justify="right")
+    for row in source.rows:
+        table.add_row(*(escape(cell) for cell in (row[0], row[2], *row[3:-1])))
+    stdout.print(table)
 
 
 def _add_rows(table: Table, workload: WorkloadReport, kind: KindReport) -> None:

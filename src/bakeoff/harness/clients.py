@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Protocol, cast
 
 from bakeoff.adapters.data_model import DataModel
@@ -30,8 +31,10 @@ from bakeoff.harness.loadgen import (
 )
 from bakeoff.harness.multiplex import run_split_phase_closed_loop
 from bakeoff.harness.operation_stream import OperationStream, Stream
+from bakeoff.harness.reconnect import reconnect, run_reconnecting
 from bakeoff.harness.recorder import Recorder
 from bakeoff.harness.schema_stream import LOAD_OPERATION, SchemaStream, load_rows
+from bakeoff.harness.write_tracking import TrackingRecorder, Write, tracked
 from bakeoff.workloads.generators import connection_rng
 from bakeoff.workloads.model import Workload
 
@@ -57,6 +60,8 @@ class PhaseCommand:
     arrival: str = "constant"
     split_phase: bool = False
     """Closed loop: one thread runs every connection of the group through SplitPhase."""
+    track_writes: bool = False
+    """Note every write and what became of it (faults are scheduled: write_tracking.py)."""
 
 
 @dataclass
@@ -69,6 +74,8 @@ class PhaseResult:
     late: int = 0
     """Open loop: operations that started behind their schedule."""
     completed: int = 0
+    writes: list[Write] = field(default_factory=list)
+    """With `track_writes`: every write issued, acknowledged or indeterminate."""
 
 
 class WorkerLostError(RuntimeError):
@@ -128,6 +135,8 @@ class ThreadClientGroup:
         self._workload = workload
         self._adapters: list[Adapter] = []
         stream_of = SchemaStream if workload.is_schema_workload else OperationStream
+        self._phase_streams: list[Stream] = []
+        self._table: TableSpec | Schema | None = None
         self._streams: list[Stream] = [
             stream_of(
                 workload,
@@ -159,6 +168,7 @@ class ThreadClientGroup:
             adapter.connect(self._endpoint, self._options)
 
     def setup(self, table: TableSpec | Schema) -> None:
+        self._table = table
         for adapter in self._adapters:
             adapter.setup(table)  # type: ignore[arg-type]  # a data model's layout is a Schema
 
@@ -174,8 +184,9 @@ class ThreadClientGroup:
             op_names = ["insert_batch" if command.load_batch > 1 else "insert"]
         else:
             op_names = list(self._streams[0].operations)
+        recorder_class = TrackingRecorder if command.track_writes else self._recorder
         self._recorders = [
-            self._recorder(
+            recorder_class(
                 op_names,
                 command.phase,
                 start_ns=command.start_ns,
@@ -184,6 +195,12 @@ class ThreadClientGroup:
             )
             for _ in self.connections
         ]
+        self._phase_streams = list(self._streams)
+        if command.track_writes:
+            self._phase_streams = [
+                tracked(s, cast("TrackingRecorder", r), w)[0]
+                for s, r, w in zip(self._streams, self._recorders, self.connections, strict=True)
+            ]
         if open_loop and command.rate_per_connection is not None:
             self._schedules = [
                 OpenLoopSchedule(
@@ -245,26 +262,20 @@ class ThreadClientGroup:
                     batch_size=command.load_batch,
                     connection=connection,
                 )
-            elif open_loop:
-                run_open_loop(
-                    adapter,
-                    self._streams[i],
-                    recorder,
-                    state,
-                    self._schedules[i],
-                    start_ns=command.start_ns,
-                    operations=command.operations.get(connection),
-                    deadline_ns=command.deadline_ns,
-                )
             else:
-                run_closed_loop(
-                    adapter,
-                    self._streams[i],
-                    recorder,
-                    state,
-                    operations=command.operations.get(connection),
-                    deadline_ns=command.deadline_ns,
-                )
+                again = None
+                if command.track_writes:  # faults are scheduled: a lost server is expected
+                    again = partial(
+                        reconnect,
+                        adapter,
+                        self._endpoint,
+                        self._options,
+                        self._table,
+                        state,
+                        command.deadline_ns,
+                    )
+                operate = partial(self._operate, i, command, open_loop)
+                run_reconnecting(operate, command.operations.get(connection), state, again)
         except Exception as exc:  # reported as the trial's failure
             state.fatal_error = f"{type(exc).__name__}: {exc}"
         finally:
@@ -273,11 +284,32 @@ class ThreadClientGroup:
                 if self._running == 0:
                     self._all_done.set()
 
+    def _operate(
+        self, i: int, command: PhaseCommand, open_loop: bool, operations: int | None
+    ) -> None:
+        state, recorder, adapter = self._states[i], self._recorders[i], self._adapters[i]
+        stream, deadline = self._phase_streams[i], command.deadline_ns
+        if open_loop:
+            run_open_loop(
+                adapter,
+                stream,
+                recorder,
+                state,
+                self._schedules[i],
+                start_ns=command.start_ns,
+                operations=operations,
+                deadline_ns=deadline,
+            )
+        else:
+            run_closed_loop(
+                adapter, stream, recorder, state, operations=operations, deadline_ns=deadline
+            )
+
     def _run_split_phase(self, command: PhaseCommand) -> None:
         try:
             run_split_phase_closed_loop(
                 self._adapters,
-                self._streams,
+                self._phase_streams,
                 self._recorders,
                 self._states,
                 operations=[command.operations.get(w) for w in self.connections],
@@ -312,6 +344,7 @@ class ThreadClientGroup:
             fatal_error=errors[0] if errors else None,
             late=sum(s.late for s in self._schedules) if self._schedules else 0,
             completed=self.completed(),
+            writes=[w for r in self._recorders for w in getattr(r, "writes", ())],
         )
 
     def close(self) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from bakeoff.core.faults import parse_faults
 from bakeoff.engines.provisioning import EngineOptions
 
 ARRIVALS = ("constant", "poisson")
@@ -68,6 +69,9 @@ class RunOptions:
     an engine not named runs under its adapter's default model."""
     output: Path = Path("results")
     """Folder that receives the run's folder."""
+    faults: tuple[str, ...] = ()
+    """Faults scheduled in every trial's measure phase, besides the workload's own
+    (`--fault`, docs/faults.md)."""
 
     # -- the runner's own settings (not on the command line) --
     load_batch: int = 500
@@ -84,6 +88,7 @@ class RunOptions:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.rate is not None and self.rate <= 0:
             raise ValueError(f"rate must be positive, got {self.rate}")
+        parse_faults(self.faults)  # FaultSyntaxError (a ValueError) names entry and field
         if self.interval_s <= 0:
             raise ValueError(f"interval_s must be positive, got {self.interval_s}")
         if self.telemetry_interval_s <= 0:
@@ -119,6 +124,7 @@ class RunOptions:
             "telemetry": self.telemetry,
             "telemetry_interval_s": self.telemetry_interval_s if self.telemetry else None,
             "cluster": self.cluster,
+            "faults": list(self.faults),
             "keep": engines.keep,
             "cpus": engines.cpus,
             "memory": engines.memory,

@@ -14,15 +14,14 @@ import contextlib
 import signal
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from bakeoff.adapters.errors import AdapterError
 from bakeoff.adapters.protocol import Capability, Endpoint
-from bakeoff.core.measures import IntervalRow, LatencyKind, Phase
-from bakeoff.core.query_plans import Moment, QueryPlan
-from bakeoff.core.telemetry import TelemetryRow
+from bakeoff.core.faults import parse_faults
+from bakeoff.core.measures import LatencyKind, Phase
+from bakeoff.core.query_plans import Moment
 from bakeoff.engines.base import Provisioner, ProvisioningError
 from bakeoff.engines.catalog import Provision
 from bakeoff.engines.cleanup import signal_name
@@ -30,6 +29,7 @@ from bakeoff.harness.answers_check import AnswerReferences
 from bakeoff.harness.client_groups import client_groups
 from bakeoff.harness.clients import ClientGroup, PhaseCommand, PhaseResult
 from bakeoff.harness.executor import Executor, executor_for
+from bakeoff.harness.fault_trial import TrialFaults
 from bakeoff.harness.load_report import load_report
 from bakeoff.harness.loadgen import split_evenly
 from bakeoff.harness.options import RunOptions
@@ -39,10 +39,11 @@ from bakeoff.harness.plan import Trial
 from bakeoff.harness.progress import ProgressSink, SilentProgress
 from bakeoff.harness.query_plans import explain_shapes
 from bakeoff.harness.recorder import merge_rows
-from bakeoff.harness.schema_trial import answers_of, layout_of, model_entry, verify_trial
+from bakeoff.harness.schema_trial import answers_of, layout_of, verify_trial
 from bakeoff.harness.steady_state import SteadyStateMonitor
-from bakeoff.harness.telemetry_sampler import TelemetrySampler, TrialRowListener, trial_sampler
+from bakeoff.harness.telemetry_sampler import TrialRowListener, trial_sampler
 from bakeoff.harness.trial import PhaseJournal, TrialRecord
+from bakeoff.harness.trial_state import TrialState, trial_record
 from bakeoff.workloads.model import Workload
 from bakeoff.workloads.phase_length import AUTO
 
@@ -77,22 +78,6 @@ def interrupting_signal(interrupt: KeyboardInterrupt) -> int:
     return int(getattr(interrupt, "signum", signal.SIGINT))
 
 
-@dataclass
-class _TrialState:
-    trial: Trial | None = None
-    journal: PhaseJournal | None = None
-    """Where each phase's rows go the moment it ends (the run's writer)."""
-    rows: list[IntervalRow] = field(default_factory=list)
-    endpoint: Endpoint | None = None
-    verify: dict[str, object] = field(default_factory=dict)
-    counts: dict[str, int] = field(default_factory=dict)
-    load_generator: dict[str, object] = field(default_factory=dict)
-    answers: dict[str, dict[str, Any]] = field(default_factory=dict)
-    plans: list[QueryPlan] = field(default_factory=list)
-    sampler: TelemetrySampler | None = None
-    telemetry: list[TelemetryRow] = field(default_factory=list)
-
-
 class TrialRunner:
     def __init__(
         self,
@@ -109,6 +94,7 @@ class TrialRunner:
         self._loaded: dict[tuple[str, str], str] = {}
         """(engine, table) -> hash of the workload whose data it holds (--reuse)."""
         self._answers = AnswerReferences()
+        self._faults = TrialFaults(())
 
     def forget_engine(self, engine: str) -> None:
         """The engine's instance is gone: nothing of it can be reused."""
@@ -121,6 +107,7 @@ class TrialRunner:
         as RunInterruptedError holding the record of the interrupted trial. `journal`
         receives each phase's rows as the phase ends."""
         started = datetime.now(UTC)
+        self._faults = TrialFaults(parse_faults((*trial.workload.faults, *self.options.faults)))
         self._embedded = trial.engine.provision is Provision.EMBEDDED
         # Decided before the trial from declared capabilities and the workload.
         # With one client per process there is nothing to wait on together, and the
@@ -132,14 +119,15 @@ class TrialRunner:
             and self.options.engine_options.read_from == "primary"  # one socket per client
             and Capability.SPLIT_PHASE in trial.adapter.capabilities
             and trial.workload.operations.all_split_phase()
+            and not self._faults.specs  # with faults each connection reconnects on its own
         )
-        state = _TrialState(trial, journal)
+        state = TrialState(trial, journal)
         status, error = "ok", None
         label = f"{trial.workload.name} on {trial.display_name}"
         self.progress.trial_started(label)
         try:
-            with provisioner as endpoint:
-                state.endpoint = endpoint
+            with provisioner as started_endpoint, contextlib.closing(self._faults):
+                state.endpoint = endpoint = self._faults.route(provisioner, started_endpoint)
                 try:
                     self._run_phases(trial, endpoint, provisioner, state)
                 except KeyboardInterrupt as interrupt:
@@ -164,7 +152,7 @@ class TrialRunner:
         return record
 
     def _interrupted(
-        self, trial: Trial, state: _TrialState, started: datetime, interrupt: KeyboardInterrupt
+        self, trial: Trial, state: TrialState, started: datetime, interrupt: KeyboardInterrupt
     ) -> RunInterruptedError:
         signum = interrupting_signal(interrupt)
         error = f"interrupted by {signal_name(signum)}"
@@ -174,7 +162,7 @@ class TrialRunner:
     # -- phases ----------------------------------------------------------------------
 
     def _run_phases(
-        self, trial: Trial, endpoint: Endpoint, provisioner: Provisioner, state: _TrialState
+        self, trial: Trial, endpoint: Endpoint, provisioner: Provisioner, state: TrialState
     ) -> None:
         workload = trial.workload
         table = layout_of(trial)
@@ -205,20 +193,19 @@ class TrialRunner:
                 state.answers = answers_of(control, trial)
                 state.plans += explain_shapes(control, trial, Moment.AFTER_LOAD)
             self._warm_up(groups, provisioner, state, workload)
-            self._operate(
-                Phase.MEASURE,
-                groups,
-                provisioner,
-                state,
-                operations=workload.operation_count,
-                duration_s=workload.duration_s,
-            )
-            state.plans += explain_shapes(control, trial, Moment.AFTER_RUN)
-            state.verify.update(
-                verify_trial(
-                    control, trial, state.counts, self.options.verify_sample, state.answers
+            try:
+                self._operate(
+                    Phase.MEASURE,
+                    groups,
+                    provisioner,
+                    state,
+                    operations=workload.operation_count,
+                    duration_s=workload.duration_s,
                 )
-            )
+            finally:
+                self._faults.stop()
+            control = self._verify(control, trial, endpoint, state)
+            state.plans += explain_shapes(control, trial, Moment.AFTER_RUN)
             keeps_its_size = workload.operations.keeps_its_size()
             if self.options.reuse and keeps_its_size and state.verify.get("ok"):
                 self._loaded[loaded_key] = workload.spec_hash()
@@ -236,7 +223,26 @@ class TrialRunner:
             if state.sampler is not None:
                 state.sampler.close()
 
-    def _load(self, groups: Sequence[ClientGroup], trial: Trial, state: _TrialState) -> None:
+    def _verify(self, control: Any, trial: Trial, endpoint: Endpoint, state: TrialState) -> Any:
+        """The verify phase; the control connection to use from now on. After faults the
+        lost-write count replaces it (a fault may lose records on purpose), and the
+        control connection, maybe broken by a restart, is made anew."""
+        if not self._faults.tracking:
+            sample = self.options.verify_sample
+            state.verify.update(verify_trial(control, trial, state.counts, sample, state.answers))
+            return control
+        options = self.options.adapter_options
+        state.lost_writes = self._faults.lost_writes(
+            trial.driver, endpoint, options, trial.workload.table_spec(), state.writes
+        )
+        state.verify["replaced_by"] = "lost-write check (faults were scheduled)"
+        with contextlib.suppress(Exception):
+            control.close()
+        fresh: Any = trial.driver()
+        fresh.connect(endpoint, options)
+        return fresh
+
+    def _load(self, groups: Sequence[ClientGroup], trial: Trial, state: TrialState) -> None:
         workload = trial.workload
         batched = bool(trial.model) or Capability.BATCH_INSERT in trial.adapter.capabilities
         connections = self.options.connections
@@ -256,7 +262,7 @@ class TrialRunner:
         self,
         groups: Sequence[ClientGroup],
         provisioner: Provisioner,
-        state: _TrialState,
+        state: TrialState,
         workload: Workload,
     ) -> None:
         monitor = SteadyStateMonitor() if workload.warmup_s == AUTO else None
@@ -279,7 +285,7 @@ class TrialRunner:
         phase: Phase,
         groups: Sequence[ClientGroup],
         provisioner: Provisioner,
-        state: _TrialState,
+        state: TrialState,
         *,
         operations: int | None,
         duration_s: float | None,
@@ -290,6 +296,8 @@ class TrialRunner:
         # Read before the phase's clock starts: a container's CPU reading takes a while.
         engine_cpu_start = provisioner.engine_cpu_seconds()
         start = time.perf_counter_ns()
+        if phase is Phase.MEASURE:
+            self._faults.start(start)
         rate = self.options.rate
         command = PhaseCommand(
             phase=phase,
@@ -302,6 +310,7 @@ class TrialRunner:
             rate_per_connection=rate / connections if rate else None,
             arrival=self.options.arrival,
             split_phase=self._split_phase,
+            track_writes=self._faults.tracking and phase is Phase.MEASURE,
         )
         self._phase(
             groups, command, provisioner, state, operations, duration_s, engine_cpu_start, monitor
@@ -316,7 +325,7 @@ class TrialRunner:
         groups: Sequence[ClientGroup],
         command: PhaseCommand,
         provisioner: Provisioner | None,
-        state: _TrialState,
+        state: TrialState,
         total_ops: int | None,
         duration_s: float | None,
         engine_cpu_start: float | None = None,
@@ -339,6 +348,7 @@ class TrialRunner:
             ordered = [results[i] for i in sorted(results)]
             rows = merge_rows(row for result in ordered for row in result.rows)
             state.rows.extend(rows)
+            state.writes.extend(write for result in ordered for write in result.writes)
             for row in rows:
                 if row.latency_kind is LatencyKind.SERVICE:
                     key = f"{row.phase.value}:{row.operation}"
@@ -377,33 +387,10 @@ class TrialRunner:
 
     def failed_before_start(self, trial: Trial, error: str) -> TrialRecord:
         """The record of a trial whose engine could not even be provisioned."""
-        return self._record(trial, _TrialState(), datetime.now(UTC), "failed", error)
+        return self._record(trial, TrialState(), datetime.now(UTC), "failed", error)
 
     def _record(
-        self, trial: Trial, state: _TrialState, started: datetime, status: str, error: str | None
+        self, trial: Trial, state: TrialState, started: datetime, status: str, error: str | None
     ) -> TrialRecord:
-        endpoint = state.endpoint
-        return TrialRecord(
-            trial=trial.index,
-            repetition=trial.repetition,
-            engine=trial.label,
-            engine_version=endpoint.version if endpoint else "unknown",
-            workload=trial.workload,
-            endpoint_display_url=endpoint.display_url if endpoint else "",
-            settings=dict(endpoint.settings) if endpoint else {},
-            provenance=dict(endpoint.provenance) if endpoint else {},
-            adapter=trial.adapter.name,
-            data_model=model_entry(trial),
-            answers=state.answers,
-            plans=state.plans,
-            connections=self.options.connections,
-            seed=trial.workload.seed,
-            started_at=started,
-            ended_at=datetime.now(UTC),
-            status=status,
-            error=error,
-            verify=state.verify,
-            rows=state.rows,
-            telemetry=state.telemetry,
-            load_generator={**self.options.describe_load(), **state.load_generator},
-        )
+        state.faults = self._faults.describe()
+        return trial_record(self.options, trial, state, started, status, error)

@@ -59,6 +59,11 @@ class TrialRecord:
     (docs/query-plans.md); empty for an adapter without Capability.EXPLAIN."""
     telemetry: Sequence[TelemetryRow] = ()
     """The container's and the engine's metrics per interval (harness/telemetry_sampler.py)."""
+    faults: Sequence[Mapping[str, object]] = ()
+    """The faults scheduled in the measure phase: each as written, its node, and when it
+    actually began and ended (seconds from the phase start; docs/faults.md)."""
+    lost_writes: Mapping[str, object] = field(default_factory=dict)
+    """With faults: the acknowledged writes read back, counted stable / lost / stale."""
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

@@ -20,6 +20,7 @@ from bakeoff.report.caveats import report_caveats
 from bakeoff.report.checks import report_checks
 from bakeoff.report.collect import collect
 from bakeoff.report.data_models import data_model_uses
+from bakeoff.report.fault_timeline import fault_frames
 from bakeoff.report.manifests import (
     TrialInfo,
     engine_setup,
@@ -93,6 +94,7 @@ def build_report(
         engines,
     )
     telemetry = _measured_telemetry(runs, trials)
+    availability, fault_rows = fault_frames(runs, labels)
     workloads = tuple(
         _workload_report(workload_hash, label, runs, figure_frame, series, distributions, engines)
         for workload_hash, label in labels.items()
@@ -116,6 +118,8 @@ def build_report(
         capacity=capacity_report(runs, trials),
         query_plans=plans,
         plans_missing=engines_without_plans(runs, plans),
+        availability=availability,
+        fault_series=fault_rows,
     )
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from bakeoff.core.formats import MISSING, format_number, format_percent, format_range
-from bakeoff.report.methodology import Table
+from bakeoff.report.section_parts import Table
 from bakeoff.report.views import CapacityReport, EngineCapacity, ReportData
 from bakeoff.results.usl import BOOTSTRAP, NO_INTERVALS, UslFit
 

@@ -13,7 +13,7 @@ import pandas as pd
 
 from bakeoff.core.formats import format_duration_us
 from bakeoff.core.histogram import merge_encoded, percentiles_us
-from bakeoff.report.methodology import Section, Table
+from bakeoff.report.section_parts import Section, Table
 from bakeoff.report.views import ReportData
 from bakeoff.results.error_latency import read_error_rows
 from bakeoff.results.schema import ERROR_OUTCOME_PREFIX

@@ -21,6 +21,7 @@ from bakeoff import __version__
 from bakeoff.core.formats import format_number
 from bakeoff.report.capacity_tables import capacity_section
 from bakeoff.report.error_latency import with_error_latency
+from bakeoff.report.fault_table import availability_section
 from bakeoff.report.methodology import methodology
 from bakeoff.report.plot_parts import Plot, slugify
 from bakeoff.report.plots import TIME_SERIES_MISSING, has_time_series, report_colors
@@ -77,6 +78,7 @@ def render_html(report: ReportData, plots: Sequence[Plot], svgs: Mapping[str, st
         total=TOTAL,
         clean_text=CLEAN_TEXT,
         time_series_missing=TIME_SERIES_MISSING,
+        availability=availability_section(report.availability),
     )
 
 

@@ -15,6 +15,7 @@ from bakeoff import __version__
 from bakeoff.core.formats import format_number
 from bakeoff.report.capacity_tables import capacity_section
 from bakeoff.report.error_latency import with_error_latency
+from bakeoff.report.fault_table import availability_section
 from bakeoff.report.html import (
     CLEAN_TEXT,
     SUMMARY_TABLE_COLUMNS,
@@ -23,11 +24,12 @@ from bakeoff.report.html import (
     row_groups,
     summary_note,
 )
-from bakeoff.report.methodology import Section, Table, methodology
+from bakeoff.report.methodology import methodology
 from bakeoff.report.plot_parts import Plot
 from bakeoff.report.plots import TIME_SERIES_MISSING, has_time_series
 from bakeoff.report.plots_capacity import CAPACITY_PLOTS
 from bakeoff.report.query_plans_section import with_query_plans
+from bakeoff.report.section_parts import Section, Table
 from bakeoff.report.views import KindReport, ReportData, SummaryRow, WorkloadReport
 from bakeoff.results.summary import TOTAL
 
@@ -44,6 +46,8 @@ def escape_md(text: str) -> str:
 def render_markdown(report: ReportData, plots: Sequence[Plot], images: Mapping[str, str]) -> str:
     """The document. `images` maps each plot's slug to its path relative to the file."""
     lines = [f"# {escape_md(report.title)}", "", _lede(report), "", *_headline(report)]
+    if (faults := availability_section(report.availability)) is not None:
+        lines += [f"## {escape_md(faults.heading)}", "", *_section(faults)[2:]]
     for workload in report.workloads:
         lines += _workload(workload, plots, images)
     lines += _capacity(report, plots, images)

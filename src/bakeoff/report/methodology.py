@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 
 from bakeoff.core.formats import as_text, format_memory, format_timestamp
 from bakeoff.report import dashboard
+from bakeoff.report.cluster_section import cluster_section
+from bakeoff.report.section_parts import Section, Table
 from bakeoff.report.views import EngineSetup, ReportData
 from bakeoff.results.figures import LEVEL
 from bakeoff.results.statistics import UNSTABLE_CV
@@ -68,27 +69,6 @@ DASHBOARD_TEXT = (
 )
 
 
-@dataclass(frozen=True)
-class Table:
-    columns: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-    title: str = ""
-    groups: frozenset[int] = frozenset()
-    """Indices of rows that head a group of rows (their first cell is the heading)."""
-    marked: frozenset[int] = frozenset()
-    """Indices of rows to draw attention to (durability and consistency settings)."""
-
-
-@dataclass(frozen=True)
-class Section:
-    slug: str
-    heading: str
-    paragraphs: tuple[str, ...] = ()
-    tables: tuple[Table, ...] = ()
-    details: tuple[tuple[str, str], ...] = ()
-    """Long texts shown collapsed in HTML (summary, preformatted text): raw query plans."""
-
-
 def methodology(report: ReportData) -> tuple[Section, ...]:
     """How the numbers were made: everything here comes from the runs' manifests."""
     sections = [
@@ -102,7 +82,7 @@ def methodology(report: ReportData) -> tuple[Section, ...]:
         _drivers_section(report),
     ]
     if any(run.cluster_nodes for run in report.runs):
-        sections.append(_cluster_section(report))
+        sections.append(cluster_section(report))
     if report.data_models:
         sections.append(_data_models_section(report))
     if report.excluded:
@@ -338,45 +318,6 @@ def _hosts_section(report: ReportData) -> Section:
             "container engines on the same machine, within the limits listed above.",
         ),
         (Table(columns, rows),),
-    )
-
-
-def _cluster_section(report: ReportData) -> Section:
-    rows = []
-    for run in report.runs:
-        for node in run.cluster_nodes:
-            offset = node.get("clock_offset_ns")
-            uncertainty = node.get("clock_offset_uncertainty_ns")
-            workers = node.get("workers")
-            rows.append(
-                (
-                    run.run_id,
-                    as_text(node.get("trial")),
-                    as_text(node.get("host")),
-                    as_text(node.get("cores")),
-                    format_memory(node.get("memory_bytes")),
-                    f"Ray {as_text(node.get('ray'))}, Python {as_text(node.get('python'))}",
-                    f"{as_text(offset)} ± {as_text(uncertainty)} ns",
-                    f"{len(workers) if isinstance(workers, list) else '?'} "
-                    f"({as_text(node.get('connections'))})",
-                    as_text(node.get("operations")),
-                    "yes" if node.get("client_saturated") else "no",
-                    "lost" if node.get("lost") else "–",
-                )
-            )
-    columns: tuple[str, ...] = ("run", "trial", "host", "cores", "memory", "versions")
-    columns += ("clock offset", "workers (connections)", "operations", "client saturated", "lost")
-    return Section(
-        "cluster",
-        "Load-generator nodes",
-        (
-            "The workers ran as Ray actors on these nodes (--cluster, docs/distributed.md). "
-            "Each node's monotonic clock differs from the driver's by the offset, measured "
-            "from round trips; the intervals of every node were aligned by it before their "
-            "histograms were merged, so an offset's uncertainty is the most an operation "
-            "can be placed in the wrong interval.",
-        ),
-        (Table(columns, tuple(rows)),),
     )
 
 

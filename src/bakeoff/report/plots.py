@@ -19,6 +19,7 @@ from typing import Any
 
 import matplotlib as mpl
 
+from bakeoff.report.fault_timeline import fault_timelines
 from bakeoff.report.plot_parts import PNG_DPI, TRIAL_KEYS, Plot, full_intervals
 from bakeoff.report.plots_by_operation import bar_plot, percentile_plot
 from bakeoff.report.plots_capacity import capacity_engines, capacity_plots
@@ -97,9 +98,13 @@ def shades(color: str) -> tuple[str, ...]:
 
 
 def report_plots(report: ReportData) -> list[Plot]:
-    """Each workload's plots, then the capacity section's (`plots_capacity`)."""
+    """Each workload's plots and its fault timelines, then the capacity section's."""
     colors = report_colors(report)
-    every = [plot for workload in report.workloads for plot in workload_plots(workload, colors)]
+    timelines = fault_timelines(report.fault_series, report.availability, colors)
+    every: list[Plot] = []
+    for workload in report.workloads:
+        mine = [p for p in timelines if p.workload == workload.label]
+        every += [*workload_plots(workload, colors), *_frozen(mine)]
     if report.capacity is not None:
         with mpl.rc_context(_STYLE):
             every += _frozen(capacity_plots(report.capacity, colors))

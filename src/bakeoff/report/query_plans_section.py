@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from bakeoff.core.formats import format_number
 from bakeoff.core.query_plans import QueryPlan
-from bakeoff.report.methodology import Section, Table
+from bakeoff.report.section_parts import Section, Table
 from bakeoff.report.views import ReportData
 from bakeoff.results.query_plans import TrialPlans
 

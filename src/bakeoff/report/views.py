@@ -366,6 +366,10 @@ class ReportData:
     """Each engine's plans per workload, its first trial with plans (report/query_plans.py)."""
     plans_missing: tuple[tuple[str, str], ...] = ()
     """Engines measured without plans, and why ("no query plans (key-value)")."""
+    availability: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Per faulted trial and fault: `summarize_availability()`'s row, with `label`."""
+    fault_series: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Per faulted trial and interval: ops/s, errors/s, p99 (`fault_series()`)."""
 
     @property
     def engine_names(self) -> tuple[str, ...]:

@@ -39,6 +39,7 @@ from bakeoff.core.files import (
 )
 from bakeoff.core.secrets import redact_argv, redact_url
 from bakeoff.harness.trial import PhaseRecord, TrialRecord
+from bakeoff.results.availability import fault_entries
 from bakeoff.results.journal import drop_phases, write_phase
 from bakeoff.results.provenance import bakeoff_provenance, driver_versions, host_info
 from bakeoff.results.query_plans import plans_entry, write_plans
@@ -303,6 +304,7 @@ class RunWriter:
             "load_generator": dict(trial.load_generator),
             "rows": len(trial.rows),
             **({"data_model": dict(trial.data_model)} if trial.data_model else {}),
+            **(fault_entries(trial) if trial.faults else {}),
         }
 
     def _register_workload(self, workload: Workload, workload_hash: str) -> None:

@@ -12,6 +12,7 @@ import math
 from typing import Annotated, Any, Final, Literal, Self
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
@@ -24,6 +25,7 @@ from pydantic import (
 )
 
 from bakeoff.core.capabilities import Capability
+from bakeoff.core.faults import checked_faults
 from bakeoff.core.operations import BY_NAME, OPERATIONS
 from bakeoff.core.records import TableSpec
 from bakeoff.core.schema import EntitySpec, Identifier, Schema
@@ -34,12 +36,7 @@ from bakeoff.workloads.logical import (
     mix_kind,
     scaled_entities,
 )
-from bakeoff.workloads.phase_length import (
-    AUTO,
-    MAX_SECONDS,
-    WarmupSeconds,
-    with_default_length,
-)
+from bakeoff.workloads.phase_length import AUTO, MAX_SECONDS, WarmupSeconds, with_default_length
 
 
 class _Strict(BaseModel):
@@ -294,6 +291,7 @@ class Workload(_Strict):
     warmup_operations: Annotated[int, Field(strict=True, ge=0, le=MAX_OPERATIONS)] = 0
     warmup_s: WarmupSeconds = 0.0
     seed: Annotated[int, Field(strict=True, ge=0, lt=2**63)] = 1
+    faults: Annotated[tuple[str, ...], AfterValidator(checked_faults)] = ()  # docs/faults.md
 
     _default_length = model_validator(mode="before")(with_default_length)
 
@@ -320,6 +318,8 @@ class Workload(_Strict):
     def _without_absent_schema(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         # A key-value workload's spec (and its hash) stays as it was before schemas existed.
         data: dict[str, Any] = handler(self)
+        if not data.get("faults"):  # a workload without faults keeps its hash
+            data.pop("faults", None)
         if data.get("entities") is None:
             data.pop("entities", None)
         else:

@@ -1,0 +1,50 @@
+"""Write tracking: a stream's writes are stamped with a version, and the recorder notes
+each one as acknowledged or indeterminate from the chunk's outcomes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bakeoff.core.measures import Phase
+from bakeoff.harness.operation_stream import OperationStream
+from bakeoff.harness.recorder import Outcome
+from bakeoff.harness.write_tracking import TrackingRecorder, tracked, version_of
+from bakeoff.workloads.model import Workload
+
+
+def test_writes_are_versioned_and_their_outcomes_noted() -> None:
+    workload = Workload.model_validate(
+        {
+            "name": "w",
+            "records": 50,
+            "operation_count": 100,
+            "operations": {"update": 0.5, "read": 0.5},
+        }
+    )
+    stream = OperationStream(workload, connection=3, connections=4, expected_operations=100)
+    recorder = TrackingRecorder(list(stream.operations), Phase.MEASURE, start_ns=0)
+    tracking, recorder = tracked(stream, recorder, 3)
+
+    class Adapter:
+        def read(self, *args: object) -> None: ...
+        def update(self, *args: object) -> None: ...
+
+    op_indexes, calls = tracking.next_chunk(Adapter(), 20)
+    writes = [(i, args) for i, (fn, args) in enumerate(calls) if fn.__name__ == "update"]
+    assert writes and all(version_of(v) for _, args in writes for v in args[2].values())
+    assert all(version_of(next(iter(args[2].values()))).startswith("3.") for _, args in writes)  # type: ignore[union-attr]
+    outcomes = np.full(20, int(Outcome.OK), dtype=np.uint8)
+    first_write = writes[0][0]
+    outcomes[first_write] = int(Outcome.TRANSIENT)
+    done = 15  # the phase ended after 15 operations: the rest were never issued
+    ends = np.arange(1, done + 1, dtype=np.int64) * 1000
+    recorder.add_chunk(
+        np.array(op_indexes[:done], dtype=np.uint8),
+        ends,
+        np.full(done, 100, dtype=np.int64),
+        outcomes[:done],
+    )
+    issued = [i for i, _ in writes if i < done]
+    assert [w.key for w in recorder.writes] == [calls[i][1][1] for i in issued]
+    assert [w.acknowledged for w in recorder.writes] == [i != first_write for i in issued]
+    assert recorder.writes[0].end_ns - recorder.writes[0].start_ns == 100

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bakeoff.api import split_connections
 from bakeoff.cli.common import fail
 from bakeoff.engines.catalog import CATALOG
 from bakeoff.harness.clients import usable_cores
+from bakeoff.harness.options import split_connections
 
 
 def parse_pairs(values: Sequence[str], option: str, engines: Sequence[str]) -> dict[str, str]:

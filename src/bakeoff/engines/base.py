@@ -25,6 +25,8 @@ class Provisioner(Protocol):
 
     def engine_cpu_seconds(self) -> float | None: ...
 
+    def engine_memory_bytes(self) -> int | None: ...
+
     def __enter__(self) -> Endpoint: ...
 
     def __exit__(
@@ -47,6 +49,11 @@ class ProvisionerBase:
     def engine_cpu_seconds(self) -> float | None:
         """CPU time the engine has used so far, where the provisioner can see it (a
         container's cgroup); None for engines that run inside the client process."""
+        return None
+
+    def engine_memory_bytes(self) -> int | None:
+        """Memory the engine uses now, where the provisioner can see it (a container's
+        cgroup); None for engines that run inside the client process."""
         return None
 
     def __enter__(self) -> Endpoint:

@@ -294,19 +294,39 @@ class ContainerProvisioner(ProvisionerBase):
         return redact(bytes(raw).decode("utf-8", errors="replace"), self._secrets).rstrip()
 
     def engine_cpu_seconds(self) -> float | None:
-        """CPU time all processes in the container have used so far (its cgroup's count).
+        """CPU time all processes in the container have used so far (its cgroup's count)."""
+        stats = self._stats()
+        try:
+            return int(stats["cpu_stats"]["cpu_usage"]["total_usage"]) / 1e9
+        except (KeyError, TypeError, ValueError):
+            return None
 
-        Docker's one-shot stats answer in milliseconds; the plain call samples for two
-        seconds, which would distort the phase boundaries this is read at, so engines
-        too old for one-shot stats (API < 1.41) report None instead.
+    def engine_memory_bytes(self) -> int | None:
+        """The container's memory in use now, as `docker stats` counts it: the cgroup's
+        usage less the page cache it could drop (inactive_file on cgroup v2, cache on v1)."""
+        stats = self._stats()
+        try:
+            memory = stats["memory_stats"]
+            detail = memory.get("stats", {})
+            cache = detail.get("inactive_file", detail.get("total_inactive_file", 0))
+            return max(0, int(memory["usage"]) - int(cache))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None
+
+    def _stats(self) -> dict[str, Any]:
+        """Docker's one-shot stats of the container ({} when there is none to ask).
+
+        They answer in milliseconds; the plain call samples for two seconds, which would
+        distort the phase boundaries they are read at, so engines too old for one-shot
+        stats (API < 1.41) answer {} and their readings are None.
         """
         if self._container_id is None or self._removed or self._client is None:
-            return None
+            return {}
         try:
             stats = self._client.api.stats(self._container_id, stream=False, one_shot=True)
-            return int(stats["cpu_stats"]["cpu_usage"]["total_usage"]) / 1e9
         except Exception:
-            return None
+            return {}
+        return stats if isinstance(stats, dict) else {}
 
     def stop(self) -> None:
         """Force-remove the container (and its anonymous volumes). Safe to call again."""

@@ -88,7 +88,9 @@ class _TrialState:
 
 class TrialRunner:
     def __init__(self, options: RunOptions, progress: ProgressSink | None = None) -> None:
+        self.run_options = options
         self.options = options
+        """The options of the trial in flight: its own (a swept point's), else the run's."""
         self.progress: ProgressSink = progress or SilentProgress()
         self._embedded = False
         self._loaded: dict[tuple[str, str], str] = {}
@@ -106,6 +108,7 @@ class TrialRunner:
         as RunInterruptedError holding the record of the interrupted trial. `journal`
         receives each phase's rows as the phase ends."""
         started = datetime.now(UTC)
+        self.options = trial.options or self.run_options
         self._embedded = trial.engine.provision is Provision.EMBEDDED
         # Decided before the trial from declared capabilities and the workload.
         # With one client per process there is nothing to wait on together, and the
@@ -352,6 +355,8 @@ class TrialRunner:
                     connections=self.options.connections,
                     embedded=self._embedded,
                 )
+                if provisioner is not None:
+                    report["engine_memory_bytes"] = provisioner.engine_memory_bytes()
                 if monitor is not None:
                     report["steady_state"] = monitor.outcome(wall_s)
                 state.load_generator[phase.value] = report
@@ -366,6 +371,7 @@ class TrialRunner:
 
     def failed_before_start(self, trial: Trial, error: str) -> TrialRecord:
         """The record of a trial whose engine could not even be provisioned."""
+        self.options = trial.options or self.run_options
         return self._record(trial, _TrialState(), datetime.now(UTC), "failed", error)
 
     def _record(
@@ -385,6 +391,7 @@ class TrialRunner:
             data_model=model_entry(trial),
             answers=state.answers,
             connections=self.options.connections,
+            point=dict(trial.point),
             seed=trial.workload.seed,
             started_at=started,
             ended_at=datetime.now(UTC),

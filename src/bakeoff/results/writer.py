@@ -66,6 +66,13 @@ WRITER = "writer"
 `bakeoff runs recover` to tell a run still being written from one whose writer is gone."""
 
 
+_OWN_KEYS = frozenset(
+    {"schema_version", "run_id", "status", "command", "options", "started_at", "ended_at"}
+    | {"bakeoff", "host", "drivers", "workloads", "trials", "latency_kinds", WRITER}
+)
+"""Manifest keys the writer itself fills, which no section may replace."""
+
+
 class RunExistsError(FileExistsError):
     """A run directory with this id exists already; results are never overwritten."""
 
@@ -141,6 +148,7 @@ class RunWriter:
         self._trials: list[dict[str, object]] = []
         self._trial_files: list[str] = []
         self._workloads: dict[str, dict[str, object]] = {}
+        self._sections: dict[str, object] = {}
         self._lock = threading.Lock()
         self._finished: Path | None = None
 
@@ -217,6 +225,23 @@ class RunWriter:
                 raise self._trial_lost(trial, name, exc) from exc
             drop_phases(self._partial, trial.trial, trial.repetition)
 
+    def set_section(self, name: str, value: Mapping[str, object]) -> None:
+        """Keep a top-level manifest section a command adds beside the trials (`capacity`:
+        `bakeoff capacity`'s search), written now and at every write after."""
+        if name in _OWN_KEYS:
+            raise ValueError(f"{name!r} is the manifest's own key")
+        with self._lock:
+            if self._finished is not None:
+                raise RuntimeError(f"run {self._run_id} is finished; no section can be set")
+            self._sections[name] = dict(value)
+            try:
+                self._write_manifest(RUNNING, ended_at=None)
+            except OSError as exc:
+                raise RunWriteError(
+                    f"the manifest's {name} section could not be written ({_reason(exc)}); "
+                    f"the {len(self._trial_files)} trials are kept in {self._partial}"
+                ) from exc
+
     def _trial_lost(self, trial: TrialRecord, name: str, exc: OSError) -> RunWriteError:
         """Forget the trial that could not be written, and finish the run with the trials
         written before it (status failed) if the disk still lets us."""
@@ -285,6 +310,7 @@ class RunWriter:
             "verify": dict(trial.verify),
             "load_generator": dict(trial.load_generator),
             "rows": len(trial.rows),
+            **({"point": dict(trial.point)} if trial.point else {}),
             **({"data_model": dict(trial.data_model)} if trial.data_model else {}),
         }
 
@@ -316,6 +342,7 @@ class RunWriter:
             "workloads": self._workloads,
             "trials": self._trials,
             "latency_kinds": LATENCY_KINDS,
+            **self._sections,
         }
         if status == RUNNING:
             # Who is writing: `bakeoff runs recover` finishes the run once it is gone.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +16,11 @@ from bakeoff.core.histogram import decode
 from bakeoff.engines.base import Provisioner, ProvisioningError
 from bakeoff.engines.catalog import EngineSpec, engine_spec
 from bakeoff.engines.embedded import EmbeddedProvisioner
+from bakeoff.engines.provisioning import EngineOptions
 from bakeoff.harness import runner as runner_module
 from bakeoff.harness.options import RunOptions
 from bakeoff.harness.plan import Trial, plan_trials
-from bakeoff.harness.run import run_trials
+from bakeoff.harness.run import ProvisionerFactory, run_trials
 from bakeoff.harness.runner import TrialRunner
 from bakeoff.harness.steady_state import SteadyStateMonitor, SteadyStateRule
 from bakeoff.harness.trial import PhaseRecord
@@ -46,8 +47,8 @@ class FailingAfterSqlAdapter(SqlAdapter):
         super().update(table, key, values)
 
 
-def embedded(tmp_path: Path) -> Callable[[EngineSpec], Provisioner]:
-    def factory(spec: EngineSpec) -> Provisioner:
+def embedded(tmp_path: Path) -> ProvisionerFactory:
+    def factory(spec: EngineSpec, options: EngineOptions | None = None) -> Provisioner:
         return EmbeddedProvisioner(spec, parent_dir=tmp_path)
 
     return factory
@@ -116,7 +117,7 @@ def test_provisioning_failure_is_recorded(tmp_path: Path) -> None:
     workload = ycsb("ycsb-c", records=10, operation_count=10)
     trials = plan_trials([(workload, None)], [engine_spec("sqlite")])
 
-    def refuse(spec: EngineSpec) -> Provisioner:
+    def refuse(spec: EngineSpec, options: EngineOptions | None = None) -> Provisioner:
         raise ProvisioningError(f"{spec.name} cannot start here")
 
     writer = RunWriter(tmp_path / "results")
@@ -207,7 +208,7 @@ def test_reuse_keeps_the_engine_and_the_loaded_data(tmp_path: Path) -> None:
     trials = [Trial(**{**t.__dict__, "index": i}) for i, t in enumerate(trials)]
     started: list[EngineSpec] = []
 
-    def factory(spec: EngineSpec) -> Provisioner:
+    def factory(spec: EngineSpec, options: EngineOptions | None = None) -> Provisioner:
         started.append(spec)
         return EmbeddedProvisioner(spec, parent_dir=tmp_path)
 

@@ -3,7 +3,7 @@ pytest plugin, notebooks, other tools)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -14,12 +14,17 @@ from bakeoff.engines.provisioning import (
     check_engine_options,
     install_container_cleanup,
 )
+from bakeoff.harness.clients import usable_cores
 from bakeoff.harness.options import RunOptions
 from bakeoff.harness.plan import Trial, plan_trials
+from bakeoff.harness.points import Point, expand, options_at
 from bakeoff.harness.progress import ProgressSink
 from bakeoff.harness.run import run_trials
 from bakeoff.harness.runner import TrialRunner
 from bakeoff.harness.trial import TrialRecord
+from bakeoff.results.capacity_run import CapacitySearch, Resumed, StepReport
+from bakeoff.results.capacity_search import SearchRule
+from bakeoff.results.slo import Slo
 from bakeoff.results.writer import RunWriter
 from bakeoff.workloads.loader import load_workload, resolve_workload
 from bakeoff.workloads.model import Workload
@@ -104,8 +109,70 @@ def run_benchmark(
     return run_planned(plan_run(workloads, engines, options), options, progress, command)
 
 
+def plan_sweep(
+    workloads: Sequence[str | Path | Workload],
+    engines: Sequence[str],
+    options: RunOptions,
+    points: Sequence[Point],
+) -> list[Trial]:
+    """`plan_run`'s trials at every point (`bakeoff.harness.points.sweep_points`),
+    `options.repeat` times: repetitions outermost, then points, then engines alternated.
+    Each trial carries its point and the options it implies."""
+    base = plan_run(workloads, engines, replace(options, repeat=1))
+    return expand(base, points, options, repeat=options.repeat, cores=usable_cores())
+
+
+@dataclass(frozen=True)
+class CapacityRequest:
+    """What `bakeoff capacity` searches for (docs/capacity.md)."""
+
+    slo: Slo
+    rule: SearchRule
+    budget_s: float
+    connections: int
+    """Connections of every step (an open loop needs enough to carry the rate)."""
+    resumed: Resumed | None = None
+
+
+def run_capacity(
+    workload: str | Path | Workload,
+    engines: Sequence[str],
+    options: RunOptions,
+    request: CapacityRequest,
+    *,
+    progress: ProgressSink | None = None,
+    on_step: StepReport | None = None,
+    command: Sequence[str] = (),
+) -> tuple[RunResult, Mapping[str, object]]:
+    """Search each engine's highest open-loop rate within `request.slo`, one trial per
+    step, in one run folder whose manifest holds the `capacity` block (also returned).
+    Bad input raises before anything starts, as `plan_run` does."""
+    if request.budget_s <= 0:
+        raise ValueError(f"the budget must be positive, got {request.budget_s:g} s")
+    trials = plan_run([workload], engines, replace(options, repeat=1))
+    cores = usable_cores()
+    options_at(options, {"connections": float(request.connections)}, cores)  # checks it
+    install_container_cleanup()
+    writer = RunWriter(options.output, command=list(command), options=options.manifest())
+    search = CapacitySearch(
+        trials,
+        options,
+        writer,
+        slo=request.slo,
+        rule=request.rule,
+        budget_s=request.budget_s,
+        connections=request.connections,
+        cores=cores,
+        resumed=request.resumed,
+        on_step=on_step,
+    )
+    runner = TrialRunner(options, progress)
+    records = run_trials(search, ProvisionerFactory(options.engine_options), search, runner)
+    return RunResult(path=writer.path_final, trials=records), search.section()
+
+
 def run_planned(
-    trials: Sequence[Trial],
+    trials: Iterable[Trial],
     options: RunOptions,
     progress: ProgressSink | None = None,
     command: Sequence[str] = (),

@@ -114,12 +114,16 @@ def plan_sweep(
     engines: Sequence[str],
     options: RunOptions,
     points: Sequence[Point],
+    *,
+    max_processes: int | None = None,
 ) -> list[Trial]:
     """`plan_run`'s trials at every point (`bakeoff.harness.points.sweep_points`),
     `options.repeat` times: repetitions outermost, then points, then engines alternated.
-    Each trial carries its point and the options it implies."""
+    Each trial carries its point and the options it implies; its connections run in one
+    worker process per usable core, at most `max_processes`."""
     base = plan_run(workloads, engines, replace(options, repeat=1))
-    return expand(base, points, options, repeat=options.repeat, cores=usable_cores())
+    cores = min(usable_cores(), max_processes or usable_cores())
+    return expand(base, points, options, repeat=options.repeat, cores=cores)
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,8 @@ class CapacityRequest:
     connections: int
     """Connections of every step (an open loop needs enough to carry the rate)."""
     resumed: Resumed | None = None
+    max_processes: int | None = None
+    """At most this many worker processes carry the connections (default: one per core)."""
 
 
 def run_capacity(
@@ -150,7 +156,7 @@ def run_capacity(
     if request.budget_s <= 0:
         raise ValueError(f"the budget must be positive, got {request.budget_s:g} s")
     trials = plan_run([workload], engines, replace(options, repeat=1))
-    cores = usable_cores()
+    cores = min(usable_cores(), request.max_processes or usable_cores())
     options_at(options, {"connections": float(request.connections)}, cores)  # checks it
     install_container_cleanup()
     writer = RunWriter(options.output, command=list(command), options=options.manifest())

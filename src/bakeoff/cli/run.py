@@ -269,7 +269,7 @@ def run(
             records=records,
             operations=operations,
             duration_s=duration,
-            warmup_s=_warmup_seconds(warmup),
+            warmup_s=warmup_seconds(warmup),
             seed=seed,
             repeat=repeat,
             reuse=reuse,
@@ -301,7 +301,7 @@ def run(
     try:
         with one_line_driver_logs():
             result = run_planned(
-                trials, options, progress=_progress(), command=["bakeoff", *sys.argv[1:]]
+                trials, options, progress=progress_display(), command=["bakeoff", *sys.argv[1:]]
             )
     except RunInterruptedError as stopped:
         stderr.print(
@@ -331,7 +331,7 @@ def run(
         raise typer.Exit(EXIT_FAILED)
 
 
-def _warmup_seconds(value: str | None) -> float | Literal["auto"] | None:
+def warmup_seconds(value: str | None) -> float | Literal["auto"] | None:
     if value is None:
         return None
     if value == AUTO:
@@ -376,7 +376,7 @@ def _print_kept_trials(run_dir: object) -> None:
         )
 
 
-def _progress() -> ProgressSink:
+def progress_display() -> ProgressSink:
     from bakeoff.cli.progress import PlainProgress, RichProgress
 
     if stderr.is_terminal:

@@ -123,6 +123,8 @@ class TrialRunner:
         state = _TrialState(trial, journal)
         status, error = "ok", None
         label = f"{trial.workload.name} on {trial.display_name}"
+        if trial.point:
+            label += " at " + ", ".join(f"{k} {v:g}" for k, v in trial.point.items())
         self.progress.trial_started(label)
         try:
             with provisioner as endpoint:

@@ -20,9 +20,7 @@ def measured(record: TrialRecord, target_rate: float) -> Measured:
     rows = [r for r in record.rows if r.phase is Phase.MEASURE]
     response = [r for r in rows if r.latency_kind is LatencyKind.RESPONSE]
     service = [r for r in rows if r.latency_kind is LatencyKind.SERVICE]
-    histogram = merge_encoded(r.histogram for r in response if r.histogram)
-    summary = percentiles_us(histogram) if histogram.total_count else {}
-    percentiles = {k: float(summary.get(f"{k}_us", math.nan)) for k in _KEYS}
+    percentiles = latency_percentiles(record, LatencyKind.RESPONSE)
     succeeded = sum(r.count + r.not_found for r in service)
     failed = sum(r.errors_transient + r.errors_fatal + r.errors_unsupported for r in service)
     report = _phase_report(record)
@@ -46,6 +44,18 @@ def measured(record: TrialRecord, target_rate: float) -> Measured:
         failure=failure,
         notes=notes,
     )
+
+
+def latency_percentiles(record: TrialRecord, kind: LatencyKind) -> dict[str, float]:
+    """p50, p90, p99 and p999 in µs of the measured phase's successes, of one latency
+    kind (NaN where none was recorded)."""
+    histogram = merge_encoded(
+        r.histogram
+        for r in record.rows
+        if r.phase is Phase.MEASURE and r.latency_kind is kind and r.histogram
+    )
+    summary = percentiles_us(histogram) if histogram.total_count else {}
+    return {k: float(summary.get(f"{k}_us", math.nan)) for k in _KEYS}
 
 
 def step_of(

@@ -44,6 +44,14 @@ class Trial:
         return f"{engine} ({self.model.name})" if self.model else engine
 
     @property
+    def progress_label(self) -> str:
+        """What the progress display calls the trial: workload, engine and point."""
+        label = f"{self.workload.name} on {self.display_name}"
+        if self.point:
+            label += " at " + ", ".join(f"{k} {v:g}" for k, v in self.point.items())
+        return label
+
+    @property
     def driver(self) -> type[Adapter] | type[DataModel]:
         """What each connection instantiates: the data model, else the adapter."""
         return self.model or self.adapter

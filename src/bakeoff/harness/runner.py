@@ -88,9 +88,7 @@ class _TrialState:
 
 class TrialRunner:
     def __init__(self, options: RunOptions, progress: ProgressSink | None = None) -> None:
-        self.run_options = options
-        self.options = options
-        """The options of the trial in flight: its own (a swept point's), else the run's."""
+        self.run_options = self.options = options  # self.options: the trial in flight's
         self.progress: ProgressSink = progress or SilentProgress()
         self._embedded = False
         self._loaded: dict[tuple[str, str], str] = {}
@@ -122,9 +120,7 @@ class TrialRunner:
         )
         state = _TrialState(trial, journal)
         status, error = "ok", None
-        label = f"{trial.workload.name} on {trial.display_name}"
-        if trial.point:
-            label += " at " + ", ".join(f"{k} {v:g}" for k, v in trial.point.items())
+        label = trial.progress_label
         self.progress.trial_started(label)
         try:
             with provisioner as endpoint:
@@ -356,9 +352,8 @@ class TrialRunner:
                     engine_cpu_end,
                     connections=self.options.connections,
                     embedded=self._embedded,
+                    engine_memory_bytes=provisioner.engine_memory_bytes() if provisioner else None,
                 )
-                if provisioner is not None:
-                    report["engine_memory_bytes"] = provisioner.engine_memory_bytes()
                 if monitor is not None:
                     report["steady_state"] = monitor.outcome(wall_s)
                 state.load_generator[phase.value] = report

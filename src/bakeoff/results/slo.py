@@ -128,7 +128,9 @@ def judge(measured: Measured, slo: Slo, tolerance: float) -> list[str]:
     reasons: list[str] = []
     share = measured.achieved_rate / measured.target_rate
     if share < 1 - tolerance:
-        reasons.append(f"achieved {share:.0%} of target (< {1 - tolerance:.0%})")
+        # Rounded down: 94.8 % must not read as the 95 % it misses.
+        shown = math.floor(share * 100)
+        reasons.append(f"achieved {shown}% of target (< {1 - tolerance:.0%})")
     for name, bound in slo.percentiles_us.items():
         value = measured.percentiles_us.get(name, math.nan)
         if math.isnan(value):

@@ -1,0 +1,104 @@
+"""`bakeoff capacity` and `bakeoff sweep` against an engine whose capacity is known by
+construction (tests/plugins/fixedcapacity: 4 permits × 20 ms per read = 200 reads/s in
+one worker process): the search must land within 10 % of it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bakeoff.results import load_manifest
+from tests.bakeoff_process import bakeoff_with
+
+TRUE_MAX = 4 / 0.020
+WORKLOAD = """\
+name: reads
+records: 50
+fields:
+  count: 1
+  length:
+    distribution: constant
+    value: 8
+operations:
+  read: 1.0
+"""
+
+
+def _run(tmp_path: Path, command: str, *args: str) -> dict[str, object]:
+    workload = tmp_path / "reads.yaml"
+    workload.write_text(WORKLOAD, encoding="utf-8")
+    output = tmp_path / "results"
+    result = bakeoff_with(
+        "fixedcapacity",
+        command,
+        str(workload),
+        "--engine",
+        "fixedcapacity",
+        "--processes",
+        "1",
+        "--warmup",
+        "1",
+        "--duration",
+        "2",
+        "--output",
+        str(output),
+        *args,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    (run,) = [p for p in output.iterdir() if not p.name.startswith(".")]
+    manifest = load_manifest(run)
+    manifest["stdout"] = result.stdout
+    manifest["stderr"] = result.stderr
+    return manifest
+
+
+@pytest.mark.slow
+def test_the_search_finds_the_known_maximum_within_ten_percent(tmp_path: Path) -> None:
+    manifest = _run(
+        tmp_path,
+        "capacity",
+        "--slo",
+        "p99<=1s",
+        "--connections",
+        "8",
+        "--start-rate",
+        "50",
+        "--budget",
+        "90s",
+    )
+    block = manifest["capacity"]
+    assert isinstance(block, dict)
+    entry = block["engines"]["fixedcapacity"]
+    assert entry["converged"] is True, manifest["stderr"]
+    assert abs(entry["max_rate"] - TRUE_MAX) / TRUE_MAX <= 0.10, entry
+    assert entry["low"] <= entry["max_rate"] < entry["high"]
+    steps = entry["steps"]
+    assert [s["target_rate"] for s in steps[:3]] == [50.0, 100.0, 200.0]
+    assert all(s["reasons"] for s in steps if not s["accepted"])
+    # Each step is an ordinary trial, tagged with its rate.
+    trials = manifest["trials"]
+    assert isinstance(trials, list) and len(trials) == len(steps)
+    assert [t["point"] for t in trials] == [{"rate": s["target_rate"]} for s in steps]
+    assert all(t["connections"] == 8 for t in trials)
+    assert "fixedcapacity" in str(manifest["stdout"]) and "Capacity within" in str(
+        manifest["stdout"]
+    )
+    assert "fixedcapacity step 1: 50 ops/s" in str(manifest["stderr"])
+
+
+@pytest.mark.slow
+def test_a_closed_loop_sweep_tags_each_trial_with_its_connections(tmp_path: Path) -> None:
+    manifest = _run(tmp_path, "sweep", "--connections", "1,4,8")
+    trials = manifest["trials"]
+    assert isinstance(trials, list)
+    assert [t["point"] for t in trials] == [{"connections": c} for c in (1.0, 4.0, 8.0)]
+    assert [t["connections"] for t in trials] == [1, 4, 8]
+    rates = [t["load_generator"]["measure"]["achieved_ops_per_s"] for t in trials]
+    # One connection waits on each read; four use every permit; eight queue for them.
+    assert rates[0] == pytest.approx(TRUE_MAX / 4, rel=0.15)
+    assert rates[1] == pytest.approx(TRUE_MAX, rel=0.15)
+    assert rates[2] == pytest.approx(TRUE_MAX, rel=0.15)
+    assert all("engine_memory_bytes" in t["load_generator"]["measure"] for t in trials)
+    assert "Sweep" in str(manifest["stdout"])

@@ -19,11 +19,11 @@ from bakeoff.cli.sweep import (
     DURATION,
     ENGINES,
     IMAGE,
+    OPEN_LOOP_WARMUP,
     OUTPUT,
     PROCESSES,
     RECORDS,
     URL,
-    WARMUP,
     WORKLOAD,
     engine_options,
 )
@@ -96,7 +96,10 @@ def capacity(
         ),
     ] = 0.05,
     duration: Annotated[float, DURATION] = 5.0,
-    warmup: Annotated[str, WARMUP] = "auto",
+    warmup: Annotated[
+        str,
+        typer.Option(metavar="SECONDS", help="Warm-up before each step, not counted."),
+    ] = OPEN_LOOP_WARMUP,
     records: Annotated[int | None, RECORDS] = None,
     processes: Annotated[int | None, PROCESSES] = None,
     resume: Annotated[

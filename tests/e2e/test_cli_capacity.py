@@ -85,7 +85,7 @@ def test_the_search_finds_the_known_maximum_within_ten_percent(tmp_path: Path) -
     assert "fixedcapacity" in str(manifest["stdout"]) and "Capacity within" in str(
         manifest["stdout"]
     )
-    assert "fixedcapacity step 1: 50 ops/s" in str(manifest["stderr"])
+    assert "fixedcapacity step 1: 50.0 ops/s → achieved" in str(manifest["stderr"])
 
 
 @pytest.mark.slow

@@ -28,6 +28,9 @@ from bakeoff.results.slo import Slo
 
 SECTION = "capacity"
 """The manifest's top-level key of a capacity search."""
+FINISH_RESERVE = 0.03
+"""Share of the budget kept for what follows the last step (removing the containers,
+writing the run), so the command as a whole ends within its budget."""
 
 
 class SectionWriter(TrialSink, Protocol):
@@ -136,9 +139,10 @@ class CapacitySearch:
     def __iter__(self) -> Iterator[Trial]:
         self._started = self._clock()
         labels = list(self._engines)
+        budget_s = self._budget_s * (1 - FINISH_RESERVE)
         for position, label in enumerate(labels):
             engine = self._engines[label]
-            left = self._budget_s - (self._clock() - self._started)
+            left = budget_s - (self._clock() - self._started)
             deadline = self._clock() + max(0.0, left) / (len(labels) - position)
             while True:
                 remaining = deadline - self._clock()

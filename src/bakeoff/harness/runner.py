@@ -91,8 +91,8 @@ class TrialRunner:
         self.run_options = self.options = options  # self.options: the trial in flight's
         self.progress: ProgressSink = progress or SilentProgress()
         self._embedded = False
-        self._loaded: dict[tuple[str, str], str] = {}
-        """(engine, table) -> hash of the workload whose data it holds (--reuse)."""
+        self._loaded: dict[tuple[str, str, float | None], str] = {}
+        """(engine, table, CPU limit: one instance each) -> hash of its data's workload."""
         self._answers = AnswerReferences()
 
     def forget_engine(self, engine: str) -> None:
@@ -192,7 +192,7 @@ class TrialRunner:
         groups: list[ClientGroup] = []
         try:
             control.connect(endpoint, self.options.adapter_options)
-            loaded_key = (trial.label, workload.table)
+            loaded_key = (trial.label, workload.table, self.options.engine_options.cpus)
             reuse_data = self.options.reuse and self._loaded.get(loaded_key) == workload.spec_hash()
             if not reuse_data:
                 # A trial starts from an empty table, also on an external server.

@@ -1,14 +1,18 @@
 """A bakeoff test engine whose capacity is known by construction.
 
-Every read holds one of `WORKERS` permits for `SERVICE_S` seconds, so a worker process
-serves at most WORKERS / SERVICE_S reads a second however many connections it runs:
-4 / 20 ms = 200 reads/s. The permits are shared by the connections
-of one process (threads), so the tests run it with one worker process (`--processes 1`).
-Records live in a dict per endpoint, as in the dictstore plugin.
+Reads are served by `WORKERS` virtual workers, first come first served, each read taking
+`SERVICE_S` seconds, so a worker process serves at most WORKERS / SERVICE_S reads a
+second however many connections it runs: 4 / 20 ms = 200 reads/s. The schedule is kept
+in virtual time (when each worker is free next) and a read sleeps until its computed
+completion, so a thread that wakes late on a busy machine delays its own answer but never
+the workers' schedule: the capacity stays exact. The workers are shared by the
+connections of one process (threads), so the tests run it with one worker process
+(`--processes 1`). Records live in a dict per endpoint, as in the dictstore plugin.
 """
 
 from __future__ import annotations
 
+import heapq
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -19,12 +23,11 @@ from bakeoff.engines.catalog import EngineSpec, Family, Provision
 
 WORKERS = 4
 SERVICE_S = 0.020
-"""Long enough that the sleep's overshoot on a busy machine (a fraction of a ms) stays
-a small share of it."""
 TRUE_MAX = WORKERS / SERVICE_S
 """Reads a second one process of this engine can serve, at most."""
 
-_PERMITS = threading.BoundedSemaphore(WORKERS)
+_FREE_AT = [0.0] * WORKERS
+"""When each worker is free next (perf_counter seconds), as a heap."""
 _STORES: dict[str, dict[str, str]] = {}
 _LOCK = threading.Lock()
 
@@ -73,8 +76,10 @@ class FixedCapacityAdapter:
         self._tables = {}
 
     def read(self, table: str, key: str, fields: Sequence[str] | None) -> Record | None:
-        with _PERMITS:
-            time.sleep(SERVICE_S)
+        with _LOCK:
+            start = max(time.perf_counter(), heapq.heappop(_FREE_AT))
+            heapq.heappush(_FREE_AT, start + SERVICE_S)
+        time.sleep(max(0.0, start + SERVICE_S - time.perf_counter()))
         with _LOCK:
             return {"field0": self._tables[key]} if key in self._tables else None
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bakeoff.results import load_manifest
-from tests.bakeoff_process import bakeoff_with
+from tests.bakeoff_process import bakeoff, bakeoff_with
 
 TRUE_MAX = 4 / 0.020
 WORKLOAD = """\
@@ -103,3 +103,34 @@ def test_a_closed_loop_sweep_tags_each_trial_with_its_connections(tmp_path: Path
     assert rates[2] == pytest.approx(TRUE_MAX, rel=0.1)
     assert all("engine_memory_bytes" in t["load_generator"]["measure"] for t in trials)
     assert "Sweep" in str(manifest["stdout"])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--slo", "p99<=2"], "give a unit"),
+        (["--slo", "p99<=2ms", "--budget", "soon"], "--budget 'soon': expected a duration"),
+        (["--slo", "p99<=2ms", "--resume", "/nonexistent"], "no bakeoff manifest there"),
+        (["--slo", "p99<=2ms", "-e", "nosuch"], "unknown engine 'nosuch'"),
+    ],
+)
+def test_capacity_mistakes_are_one_line_and_exit_2(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    result = bakeoff("capacity", "ycsb-c", "-e", "sqlite", *args, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: ") and message in line
+    assert not (tmp_path / "results").exists()
+
+
+def test_sweep_mistakes_are_one_line_and_exit_2(tmp_path: Path) -> None:
+    for args, message in [
+        (["--connections", "1,x"], "expected comma-separated numbers"),
+        ([], "at least one of connections, rates or cpus"),
+        (["--connections", "2,2"], "given twice"),
+    ]:
+        result = bakeoff("sweep", "ycsb-c", "-e", "sqlite", *args, cwd=tmp_path)
+        assert result.returncode == 2, result.stderr
+        (line,) = result.stderr.strip().splitlines()
+        assert line.startswith("error: ") and message in line

@@ -145,7 +145,7 @@ def capacity(
             output=Path(output),
         )
         check_output_folder(output)
-    except (SloError, ResumeError, NotARunError) as exc:
+    except (SloError, ResumeError, NotARunError, OSError) as exc:
         raise fail(str(exc)) from None
     except (UnknownEngineError, ValueError) as exc:
         raise fail(str(exc).splitlines()[0]) from None

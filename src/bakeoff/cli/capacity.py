@@ -21,7 +21,6 @@ from bakeoff.cli.sweep import (
     IMAGE,
     OPEN_LOOP_WARMUP,
     OUTPUT,
-    PROCESSES,
     RECORDS,
     URL,
     WORKLOAD,
@@ -101,7 +100,16 @@ def capacity(
         typer.Option(metavar="SECONDS", help="Warm-up before each step, not counted."),
     ] = OPEN_LOOP_WARMUP,
     records: Annotated[int | None, RECORDS] = None,
-    processes: Annotated[int | None, PROCESSES] = None,
+    processes: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=256,
+            metavar="N",
+            help="At most N worker processes carry the connections; each step starts "
+            "its own, which costs seconds (docs/capacity.md).",
+        ),
+    ] = 1,
     resume: Annotated[
         Path | None,
         typer.Option(metavar="RUN", help="Continue the search an earlier run folder left."),

@@ -3,7 +3,7 @@ pytest plugin, notebooks, other tools)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -14,14 +14,19 @@ from bakeoff.engines.provisioning import (
     check_engine_options,
     install_container_cleanup,
 )
+from bakeoff.harness.clients import usable_cores
 from bakeoff.harness.fault_trial import refuse_unreachable_faults
 from bakeoff.harness.live_view import LiveView
 from bakeoff.harness.options import RunOptions
 from bakeoff.harness.plan import Trial, plan_trials
+from bakeoff.harness.points import Point, expand, options_at
 from bakeoff.harness.progress import ProgressSink, SilentProgress
 from bakeoff.harness.run import run_trials
 from bakeoff.harness.runner import TrialRunner
 from bakeoff.harness.trial import TrialRecord
+from bakeoff.results.capacity_run import CapacitySearch, Resumed, StepReport
+from bakeoff.results.capacity_search import SearchRule
+from bakeoff.results.slo import Slo
 from bakeoff.results.writer import RunWriter
 from bakeoff.workloads.loader import load_workload, resolve_workload
 from bakeoff.workloads.model import Workload
@@ -61,21 +66,6 @@ def resolve_workloads(
         )
         resolved.append((overridden, path))
     return resolved
-
-
-def split_connections(connections: int, cores: int) -> tuple[int, int]:
-    """A processes × clients split for `connections` connections.
-
-    One process per usable core, the remaining connections as threads in them; the split
-    multiplies out to exactly `connections`. One process drives at most one core of client
-    work (the interpreter lock), and the drivers release it while they wait for the
-    server, so more processes than cores only add switching: measured on 2 cores at 8
-    connections (docs/load-generator.md), 2 × 4 beat 4 × 2 and 8 × 1 for both psycopg
-    (libpq) and redis-py.
-    """
-    most = max(1, min(connections, cores))
-    processes = max(p for p in range(1, most + 1) if connections % p == 0)
-    return processes, connections // processes
 
 
 def plan_run(
@@ -122,8 +112,76 @@ def run_benchmark(
     return run_planned(plan_run(workloads, engines, options), options, progress, command)
 
 
+def plan_sweep(
+    workloads: Sequence[str | Path | Workload],
+    engines: Sequence[str],
+    options: RunOptions,
+    points: Sequence[Point],
+    *,
+    max_processes: int | None = None,
+) -> list[Trial]:
+    """`plan_run`'s trials at every point (`bakeoff.harness.points.sweep_points`),
+    `options.repeat` times: repetitions outermost, then points, then engines alternated.
+    Each trial carries its point and the options it implies; its connections run in one
+    worker process per usable core, at most `max_processes`."""
+    base = plan_run(workloads, engines, replace(options, repeat=1))
+    cores = min(usable_cores(), max_processes or usable_cores())
+    return expand(base, points, options, repeat=options.repeat, cores=cores)
+
+
+@dataclass(frozen=True)
+class CapacityRequest:
+    """What `bakeoff capacity` searches for (docs/capacity.md)."""
+
+    slo: Slo
+    rule: SearchRule
+    budget_s: float
+    connections: int
+    """Connections of every step (an open loop needs enough to carry the rate)."""
+    resumed: Resumed | None = None
+    max_processes: int | None = None
+    """At most this many worker processes carry the connections (default: one per core)."""
+
+
+def run_capacity(
+    workload: str | Path | Workload,
+    engines: Sequence[str],
+    options: RunOptions,
+    request: CapacityRequest,
+    *,
+    progress: ProgressSink | None = None,
+    on_step: StepReport | None = None,
+    command: Sequence[str] = (),
+) -> tuple[RunResult, Mapping[str, object]]:
+    """Search each engine's highest open-loop rate within `request.slo`, one trial per
+    step, in one run folder whose manifest holds the `capacity` block (also returned).
+    Bad input raises before anything starts, as `plan_run` does."""
+    if request.budget_s <= 0:
+        raise ValueError(f"the budget must be positive, got {request.budget_s:g} s")
+    trials = plan_run([workload], engines, replace(options, repeat=1))
+    cores = min(usable_cores(), request.max_processes or usable_cores())
+    options_at(options, {"connections": float(request.connections)}, cores)  # checks it
+    install_container_cleanup()
+    writer = RunWriter(options.output, command=list(command), options=options.manifest())
+    search = CapacitySearch(
+        trials,
+        options,
+        writer,
+        slo=request.slo,
+        rule=request.rule,
+        budget_s=request.budget_s,
+        connections=request.connections,
+        cores=cores,
+        resumed=request.resumed,
+        on_step=on_step,
+    )
+    runner = TrialRunner(options, progress)
+    records = run_trials(search, ProvisionerFactory(options.engine_options), search, runner)
+    return RunResult(path=writer.path_final, trials=records), search.section()
+
+
 def run_planned(
-    trials: Sequence[Trial],
+    trials: Iterable[Trial],
     options: RunOptions,
     progress: ProgressSink | None = None,
     command: Sequence[str] = (),

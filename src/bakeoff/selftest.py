@@ -37,7 +37,6 @@ from urllib.parse import urlsplit
 from bakeoff.adapters.noop import NoopAdapter
 from bakeoff.adapters.protocol import Endpoint
 from bakeoff.adapters.registry import adapter_class
-from bakeoff.api import split_connections
 from bakeoff.core import histogram as hdr
 from bakeoff.core.secrets import redact
 from bakeoff.engines.base import ProvisionerBase
@@ -45,7 +44,7 @@ from bakeoff.engines.catalog import EngineSpec, Family, Provision, engine_spec
 from bakeoff.engines.external import ExternalProvisioner
 from bakeoff.engines.provisioning import EngineOptions
 from bakeoff.harness.clients import usable_cores
-from bakeoff.harness.options import RunOptions
+from bakeoff.harness.options import RunOptions, split_connections
 from bakeoff.harness.plan import Trial
 from bakeoff.harness.runner import TrialRunner
 from bakeoff.harness.trial import TrialRecord

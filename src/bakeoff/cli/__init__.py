@@ -10,11 +10,13 @@ from typer.core import TyperArgument
 
 from bakeoff import __version__
 from bakeoff.cli import runs as runs_commands
+from bakeoff.cli.capacity import capacity
 from bakeoff.cli.common import EXIT_USAGE, fail, stdout
 from bakeoff.cli.doctor import doctor
 from bakeoff.cli.engines import engines
 from bakeoff.cli.run import run
 from bakeoff.cli.selftest import selftest
+from bakeoff.cli.sweep import sweep
 from bakeoff.core.plugins import PluginError
 from bakeoff.gate import commands as gate_commands
 from bakeoff.report import commands as report_commands
@@ -59,6 +61,8 @@ def main_callback(
 
 # In the order of use, so that `--help` lists them so.
 app.command()(run)
+app.command()(sweep)
+app.command()(capacity)
 app.command()(selftest)
 app.command()(engines)
 app.command()(doctor)

@@ -326,7 +326,7 @@ def run(
     try:
         with one_line_driver_logs():
             result = run_planned(
-                trials, options, progress=_progress(), command=["bakeoff", *sys.argv[1:]]
+                trials, options, progress=progress_display(), command=["bakeoff", *sys.argv[1:]]
             )
     except RunInterruptedError as stopped:
         stderr.print(
@@ -374,7 +374,7 @@ def _print_kept_trials(run_dir: object) -> None:
         )
 
 
-def _progress() -> ProgressSink:
+def progress_display() -> ProgressSink:
     from bakeoff.cli.progress import PlainProgress, RichProgress
 
     if stderr.is_terminal:

@@ -6,14 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from bakeoff.api import split_connections
 from bakeoff.cli.common import fail, note
 from bakeoff.cli.doctor import WARN, userland_proxy_check
 from bakeoff.cli.runs import orphaned_runs
 from bakeoff.engines.catalog import CATALOG, Provision, engine_spec
 from bakeoff.harness import ray_api
 from bakeoff.harness.clients import usable_cores
-from bakeoff.harness.options import RunOptions
+from bakeoff.harness.options import RunOptions, split_connections
 from bakeoff.harness.plan import Trial
 from bakeoff.workloads.phase_length import AUTO
 

@@ -28,6 +28,8 @@ class Provisioner(Protocol):
 
     def telemetry_source(self) -> TelemetrySource | None: ...
 
+    def engine_memory_bytes(self) -> int | None: ...
+
     def __enter__(self) -> Endpoint: ...
 
     def __exit__(
@@ -55,6 +57,11 @@ class ProvisionerBase:
     def telemetry_source(self) -> TelemetrySource | None:
         """The engine's resource use as telemetry (a container's cgroup) while it runs;
         None where the provisioner cannot see it apart from the client's."""
+        return None
+
+    def engine_memory_bytes(self) -> int | None:
+        """Memory the engine uses now, where the provisioner can see it (a container's
+        cgroup); None for engines that run inside the client process."""
         return None
 
     def __enter__(self) -> Endpoint:

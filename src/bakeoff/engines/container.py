@@ -35,7 +35,7 @@ from bakeoff.engines.catalog import (
     image_env_var,
     resolve_image,
 )
-from bakeoff.engines.container_stats import ContainerStatsSource
+from bakeoff.engines.container_stats import ContainerStatsSource, memory_in_use
 from bakeoff.engines.forwarding import port_forwarding
 from bakeoff.engines.images import docker_client, docker_sdk
 from bakeoff.engines.networks import HOST_LABEL, INSTANCE_LABEL, PID_LABEL, RUN_LABEL, owner_labels
@@ -311,6 +311,17 @@ class ContainerProvisioner(ProvisionerBase):
             return source.cpu_seconds() if source is not None else None
         except Exception:
             return None
+
+    def engine_memory_bytes(self) -> int | None:
+        """The container's memory in use now, as `docker stats` counts it (container_stats.py:
+        `memory_in_use`); None before start, after stop, or when Docker cannot say."""
+        if self._container_id is None or self._removed or self._client is None:
+            return None
+        try:
+            stats = self._client.api.stats(self._container_id, stream=False, one_shot=True)
+        except Exception:
+            return None
+        return memory_in_use(stats) if isinstance(stats, dict) else None
 
     def stop(self) -> None:
         """Force-remove the container (and its anonymous volumes). Safe to call again."""

@@ -226,6 +226,18 @@ def docker_stats_values(stats: Mapping[str, Any]) -> dict[str, float]:
     return found
 
 
+def memory_in_use(stats: Mapping[str, Any]) -> int | None:
+    """Memory in use as `docker stats` counts it: the cgroup's usage less the page cache
+    it could drop (inactive_file on cgroup v2, total_inactive_file on v1)."""
+    try:
+        memory = stats["memory_stats"]
+        detail = memory.get("stats", {})
+        cache = detail.get("inactive_file", detail.get("total_inactive_file", 0))
+        return max(0, int(memory["usage"]) - int(cache))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
 class ContainerStatsSource:
     """A `TelemetrySource` of one container: its cgroup's files, else Docker's stats.
 

@@ -93,8 +93,9 @@ class ProvisionerFactory:
     def __init__(self, options: EngineOptions) -> None:
         self.options = options
 
-    def __call__(self, spec: EngineSpec) -> Provisioner:
-        options = self.options
+    def __call__(self, spec: EngineSpec, options: EngineOptions | None = None) -> Provisioner:
+        """`options`: a trial's own (a swept CPU limit), else the run's."""
+        options = options or self.options
         knobs = dict(options.knobs.get(spec.name, {}))
         if spec.name in options.urls:
             external: Any = _optional("bakeoff.engines.external", spec)

@@ -25,6 +25,7 @@ from bakeoff.core.schema import Schema
 from bakeoff.harness.loadgen import (
     ConnectionState,
     OpenLoopSchedule,
+    first_arrival_ns,
     load_records,
     run_closed_loop,
     run_open_loop,
@@ -129,6 +130,7 @@ class ThreadClientGroup:
     ) -> None:
         self.connections = list(connections)
         self._recorder = recorder
+        self._total_connections = total_connections
         self._adapter_cls = adapter_cls
         self._endpoint = endpoint
         self._options = options
@@ -207,6 +209,9 @@ class ThreadClientGroup:
                     rate=command.rate_per_connection,
                     arrival=command.arrival,
                     rng=connection_rng(self._workload.seed, w, f"arrivals-{command.phase.value}"),
+                    next_offset_ns=first_arrival_ns(
+                        w, self._total_connections, command.rate_per_connection, command.arrival
+                    ),
                 )
                 for w in self.connections
             ]

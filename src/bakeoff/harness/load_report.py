@@ -21,8 +21,10 @@ def load_report(
     *,
     connections: int,
     embedded: bool,
+    engine_memory_bytes: int | None = None,
 ) -> dict[str, object]:
-    """Did the load generator keep up? Client CPU, engine CPU, rate and backlog."""
+    """Did the load generator keep up? Client CPU, engine CPU and memory (at the end of
+    the phase), rate and backlog."""
     per_process = [r.cpu_s / r.wall_s if r.wall_s > 0 else 0.0 for r in results]
     cores = usable_cores()
     client_cpu = sum(r.cpu_s for r in results)
@@ -44,6 +46,7 @@ def load_report(
             if engine_cpu_start is not None and engine_cpu_end is not None
             else None
         ),
+        "engine_memory_bytes": engine_memory_bytes,
     }
     # One process runs Python on at most one core (the GIL); several share the cores.
     saturated = bool(per_process) and (

@@ -132,6 +132,13 @@ def arrival_offsets(
     return ints(starts.astype(np.int64)), float(ends[-1]) if n else first_ns
 
 
+def first_arrival_ns(connection: int, connections: int, rate: float, arrival: str) -> float:
+    """Offset of a connection's first intended start: constant arrivals of the N
+    connections interleave (connection w starts w/N of its gap late), so together they
+    arrive evenly at the total rate, never N at once. Poisson arrivals need no offset."""
+    return connection % connections * 1e9 / rate / connections if arrival == "constant" else 0.0
+
+
 @dataclass
 class OpenLoopSchedule:
     rate: float

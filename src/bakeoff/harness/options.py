@@ -146,3 +146,18 @@ class RunOptions:
             "latency_kinds": ["service", "response"] if self.rate else ["service"],
             "executor": "ray" if self.cluster else "local",
         }
+
+
+def split_connections(connections: int, cores: int) -> tuple[int, int]:
+    """A processes × clients split for `connections` connections.
+
+    One process per usable core, the remaining connections as threads in them; the split
+    multiplies out to exactly `connections`. One process drives at most one core of client
+    work (the interpreter lock), and the drivers release it while they wait for the
+    server, so more processes than cores only add switching: measured on 2 cores at 8
+    connections (docs/load-generator.md), 2 × 4 beat 4 × 2 and 8 × 1 for both psycopg
+    (libpq) and redis-py.
+    """
+    most = max(1, min(connections, cores))
+    processes = max(p for p in range(1, most + 1) if connections % p == 0)
+    return processes, connections // processes

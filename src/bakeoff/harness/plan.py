@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bakeoff.adapters.data_model import DataModel
@@ -11,6 +11,7 @@ from bakeoff.adapters.protocol import Adapter
 from bakeoff.adapters.registry import adapter_class, check_capabilities
 from bakeoff.engines.catalog import EngineSpec
 from bakeoff.harness.model_plan import check_models, models_of
+from bakeoff.harness.options import RunOptions
 from bakeoff.workloads.model import Workload
 
 
@@ -24,6 +25,11 @@ class Trial:
     adapter: type[Adapter]
     model: type[DataModel] | None = None
     """The data model a schema workload runs under (None for a key-value workload)."""
+    point: Mapping[str, float] = field(default_factory=dict)
+    """The swept parameters of this trial (`bakeoff sweep`, `bakeoff capacity`), e.g.
+    {"connections": 8} or {"rate": 2000.0}; empty for an ordinary trial."""
+    options: RunOptions | None = None
+    """This trial's own run options (its point applied); None: the run's."""
 
     @property
     def label(self) -> str:
@@ -36,6 +42,14 @@ class Trial:
         """The engine's display name, with the data model in brackets where there is one."""
         engine = self.engine.display_name
         return f"{engine} ({self.model.name})" if self.model else engine
+
+    @property
+    def progress_label(self) -> str:
+        """What the progress display calls the trial: workload, engine and point."""
+        label = f"{self.workload.name} on {self.display_name}"
+        if self.point:
+            label += " at " + ", ".join(f"{k} {v:g}" for k, v in self.point.items())
+        return label
 
     @property
     def driver(self) -> type[Adapter] | type[DataModel]:

@@ -4,18 +4,21 @@ as soon as that ends)."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 
 from bakeoff.core.endpoint import Endpoint
 from bakeoff.core.telemetry import TelemetrySource
 from bakeoff.engines.base import Provisioner, ProvisionerBase, ProvisioningError
 from bakeoff.engines.catalog import EngineSpec
 from bakeoff.engines.cleanup import orderly_interrupts, shielded
+from bakeoff.engines.provisioning import EngineOptions
 from bakeoff.harness.plan import Trial
 from bakeoff.harness.runner import RunInterruptedError, TrialRunner, interrupting_signal
 from bakeoff.harness.trial import TrialRecord, TrialSink
 
-ProvisionerFactory = Callable[[EngineSpec], Provisioner]
+ProvisionerFactory = Callable[[EngineSpec, EngineOptions | None], Provisioner]
+"""A fresh provisioner for an engine, with a trial's own engine options (a swept CPU
+limit) where it has them, else the run's."""
 
 
 class _SharedProvisioner(ProvisionerBase):
@@ -40,18 +43,22 @@ class _SharedProvisioner(ProvisionerBase):
     def telemetry_source(self) -> TelemetrySource | None:
         return self.inner.telemetry_source()
 
+    def engine_memory_bytes(self) -> int | None:
+        return self.inner.engine_memory_bytes()
+
     def close(self) -> None:
         self.endpoint = None
         self.inner.stop()
 
 
 def run_trials(
-    trials: Sequence[Trial],
+    trials: Iterable[Trial],
     provisioner_for: ProvisionerFactory,
     writer: TrialSink,
     runner: TrialRunner,
 ) -> list[TrialRecord]:
-    """Run every trial, writing each as soon as it ends.
+    """Run every trial, writing each as soon as it ends. `trials` may decide each next
+    trial from what was written before it (`bakeoff capacity` does).
 
     A termination signal (Ctrl-C, SIGTERM, SIGHUP, with `install_signal_cleanup()`)
     stops the trial in flight, which is written with what it measured; the run is
@@ -63,24 +70,28 @@ def run_trials(
 
 
 def _run_trials(
-    trials: Sequence[Trial],
+    trials: Iterable[Trial],
     provisioner_for: ProvisionerFactory,
     writer: TrialSink,
     runner: TrialRunner,
 ) -> list[TrialRecord]:
     records: list[TrialRecord] = []
-    shared: dict[str, _SharedProvisioner] = {}
+    shared: dict[tuple[str, float | None], _SharedProvisioner] = {}
     try:
         for trial in trials:
-            engine = trial.engine.name
+            engine_options = trial.options.engine_options if trial.options else None
+            # Trials at different CPU limits never share an instance.
+            engine = (trial.engine.name, engine_options.cpus if engine_options else None)
             try:
                 provisioner: Provisioner
-                if runner.options.reuse:
+                if runner.run_options.reuse:
                     if engine not in shared:
-                        shared[engine] = _SharedProvisioner(provisioner_for(trial.engine))
+                        shared[engine] = _SharedProvisioner(
+                            provisioner_for(trial.engine, engine_options)
+                        )
                     provisioner = shared[engine]
                 else:
-                    provisioner = provisioner_for(trial.engine)
+                    provisioner = provisioner_for(trial.engine, engine_options)
             except ProvisioningError as exc:
                 record = runner.failed_before_start(trial, str(exc))
             else:
@@ -88,7 +99,7 @@ def _run_trials(
             if record.status != "ok" and engine in shared:
                 # A failed trial may have broken the instance: the next one starts afresh.
                 shared.pop(engine).close()
-                runner.forget_engine(engine)
+                runner.forget_engine(trial.engine.name)
             with shielded():
                 writer.add_trial(record)
             records.append(record)

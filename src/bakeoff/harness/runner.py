@@ -86,13 +86,13 @@ class TrialRunner:
         telemetry_listeners: Sequence[TrialRowListener] = (),
         executor: Executor | None = None,
     ) -> None:
-        self.options = options
+        self.run_options = self.options = options  # self.options: the trial in flight's
         self.executor = executor or executor_for(options.cluster)
         self.progress: ProgressSink = progress or SilentProgress()
         self.telemetry_listeners = telemetry_listeners
         self._embedded = False
-        self._loaded: dict[tuple[str, str], str] = {}
-        """(engine, table) -> hash of the workload whose data it holds (--reuse)."""
+        self._loaded: dict[tuple[str, str, float | None], str] = {}
+        """(engine, table, CPU limit: one instance each) -> hash of its data's workload."""
         self._answers = AnswerReferences()
         self._faults = TrialFaults(())
 
@@ -107,6 +107,7 @@ class TrialRunner:
         as RunInterruptedError holding the record of the interrupted trial. `journal`
         receives each phase's rows as the phase ends."""
         started = datetime.now(UTC)
+        self.options = trial.options or self.run_options
         self._faults = TrialFaults(parse_faults((*trial.workload.faults, *self.options.faults)))
         self._embedded = trial.engine.provision is Provision.EMBEDDED
         # Decided before the trial from declared capabilities and the workload.
@@ -123,7 +124,7 @@ class TrialRunner:
         )
         state = TrialState(trial, journal)
         status, error = "ok", None
-        label = f"{trial.workload.name} on {trial.display_name}"
+        label = trial.progress_label
         self.progress.trial_started(label)
         try:
             with provisioner as started_endpoint, contextlib.closing(self._faults):
@@ -174,7 +175,7 @@ class TrialRunner:
         )
         try:
             control.connect(endpoint, self.options.adapter_options)
-            loaded_key = (trial.label, workload.table)
+            loaded_key = (trial.label, workload.table, self.options.engine_options.cpus)
             reuse_data = self.options.reuse and self._loaded.get(loaded_key) == workload.spec_hash()
             if not reuse_data:
                 # A trial starts from an empty table, also on an external server.
@@ -367,6 +368,7 @@ class TrialRunner:
                     engine_cpu_end,
                     connections=self.options.connections,
                     embedded=self._embedded,
+                    engine_memory_bytes=provisioner.engine_memory_bytes() if provisioner else None,
                 )
                 if monitor is not None:
                     report["steady_state"] = monitor.outcome(wall_s)
@@ -387,6 +389,7 @@ class TrialRunner:
 
     def failed_before_start(self, trial: Trial, error: str) -> TrialRecord:
         """The record of a trial whose engine could not even be provisioned."""
+        self.options = trial.options or self.run_options
         return self._record(trial, TrialState(), datetime.now(UTC), "failed", error)
 
     def _record(

@@ -51,6 +51,9 @@ class TrialRecord:
 
     data_model: Mapping[str, object] | None = None
     """A schema workload's data model: name, description, layout (DDL), workarounds."""
+    point: Mapping[str, float] = field(default_factory=dict)
+    """The swept parameters of this trial (`bakeoff sweep`, `bakeoff capacity`), e.g.
+    {"connections": 8} or {"rate": 2000.0}; empty for an ordinary trial."""
     answers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """A schema workload's verification answers per read operation (parameters and
     canonical answers), kept in memory to compare engines; the manifest keeps checksums."""

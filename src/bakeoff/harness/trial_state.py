@@ -61,6 +61,7 @@ def trial_record(
         answers=state.answers,
         plans=state.plans,
         connections=options.connections,
+        point=dict(trial.point),
         seed=trial.workload.seed,
         started_at=started,
         ended_at=datetime.now(UTC),

@@ -17,10 +17,11 @@ from pathlib import Path
 from bakeoff.core.files import write_bytes_atomically
 from bakeoff.results.journal import journalled_trials
 from bakeoff.results.reader import load_manifest
+from bakeoff.results.run_finish import move_into_place
 from bakeoff.results.safe_json import iso_utc, to_safe_json
 from bakeoff.results.sample_records import write_samples
 from bakeoff.results.schema import KILLED, MANIFEST_FILE, RUNNING, TRIALS_DIR
-from bakeoff.results.writer import RUN_ID, WRITER, move_into_place
+from bakeoff.results.writer import RUN_ID, WRITER
 
 _TRIAL_FILE = re.compile(r"^trial-(\d+)-rep-(\d+)\.parquet$")
 """As RunWriter names a trial's samples."""

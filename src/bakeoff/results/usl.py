@@ -11,7 +11,7 @@ bootstrap over the repetitions when every concurrency was measured at least twic
 resample draws, at each N, that many trials with replacement, and is fitted again), else
 from the fit's covariance (estimate ± t·standard error, and parameter sets drawn from
 the normal distribution it describes for N*, the peak and the curve's band).
-`UslFit.interval_method` says which. docs/capacity-analysis.md explains how to read it.
+`UslFit.interval_method` says which. docs/capacity.md explains how to read it.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """When the data do not support a USL fit, or what it found needs saying: too few
 concurrencies, no point at one connection, a coefficient at its bound, a peak beyond the
-measured range (docs/capacity-analysis.md lists them)."""
+measured range (docs/capacity.md lists them)."""
 
 from __future__ import annotations
 

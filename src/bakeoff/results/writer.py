@@ -17,7 +17,6 @@ directory, which the reader reads. The output folder is checked before a run sta
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
 import re
@@ -26,15 +25,12 @@ import shutil
 import socket
 import tempfile
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
 
-import pandas as pd
-
 from bakeoff.core.files import (
-    fsync_directory,
     write_bytes_atomically,
 )
 from bakeoff.core.secrets import redact_argv, redact_url
@@ -44,25 +40,21 @@ from bakeoff.results.journal import drop_phases, write_phase
 from bakeoff.results.provenance import bakeoff_provenance, driver_versions, host_info
 from bakeoff.results.query_plans import plans_entry, write_plans
 from bakeoff.results.reader import is_run
+from bakeoff.results.run_finish import RunExistsError, move_into_place
 from bakeoff.results.safe_json import iso_utc, to_safe_json
 from bakeoff.results.sample_records import samples_frame, trial_columns, write_samples
 from bakeoff.results.schema import (
-    JOURNAL_DIR,
     LATENCY_KINDS,
     MANIFEST_FILE,
     RUN_STATUSES,
     RUNNING,
-    SAMPLES_FILE,
     SCHEMA_VERSION,
     TRIALS_DIR,
-    enforce_types,
     trial_file_name,
-    typed_frame,
 )
 from bakeoff.results.telemetry_store import (
     TELEMETRY_DIR,
     drop_phase_telemetry,
-    finish_telemetry,
     telemetry_frame,
     write_telemetry,
 )
@@ -75,8 +67,11 @@ WRITER = "writer"
 `bakeoff runs recover` to tell a run still being written from one whose writer is gone."""
 
 
-class RunExistsError(FileExistsError):
-    """A run directory with this id exists already; results are never overwritten."""
+_OWN_KEYS = frozenset(
+    {"schema_version", "run_id", "status", "command", "options", "started_at", "ended_at"}
+    | {"bakeoff", "host", "drivers", "workloads", "trials", "latency_kinds", WRITER}
+)
+"""Manifest keys the writer itself fills, which no section may replace."""
 
 
 class OutputFolderError(ValueError):
@@ -151,6 +146,7 @@ class RunWriter:
         self._trial_files: list[str] = []
         self._plans: list[dict[str, object]] = []
         self._workloads: dict[str, dict[str, object]] = {}
+        self._sections: dict[str, object] = {}
         self._lock = threading.Lock()
         self._finished: Path | None = None
 
@@ -233,6 +229,23 @@ class RunWriter:
             drop_phases(self._partial, trial.trial, trial.repetition)
             drop_phase_telemetry(self._partial, trial.trial, trial.repetition)
 
+    def set_section(self, name: str, value: Mapping[str, object]) -> None:
+        """Keep a top-level manifest section a command adds beside the trials (`capacity`:
+        `bakeoff capacity`'s search), written now and at every write after."""
+        if name in _OWN_KEYS:
+            raise ValueError(f"{name!r} is the manifest's own key")
+        with self._lock:
+            if self._finished is not None:
+                raise RuntimeError(f"run {self._run_id} is finished; no section can be set")
+            self._sections[name] = dict(value)
+            try:
+                self._write_manifest(RUNNING, ended_at=None)
+            except OSError as exc:
+                raise RunWriteError(
+                    f"the manifest's {name} section could not be written ({_reason(exc)}); "
+                    f"the {len(self._trial_files)} trials are kept in {self._partial}"
+                ) from exc
+
     def _trial_lost(self, trial: TrialRecord, name: str, exc: OSError) -> RunWriteError:
         """Forget the trial that could not be written, and finish the run with the trials
         written before it (status failed) if the disk still lets us."""
@@ -303,6 +316,7 @@ class RunWriter:
             "verify": dict(trial.verify),
             "load_generator": dict(trial.load_generator),
             "rows": len(trial.rows),
+            **({"point": dict(trial.point)} if trial.point else {}),
             **({"data_model": dict(trial.data_model)} if trial.data_model else {}),
             **(fault_entries(trial) if trial.faults else {}),
         }
@@ -335,51 +349,13 @@ class RunWriter:
             "workloads": self._workloads,
             "trials": self._trials,
             "latency_kinds": LATENCY_KINDS,
+            **self._sections,
         }
         if status == RUNNING:
             # Who is writing: `bakeoff runs recover` finishes the run once it is gone.
             manifest[WRITER] = {"pid": os.getpid(), "host": socket.gethostname()}
         text = json.dumps(to_safe_json(manifest), indent=2, ensure_ascii=False, allow_nan=False)
         write_bytes_atomically(self._partial / MANIFEST_FILE, (text + "\n").encode())
-
-
-def move_into_place(
-    partial: Path, final: Path, trial_files: Sequence[str], write_manifest: Callable[[], object]
-) -> Path:
-    """Concatenate the trial files into samples.parquet, write the final manifest, and
-    rename the partial directory to `final`: how a run is finished, by its writer or by
-    `bakeoff runs recover` (results/recovery.py)."""
-    trials_dir = partial / TRIALS_DIR
-    # A retry after a failed rename finds the trial files gone and samples written.
-    if trials_dir.is_dir():
-        write_samples(_samples(trials_dir, trial_files), partial / SAMPLES_FILE)
-    finish_telemetry(partial)
-    write_manifest()
-    appeared = (
-        f"{final} appeared while the run was being written; the complete run is kept in {partial}"
-    )
-    if final.exists():
-        raise RunExistsError(appeared)
-    # samples.parquet holds every trial now; readers prefer it over the trial files.
-    shutil.rmtree(trials_dir, ignore_errors=True)
-    shutil.rmtree(partial / JOURNAL_DIR, ignore_errors=True)
-    try:
-        # os.rename fails on a non-empty target; an empty directory created in the
-        # instant since the check above would be replaced, which loses no result.
-        os.rename(partial, final)
-    except OSError as exc:
-        if exc.errno in (errno.EEXIST, errno.ENOTEMPTY):
-            raise RunExistsError(appeared) from exc
-        raise
-    fsync_directory(final.parent)
-    return final
-
-
-def _samples(trials_dir: Path, trial_files: Sequence[str]) -> pd.DataFrame:
-    if not trial_files:
-        return typed_frame([])
-    frames = [pd.read_parquet(trials_dir / name) for name in trial_files]
-    return enforce_types(pd.concat(frames, ignore_index=True))
 
 
 def new_run_id() -> str:

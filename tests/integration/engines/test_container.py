@@ -111,6 +111,8 @@ def test_container_serves_reports_and_is_removed(
         cpu_after = provisioner.engine_cpu_seconds()
         assert cpu_before is not None and cpu_after is not None
         assert 0 < cpu_before <= cpu_after
+        memory = provisioner.engine_memory_bytes()
+        assert memory is not None and 0 < memory <= 512 * 1024**2
         assert VERSION_MARKERS[engine] in endpoint.version
         assert endpoint.settings[knob] == reported
         for name in spec.reported_settings:
@@ -147,6 +149,7 @@ def test_container_serves_reports_and_is_removed(
         provisioner.stop()
     provisioner.stop()
     assert provisioner.engine_cpu_seconds() is None
+    assert provisioner.engine_memory_bytes() is None
     assert provisioner not in live_provisioners()
     assert not docker_api.containers.list(all=True, filters={"id": provisioner.container_id})
 

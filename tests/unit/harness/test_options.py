@@ -8,7 +8,7 @@ import pytest
 
 from bakeoff.api import run_benchmark
 from bakeoff.engines.provisioning import EngineOptions
-from bakeoff.harness.options import RunOptions
+from bakeoff.harness.options import RunOptions, split_connections
 from bakeoff.results import load_manifest
 
 
@@ -50,3 +50,23 @@ def test_an_unknown_option_is_an_error_before_anything_runs(tmp_path: Path) -> N
     with pytest.raises(TypeError, match="threadz"):
         run_benchmark(["ycsb-c"], ["sqlite"], output=tmp_path, threadz=4)
     assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("connections", "cores", "split"),
+    [
+        (1, 2, (1, 1)),
+        (8, 2, (2, 4)),  # one process per core, the rest as threads
+        (8, 4, (4, 2)),
+        (7, 2, (1, 7)),  # a prime above the core count: one process, so P × C = N exactly
+        (2, 8, (2, 1)),  # never more processes than connections
+        (12, 8, (6, 2)),
+    ],
+)
+def test_split_multiplies_out_with_at_most_one_process_per_core(
+    connections: int, cores: int, split: tuple[int, int]
+) -> None:
+    assert split_connections(connections, cores) == split
+    processes, clients = split
+    assert processes * clients == connections
+    assert processes <= cores

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +16,12 @@ from bakeoff.core.histogram import decode
 from bakeoff.engines.base import Provisioner, ProvisioningError
 from bakeoff.engines.catalog import EngineSpec, engine_spec
 from bakeoff.engines.embedded import EmbeddedProvisioner
+from bakeoff.engines.provisioning import EngineOptions
 from bakeoff.harness import runner as runner_module
 from bakeoff.harness.options import RunOptions
 from bakeoff.harness.plan import Trial, plan_trials
-from bakeoff.harness.run import run_trials
+from bakeoff.harness.points import at_point, options_at
+from bakeoff.harness.run import ProvisionerFactory, run_trials
 from bakeoff.harness.runner import TrialRunner
 from bakeoff.harness.steady_state import SteadyStateMonitor, SteadyStateRule
 from bakeoff.harness.trial import PhaseRecord
@@ -46,8 +48,8 @@ class FailingAfterSqlAdapter(SqlAdapter):
         super().update(table, key, values)
 
 
-def embedded(tmp_path: Path) -> Callable[[EngineSpec], Provisioner]:
-    def factory(spec: EngineSpec) -> Provisioner:
+def embedded(tmp_path: Path) -> ProvisionerFactory:
+    def factory(spec: EngineSpec, options: EngineOptions | None = None) -> Provisioner:
         return EmbeddedProvisioner(spec, parent_dir=tmp_path)
 
     return factory
@@ -116,7 +118,7 @@ def test_provisioning_failure_is_recorded(tmp_path: Path) -> None:
     workload = ycsb("ycsb-c", records=10, operation_count=10)
     trials = plan_trials([(workload, None)], [engine_spec("sqlite")])
 
-    def refuse(spec: EngineSpec) -> Provisioner:
+    def refuse(spec: EngineSpec, options: EngineOptions | None = None) -> Provisioner:
         raise ProvisioningError(f"{spec.name} cannot start here")
 
     writer = RunWriter(tmp_path / "results")
@@ -207,7 +209,7 @@ def test_reuse_keeps_the_engine_and_the_loaded_data(tmp_path: Path) -> None:
     trials = [Trial(**{**t.__dict__, "index": i}) for i, t in enumerate(trials)]
     started: list[EngineSpec] = []
 
-    def factory(spec: EngineSpec) -> Provisioner:
+    def factory(spec: EngineSpec, options: EngineOptions | None = None) -> Provisioner:
         started.append(spec)
         return EmbeddedProvisioner(spec, parent_dir=tmp_path)
 
@@ -223,6 +225,30 @@ def test_reuse_keeps_the_engine_and_the_loaded_data(tmp_path: Path) -> None:
     assert records[1].verify["counted_records"] == 100
     # The shared instance is removed at the end of the run.
     assert not any(tmp_path.glob("bakeoff-sqlite-*"))
+
+
+def test_trials_at_another_cpu_limit_get_their_own_instance_and_load_it(tmp_path: Path) -> None:
+    reads = ycsb("ycsb-c", records=100, operation_count=100)
+    base = plan_trials([(reads, None)], [engine_spec("sqlite")])
+    points = [{"cpus": 1.0}, {"cpus": 2.0}, {"cpus": 1.0}]
+    options = RunOptions(reuse=True)
+    trials = [
+        at_point(base[0], i, 0, point, options_at(options, point, cores=2))
+        for i, point in enumerate(points)
+    ]
+    limits: list[float | None] = []
+
+    def factory(spec: EngineSpec, options: EngineOptions | None = None) -> Provisioner:
+        limits.append(options.cpus if options else None)
+        return EmbeddedProvisioner(spec, parent_dir=tmp_path)
+
+    writer = RunWriter(tmp_path / "results")
+    records = run_trials(trials, factory, writer, TrialRunner(options))
+    assert [r.status for r in records] == ["ok"] * 3, [r.error for r in records]
+    assert limits == [1.0, 2.0], "one instance per CPU limit, each kept for its trials"
+    loads = [sum(1 for row in r.rows if row.phase.value == "load") for r in records]
+    assert [n > 0 for n in loads] == [True, True, False]
+    assert [r.point for r in records] == points
 
 
 class PhaseList:

@@ -16,9 +16,9 @@ from hdrh.histogram import HdrHistogram
 from bakeoff.core.measures import IntervalRow, LatencyKind, Phase
 from bakeoff.core.secrets import redact_argv
 from bakeoff.results import RunWriter, TrialRecord, load, load_manifest
+from bakeoff.results.run_finish import RunExistsError
 from bakeoff.results.safe_json import to_safe_json
 from bakeoff.results.schema import COLUMNS, COUNT_COLUMNS
-from bakeoff.results.writer import RunExistsError
 from bakeoff.workloads.model import OperationMix, Workload
 
 SECRET = "hunter2-Zq9"  # noqa: S105 - the fake credential the tests hunt for
@@ -485,3 +485,20 @@ def test_failed_operations_keep_their_latency_in_rows_of_their_own(tmp_path: Pat
     assert HdrHistogram.decode(transient_row["histogram"]).get_total_count() == 1
     assert HdrHistogram.decode(fatal_row["histogram"]).get_total_count() == 2
     assert (transient_row["interval"], transient_row["throughput_ops"]) == (0, 0.0)
+
+
+def test_a_trials_point_and_a_commands_section_reach_the_manifest(tmp_path: Path) -> None:
+    writer = RunWriter(tmp_path, run_id="capacity")
+    writer.add_trial(dataclasses.replace(trial_record(0), point={"rate": 2000.0}))
+    writer.add_trial(trial_record(1))
+    writer.set_section("capacity", {"budget_s": 300.0})
+    # Written at once: a run killed now still has it.
+    partial = json.loads((writer.path_partial / "manifest.json").read_text())
+    assert partial["capacity"] == {"budget_s": 300.0}
+    with pytest.raises(ValueError, match="the manifest's own key"):
+        writer.set_section("trials", {})
+    manifest = load_manifest(writer.finish("ok"))
+    assert manifest["capacity"] == {"budget_s": 300.0}
+    trials = manifest["trials"]
+    assert isinstance(trials, list)
+    assert [t.get("point") for t in trials] == [{"rate": 2000.0}, None]

@@ -88,6 +88,8 @@ def engine_panels(workload: WorkloadReport, engine: str) -> list[Panel]:
         found.append(Panel("cache hit ratio", full_intervals(ratios), names))
     for metric in dashboard.engine_metrics(mine):
         rows = mine[mine["metric"] == metric]
+        if not rows["value"].astype(bool).any():
+            continue  # a flat zero says nothing a reader needs a panel for (quiet_metrics)
         per_s = "/s" if (rows["kind"] == "counter").any() else ""
         unit = f"{rows['unit'].iloc[0]}{per_s}"
         found.append(Panel(f"{metric} ({unit})", rows, ((metric, ""),)))
@@ -139,9 +141,28 @@ def dashboard_plots(workload: WorkloadReport, colors: Mapping[str, str]) -> list
                     "interval on one time axis: the container's CPU (seconds per second), "
                     "memory, disk and network, then every statistic the engine gave "
                     "(counters per second, gauges as read). A line per trial; "
-                    "docs/telemetry.md says what each metric is."
+                    "docs/telemetry.md says what each metric is." + _quiet_note(workload, engine)
                 ),
                 figure=fig,
             )
         )
     return plots
+
+
+def quiet_metrics(workload: WorkloadReport, engine: str) -> list[str]:
+    """The engine's statistics that stayed at zero in every interval (not drawn)."""
+    telemetry = workload.telemetry
+    mine = telemetry[telemetry["engine"] == engine]
+    return [
+        metric
+        for metric in dashboard.engine_metrics(mine)
+        if not mine.loc[mine["metric"] == metric, "value"].astype(bool).any()
+    ]
+
+
+def _quiet_note(workload: WorkloadReport, engine: str) -> str:
+    quiet = quiet_metrics(workload, engine)
+    if not quiet:
+        return ""
+    names = ", ".join(m.split(".", 1)[-1] for m in quiet)
+    return f" Zero in every interval, so not drawn: {names}."

@@ -15,7 +15,7 @@ from bakeoff.report.build import build_report
 from bakeoff.report.markdown import render_markdown
 from bakeoff.report.methodology import methodology
 from bakeoff.report.plots import report_plots
-from bakeoff.report.plots_dashboard import engine_panels
+from bakeoff.report.plots_dashboard import engine_panels, quiet_metrics
 from bakeoff.results import RunWriter
 from tests.unit.report.test_report_model import ENGINES, START, WORKLOAD, interval_rows, write_run
 
@@ -40,6 +40,7 @@ def _telemetry(engine_stats: bool) -> list[TelemetryRow]:
                 TelemetryRow(*at, "handmade", "handmade.blks_hit", 90.0, "blocks", C),
                 TelemetryRow(*at, "handmade", "handmade.blks_read", 10.0, "blocks", C),
                 TelemetryRow(*at, "handmade", "handmade.pending", 3.0, "1", G),
+                TelemetryRow(*at, "handmade", "handmade.deadlocks", 0.0, "1", C),
             ]
     rows.append(TelemetryRow("load", 0, 0.0, 1.0, "container", "container.cpu_user_s", 9, "s", C))
     return rows
@@ -117,3 +118,13 @@ def test_a_run_without_telemetry_has_no_dashboard(tmp_path: Path) -> None:
     report = build_report(write_run(tmp_path, run_id="plain", repetitions=1), workers=0)
     assert not any("dashboard" in p.slug for p in report_plots(report))
     assert not any(s.slug == "dashboard" for s in methodology(report))
+
+
+def test_a_statistic_at_zero_throughout_is_named_not_drawn(run_dir: Path) -> None:
+    report = build_report(run_dir, workers=0)
+    workload = report.workloads[0]
+    titles = [p.title for p in engine_panels(workload, "slowdb")]
+    assert not any("deadlocks" in t for t in titles)
+    assert quiet_metrics(workload, "slowdb") == ["handmade.deadlocks"]
+    (plot,) = [p for p in report_plots(report) if p.slug == "mix-dashboard-slowdb"]
+    assert plot.caption.endswith("Zero in every interval, so not drawn: deadlocks.")

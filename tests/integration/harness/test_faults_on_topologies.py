@@ -104,3 +104,7 @@ def test_a_promoted_postgres_replica_serves_after_the_primary_is_killed(
     lost = trial["lost_writes"]
     # Streaming replication is asynchronous here too: the count is the result.
     assert lost["keys_checked"] > 0
+    # The plans after the run are taken on the connection made anew after the faults.
+    plans = json.loads(next(tmp_path.glob("*/plans.json")).read_text())
+    after = [p for p in plans["trials"][0]["plans"] if p["moment"] == "after-run"]
+    assert after and not [p["note"] for p in after if "explain failed" in (p.get("note") or "")]

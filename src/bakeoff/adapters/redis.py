@@ -79,6 +79,7 @@ from typing import Any, ClassVar
 from bakeoff.adapters.errors import FatalError, missing_driver
 from bakeoff.adapters.protocol import PENDING, Capability, Endpoint, Record, TableSpec
 from bakeoff.adapters.redis_keys import INDEX_NAME, glob_escape, record_key
+from bakeoff.adapters.redis_sentinel import discover_master, follows_sentinel
 from bakeoff.adapters.redis_split import (
     NotConnected,
     RedisRequests,
@@ -92,14 +93,18 @@ TEARDOWN_CHUNK = 1000
 one UNLINK does not stall the server for other clients."""
 
 
-def open_connection(endpoint: Endpoint) -> Any:
+def open_connection(endpoint: Endpoint, *, primary: bool = True) -> Any:
     """A bare redis-py connection to `endpoint` (RESP2, replies as `str`), checked with a
-    PING; FatalError when the driver is missing or the server cannot be reached."""
+    PING; FatalError when the driver is missing or the server cannot be reached. With
+    `primary` and a Sentinel group behind the endpoint, to the primary the Sentinels
+    name (adapters/redis_sentinel.py)."""
     try:
         import redis  # lazily: importing the adapter must not need the driver
         from redis.connection import parse_url
     except ModuleNotFoundError as exc:
         raise missing_driver(endpoint.engine, exc, "redis") from exc
+    if primary and follows_sentinel(endpoint):
+        endpoint = discover_master(endpoint)
     try:
         kwargs: dict[str, Any] = parse_url(endpoint.url)  # type: ignore[no-untyped-call]
     except ValueError:
@@ -155,7 +160,8 @@ class RedisAdapter(RedisRequests):
         self._response_error = redis.ResponseError
         if endpoint.read_url is not None:
             # As an application with a read replica does: a second connection for reads.
-            self._replica = open_connection(replace(endpoint, url=endpoint.read_url))
+            replica = replace(endpoint, url=endpoint.read_url)
+            self._replica = open_connection(replica, primary=False)
 
     def setup(self, table: TableSpec) -> None:
         # Nothing to create: hashes and the index appear with the first insert.

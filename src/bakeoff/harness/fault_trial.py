@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from bakeoff.adapters.protocol import Endpoint, TableSpec
+from bakeoff.adapters.redis_sentinel import follows_sentinel
 from bakeoff.core.faults import DOCKER_KINDS, FaultSpec
 from bakeoff.engines.catalog import Provision
 from bakeoff.engines.node_faults import NodeFaults, Undo, topology_of
@@ -97,6 +98,10 @@ class TrialFaults:
         self._docker = NodeFaults()
         self.schedule = FaultSchedule(self.specs, topology, self._apply)
         if not any(s.needs_proxy or s.kind in RESTARTING for s in self.specs):
+            return endpoint
+        if follows_sentinel(endpoint) and not any(s.needs_proxy for s in self.specs):
+            # The client asks the Sentinels for the primary on every connect and follows
+            # a failover itself, as applications do: no proxy stands in its way.
             return endpoint
         host_port = urlsplit(endpoint.url).port or 0
         self._proxied = self._node_at(topology, host_port)

@@ -241,6 +241,7 @@ class TrialRunner:
             control.close()
         fresh: Any = trial.driver()
         fresh.connect(endpoint, options)
+        fresh.setup(layout_of(trial))  # prepares what explain and teardown use
         return fresh
 
     def _load(self, groups: Sequence[ClientGroup], trial: Trial, state: TrialState) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -32,6 +33,25 @@ def fault_frames(
     return availability, series
 
 
+def _mark_actions(axes: Any, faults: pd.DataFrame) -> None:
+    """A dashed line at each operator action (the same for every fault of the trial)."""
+    if faults.empty or "operator_actions" not in faults:
+        return
+    actions = faults["operator_actions"].iloc[0]
+    for n, action in enumerate(actions if isinstance(actions, list) else []):
+        at = float(action["started_s"])
+        for ax in axes:
+            ax.axvline(at, color="#444444", linestyle="--", linewidth=0.9)
+        axes[1].annotate(
+            str(action["fault"]),
+            (at, 1),
+            xycoords=("data", "axes fraction"),
+            xytext=(2, -9 - 8 * n),
+            textcoords="offset points",
+            fontsize=7,
+        )
+
+
 def fault_timelines(
     series: pd.DataFrame, availability: pd.DataFrame, colors: Mapping[str, str]
 ) -> list[Plot]:
@@ -56,6 +76,7 @@ def fault_timelines(
         axes[2].set_yscale("log")
         axes[2].set_xlabel("seconds since the measured phase started")
         end_s = float((rows["start_s"] + rows["duration_s"]).max())
+        _mark_actions(axes, faults)
         for fault in faults.to_dict("records"):
             start = fault["started_s"]
             if start is None or (isinstance(start, float) and math.isnan(start)):
@@ -82,7 +103,8 @@ def fault_timelines(
                 caption=(
                     "Successful operations per second, errors per second and p99 latency "
                     "of the successes in each interval; the shaded spans are the faults, "
-                    "from when each was applied to when it was undone."
+                    "from when each was applied to when it was undone; dashed lines are "
+                    "operator actions (a promotion, the client repointed)."
                 ),
                 figure=fig,
             )

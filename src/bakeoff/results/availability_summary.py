@@ -8,11 +8,12 @@ beside its `lost_writes` counts; so is the per-interval series behind the timeli
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import pandas as pd
 
+from bakeoff.core.faults import OPERATOR_KINDS
 from bakeoff.core.histogram import merge_encoded, percentiles_us
 from bakeoff.results.availability import AVAILABILITY_COLUMNS, availability, per_interval
 from bakeoff.results.reader import StoredRun
@@ -36,9 +37,12 @@ AVAILABILITY_SUMMARY_COLUMNS = (
     *AVAILABILITY_COLUMNS,
     *LOST_WRITE_COLUMNS,
     "durability",
+    "operator_actions",
 )
 """`durability`: the trial's settings that decide what a fault may lose (names with
-fsync, sync, appendonly, save, consistency, replication, durab or commit in them)."""
+fsync, sync, appendonly, save, consistency, replication, durab or commit in them).
+`operator_actions`: the trial's scheduled promotions and repoints, as applied (a list
+of {fault, node_name, started_s}; they get no figures of their own)."""
 SERIES_COLUMNS = (
     *("run_id", "trial", "engine", "workload", "start_s", "duration_s"),
     *("ops_per_s", "errors_per_s", "p50_us", "p99_us"),
@@ -57,6 +61,15 @@ def durability_settings(settings: Mapping[str, Any]) -> str:
         if any(w in str(k).lower() for w in _DURABILITY_WORDS)
     }
     return ", ".join(f"{k}={v}" for k, v in sorted(picked.items()))
+
+
+def operator_actions(faults: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The promotions and repoints among a trial's faults, as applied."""
+    return [
+        {k: f.get(k) for k in ("fault", "node_name", "started_s")}
+        for f in faults
+        if f.get("kind") in OPERATOR_KINDS and f.get("started_s") is not None
+    ]
 
 
 def faulted_intervals(run: StoredRun) -> Iterator[tuple[Mapping[str, Any], pd.DataFrame]]:
@@ -96,6 +109,7 @@ def summarize_availability(run: StoredRun) -> pd.DataFrame:
             "workload_hash": trial.get("workload_hash"),
             **{c: lost.get(c) for c in LOST_WRITE_COLUMNS},
             "durability": durability_settings(trial.get("settings") or {}),
+            "operator_actions": operator_actions(trial.get("faults") or ()),
         }
         for entry in availability(per, trial.get("faults") or ()):
             rows.append({**common, **{c: entry.get(c) for c in AVAILABILITY_COLUMNS}})

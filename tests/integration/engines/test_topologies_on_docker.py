@@ -3,8 +3,9 @@ YCSB run (reads on the replica where asked), records its nodes and replica lag, 
 leaves no container and no network behind: after the run, after a failed start, and
 on Ctrl-C.
 
-The Cassandra ring (three JVMs, about 3 GiB) takes 1.5-2 minutes to join on two busy
-cores: it is marked slow.
+The Cassandra ring (three JVMs, about 3 GiB, 1.5-2 minutes to join on two busy cores)
+is started once, by tests/integration/harness/test_faults_on_topologies.py, which also
+kills one of its nodes.
 """
 
 from __future__ import annotations
@@ -197,17 +198,6 @@ def test_recover_removes_the_network_of_a_process_that_is_gone() -> None:
         for network in client.networks.list(names=[name]):
             network.remove()
         client.close()
-
-
-@pytest.mark.slow
-def test_a_cassandra_ring_of_three_serves_a_run_at_quorum(tmp_path: Path) -> None:
-    trial = _run("cassandra", "ring3", tmp_path)
-
-    assert trial.provenance["topology_nodes"] == "node1:peer,node2:peer,node3:peer"
-    assert trial.settings["replication_factor"] == "3"
-    assert trial.settings["consistency_write"] == "QUORUM"
-    assert trial.settings["consistency_read"] == "QUORUM"
-    assert _leftovers(trial.provenance["network"]) == []
 
 
 def test_a_single_container_is_a_topology_of_one_primary() -> None:

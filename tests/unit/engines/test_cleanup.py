@@ -39,8 +39,14 @@ def own_handlers() -> Iterator[None]:
 
 @pytest.fixture
 def container() -> Iterator[FakeContainer]:
-    """A tracked container, with bakeoff's handlers installed for the test only."""
+    """A tracked container, with bakeoff's handlers installed for the test only, over the
+    handlers a fresh process has (a library an earlier test imported, Ray's driver say,
+    may have left its own, which bakeoff's would chain to)."""
     with own_handlers():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
+        cleanup._PREVIOUS_HANDLERS.clear()
         cleanup.install_signal_cleanup()
         fake = FakeContainer()
         cleanup.track("fake", fake)

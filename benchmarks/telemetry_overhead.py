@@ -19,42 +19,15 @@ import statistics
 from dataclasses import replace
 
 from bakeoff.api import plan_run
-from bakeoff.core.endpoint import Endpoint
 from bakeoff.core.measures import LatencyKind, Phase
-from bakeoff.core.telemetry import TelemetrySource
-from bakeoff.engines.base import ProvisionerBase
 from bakeoff.engines.catalog import engine_spec
 from bakeoff.engines.container import ContainerProvisioner
 from bakeoff.engines.provisioning import install_container_cleanup
 from bakeoff.harness.options import RunOptions
+from bakeoff.harness.run import SharedProvisioner
 from bakeoff.harness.runner import TrialRunner
 from bakeoff.harness.telemetry_sampler import READ_TIME
 from bakeoff.harness.trial import TrialRecord
-
-
-class _Kept(ProvisionerBase):
-    """One container for every trial of the comparison; removed by `close`."""
-
-    def __init__(self, inner: ContainerProvisioner) -> None:
-        self.inner = inner
-        self.endpoint: Endpoint | None = None
-
-    def start(self) -> Endpoint:
-        if self.endpoint is None:
-            self.endpoint = self.inner.start()
-        return self.endpoint
-
-    def stop(self) -> None:
-        pass
-
-    def engine_cpu_seconds(self) -> float | None:
-        return self.inner.engine_cpu_seconds()
-
-    def telemetry_source(self) -> TelemetrySource | None:
-        return self.inner.telemetry_source()
-
-    def close(self) -> None:
-        self.inner.stop()
 
 
 def throughput(record: TrialRecord) -> float:
@@ -98,7 +71,7 @@ def compare(engine: str, args: argparse.Namespace) -> Comparison:
     )
     trial = plan_run([args.workload], [engine], base)[0]
     runners = {on: TrialRunner(replace(base, telemetry=on)) for on in (True, False)}
-    kept = _Kept(ContainerProvisioner(engine_spec(engine)))
+    kept = SharedProvisioner(ContainerProvisioner(engine_spec(engine)))
     measured: dict[bool, list[float]] = {True: [], False: []}
     shares: list[float] = []
     cpu: dict[bool, list[float]] = {True: [], False: []}

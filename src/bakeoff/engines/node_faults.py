@@ -78,9 +78,6 @@ class NodeFaults:
                 network = node.network or _DEFAULT_NETWORK
                 api.disconnect_container_from_network(cid, network)
                 return lambda: self._reconnect(node, network)
-            if kind == "promote":
-                self.promote(node)
-                return lambda: None
         except docker_sdk().errors.APIError as error:
             raise NodeFaultError(f"{kind} on {node.name}: {error}") from None
         raise NodeFaultError(f"{kind} is not a Docker fault")

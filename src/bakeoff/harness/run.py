@@ -21,7 +21,7 @@ ProvisionerFactory = Callable[[EngineSpec, EngineOptions | None], Provisioner]
 limit) where it has them, else the run's."""
 
 
-class _SharedProvisioner(ProvisionerBase):
+class SharedProvisioner(ProvisionerBase):
     """One engine instance for several trials (--reuse): started on first use, stopped
     by `close()` at the end of the run rather than after each trial."""
 
@@ -76,7 +76,7 @@ def _run_trials(
     runner: TrialRunner,
 ) -> list[TrialRecord]:
     records: list[TrialRecord] = []
-    shared: dict[tuple[str, float | None], _SharedProvisioner] = {}
+    shared: dict[tuple[str, float | None], SharedProvisioner] = {}
     try:
         for trial in trials:
             engine_options = trial.options.engine_options if trial.options else None
@@ -86,7 +86,7 @@ def _run_trials(
                 provisioner: Provisioner
                 if runner.run_options.reuse:
                     if engine not in shared:
-                        shared[engine] = _SharedProvisioner(
+                        shared[engine] = SharedProvisioner(
                             provisioner_for(trial.engine, engine_options)
                         )
                     provisioner = shared[engine]

@@ -34,11 +34,12 @@ from bakeoff.engines.networks import (
     RUN_LABEL,
     remove_orphaned_networks,
 )
+from bakeoff.engines.node_faults import NodeFaults
 from bakeoff.engines.provisioning import EngineOptions
 from bakeoff.engines.redis_protocol import redis_client
 from bakeoff.engines.sql_protocol import sql_connection
 from bakeoff.engines.topologies import topology_recipe
-from bakeoff.engines.topologies.postgres import PostgresPrimaryReplica, promote
+from bakeoff.engines.topologies.postgres import PostgresPrimaryReplica
 from bakeoff.engines.topologies.redis import MASTER_NAME, sentinel_primary
 from bakeoff.engines.topology import StartedTopology, TopologyProvisioner
 from bakeoff.engines.topology_nodes import find_node
@@ -230,7 +231,11 @@ def test_sentinel_fails_over_and_a_postgres_replica_is_promoted() -> None:
         assert sentinel_primary(redis.started) == "replica1"
 
         postgres.start()
-        promote(postgres.started)
+        faults = NodeFaults()
+        try:
+            faults.promote(find_node(postgres, "replica"))
+        finally:
+            faults.close()
         with sql_connection(postgres.started.url("replica1"), 5.0) as connection:
             connection.exec_driver_sql("CREATE TABLE promoted (id int)")
     finally:

@@ -74,12 +74,3 @@ class PostgresPrimaryReplica:
 
     def read_knobs(self, read_from: str) -> Mapping[str, str]:
         return {}
-
-
-def promote(started: StartedTopology, node: str = "replica1", timeout_s: float = 30.0) -> None:
-    """Promote a replica to primary (the operator's failover: `pg_promote()`, waiting
-    until it accepts writes)."""
-    with sql_connection(started.url(node), timeout_s) as connection:
-        connection.exec_driver_sql(f"SELECT pg_promote(true, {max(1, round(timeout_s))})")
-        if connection.exec_driver_sql("SELECT pg_is_in_recovery()").scalar_one():
-            raise ProvisioningError(f"{node} is still in recovery after pg_promote()")

@@ -4,8 +4,9 @@
 
 The counters are the server's cumulative statistics: a backend reports its own at the
 end of a transaction at most once a second (and when it exits), so an interval's delta
-may trail the work by up to a second. The source's own queries (three per reading, each
-a transaction) count in `xact_commit` like any other, and in `pg_stat_statements`.
+may trail the work by up to a second. A reading is one query (one round trip, one
+transaction: it counts in `xact_commit` like any other), and two more of
+`pg_stat_statements` when it is loaded.
 """
 
 from __future__ import annotations
@@ -117,7 +118,10 @@ class PostgresStatistics:
         except BaseException:
             self._connection.close()
             raise
-        self._checkpoint_sql = _CHECKPOINTER_SQL if row["v17"] else _BGWRITER_SQL
+        checkpoints = _CHECKPOINTER_SQL if row["v17"] else _BGWRITER_SQL
+        # One round trip a reading: each costs the server a wake-up, and a client
+        # thread sharing the interpreter lock with the load a hand-over or two.
+        self._sql = f"SELECT * FROM ({_DATABASE_SQL}) d, ({_TABLES_SQL}) t, ({checkpoints}) c"
         self._preloaded = bool(row["preloaded"])
         """pg_stat_statements answers only when preloaded (which takes a restart); asking
         otherwise would log an error on the server at every reading."""
@@ -126,13 +130,10 @@ class PostgresStatistics:
         prefix = self.name
         found = []
         has_statements = False
-        for row in self._connection.rows(_DATABASE_SQL):
-            found += readings(prefix, DATABASE, row)
+        for row in self._connection.rows(self._sql):
+            for metrics in (DATABASE, TABLES, CHECKPOINTS):
+                found += readings(prefix, metrics, row)
             has_statements = bool(row["has_statements"])
-        for row in self._connection.rows(_TABLES_SQL):
-            found += readings(prefix, TABLES, row)
-        for row in self._connection.optional_rows(self._checkpoint_sql):
-            found += readings(prefix, CHECKPOINTS, row)
         if has_statements and self._preloaded:
             found += self._statements(prefix)
         return found

@@ -127,7 +127,9 @@ class PostgresAdapter(SqlAdapter):
         return int(self._pgconn.socket)
 
     def send_read(self, table: str, key: str, fields: Sequence[str] | None) -> None:
-        self._send(*self._read(table, key, fields))
+        # `_read` inlined: the point read is the hot path of read-heavy workloads.
+        stmt = self._statement("read", table, field_key(fields))
+        self._send(stmt, [key.encode()], _record)
 
     def send_insert(self, table: str, key: str, values: Mapping[str, str]) -> None:
         self._send(*self._insert(table, key, values))
@@ -275,7 +277,12 @@ def _record(result: Any, stmt: PreparedStatement) -> Record | None:
     if result.ntuples == 0:
         return None
     get = result.get_value
-    return {name: _text(get(0, i)) for i, name in enumerate(stmt.columns)}
+    # A loop rather than a comprehension over _text: this runs once per point read.
+    record: dict[str, Any] = {}
+    for i, name in enumerate(stmt.columns):
+        value = get(0, i)
+        record[name] = None if value is None else value.decode()
+    return record
 
 
 def _rows(result: Any, stmt: PreparedStatement) -> list[tuple[str, Record]]:

@@ -4,7 +4,6 @@ reads and writes (adapters/redis_wire.py)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
@@ -95,24 +94,11 @@ class RedisRequests(RedisWire):
         self._write(self._pack(command))
 
     def receive(self) -> object:
-        # What has arrived is fed to the reader without waiting, then read as the
-        # blocking calls read it (`_next`), inlined: this runs once per operation.
         try:
-            sock = self._raw
-            if sock is not None and self._conn._sock is sock:
-                try:
-                    n = os.readv(self._fd, self._buffers)
-                except BlockingIOError:
-                    n = -1
-                except OSError as exc:
-                    self._drop()
-                    raise self._connection_error(f"Error while reading: {exc}") from exc
-                if n == 0:
-                    self._drop()
-                    raise self._connection_error("Connection closed by server.")
-                if n > 0:
-                    self._reader.feed(self._buffer, 0, n)
-                reply = self._reader.gets()
+            reader = self._reader
+            if reader is not None and self._conn._sock is self._raw:
+                self._feed_arrived()
+                reply = reader.gets()
             else:
                 reply = self._not_enough
             if reply is self._not_enough or isinstance(reply, Exception):
@@ -122,7 +108,7 @@ class RedisRequests(RedisWire):
             raise_translated(exc)
 
     def _receive_now(self) -> object:
-        """The blocking calls' reply: what `receive` returns, read as it arrives."""
+        """The blocking calls' reply: what `receive` returns, waited for."""
         try:
             reader = self._reader
             if reader is not None and self._conn._sock is self._raw:
@@ -146,7 +132,7 @@ class RedisRequests(RedisWire):
         several = getattr(self._reply, "__func__", None) in _SEVERAL_REPLIES
         if reply is self._not_enough:
             try:
-                return self._conn.read_response()
+                return self._next()
             except self._response_error as exc:
                 if several:
                     return exc

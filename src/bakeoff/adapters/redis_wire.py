@@ -15,6 +15,7 @@ parser without hiredis all take its ``send_packed_command`` / ``read_response``.
 from __future__ import annotations
 
 import os
+import select
 import socket
 from collections.abc import Callable
 from typing import Any, NoReturn, cast
@@ -76,6 +77,10 @@ class RedisWire:
         self._not_enough: object = None
         self._pack: Callable[[tuple[object, ...]], bytes] = _fail_to_pack
         self._connection_error: type[Exception] = _NeverRaisedError
+        self._timeout_error: type[Exception] = _NeverRaisedError
+        self._readable: Any = None
+        """A poll of the socket, for waiting on a reply with the driver's timeout."""
+        self._timeout_ms: int | None = None
 
     def _use_driver(self, conn: Any) -> None:
         """Operate on `conn`, a connected bare redis-py connection."""
@@ -85,6 +90,7 @@ class RedisWire:
         self._driver_error = redis.RedisError
         self._response_error = redis.ResponseError
         self._connection_error = redis.ConnectionError
+        self._timeout_error = redis.TimeoutError
         self._pack = _pack_with_driver(conn)
         self._not_enough = _not_enough_data()
         self._bind()
@@ -101,6 +107,10 @@ class RedisWire:
             and not getattr(conn, "health_check_interval", 0)
         ):
             self._raw, self._fd, self._reader = sock, sock.fileno(), reader
+            self._readable = select.poll()
+            self._readable.register(self._fd, select.POLLIN)
+            timeout = conn.socket_timeout
+            self._timeout_ms = None if timeout is None else max(0, round(timeout * 1000))
         else:
             self._raw, self._fd, self._reader = None, -1, None
 
@@ -117,20 +127,39 @@ class RedisWire:
         return int(sock.fileno())
 
     def _next(self) -> Any:
-        """The next reply: from the reader if it is whole there, else redis-py's
-        `read_response` (which waits for the rest, with the driver's timeout)."""
+        """The next reply, waited for as redis-py's `read_response` waits (up to the
+        driver's socket timeout, then TimeoutError and the connection dropped), and
+        raised as it raises an error reply (dropping the connection for the
+        connection-level ones: LOADING, NOAUTH, ...)."""
         reader = self._reader
-        if reader is not None and self._conn._sock is self._raw:
+        if reader is None or self._conn._sock is not self._raw:
+            return self._conn.read_response()
+        reply = reader.gets()
+        while reply is self._not_enough:
+            if not self._readable.poll(self._timeout_ms):
+                self._drop()
+                raise self._timeout_error("Timeout reading from socket")
+            self._feed_arrived()
             reply = reader.gets()
-            if isinstance(reply, Exception):
-                # The reader returns error replies; read_response raises them, dropping
-                # the connection for the connection-level ones (LOADING, NOAUTH, ...).
-                if isinstance(reply, self._connection_error):
-                    self._drop()
-                raise reply
-            if reply is not self._not_enough:
-                return reply
-        return self._conn.read_response()
+        if isinstance(reply, Exception):
+            if isinstance(reply, self._connection_error):
+                self._drop()
+            raise reply
+        return reply
+
+    def _feed_arrived(self) -> None:
+        """Feed what has arrived on the socket to the reader, without waiting."""
+        try:
+            n = os.readv(self._fd, self._buffers)
+        except BlockingIOError:
+            return
+        except OSError as exc:
+            self._drop()
+            raise self._connection_error(f"Error while reading from socket: {exc}") from exc
+        if n == 0:
+            self._drop()
+            raise self._connection_error("Connection closed by server.")
+        self._reader.feed(self._buffer, 0, n)
 
     def _send_bytes(self, data: bytes) -> None:
         sock = self._raw

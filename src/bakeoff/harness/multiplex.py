@@ -33,10 +33,10 @@ import numpy as np
 from bakeoff.adapters.errors import AdapterError, ErrorKind
 from bakeoff.adapters.protocol import PENDING, Adapter, SplitPhase
 from bakeoff.harness.loadgen import NEVER, OUTCOME_OF_KIND, ConnectionState
-from bakeoff.harness.operation_stream import CHUNK, Stream
+from bakeoff.harness.operation_stream import GROWN_CHUNK, Stream, next_chunk_size
 from bakeoff.harness.recorder import Outcome, Recorder
 
-_CLEARED = [0] * CHUNK
+_CLEARED = [0] * GROWN_CHUNK
 _POLL_S = 0.05
 """Longest wait without a reply: how often a stop request or the deadline is checked."""
 
@@ -102,7 +102,7 @@ def run_split_phase_closed_loop(
         poller.close()
 
 
-def _connection_loop(  # noqa: PLR0915 - the timed loop stays in one frame
+def _connection_loop(  # noqa: PLR0912, PLR0915 - the timed loop stays in one frame
     split: SplitPhase,
     stream: Stream,
     recorder: Recorder,
@@ -116,12 +116,13 @@ def _connection_loop(  # noqa: PLR0915 - the timed loop stays in one frame
     remaining = count if count is not None else -1
     missing_by_op = stream.not_found_results()
     not_found = int(Outcome.NOT_FOUND)
-    starts = [0] * CHUNK
-    ends = [0] * CHUNK
-    outcomes = [0] * CHUNK
+    starts = [0] * GROWN_CHUNK
+    ends = [0] * GROWN_CHUNK
+    outcomes = [0] * GROWN_CHUNK
+    size = stream.chunk
     fd: int | None = None
     while remaining != 0 and not state.stop_requested:
-        n = stream.chunk if remaining < 0 else min(stream.chunk, remaining)
+        n = size if remaining < 0 else min(size, remaining)
         op_indexes, calls = stream.next_chunk(split, n, split=True)
         missing = [missing_by_op[o] for o in op_indexes]
         outcomes[:n] = _CLEARED[:n]
@@ -165,6 +166,8 @@ def _connection_loop(  # noqa: PLR0915 - the timed loop stays in one frame
                 remaining -= done
             if done < n:
                 stream.unissue(op_indexes[done:])
+        if n == size:
+            size = next_chunk_size(size, starts[0], ends[n - 1])
 
 
 def _record(

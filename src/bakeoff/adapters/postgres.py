@@ -102,7 +102,9 @@ class PostgresAdapter(SqlAdapter):
     def read(self, table: str, key: str, fields: Sequence[str] | None) -> Record | None:
         if self._replica is not None:  # a replica's connection: the SQL adapter's path
             return super().read(table, key, fields)
-        return self._now(*self._read(table, key, fields))  # type: ignore[return-value]
+        # `_now(*_read(...))` inlined, as in send_read.
+        stmt = self._statement("read", table, field_key(fields))
+        return _record(self._execute(stmt, [key.encode()]), stmt)
 
     def insert(self, table: str, key: str, values: Mapping[str, str]) -> None:
         self._now(*self._insert(table, key, values))

@@ -29,13 +29,15 @@ the URL's query string (``redis://host:6379/0?socket_timeout=2``), which redis-p
 
 Call path
     Each adapter owns one bare ``redis.Connection`` (RESP2, hiredis parser,
-    ``decode_responses=True`` so hiredis returns ``str``) and uses its documented
-    ``send_command`` / ``send_packed_command(pack_commands(...))`` and ``read_response``.
-    The ``Redis`` client's methods add a connection-pool checkout, option handling and
-    response callbacks to every call. Measured with ``benchmarks/bench_redis_calls.py``
-    (redis-py 8.1, hiredis 3.5, Redis 7.0.15 on the same 2-core machine, one connection,
-    10 fields of 100 bytes; wall µs per operation, best of 9 runs; the client's own CPU µs,
-    median, in brackets):
+    ``decode_responses=True`` so hiredis returns ``str``). The table below chose it over
+    the ``Redis`` client, when the adapter still called its ``send_command`` and
+    ``read_response``; since then the timed operations read and write that connection's
+    socket directly, through redis-py's own hiredis reader (adapters/redis_wire.py says
+    why and where redis-py's calls remain). The ``Redis`` client's methods add a
+    connection-pool checkout, option handling and response callbacks to every call.
+    Measured with ``benchmarks/bench_redis_calls.py`` (redis-py 8.1, hiredis 3.5, Redis
+    7.0.15 on the same 2-core machine, one connection, 10 fields of 100 bytes; wall µs
+    per operation, best of 9 runs; the client's own CPU µs, median, in brackets):
 
     ================ ============ ============ ============ ============ ==============
     style            HGETALL      HMGET 1      HSET 1       insert txn   scan 10

@@ -21,6 +21,7 @@ from bakeoff.engines.catalog import engine_spec
 from bakeoff.engines.container import ContainerProvisioner
 from bakeoff.engines.external import ExternalProvisioner
 from bakeoff.engines.images import local_image
+from bakeoff.engines.provisioning import EngineOptions
 from bakeoff.harness.runner import RunOptions
 
 
@@ -69,13 +70,14 @@ def main() -> None:
                 RunOptions(
                     processes=processes,
                     clients=clients,
-                    keep_table=True,
+                    engine_options=EngineOptions(keep=True),
                     split_phase=not args.thread_per_connection,
                 ),
             )
             rows.append((f"{processes} x {clients}", selftest._measured(record)))
         peers.append(peer())
     native = statistics.mean(p.ops_per_s for p in peers)
+    native_cpu = statistics.mean(p.cpu_us_per_op for p in peers)
     mode = "thread per connection" if args.thread_per_connection else "split phase"
     print(
         f"{args.engine}, {n} connections, {mode}, native peer {native:,.0f} ops/s "
@@ -84,7 +86,8 @@ def main() -> None:
     for label, m in rows:
         print(
             f"  {label:>8s}: {m.ops_per_s:8,.0f} ops/s ({m.ops_per_s / native:4.2f}x peer)  "
-            f"p50 {m.p50_us:5.0f} µs  client cpu {m.cpu_us_per_op:5.1f} µs/op"
+            f"p50 {m.p50_us:5.0f} µs  client cpu {m.cpu_us_per_op:5.1f} µs/op "
+            f"({m.cpu_us_per_op / native_cpu:4.2f}x peer)"
         )
     for p in peers:
         print(

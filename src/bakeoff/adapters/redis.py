@@ -29,13 +29,15 @@ the URL's query string (``redis://host:6379/0?socket_timeout=2``), which redis-p
 
 Call path
     Each adapter owns one bare ``redis.Connection`` (RESP2, hiredis parser,
-    ``decode_responses=True`` so hiredis returns ``str``) and uses its documented
-    ``send_command`` / ``send_packed_command(pack_commands(...))`` and ``read_response``.
-    The ``Redis`` client's methods add a connection-pool checkout, option handling and
-    response callbacks to every call. Measured with ``benchmarks/bench_redis_calls.py``
-    (redis-py 8.1, hiredis 3.5, Redis 7.0.15 on the same 2-core machine, one connection,
-    10 fields of 100 bytes; wall µs per operation, best of 9 runs; the client's own CPU µs,
-    median, in brackets):
+    ``decode_responses=True`` so hiredis returns ``str``). The table below chose it over
+    the ``Redis`` client, when the adapter still called its ``send_command`` and
+    ``read_response``; since then the timed operations read and write that connection's
+    socket directly, through redis-py's own hiredis reader (adapters/redis_wire.py says
+    why and where redis-py's calls remain). The ``Redis`` client's methods add a
+    connection-pool checkout, option handling and response callbacks to every call.
+    Measured with ``benchmarks/bench_redis_calls.py`` (redis-py 8.1, hiredis 3.5, Redis
+    7.0.15 on the same 2-core machine, one connection, 10 fields of 100 bytes; wall µs
+    per operation, best of 9 runs; the client's own CPU µs, median, in brackets):
 
     ================ ============ ============ ============ ============ ==============
     style            HGETALL      HMGET 1      HSET 1       insert txn   scan 10
@@ -80,13 +82,8 @@ from bakeoff.adapters.errors import FatalError, missing_driver
 from bakeoff.adapters.protocol import PENDING, Capability, Endpoint, Record, TableSpec
 from bakeoff.adapters.redis_keys import INDEX_NAME, glob_escape, record_key
 from bakeoff.adapters.redis_sentinel import discover_master, follows_sentinel
-from bakeoff.adapters.redis_split import (
-    NotConnected,
-    RedisRequests,
-    flatten_values,
-    index_entries,
-    raise_translated,
-)
+from bakeoff.adapters.redis_split import RedisRequests, flatten_values, index_entries
+from bakeoff.adapters.redis_wire import NotConnected, raise_translated
 
 TEARDOWN_CHUNK = 1000
 """Keys deleted per round trip in teardown: large enough to be quick, small enough that
@@ -152,12 +149,8 @@ class RedisAdapter(RedisRequests):
 
     def connect(self, endpoint: Endpoint, options: Mapping[str, str]) -> None:
         conn = open_connection(endpoint)
-        import redis  # open_connection has checked that the driver is there
-
         self.close()
-        self._conn = conn
-        self._driver_error = redis.RedisError
-        self._response_error = redis.ResponseError
+        self._use_driver(conn)
         if endpoint.read_url is not None:
             # As an application with a read replica does: a second connection for reads.
             replica = replace(endpoint, url=endpoint.read_url)
@@ -197,6 +190,7 @@ class RedisAdapter(RedisRequests):
         if replica is not None:
             replica.disconnect()
         conn, self._conn = self._conn, NotConnected()
+        self._bind()
         if not isinstance(conn, NotConnected):
             conn.disconnect()
 
@@ -208,11 +202,11 @@ class RedisAdapter(RedisRequests):
         if self._replica is not None:
             return self._on_replica(self.read, table, key, fields)  # type: ignore[return-value]
         self.send_read(table, key, fields)
-        return self.receive()  # type: ignore[return-value]
+        return self._receive_now()  # type: ignore[return-value]
 
     def insert(self, table: str, key: str, values: Mapping[str, str]) -> None:
         self.send_insert(table, key, values)
-        self.receive()
+        self._receive_now()
 
     def insert_batch(self, table: str, rows: Sequence[tuple[str, Mapping[str, str]]]) -> None:
         if not rows:
@@ -225,19 +219,19 @@ class RedisAdapter(RedisRequests):
         # connection drops mid-send (the server runs nothing before EXEC arrives).
         commands.append(("ZADD", prefix + INDEX_NAME, *index_entries(rows)))
         self._send_transaction(commands)
-        self.receive()
+        self._receive_now()
 
     def update(self, table: str, key: str, values: Mapping[str, str]) -> None:
         self.send_update(table, key, values)
-        self.receive()
+        self._receive_now()
 
     def delete(self, table: str, key: str) -> None:
         self.send_delete(table, key)
-        self.receive()
+        self._receive_now()
 
     def exists(self, table: str, key: str) -> bool:
         self.send_exists(table, key)
-        return self.receive()  # type: ignore[return-value]
+        return self._receive_now()  # type: ignore[return-value]
 
     def scan(
         self, table: str, start_key: str, count: int, fields: Sequence[str] | None
@@ -246,9 +240,9 @@ class RedisAdapter(RedisRequests):
             rows = self._on_replica(self.scan, table, start_key, count, fields)
             return rows  # type: ignore[return-value]
         self.send_scan(table, start_key, count, fields)
-        rows = self.receive()
+        rows = self._receive_now()
         while rows is PENDING:  # the index lookup is done, the records are requested
-            rows = self.receive()
+            rows = self._receive_now()
         return rows  # type: ignore[return-value]
 
     def _on_replica(self, operation: Callable[..., object], *args: object) -> object:

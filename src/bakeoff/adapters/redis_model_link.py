@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bakeoff.adapters.redis_model_codec import EntityLayout
-from bakeoff.adapters.redis_split import NotConnected, raise_translated
+from bakeoff.adapters.redis_wire import NotConnected, raise_translated
 from bakeoff.core.schema import Schema
 
 

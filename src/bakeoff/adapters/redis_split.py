@@ -1,12 +1,13 @@
 """The Redis adapter's requests and replies: the split-phase half (SplitPhase), which its
-blocking calls also use (a request, then its reply)."""
+blocking calls also use (a request, then its reply), on the connection `RedisWire`
+reads and writes (adapters/redis_wire.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NoReturn
+from typing import Any, cast
 
-from bakeoff.adapters.errors import AdapterError, FatalError, TransientError, UnsupportedError
+from bakeoff.adapters.errors import FatalError, UnsupportedError
 from bakeoff.adapters.protocol import PENDING, Record
 from bakeoff.adapters.redis_keys import (
     INDEX_NAME,
@@ -16,55 +17,38 @@ from bakeoff.adapters.redis_keys import (
     record_key,
     table_prefix,
 )
+from bakeoff.adapters.redis_wire import RedisWire, raise_translated
+
+# The two commands of YCSB's hot path, framed as hiredis's packer frames them (a unit
+# test holds them to it): a template costs half of `pack_command` per operation.
+_HGETALL = b"*2\r\n$7\r\nHGETALL\r\n$%d\r\n%s\r\n"
+_HSET_ONE = b"*4\r\n$4\r\nHSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n"
 
 
-class _NeverRaisedError(Exception):
-    """Stands in for redis.RedisError until the driver is imported."""
-
-
-class NotConnected:
-    """The connection before `connect` and after `close`: every call fails as fatal."""
-
-    def _fail(self, *args: object, **kwargs: object) -> NoReturn:
-        raise FatalError("the Redis adapter is not connected")
-
-    send_command = send_packed_command = pack_commands = read_response = _fail
-
-
-class RedisRequests:
+class RedisRequests(RedisWire):
     """One bare redis-py connection, each operation as its request and its reply."""
 
     def __init__(self) -> None:
-        self._conn: Any = NotConnected()
-        self._driver_error: type[Exception] = _NeverRaisedError
-        self._response_error: type[Exception] = _NeverRaisedError
+        super().__init__()
         self._prefixes: dict[str, str] = {}
         # The operation in flight: how receive() reads its reply, and what it needs.
-        self._reply: Callable[[], object] = _nothing_in_flight
+        self._reply: Callable[[Any], object] = _nothing_in_flight
+        """Turns the first reply of the request in flight into the operation's result."""
         self._fields: Sequence[str] = ()
         self._expected = 0
         self._scan: tuple[str, Sequence[str] | None] = ("", None)
         self._scan_keys: list[str] = []
 
-    def fileno(self) -> int:
-        # redis-py keeps the socket in `_sock` and has no public accessor for it.
-        sock = getattr(self._conn, "_sock", None)
-        if sock is None:
-            raise FatalError("the Redis adapter is not connected")
-        return int(sock.fileno())
-
     def send_read(self, table: str, key: str, fields: Sequence[str] | None) -> None:
         name = record_key(self._prefix(table), key)
-        try:
-            if not fields:
-                self._conn.send_command("HGETALL", name)
-                self._reply = self._hash_reply
-            else:
-                self._conn.send_command("HMGET", name, *fields)
-                self._fields = fields
-                self._reply = self._fields_reply
-        except self._driver_error as exc:
-            raise_translated(exc)
+        if not fields:
+            encoded = name.encode()
+            self._write(_HGETALL % (len(encoded), encoded))
+            self._reply = self._hash_reply
+        else:
+            self._request(("HMGET", name, *fields))
+            self._fields = fields
+            self._reply = self._fields_reply
 
     def send_insert(self, table: str, key: str, values: Mapping[str, str]) -> None:
         prefix = self._prefix(table)
@@ -77,11 +61,12 @@ class RedisRequests:
 
     def send_update(self, table: str, key: str, values: Mapping[str, str]) -> None:
         name = record_key(self._prefix(table), key)
-        flat = flatten_values(values, key)
-        try:
-            self._conn.send_command("HSET", name, *flat)
-        except self._driver_error as exc:
-            raise_translated(exc)
+        if len(values) == 1:
+            ((field, value),) = values.items()
+            n, f, v = name.encode(), field.encode(), value.encode()
+            self._write(_HSET_ONE % (len(n), n, len(f), f, len(v), v))
+        else:
+            self._request(("HSET", name, *flatten_values(values, key)))
         self._reply = self._plain_reply
 
     def send_delete(self, table: str, key: str) -> None:
@@ -91,57 +76,95 @@ class RedisRequests:
         )
 
     def send_exists(self, table: str, key: str) -> None:
-        name = record_key(self._prefix(table), key)
-        try:
-            self._conn.send_command("EXISTS", name)
-        except self._driver_error as exc:
-            raise_translated(exc)
+        self._request(("EXISTS", record_key(self._prefix(table), key)))
         self._reply = self._exists_reply
 
     def send_scan(
         self, table: str, start_key: str, count: int, fields: Sequence[str] | None
     ) -> None:
         prefix = self._prefix(table)
-        try:
-            self._conn.send_command(
-                "ZRANGE", prefix + INDEX_NAME, lex_lower_bound(start_key), "+",
-                "BYLEX", "LIMIT", 0, max(count, 0),
-            )  # fmt: skip
-        except self._driver_error as exc:
-            raise_translated(exc)
+        self._request(
+            ("ZRANGE", prefix + INDEX_NAME, lex_lower_bound(start_key), "+",
+             "BYLEX", "LIMIT", 0, max(count, 0))
+        )  # fmt: skip
         self._scan = (prefix, fields)
         self._reply = self._scan_index_reply
 
+    def _request(self, command: tuple[object, ...]) -> None:
+        self._write(self._pack(command))
+
     def receive(self) -> object:
         try:
-            return self._reply()
+            reader = self._reader
+            if reader is not None and self._conn._sock is self._raw:
+                self._feed_arrived()
+                reply = reader.gets()
+            else:
+                reply = self._not_enough
+            if reply is self._not_enough or isinstance(reply, Exception):
+                reply = self._first_reply(reply)
+            return self._reply(reply)
         except self._driver_error as exc:
             raise_translated(exc)
 
+    def _receive_now(self) -> object:
+        """The blocking calls' reply: what `receive` returns, waited for."""
+        try:
+            reader = self._reader
+            if reader is not None and self._conn._sock is self._raw:
+                reply = reader.gets()
+            else:
+                reply = self._not_enough
+            if reply is self._not_enough or isinstance(reply, Exception):
+                reply = self._first_reply(reply)
+            return self._reply(reply)
+        except self._driver_error as exc:
+            raise_translated(exc)
+
+    def _first_reply(self, reply: object) -> object:
+        """The first reply when the reader did not have it whole, or it is an error.
+
+        An error reply is raised (after dropping the connection for connection-level
+        ones: LOADING, NOAUTH, ...), as redis-py's `read_response` raises it; for a
+        request with several replies it is handed on, so that the rest are read first
+        and the connection stays in step.
+        """
+        several = getattr(self._reply, "__func__", None) in _SEVERAL_REPLIES
+        if reply is self._not_enough:
+            try:
+                return self._next()
+            except self._response_error as exc:
+                if several:
+                    return exc
+                raise
+        if isinstance(reply, self._connection_error):
+            self._drop()
+        elif several:
+            return reply
+        raise cast("Exception", reply)
+
     # What receive() reads, set by the request that expects it.
 
-    def _hash_reply(self) -> Record | None:
-        flat = self._conn.read_response()
+    def _hash_reply(self, flat: list[str]) -> Record | None:
         return pairs_to_record(flat) if flat else None
 
-    def _fields_reply(self) -> Record | None:
-        return fields_to_record(self._fields, self._conn.read_response())
+    def _fields_reply(self, values: list[str | None]) -> Record | None:
+        return fields_to_record(self._fields, values)
 
-    def _plain_reply(self) -> None:
-        self._conn.read_response()
+    def _plain_reply(self, reply: object) -> None:
+        return None
 
-    def _exists_reply(self) -> bool:
-        return bool(self._conn.read_response())
+    def _exists_reply(self, reply: int) -> bool:
+        return bool(reply)
 
-    def _transaction_reply(self) -> None:
-        replies = self._read_replies(self._expected)
+    def _transaction_reply(self, first: object) -> None:
+        replies = self._read_replies(self._expected - 1, first)
         # EXEC's reply holds each command's result, errors (WRONGTYPE ...) included.
         for result in replies[-1]:
             if isinstance(result, Exception):
                 raise result
 
-    def _scan_index_reply(self) -> object:
-        keys: list[str] = self._conn.read_response()
+    def _scan_index_reply(self, keys: list[str]) -> object:
         if not keys:
             return []
         prefix, fields = self._scan
@@ -153,9 +176,9 @@ class RedisRequests:
         self._reply = self._scan_records_reply
         return PENDING
 
-    def _scan_records_reply(self) -> list[tuple[str, Record]]:
+    def _scan_records_reply(self, first: object) -> list[tuple[str, Record]]:
         keys, fields = self._scan_keys, self._scan[1]
-        replies = self._read_replies(len(keys))
+        replies = self._read_replies(len(keys) - 1, first)
         if not fields:
             return [(k, pairs_to_record(r)) for k, r in zip(keys, replies, strict=True) if r]
         rows = []
@@ -173,34 +196,14 @@ class RedisRequests:
             prefix = self._prefixes[table] = table_prefix(table)
         return prefix
 
-    def _call(self, *args: object) -> Any:
-        self._conn.send_command(*args)
-        return self._conn.read_response()
-
     def _exchange(self, commands: Sequence[tuple[object, ...]]) -> list[Any]:
         """Send all commands in one write, then read every reply."""
         self._send_all(commands)
         return self._read_replies(len(commands))
 
     def _send_all(self, commands: Sequence[tuple[object, ...]]) -> None:
-        conn = self._conn
-        conn.send_packed_command(conn.pack_commands(commands))
-
-    def _read_replies(self, n: int) -> list[Any]:
-        """`n` replies. Every one is read even after an error reply, so the connection
-        stays in step; the first error is raised afterwards."""
-        read = self._conn.read_response
-        replies: list[Any] = []
-        first_error: Exception | None = None
-        for _ in range(n):
-            try:
-                replies.append(read())
-            except self._response_error as exc:
-                first_error = first_error or exc
-                replies.append(None)
-        if first_error is not None:
-            raise first_error
-        return replies
+        pack = self._pack
+        self._send_bytes(b"".join([pack(command) for command in commands]))
 
     def _send_transaction(self, commands: list[tuple[object, ...]]) -> None:
         """`commands` in MULTI/EXEC, pipelined into one round trip; receive() checks it."""
@@ -222,16 +225,9 @@ def index_entries(rows: Sequence[tuple[str, Mapping[str, str]]]) -> list[object]
     return [item for key, _ in rows for item in (0, key)]
 
 
-def _nothing_in_flight() -> object:
+_SEVERAL_REPLIES = frozenset({RedisRequests._transaction_reply, RedisRequests._scan_records_reply})
+"""The reply readers of requests answered with more than one reply."""
+
+
+def _nothing_in_flight(reply: object) -> object:
     raise FatalError("receive() without a request in flight")
-
-
-def raise_translated(exc: Exception) -> NoReturn:
-    """Raise `exc` (a redis-py error) as the adapter error of its kind."""
-    from redis import exceptions as rx
-
-    # BusyLoadingError subclasses ConnectionError, but the server is there and will
-    # answer once its data set is loaded; every other ConnectionError means it is gone.
-    transient = (rx.TimeoutError, rx.BusyLoadingError, rx.ResponseError)
-    kind: type[AdapterError] = TransientError if isinstance(exc, transient) else FatalError
-    raise kind(f"{type(exc).__name__}: {exc}") from exc

@@ -12,7 +12,7 @@ from typing import Any
 
 from bakeoff.adapters.errors import FatalError
 from bakeoff.adapters.redis import open_connection
-from bakeoff.adapters.redis_split import raise_translated
+from bakeoff.adapters.redis_wire import raise_translated
 from bakeoff.adapters.statistics_readings import Metric, counter, gauge, readings
 from bakeoff.core.endpoint import Endpoint
 from bakeoff.core.telemetry import MetricReading

@@ -17,7 +17,7 @@ import numpy as np
 
 from bakeoff.adapters.errors import AdapterError, ErrorKind
 from bakeoff.adapters.protocol import Adapter, BatchInsert
-from bakeoff.harness.operation_stream import CHUNK, Stream, ints
+from bakeoff.harness.operation_stream import CHUNK, GROWN_CHUNK, Stream, ints, next_chunk_size
 from bakeoff.harness.recorder import Outcome, Recorder
 from bakeoff.workloads.generators import connection_rng
 from bakeoff.workloads.keys import key_names
@@ -68,18 +68,19 @@ def run_closed_loop(
     clock = time.perf_counter_ns
     remaining = operations if operations is not None else -1
     deadline = deadline_ns if deadline_ns is not None else NEVER
-    starts = [0] * CHUNK
-    ends = [0] * CHUNK
-    cleared = [0] * CHUNK
-    outcomes = [0] * CHUNK
+    starts = [0] * GROWN_CHUNK
+    ends = [0] * GROWN_CHUNK
+    cleared = [0] * GROWN_CHUNK
+    outcomes = [0] * GROWN_CHUNK
+    size = stream.chunk
     not_found = int(Outcome.NOT_FOUND)
     # The loop body is the measured path: locals only, one store per timestamp, outcome
     # slots written only when not OK, the latency subtraction done later in numpy.
     while remaining != 0 and not state.stop_requested:
-        n = stream.chunk if remaining < 0 else min(stream.chunk, remaining)
+        n = size if remaining < 0 else min(size, remaining)
         op_indexes, calls = stream.next_chunk(adapter, n)
         missing = [missing_by_op[o] for o in op_indexes]
-        outcomes[:] = cleared
+        outcomes[:n] = cleared[:n]
         done = n
         failed = False
         for i in range(n):
@@ -114,6 +115,8 @@ def run_closed_loop(
         if failed or done < n:
             stream.unissue(op_indexes[done:])
             return
+        if n == size:
+            size = next_chunk_size(size, starts[0], ends[n - 1])
 
 
 def arrival_offsets(

@@ -10,10 +10,16 @@ from bakeoff.adapters.noop import NoopAdapter
 from bakeoff.adapters.protocol import Record
 from bakeoff.core.operations import BY_NAME, OPERATIONS, Argument
 from bakeoff.harness.operation_stream import (
+    CHUNK,
+    GROWN_CHUNK,
+    QUICK_CHUNK_NS,
     OperationStream,
     blocking_method,
     connection_key_number,
+    loaded_key_table,
+    next_chunk_size,
 )
+from bakeoff.workloads.keys import key_names
 from bakeoff.workloads.loader import load_workload, shipped_workloads_dir
 from bakeoff.workloads.model import OperationMix, Workload
 
@@ -45,6 +51,26 @@ def test_stream_is_deterministic_per_seed() -> None:
 
     assert keys(workload) == keys(workload)
     assert keys(workload) != keys(workload.with_overrides(seed=workload.seed + 1))
+
+
+def test_keys_from_the_table_of_loaded_keys_are_the_formatted_ones() -> None:
+    numbers = np.array([0, 7, 19, 20, 21, 5000], dtype=np.int64)  # 20 on: inserted keys
+    for order in ("hashed", "ordered"):
+        workload = load_workload(shipped_workloads_dir() / "ycsb-d.yaml").model_copy(
+            update={"records": 20, "insert_order": order}
+        )
+        stream = OperationStream(workload, connection=0, connections=1, expected_operations=10)
+        expected = key_names(numbers, prefix=workload.key_prefix, insert_order=order)
+        assert stream._key_names(numbers) == expected
+        assert stream._key_names(numbers[:3]) == expected[:3]  # all from the table
+        assert loaded_key_table(workload.key_prefix, order, 20).size == 20
+
+
+def test_closed_loop_chunks_grow_only_while_quick() -> None:
+    assert next_chunk_size(CHUNK, 0, QUICK_CHUNK_NS - 1) == 2 * CHUNK
+    assert next_chunk_size(CHUNK, 0, QUICK_CHUNK_NS) == CHUNK
+    assert next_chunk_size(GROWN_CHUNK, 0, 1) == GROWN_CHUNK
+    assert next_chunk_size(16, 0, 1) == 32  # a stream's own small chunk grows too
 
 
 class _Logged(NoopAdapter):

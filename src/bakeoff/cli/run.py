@@ -24,6 +24,7 @@ from bakeoff.cli.run_input import (
     parse_knobs,
     parse_models,
     parse_pairs,
+    refuse_unreachable_engines,
     warmup_seconds,
     warn_before_start,
     worker_split,
@@ -317,6 +318,7 @@ def run(
         )
         # Validate everything up front, so bad input never starts an engine.
         trials = plan_run(workloads, engines, options)
+        refuse_unreachable_engines(options, trials)
         check_output_folder(output)
     except (WorkloadError, UnknownEngineError, UnknownAdapterError, CapabilityError) as exc:
         raise fail(str(exc)) from None

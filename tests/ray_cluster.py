@@ -1,6 +1,12 @@
 """A Ray cluster of two nodes on this machine for the tests: a head and one worker node,
-each a `ray start --block` in its own session, so stopping a node is one signal to its
-process group and nothing of it is left behind (raylet, GCS, workers).
+each a `ray start --block` in its own process group, so stopping a node is one signal to
+its process group and nothing of it is left behind (raylet, GCS, workers).
+
+The nodes stay in the session of the process that starts them: Linux's scheduler, with
+autogroups on (kernel.sched_autogroup_enabled), shares the CPU fairly between sessions
+first, so nodes in sessions of their own would give their workers a weight against the
+engine's processes that this machine's worker processes, in the driver's session, do
+not have (benchmarks/ray_vs_local.py compares the two).
 
 Token authentication is on (a fresh token per cluster, in the environment of the nodes
 and of every driver the tests start). Ray resolves 127.0.0.1 to the machine's address
@@ -73,7 +79,7 @@ class LocalRayCluster:
             env={**self.env, **_NODE_ENV},
             stdout=log,
             stderr=subprocess.STDOUT,
-            start_new_session=True,
+            process_group=0,
         )
 
     def start(self) -> None:

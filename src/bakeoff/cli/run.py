@@ -115,7 +115,8 @@ def run(
             min=1,
             max=4096,
             metavar="N",
-            help="Total connections; bakeoff picks the processes × clients split.",
+            help="Total connections; bakeoff picks the processes × clients split "
+            "for the usable cores (with --cluster: its nodes' cores).",
             show_default="processes × clients",
         ),
     ] = None,

@@ -10,6 +10,10 @@ beside each run.
 CPU per operation, in microseconds, of the measure phase: `client` (the worker
 processes, from the manifest), `engine` (the container), `driver` (this process) and
 `ray` (the cluster's own processes: GCS, raylets, agents; idle during local runs).
+Both executors run 8 processes of 1 client each, so the same client I/O (a blocking
+thread per connection), and count operations and wall time alike (a Ray phase's wall
+time starts at its start barrier). The cluster runs as docs/distributed.md recommends
+for load generators, in this process's session (tests/ray_cluster.py says why).
 
 Run from the repository root (it starts the tests' cluster), with Docker and Ray:
     PYTHONPATH=. python benchmarks/ray_vs_local.py [ENGINE...]   (default: redis postgres)

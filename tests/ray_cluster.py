@@ -1,6 +1,12 @@
 """A Ray cluster of two nodes on this machine for the tests: a head and one worker node,
-each a `ray start --block` in its own session, so stopping a node is one signal to its
-process group and nothing of it is left behind (raylet, GCS, workers).
+each a `ray start --block` in its own process group, so stopping a node is one signal to
+its process group and nothing of it is left behind (raylet, GCS, workers).
+
+The nodes stay in the session of the process that starts them: Linux's scheduler, with
+autogroups on (kernel.sched_autogroup_enabled), shares the CPU fairly between sessions
+first, so nodes in sessions of their own would give their workers a weight against the
+engine's processes that this machine's worker processes, in the driver's session, do
+not have (benchmarks/ray_vs_local.py compares the two).
 
 Token authentication is on (a fresh token per cluster, in the environment of the nodes
 and of every driver the tests start). Ray resolves 127.0.0.1 to the machine's address
@@ -22,9 +28,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 RAY = str(Path(sys.executable).with_name("ray"))
-_SMALL = ["--object-store-memory", str(100 * 1024 * 1024), "--disable-usage-stats"]
+# What docs/distributed.md recommends for a load-generator cluster: no log monitor (a
+# bakeoff driver does not take the workers' output), no metrics collection or event
+# statistics, workers at normal priority.
+_NODE_OPTIONS = [
+    "--object-store-memory",
+    str(100 * 1024 * 1024),
+    "--disable-usage-stats",
+    "--include-log-monitor",
+    "false",
+]
 AUTH_ENV = {"RAY_AUTH_MODE": "token", "RAY_USAGE_STATS_ENABLED": "0"}
-_NODE_ENV = {"RAY_worker_niceness": "0"}  # workers at normal priority (docs/distributed.md)
+_NODE_ENV = {
+    "RAY_worker_niceness": "0",
+    "RAY_enable_metrics_collection": "0",
+    "RAY_event_stats": "0",
+}
 _STOP_S = 10.0
 
 
@@ -56,11 +75,11 @@ class LocalRayCluster:
     def _start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
         log = (self.root / f"{name}.log").open("ab")
         return subprocess.Popen(
-            [RAY, "start", "--block", "--node-ip-address", "127.0.0.1", *_SMALL, *args],
+            [RAY, "start", "--block", "--node-ip-address", "127.0.0.1", *_NODE_OPTIONS, *args],
             env={**self.env, **_NODE_ENV},
             stdout=log,
             stderr=subprocess.STDOUT,
-            start_new_session=True,
+            process_group=0,
         )
 
     def start(self) -> None:

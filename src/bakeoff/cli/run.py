@@ -24,6 +24,7 @@ from bakeoff.cli.run_input import (
     parse_knobs,
     parse_models,
     parse_pairs,
+    refuse_unreachable_engines,
     warmup_seconds,
     warn_before_start,
     worker_split,
@@ -114,7 +115,8 @@ def run(
             min=1,
             max=4096,
             metavar="N",
-            help="Total connections; bakeoff picks the processes × clients split.",
+            help="Total connections; bakeoff picks the processes × clients split "
+            "for the usable cores (with --cluster: its nodes' cores).",
             show_default="processes × clients",
         ),
     ] = None,
@@ -317,6 +319,7 @@ def run(
         )
         # Validate everything up front, so bad input never starts an engine.
         trials = plan_run(workloads, engines, options)
+        refuse_unreachable_engines(options, trials)
         check_output_folder(output)
     except (WorkloadError, UnknownEngineError, UnknownAdapterError, CapabilityError) as exc:
         raise fail(str(exc)) from None

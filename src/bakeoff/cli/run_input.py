@@ -4,6 +4,7 @@ split. Each mistake is one line and exit 2 (`fail`), before anything starts."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Literal
 
 from bakeoff.cli.common import fail, note
@@ -14,6 +15,7 @@ from bakeoff.harness import ray_api
 from bakeoff.harness.clients import usable_cores
 from bakeoff.harness.options import RunOptions, split_connections
 from bakeoff.harness.plan import Trial
+from bakeoff.harness.ray_executor import embedded_refusal
 from bakeoff.workloads.phase_length import AUTO
 
 
@@ -74,12 +76,18 @@ def worker_split(
     connections: int | None,
     cluster: str | None = None,
 ) -> tuple[int, int]:
+    """--processes × --clients, or the split of --connections over the usable cores:
+    this machine's, or with --cluster the cluster's (one worker per core it offers)."""
+    cores = usable_cores
     if cluster is not None:
-        processes = cluster_workers(cluster, threads, processes, connections)
+        check_cluster_options(threads)
+        cores = partial(cluster_cores, cluster)
+        if processes is None and connections is None:
+            processes = cores()
     if connections is not None:
         if threads is not None or processes is not None or clients is not None:
             raise fail("--connections picks the split itself: drop --threads/--processes/--clients")
-        return split_connections(connections, usable_cores())
+        return split_connections(connections, cores())
     if threads is not None:
         if processes not in (None, 1) or clients is not None:
             raise fail("--threads N is one process with N clients: use --processes and --clients")
@@ -121,20 +129,36 @@ def warn_before_start(options: RunOptions, trials: Sequence[Trial]) -> None:
             note(f"dockerd's userland proxy is {check.detail}", "warning")
 
 
-def cluster_workers(
-    address: str, threads: int | None, processes: int | None, connections: int | None
-) -> int | None:
-    """--processes on a Ray cluster: as given, else one worker per core of the cluster."""
+def check_cluster_options(threads: int | None) -> None:
     if not ray_api.installed():
         raise fail(ray_api.RAY_MISSING)
     if ray_api.auth_mode() != "token":
         note("Ray token authentication is off: set RAY_AUTH_MODE=token (docs/distributed.md)")
     if threads is not None:
         raise fail("--threads runs one process here: use --processes and --clients with --cluster")
-    if processes is not None or connections is not None:
-        return processes
+
+
+def _cluster_nodes(address: str) -> list[ray_api.Node]:
     try:
         ray_api.connect(address)
     except Exception as exc:
         raise fail(f"--cluster {address}: {str(exc).splitlines()[0]}") from None
-    return max(1, int(sum(node.cpus for node in ray_api.alive_nodes())))
+    return ray_api.alive_nodes()
+
+
+def cluster_cores(address: str) -> int:
+    """The CPUs the cluster's nodes offer: one worker process each, as a placement
+    bundle of one CPU (bakeoff.harness.ray_executor)."""
+    return max(1, int(sum(node.cpus for node in _cluster_nodes(address))))
+
+
+def refuse_unreachable_engines(options: RunOptions, trials: Sequence[Trial]) -> None:
+    """An embedded engine's database is a file on this machine: refuse a cluster with
+    nodes on other hosts before anything starts."""
+    if options.cluster is None:
+        return
+    embedded = sorted({t.engine.name for t in trials if t.engine.provision is Provision.EMBEDDED})
+    if embedded:
+        refusal = embedded_refusal(embedded[0], _cluster_nodes(options.cluster))
+        if refusal is not None:
+            raise fail(refusal)

@@ -71,7 +71,7 @@ ClusterOption = Annotated[
     typer.Option(
         metavar="ray://HOST:PORT|auto",
         help="Run the worker processes as actors of this Ray cluster, one per core "
-        "unless --processes says (docs/distributed.md).",
+        "of its nodes unless --processes or --connections says (docs/distributed.md).",
         show_default="this machine",
     ),
 ]

@@ -180,6 +180,9 @@ def spawn(cls: type, args: Sequence[object], placement: Placement, bundle: int) 
         max_restarts=0,
         max_task_retries=0,
         max_concurrency=_ACTOR_THREADS,
+        # Ray would report every call (each progress poll) to the GCS for its own
+        # dashboards: CPU on the node and the head that the load generator needs.
+        enable_task_events=False,
     ).remote(*args)
     return Actor(handle, f"worker {bundle}")
 

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bakeoff.core.endpoint import Endpoint
+from bakeoff.engines.catalog import Provision, engine_spec
 from bakeoff.harness import clock_offset, ray_api
 from bakeoff.harness.clients import ClientGroup, PhaseCommand, PhaseResult
 from bakeoff.harness.load_report import SATURATION
@@ -56,7 +57,7 @@ class RayExecutor:
         self, slices: Sequence[Sequence[int]], group_args: Mapping[str, Any]
     ) -> list[ClientGroup]:
         placement = self._placed(len(slices))
-        refuse_loopback(group_args["endpoint"], ray_api.alive_nodes())
+        refuse_unreachable(group_args["endpoint"], ray_api.alive_nodes())
         version = ray_api.version()
         actors = [
             ray_api.spawn(
@@ -136,13 +137,36 @@ def node_report(
     return report
 
 
-def refuse_loopback(endpoint: Endpoint, nodes: Sequence[ray_api.Node]) -> None:
-    """A loopback-bound engine answers only on this host: refuse nodes on others."""
+def _hosts_elsewhere(nodes: Sequence[ray_api.Node]) -> list[str]:
+    """Hosts of the nodes that run workers, other than this machine."""
+    here = socket.gethostname()
+    return sorted({n.host for n in nodes if n.host != here and n.cpus > 0})
+
+
+def embedded_refusal(engine: str, nodes: Sequence[ray_api.Node]) -> str | None:
+    """Why an embedded engine cannot run on these nodes, if it cannot: its database is a
+    file on this machine. On a cluster whose nodes all run here every worker opens it."""
+    elsewhere = _hosts_elsewhere(nodes)
+    if not elsewhere:
+        return None
+    return (
+        f"{engine} is embedded: its database is a file on this machine, which Ray nodes "
+        f"on {', '.join(elsewhere)} cannot open; run it without --cluster"
+    )
+
+
+def refuse_unreachable(endpoint: Endpoint, nodes: Sequence[ray_api.Node]) -> None:
+    """Refuse nodes on other hosts for an engine only this host reaches: an embedded
+    one, or one listening on loopback."""
+    if engine_spec(endpoint.engine).provision is Provision.EMBEDDED:
+        refusal = embedded_refusal(endpoint.engine, nodes)
+        if refusal is not None:
+            raise UnreachableEngineError(refusal)
+        return
     host = urlsplit(endpoint.url).hostname or ""
     if not (host.startswith("127.") or host in _LOOPBACK):
         return
-    here = socket.gethostname()
-    elsewhere = sorted({n.host for n in nodes if n.host != here and n.cpus > 0})
+    elsewhere = _hosts_elsewhere(nodes)
     if elsewhere:
         raise UnreachableEngineError(
             f"{endpoint.engine} listens on {host} (loopback), which Ray nodes on "

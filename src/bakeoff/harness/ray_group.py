@@ -13,15 +13,19 @@ import time
 from dataclasses import dataclass, replace
 
 from bakeoff.adapters.protocol import TableSpec
-from bakeoff.core.measures import IntervalRow
+from bakeoff.core.measures import IntervalRow, Phase
 from bakeoff.core.schema import Schema
 from bakeoff.harness import ray_api
 from bakeoff.harness.clients import PhaseCommand, PhaseResult, WorkerLostError
 from bakeoff.harness.clock_offset import ClockOffset
 
 _CLOSE_S = 3.0
-_LONG_POLL_S = 0.25
-"""How long a worker holds a progress poll open before it answers anyway."""
+_LONG_POLL_S = 1.0
+"""How long a worker holds a progress poll open before it answers anyway: each poll
+costs CPU on the worker's node and the driver's, taken from the load generator."""
+_WARMUP_POLL_S = 0.25
+"""A warm-up may end on a rule that rates throughput in 1 s steps from the progress
+counts (bakeoff.harness.steady_state): it needs them more often."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ class RayClientGroup:
         self._poll: ray_api.Pending | None = None
         self._completed = 0
         self._pending = False
+        self._poll_s = _LONG_POLL_S
         self.lost = False
         """The worker was lost (its node left the cluster, or its process died)."""
         self._phase: PhaseCommand | None = None
@@ -84,6 +89,7 @@ class RayClientGroup:
         )
         self._completed = 0
         self._poll = None
+        self._poll_s = _WARMUP_POLL_S if command.phase is Phase.WARMUP else _LONG_POLL_S
         self._phase, self._handed = command, []
         self._started = self._actor.call("start_phase", on_node)
         self._pending = True
@@ -103,7 +109,7 @@ class RayClientGroup:
             started, self._started = self._started, None
             self._get(started)  # a phase that could not start raises here
         if self._poll is None:
-            self._poll = self._actor.call("poll", _LONG_POLL_S)
+            self._poll = self._actor.call("poll", self._poll_s)
         if not ray_api.ready(self._poll, timeout):
             return None
         poll, self._poll = self._poll, None

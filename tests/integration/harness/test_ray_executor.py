@@ -177,3 +177,45 @@ def test_a_node_lost_mid_run_ends_the_trial_partial_keeping_what_was_merged(
     survivors = sum(n["operations"] for n in measure["nodes"] if not n["lost"])
     assert survivors > 0
     assert _measured(trial.rows) > survivors
+
+
+def test_an_open_loop_splits_the_global_rate_and_keeps_each_worker_s_schedule(
+    cluster: LocalRayCluster, tmp_path: Path
+) -> None:
+    rate, duration_s = 400.0, 3.0
+    result = run_benchmark(
+        ["ycsb-c"],
+        ["sqlite"],
+        RunOptions(
+            cluster=cluster.address,
+            processes=4,
+            records=200,
+            rate=rate,
+            duration_s=duration_s,
+            warmup_s=0,
+            output=tmp_path,
+        ),
+    )
+    (trial,) = result.trials
+    assert trial.status == "ok", trial.error
+    measure = trial.load_generator["measure"]
+    assert isinstance(measure, dict)
+    assert measure["target_ops_per_s"] == rate
+    assert rate * 0.85 <= measure["achieved_ops_per_s"] <= rate * 1.05
+    # Each node runs the share of the global rate of the connections it holds.
+    for node in measure["nodes"]:
+        share = rate * duration_s * len(node["connections"]) / 4
+        assert share * 0.85 <= node["operations"] <= share * 1.02, node
+    # Response time is measured from each connection's intended start times, on its
+    # node's clock: one per operation, never shorter than the service time, and close
+    # to it at a rate the engine keeps up with (a schedule that started off the
+    # barrier would make every operation late by the barrier's lead).
+    rows = [r for r in trial.rows if r.phase is Phase.MEASURE]
+    service = hdr.merge_encoded(r.histogram for r in rows if r.latency_kind is LatencyKind.SERVICE)
+    response = hdr.merge_encoded(
+        r.histogram for r in rows if r.latency_kind is LatencyKind.RESPONSE
+    )
+    assert response.get_total_count() == service.get_total_count() == _measured(trial.rows)
+    service_us, response_us = hdr.percentiles_us(service), hdr.percentiles_us(response)
+    assert response_us["p50_us"] >= service_us["p50_us"]
+    assert response_us["p50_us"] < 50_000

@@ -1,5 +1,5 @@
-"""What the Ray executor decides without a cluster: the loopback refusal and the
-per-node report."""
+"""What the Ray executor decides without a cluster: the refusal of engines other hosts
+cannot reach (loopback, embedded) and the per-node report."""
 
 from __future__ import annotations
 
@@ -11,7 +11,12 @@ from bakeoff.core.endpoint import Endpoint
 from bakeoff.harness.clients import PhaseResult
 from bakeoff.harness.clock_offset import ClockOffset
 from bakeoff.harness.ray_api import Node
-from bakeoff.harness.ray_executor import UnreachableEngineError, node_report, refuse_loopback
+from bakeoff.harness.ray_executor import (
+    UnreachableEngineError,
+    embedded_refusal,
+    node_report,
+    refuse_unreachable,
+)
 from bakeoff.harness.ray_group import RayClientGroup, WorkerPlace
 
 HERE = socket.gethostname()
@@ -24,19 +29,33 @@ def _endpoint(url: str) -> Endpoint:
 def test_a_loopback_engine_is_refused_when_a_node_runs_on_another_host() -> None:
     nodes = [Node("a", "10.0.0.1", HERE, 2.0), Node("b", "10.0.0.2", "loadgen-2", 4.0)]
     with pytest.raises(UnreachableEngineError, match="loadgen-2 cannot reach"):
-        refuse_loopback(_endpoint("redis://127.0.0.1:6379/0"), nodes)
+        refuse_unreachable(_endpoint("redis://127.0.0.1:6379/0"), nodes)
     with pytest.raises(UnreachableEngineError):
-        refuse_loopback(_endpoint("postgresql://u:secret@localhost:5432/db"), nodes)
+        refuse_unreachable(_endpoint("postgresql://u:secret@localhost:5432/db"), nodes)
 
 
 def test_a_loopback_engine_is_allowed_when_every_node_runs_here() -> None:
     nodes = [Node("a", "10.0.0.1", HERE, 2.0), Node("b", "10.0.0.1", HERE, 2.0)]
-    refuse_loopback(_endpoint("redis://127.0.0.1:6379/0"), nodes)
+    refuse_unreachable(_endpoint("redis://127.0.0.1:6379/0"), nodes)
 
 
 def test_an_engine_every_node_reaches_is_allowed_anywhere() -> None:
     nodes = [Node("b", "10.0.0.2", "loadgen-2", 4.0)]
-    refuse_loopback(_endpoint("redis://db.internal:6379/0"), nodes)
+    refuse_unreachable(_endpoint("redis://db.internal:6379/0"), nodes)
+
+
+def test_an_embedded_engine_is_refused_when_a_node_runs_on_another_host() -> None:
+    nodes = [Node("a", "10.0.0.1", HERE, 2.0), Node("b", "10.0.0.2", "loadgen-2", 4.0)]
+    sqlite = Endpoint(engine="sqlite", url="bench.db", display_url="bench.db")
+    with pytest.raises(UnreachableEngineError, match=r"sqlite is embedded.*loadgen-2"):
+        refuse_unreachable(sqlite, nodes)
+    assert "without --cluster" in (embedded_refusal("duckdb", nodes) or "")
+
+
+def test_an_embedded_engine_runs_on_a_cluster_whose_nodes_all_run_here() -> None:
+    nodes = [Node("a", "10.0.0.1", HERE, 2.0), Node("b", "10.0.0.1", HERE, 2.0)]
+    assert embedded_refusal("sqlite", nodes) is None
+    refuse_unreachable(Endpoint(engine="sqlite", url="bench.db", display_url="bench.db"), nodes)
 
 
 def test_the_node_report_groups_workers_by_node_with_the_tightest_offset() -> None:

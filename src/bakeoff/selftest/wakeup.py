@@ -1,0 +1,71 @@
+"""Is this machine slow to wake an idle CPU? The probe of every run's provenance, once
+with the machine as it is and once with a lowest-priority busy loop on every CPU.
+
+A busy loop keeps each CPU from idling, so a woken thread preempts it at once instead of
+waiting for its CPU to wake; it takes no time from anything else (nice 19). When the
+round trip with the loops is much faster than without, idle CPUs are slow to wake, and
+one-connection figures measure that as much as the client and the server: they change
+with how busy the rest of the machine happens to be.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+from bakeoff.results.wakeup import idle_settings, wakeup_probe
+
+PENALTY_US = 5.0
+"""Idle round trip minus busy round trip (two wake-ups) above which the one-connection
+figures are called unreliable: a fifth or more of a 25 µs one-connection operation."""
+
+_PROBES = 5
+_ROUND_TRIPS = 200
+
+
+def wakeup_figures() -> dict[str, object]:
+    """The idle settings, and the median probe round trip idle and kept busy (µs)."""
+    idle = _median_probe()
+    with _busy_loops():
+        busy = _median_probe()
+    penalty = idle - busy if idle is not None and busy is not None else None
+    return {
+        **idle_settings(),
+        "wakeup_round_trip_idle_us": idle,
+        "wakeup_round_trip_busy_us": busy,
+        "wakeup_penalty_us": penalty,
+        "one_connection_reliable": penalty is None or penalty <= PENALTY_US,
+    }
+
+
+def _median_probe() -> float | None:
+    p50s = [wakeup_probe(_ROUND_TRIPS)["wakeup_round_trip_p50_us"] for _ in range(_PROBES)]
+    values = [float(p) for p in p50s if isinstance(p, int | float)]
+    return round(statistics.median(values), 1) if values else None
+
+
+@contextlib.contextmanager
+def _busy_loops() -> Iterator[None]:
+    cpus = sorted(os.sched_getaffinity(0))
+    loops = [
+        subprocess.Popen(
+            [sys.executable, "-c", _BUSY.format(cpu=cpu)],
+            stdin=subprocess.DEVNULL,
+        )
+        for cpu in cpus
+    ]
+    try:
+        time.sleep(0.3)  # started and spinning
+        yield
+    finally:
+        for loop in loops:
+            loop.kill()
+            loop.wait()
+
+
+_BUSY = "import os\nos.sched_setaffinity(0, {{{cpu}}})\nos.nice(19)\nwhile True:\n    pass\n"

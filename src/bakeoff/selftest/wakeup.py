@@ -2,7 +2,8 @@
 with the machine as it is and once with a lowest-priority busy loop on every CPU.
 
 A busy loop keeps each CPU from idling, so a woken thread preempts it at once instead of
-waiting for its CPU to wake; it takes no time from anything else (nice 19). When the
+waiting for its CPU to wake; it takes no time from anything else (SCHED_IDLE: it runs
+only when nothing else wants the CPU). When the
 round trip with the loops is much faster than without, idle CPUs are slow to wake, and
 one-connection figures measure that as much as the client and the server: they change
 with how busy the rest of the machine happens to be.
@@ -31,7 +32,7 @@ _ROUND_TRIPS = 200
 def wakeup_figures() -> dict[str, object]:
     """The idle settings, and the median probe round trip idle and kept busy (µs)."""
     idle = _median_probe()
-    with _busy_loops():
+    with busy_loops():
         busy = _median_probe()
     penalty = idle - busy if idle is not None and busy is not None else None
     return {
@@ -50,7 +51,8 @@ def _median_probe() -> float | None:
 
 
 @contextlib.contextmanager
-def _busy_loops() -> Iterator[None]:
+def busy_loops() -> Iterator[None]:
+    """A spinning SCHED_IDLE process pinned to each usable CPU, for the `with` block."""
     cpus = sorted(os.sched_getaffinity(0))
     loops = [
         subprocess.Popen(
@@ -68,4 +70,12 @@ def _busy_loops() -> Iterator[None]:
             loop.wait()
 
 
-_BUSY = "import os\nos.sched_setaffinity(0, {{{cpu}}})\nos.nice(19)\nwhile True:\n    pass\n"
+# SCHED_IDLE rather than nice 19: a woken thread preempts it at once, where the fair
+# scheduler may let a nice-19 loop finish its slice first.
+_BUSY = (
+    "import os\n"
+    "os.sched_setaffinity(0, {{{cpu}}})\n"
+    "os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))\n"
+    "while True:\n"
+    "    pass\n"
+)

@@ -89,8 +89,12 @@ def test_go_ycsb_not_named_is_said_and_its_pairs_are_printed_when_run() -> None:
         _figures(
             goycsb_binary="/opt/go-ycsb",
             goycsb_redis_c_bakeoff_8=tool,
-            goycsb_redis_c_goycsb_8={**tool, "errors": {"READ_ERROR": 3}},
+            goycsb_redis_c_goycsb_8={**tool, "errors": {"READ_ERROR": 9}},
+            goycsb_redis_a_bakeoff_1=tool,
+            goycsb_redis_a_goycsb_1={**tool, "errors": {"UPDATE_ERROR": 1}},
         )
     )
     assert "redis C 8 conn: bakeoff 1,000 ops/s" in table
-    assert "go-ycsb failed operations {'READ_ERROR': 3}" in table
+    assert "go-ycsb failed operations {'READ_ERROR': 9}" in table
+    # One per connection is the operation in flight when the run was interrupted.
+    assert "UPDATE_ERROR" not in table

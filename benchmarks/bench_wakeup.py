@@ -1,7 +1,8 @@
 """The wake-up effect at one connection: bakeoff (and go-ycsb, when named) on Redis,
 workload C, with the machine as it is and with a SCHED_IDLE busy loop on every CPU,
 alternated. Prints ops/s, client CPU µs per operation, and idle entries per operation
-(the cpuidle `usage` counters of every CPU: how often a CPU went idle, to be woken).
+(the cpuidle `usage` counters of every CPU: how often a CPU went idle, to be woken;
+over bakeoff's whole trial, its load phase included, and over go-ycsb's run).
 
 Run: python benchmarks/bench_wakeup.py [--go-ycsb PATH] [--rounds 3] [--duration 8]
 (docs/load-generator.md, "Idle CPUs and one connection").

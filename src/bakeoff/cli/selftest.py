@@ -38,13 +38,13 @@ def selftest(
     Prints the harness overhead per operation, bakeoff against redis-benchmark and
     pgbench on the same servers (1 and 8 connections), client CPU per operation, and the
     memory of a long run against a short one. With --go-ycsb (or BAKEOFF_GO_YCSB), also
-    bakeoff against go-ycsb on YCSB workloads A and C, alternated. A probe says whether
-    idle CPUs are slow to wake here, which makes one-connection figures unreliable.
+    bakeoff against go-ycsb on YCSB workloads A and C, alternated. A probe says when
+    slow-waking idle CPUs make the one-connection figures unreliable.
 
     Starts its own Redis and PostgreSQL containers (needs Docker and the engine images,
     see `bakeoff images build`) and runs redis-benchmark and pgbench from this host
-    (Debian: redis-tools, postgresql-client). Takes about two minutes plus the memory
-    runs, four with go-ycsb.
+    (Debian: redis-tools, postgresql-client). Takes about two minutes (five with
+    go-ycsb) plus the memory runs.
     """
     from bakeoff.selftest.goycsb import goycsb_binary
     from bakeoff.selftest.run import run_selftest

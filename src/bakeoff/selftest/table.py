@@ -94,6 +94,7 @@ def _comparisons(figures: dict[str, Any]) -> list[str]:
             if ours and native:
                 split = figures.get(f"{prefix}_split_{n}", "")
                 lines.append(f"{prefix} {n} conn ({split}): {_pair(ours, peer, native)}")
+                lines.append(_ratio_line(figures, prefix, n))
     if figures.get("goycsb_binary") is None:
         lines.append("go-ycsb: not run (name a binary with --go-ycsb or BAKEOFF_GO_YCSB)")
     for prefix, _ in _PEERS:
@@ -103,7 +104,19 @@ def _comparisons(figures: dict[str, Any]) -> list[str]:
                 ours, theirs = figures.get(f"{key}_bakeoff_{n}"), figures.get(f"{key}_goycsb_{n}")
                 if ours and theirs:
                     lines.append(f"{prefix} {w.upper()} {n} conn: {_pair(ours, 'go-ycsb', theirs)}")
+                    lines.append(_ratio_line(figures, key, n))
     return lines
+
+
+def _ratio_line(figures: dict[str, Any], key: str, n: int) -> str:
+    kinds = (("ops/s", "ratio"), ("p50", "p50_ratio"), ("p99", "p99_ratio"))
+    parts = [_times(name, figures.get(f"{key}_{suffix}_{n}")) for name, suffix in kinds]
+    parts.append(_times("cpu/op", figures.get(f"{key}_client_cpu_ratio_{n}")))
+    return "    bakeoff / peer: " + ", ".join(parts)
+
+
+def _times(name: str, value: float | None) -> str:
+    return f"{name} n/a" if value is None else f"{name} {value:.2f}x"
 
 
 def _pair(ours: dict[str, Any], peer: str, theirs: dict[str, Any]) -> str:

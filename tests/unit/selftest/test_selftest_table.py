@@ -90,11 +90,19 @@ def test_go_ycsb_not_named_is_said_and_its_pairs_are_printed_when_run() -> None:
             goycsb_binary="/opt/go-ycsb",
             goycsb_redis_c_bakeoff_8=tool,
             goycsb_redis_c_goycsb_8={**tool, "errors": {"READ_ERROR": 9}},
+            goycsb_redis_c_ratio_8=1.2,
+            goycsb_redis_c_p50_ratio_8=0.65,
+            goycsb_redis_c_client_cpu_ratio_8=1.19,
             goycsb_redis_a_bakeoff_1=tool,
             goycsb_redis_a_goycsb_1={**tool, "errors": {"UPDATE_ERROR": 1}},
         )
     )
     assert "redis C 8 conn: bakeoff 1,000 ops/s" in table
+    lines = table.splitlines()
+    pair = next(i for i, x in enumerate(lines) if x.startswith("redis C 8 conn"))
+    assert (
+        lines[pair + 1].strip() == "bakeoff / peer: ops/s 1.20x, p50 0.65x, p99 n/a, cpu/op 1.19x"
+    )
     assert "go-ycsb failed operations {'READ_ERROR': 9}" in table
     # One per connection is the operation in flight when the run was interrupted.
     assert "UPDATE_ERROR" not in table

@@ -27,6 +27,10 @@ BARS: Sequence[tuple[str, str, float]] = (
     *GOYCSB_BARS,
 )
 
+BUSY_LOAD_PER_CORE = 0.5
+"""A one-minute load average above half a process per core at the start: the selftest's
+figures then measure the machine's other work as well."""
+
 _PEERS = (("redis", "redis-benchmark"), ("pg", "pgbench -S -M prepared"))
 
 
@@ -38,6 +42,13 @@ def notes(figures: dict[str, Any]) -> list[str]:
             "The published ports went through docker-proxy (dockerd's userland proxy): it "
             "copies every byte and caps every tool, so these ratios are capped by the proxy. "
             "Start dockerd with --userland-proxy=false to measure the clients."
+        )
+    load = (figures.get("load_average_start") or [0.0])[0]
+    cores = figures.get("machine_cores") or 1
+    if load > BUSY_LOAD_PER_CORE * cores:
+        found.append(
+            f"The machine was busy when the selftest started (load average {load:.1f} on "
+            f"{cores} cores): every figure shares the CPUs with other processes."
         )
     wakeup = figures.get("wakeup") or {}
     if wakeup.get("one_connection_reliable") is False:

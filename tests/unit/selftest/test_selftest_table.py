@@ -106,3 +106,10 @@ def test_go_ycsb_not_named_is_said_and_its_pairs_are_printed_when_run() -> None:
     assert "go-ycsb failed operations {'READ_ERROR': 9}" in table
     # One per connection is the operation in flight when the run was interrupted.
     assert "UPDATE_ERROR" not in table
+
+
+def test_a_busy_machine_at_the_start_is_noted() -> None:
+    busy = _figures(load_average_start=[1.5, 1.0, 0.8], machine_cores=2)
+    assert "The machine was busy when the selftest started (load average 1.5" in format_table(busy)
+    quiet = _figures(load_average_start=[0.2, 0.5, 0.8], machine_cores=2)
+    assert "was busy" not in format_table(quiet)

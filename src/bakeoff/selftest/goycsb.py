@@ -17,7 +17,7 @@ import json
 import os
 import signal
 import subprocess
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -202,11 +202,4 @@ class GoYcsb:
 
 
 def as_figures(run: GoYcsbRun) -> dict[str, Any]:
-    return {
-        "ops_per_s": run.measured.ops_per_s,
-        "p50_us": run.measured.p50_us,
-        "p99_us": run.measured.p99_us,
-        "cpu_us_per_op": run.measured.cpu_us_per_op,
-        "operations": run.operations,
-        "errors": run.errors,
-    }
+    return {**asdict(run.measured), "operations": run.operations, "errors": run.errors}

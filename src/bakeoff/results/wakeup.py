@@ -58,17 +58,46 @@ def idle_settings(
     }
 
 
-def wakeup_probe(round_trips: int = PROBE_ROUND_TRIPS) -> dict[str, object]:
-    """Median and p99 of a cross-CPU ping-pong's round trip, in µs; None where the
+def wakeup_probe(
+    round_trips: int = PROBE_ROUND_TRIPS, *, sys_root: Path = Path("/sys")
+) -> dict[str, object]:
+    """Median and p99 of a cross-CPU ping-pong's round trip, in µs, and how often a CPU
+    went idle per round trip (cpuidle's counters; None without them): near 1 when each
+    wait halts a CPU, near 0 when other work keeps the CPUs busy. All None where the
     process may use only one CPU (there is no other CPU to wake)."""
     cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
     if len(cpus) < 2:
-        return {"wakeup_round_trip_p50_us": None, "wakeup_round_trip_p99_us": None}
+        return dict.fromkeys(_PROBE_KEYS)
+    before = _idle_entries(sys_root)
     times = sorted(_ping_pong(round_trips, cpus[0], cpus[1]))
-    return {
-        "wakeup_round_trip_p50_us": round(statistics.median(times), 1),
-        "wakeup_round_trip_p99_us": round(times[min(len(times) - 1, int(len(times) * 0.99))], 1),
-    }
+    after = _idle_entries(sys_root)
+    entries = None if before is None or after is None else (after - before) / round_trips
+    return dict(
+        zip(
+            _PROBE_KEYS,
+            (
+                round(statistics.median(times), 1),
+                round(times[min(len(times) - 1, int(len(times) * 0.99))], 1),
+                None if entries is None else round(entries, 2),
+            ),
+            strict=True,
+        )
+    )
+
+
+_PROBE_KEYS = (
+    "wakeup_round_trip_p50_us",
+    "wakeup_round_trip_p99_us",
+    "wakeup_idle_entries_per_round_trip",
+)
+
+
+def _idle_entries(sys_root: Path) -> int | None:
+    """Idle-state entries of every CPU since boot, or None where cpuidle is not there."""
+    counters = list((sys_root / "devices/system/cpu").glob("cpu[0-9]*/cpuidle/state*/usage"))
+    values = [_int(_read(path)) for path in counters]
+    known = [v for v in values if v is not None]
+    return sum(known) if known else None
 
 
 def _ping_pong(round_trips: int, here: int, there: int) -> list[float]:

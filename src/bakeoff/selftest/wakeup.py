@@ -30,24 +30,32 @@ _ROUND_TRIPS = 200
 
 
 def wakeup_figures() -> dict[str, object]:
-    """The idle settings, and the median probe round trip idle and kept busy (µs)."""
+    """The idle settings, and the probe's median round trip (µs) and idle entries per
+    round trip, with the machine as it is and kept busy."""
     idle = _median_probe()
     with busy_loops():
         busy = _median_probe()
-    penalty = idle - busy if idle is not None and busy is not None else None
+    idle_us, busy_us = idle["wakeup_round_trip_p50_us"], busy["wakeup_round_trip_p50_us"]
+    penalty = None if idle_us is None or busy_us is None else round(idle_us - busy_us, 1)
     return {
         **idle_settings(),
-        "wakeup_round_trip_idle_us": idle,
-        "wakeup_round_trip_busy_us": busy,
+        "wakeup_round_trip_idle_us": idle_us,
+        "wakeup_round_trip_busy_us": busy_us,
+        "wakeup_idle_entries_idle": idle["wakeup_idle_entries_per_round_trip"],
+        "wakeup_idle_entries_busy": busy["wakeup_idle_entries_per_round_trip"],
         "wakeup_penalty_us": penalty,
         "one_connection_reliable": penalty is None or penalty <= PENALTY_US,
     }
 
 
-def _median_probe() -> float | None:
-    p50s = [wakeup_probe(_ROUND_TRIPS)["wakeup_round_trip_p50_us"] for _ in range(_PROBES)]
-    values = [float(p) for p in p50s if isinstance(p, int | float)]
-    return round(statistics.median(values), 1) if values else None
+def _median_probe() -> dict[str, float | None]:
+    """Each figure of the probe, the median of its runs (None if it has none)."""
+    probes = [wakeup_probe(_ROUND_TRIPS) for _ in range(_PROBES)]
+    medians: dict[str, float | None] = {}
+    for key in probes[0]:
+        values = [float(v) for p in probes if isinstance(v := p[key], int | float)]
+        medians[key] = round(statistics.median(values), 2) if values else None
+    return medians
 
 
 @contextlib.contextmanager

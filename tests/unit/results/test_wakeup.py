@@ -52,16 +52,30 @@ def test_the_probe_is_cheap_and_leaves_the_affinity_as_it_was() -> None:
     assert os.sched_getaffinity(0) == before
     p50, p99 = probe["wakeup_round_trip_p50_us"], probe["wakeup_round_trip_p99_us"]
     assert isinstance(p50, float) and isinstance(p99, float) and 0 < p50 <= p99
+    entries = probe["wakeup_idle_entries_per_round_trip"]
+    assert entries is None or (isinstance(entries, float) and entries >= 0)
     # A few milliseconds on an idle machine; generous for a shared CI machine.
     assert elapsed < 1.0
 
 
 def test_one_cpu_has_nothing_to_wake(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0})
-    assert wakeup_probe() == {"wakeup_round_trip_p50_us": None, "wakeup_round_trip_p99_us": None}
+    assert set(wakeup_probe().values()) == {None}
 
 
 def test_every_run_records_the_indicator() -> None:
     indicator = host_info()["idle_wakeup"]
     assert isinstance(indicator, dict)
     assert {"virtual_machine", "cpuidle_driver", "wakeup_round_trip_p50_us"} <= set(indicator)
+
+
+def test_idle_entries_come_from_every_cpus_cpuidle_counters(tmp_path: Path) -> None:
+    # A fake /sys whose counters do not move: no CPU went idle during the probe.
+    for cpu in ("cpu0", "cpu1"):
+        for state, count in (("state0", "0"), ("state1", "1234")):
+            _write(tmp_path / f"devices/system/cpu/{cpu}/cpuidle/{state}/usage", count)
+    probe = wakeup_probe(10, sys_root=tmp_path)
+    if len(os.sched_getaffinity(0)) >= 2:
+        assert probe["wakeup_idle_entries_per_round_trip"] == 0.0
+    without = wakeup_probe(10, sys_root=tmp_path / "none")
+    assert without["wakeup_idle_entries_per_round_trip"] is None

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import statistics
 
-from bakeoff import selftest
 from bakeoff.adapters.registry import adapter_class
 from bakeoff.engines.catalog import engine_spec
 from bakeoff.engines.container import ContainerProvisioner
@@ -23,6 +22,9 @@ from bakeoff.engines.external import ExternalProvisioner
 from bakeoff.engines.images import local_image
 from bakeoff.engines.provisioning import EngineOptions
 from bakeoff.harness.runner import RunOptions
+from bakeoff.selftest import bakeoff_runs
+from bakeoff.selftest.measured import Measured
+from bakeoff.selftest.native import pgbench, redis_benchmark
 
 
 def _split(text: str) -> tuple[int, int]:
@@ -48,21 +50,23 @@ def main() -> None:
     spec = engine_spec(args.engine)
     if args.engine == "redis":
         mix = {"read": 0.5, "update": 0.5}
-        workload = selftest._workload("split", mix, selftest.REDIS_RECORDS, args.duration)
+        workload = bakeoff_runs.selftest_workload("split", mix, bakeoff_runs.RECORDS, args.duration)
     else:
-        workload = selftest._workload("split", {"read": 1.0}, selftest.PG_RECORDS, args.duration)
+        workload = bakeoff_runs.selftest_workload(
+            "split", {"read": 1.0}, bakeoff_runs.RECORDS, args.duration
+        )
 
     with ContainerProvisioner(spec, image=local_image(args.engine)) as endpoint:
 
-        def peer() -> selftest.Measured:
+        def peer() -> Measured:
             if args.engine == "redis":
-                return selftest.redis_benchmark(endpoint, n, int(40_000 * args.duration))
-            return selftest.pgbench(endpoint, n, args.duration)
+                return redis_benchmark(endpoint, n, int(40_000 * args.duration))
+            return pgbench(endpoint, n, args.duration)
 
         peers = [] if args.engine == "redis" else [peer()]  # pgbench creates its table
         rows = []
         for processes, clients in args.splits:
-            record = selftest._run(
+            record = bakeoff_runs.run_trial(
                 workload,
                 spec,
                 adapter_class(spec.adapter),
@@ -74,7 +78,7 @@ def main() -> None:
                     split_phase=not args.thread_per_connection,
                 ),
             )
-            rows.append((f"{processes} x {clients}", selftest._measured(record)))
+            rows.append((f"{processes} x {clients}", bakeoff_runs.measured_of(record)))
         peers.append(peer())
     native = statistics.mean(p.ops_per_s for p in peers)
     native_cpu = statistics.mean(p.cpu_us_per_op for p in peers)

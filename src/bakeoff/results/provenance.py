@@ -20,6 +20,7 @@ import psutil
 
 import bakeoff
 from bakeoff.engines.catalog import CATALOG
+from bakeoff.results.wakeup import wakeup_indicator
 
 HARNESS_DISTRIBUTIONS: tuple[str, ...] = (
     "sqlalchemy",
@@ -50,6 +51,8 @@ def host_info() -> dict[str, object]:
         "machine": uname.machine,
         "python": sys.version.split()[0],
         "python_implementation": platform.python_implementation(),
+        # How slow idle CPUs are to wake: what one-connection figures depend on.
+        "idle_wakeup": wakeup_indicator(),
     }
 
 

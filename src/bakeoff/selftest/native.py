@@ -1,0 +1,94 @@
+"""The native peers: redis-benchmark and `pgbench -S -M prepared`.
+
+Like for like: they run the operations bakeoff's adapters issue. For Redis that is
+HGETALL / HSET of a one-field hash (bakeoff stores records as hashes), driven through
+redis-benchmark's custom-command mode over the same keys; for PostgreSQL it is a point
+SELECT by primary key, prepared, over a table of the same size (pgbench's own).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import statistics
+import tempfile
+from pathlib import Path
+
+from bakeoff.adapters.protocol import Endpoint
+from bakeoff.harness.clients import usable_cores
+from bakeoff.selftest.bakeoff_runs import FIELD_LENGTH, KEY_PREFIX, RECORDS, TABLE
+from bakeoff.selftest.measured import Measured, children_cpu_s, host_port_password, run_peer
+
+
+def redis_benchmark(endpoint: Endpoint, connections: int, requests: int) -> Measured:
+    """HGETALL and HSET, each a separate redis-benchmark test, combined 50/50."""
+    host, port, password = host_port_password(endpoint.url)
+    results: list[tuple[float, float, float]] = []
+    key = f"{TABLE}:{KEY_PREFIX}__rand_int__"
+    cpu_before = children_cpu_s()
+    for command in (["HGETALL", key], ["HSET", key, "field0", "x" * FIELD_LENGTH]):
+        out = run_peer(
+            [
+                *("redis-benchmark", "-h", host, "-p", str(port), "-a", password),
+                *("-c", str(connections), "-n", str(requests // 2), "-r", str(RECORDS)),
+                *("-P", "1", "--csv", *command),
+            ],
+            secret=password,
+        )
+        row = list(csv.DictReader(io.StringIO(out)))[-1]
+        results.append(
+            (
+                float(row["rps"]),
+                float(row["p50_latency_ms"]) * 1000,
+                float(row["p99_latency_ms"]) * 1000,
+            )
+        )
+    cpu = children_cpu_s() - cpu_before
+    # A 50/50 mix spends, per pair of operations, one GET time and one SET time.
+    rate = 2 / sum(1 / r for r, _, _ in results)
+    return Measured(
+        rate,
+        statistics.mean(p for _, p, _ in results),
+        # The worse of the two: a 50/50 mix's p99 lies between them, nearer the worse.
+        max(p for _, _, p in results),
+        cpu / requests * 1e6,
+    )
+
+
+def pgbench(endpoint: Endpoint, connections: int, duration_s: float) -> Measured:
+    host, port, password = host_port_password(endpoint.url)
+    env = {**os.environ, "PGPASSWORD": password}
+    base = ["-h", host, "-p", str(port), "-U", "bakeoff"]
+    run_peer(
+        ["pgbench", "-i", "-s", str(RECORDS // 100_000), "-q", *base, "bakeoff"],
+        secret=password,
+        env=env,
+    )
+    with tempfile.TemporaryDirectory() as logs:
+        cpu_before = children_cpu_s()
+        out = run_peer(
+            [
+                *("pgbench", "-S", "-M", "prepared", "-c", str(connections)),
+                *("-j", str(min(connections, usable_cores())), "-T", str(int(duration_s))),
+                *("-l", "--log-prefix", str(Path(logs) / "pgbench"), *base, "bakeoff"),
+            ],
+            secret=password,
+            env=env,
+        )
+        cpu = children_cpu_s() - cpu_before
+        latencies = sorted(
+            int(line.split()[2])
+            for log in Path(logs).iterdir()
+            for line in log.read_text(encoding="utf-8").splitlines()
+        )
+    match = re.search(r"tps = ([0-9.]+)", out)
+    if match is None:
+        raise RuntimeError(f"pgbench printed no tps: {out[-500:]}")
+    return Measured(
+        float(match.group(1)),
+        statistics.median(latencies),
+        float(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]),
+        cpu / len(latencies) * 1e6,
+    )

@@ -18,7 +18,6 @@ import statistics
 import time
 from collections.abc import Sequence
 
-from bakeoff import selftest
 from bakeoff.adapters.noop import NoopAdapter
 from bakeoff.adapters.protocol import Adapter
 from bakeoff.adapters.registry import adapter_class
@@ -30,6 +29,7 @@ from bakeoff.harness.loadgen import ConnectionState, load_records, run_closed_lo
 from bakeoff.harness.multiplex import run_split_phase_closed_loop
 from bakeoff.harness.operation_stream import OperationStream
 from bakeoff.harness.recorder import Recorder
+from bakeoff.selftest.bakeoff_runs import selftest_workload
 from bakeoff.workloads.model import Workload
 
 RECORDS = 100_000
@@ -90,13 +90,13 @@ def main() -> None:
     parser.add_argument("--noop", action="store_true", help="the no-op adapter, one connection")
     args = parser.parse_args()
     if args.noop:
-        workload = selftest._workload("noop", {"read": 0.5, "update": 0.5}, RECORDS, 1)
+        workload = selftest_workload("noop", {"read": 0.5, "update": 0.5}, RECORDS, 1)
         noop = [NoopAdapter()]
         _once(noop, workload, 20_000)
         _report("noop", [_once(noop, workload, args.operations) for _ in range(args.repeats)])
         return
     mix = {"read": 0.5, "update": 0.5} if args.engine == "redis" else {"read": 1.0}
-    workload = selftest._workload("loop", mix, RECORDS, 1)
+    workload = selftest_workload("loop", mix, RECORDS, 1)
     spec = engine_spec(args.engine)
     with ContainerProvisioner(spec, image=local_image(args.engine)) as endpoint:
         adapters: list[Adapter] = []

@@ -306,19 +306,34 @@ def _hosts_section(report: ReportData) -> Section:
             format_memory(host.get("memory_bytes")),
             f"{as_text(host.get('os'))} {as_text(host.get('kernel'))}".strip() or "unknown",
             f"{as_text(host.get('python_implementation'))} {as_text(host.get('python'))}".strip(),
+            _wakeup_text(host.get("idle_wakeup")),
         )
         hosts.setdefault(key, []).append(run.run_id)
     rows = tuple((*key, _runs_text(ids)) for key, ids in hosts.items())
-    columns = ("CPU", "cores", "memory", "OS and kernel", "Python", "runs")
+    columns = ("CPU", "cores", "memory", "OS and kernel", "Python", "idle CPU wake-up", "runs")
     return Section(
         "hosts",
         "Hosts",
         (
             "The machine that ran the load generator. Embedded engines ran inside it; "
             "container engines on the same machine, within the limits listed above.",
+            "Idle CPU wake-up: a ping-pong between two CPUs when the run started. Where "
+            "each wait halts a CPU (about one idle entry per round trip) and a round trip "
+            "takes tens of µs, one-connection latencies carry that wake-up too "
+            "(docs/load-generator.md).",
         ),
         (Table(columns, rows),),
     )
+
+
+def _wakeup_text(wakeup: object) -> str:
+    if not isinstance(wakeup, dict) or wakeup.get("wakeup_round_trip_p50_us") is None:
+        return "not measured"
+    text = f"round trip p50 {as_text(wakeup['wakeup_round_trip_p50_us'])} µs"
+    entries = wakeup.get("wakeup_idle_entries_per_round_trip")
+    if entries is not None:
+        text += f", {as_text(entries)} idle entries per round trip"
+    return text
 
 
 def _runs_text(run_ids: Sequence[str]) -> str:

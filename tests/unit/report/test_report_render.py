@@ -456,3 +456,16 @@ def test_models_of_one_engine_get_shades_of_its_colour() -> None:
     assert {colors["postgres/normalised"], colors["postgres/jsonb"]} <= set(
         shades(SHIPPED_COLORS["postgres"])
     )
+
+
+def test_hosts_show_how_slow_idle_cpus_were_to_wake(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    probe = {"wakeup_round_trip_p50_us": 47.5, "wakeup_idle_entries_per_round_trip": 2.0}
+    monkeypatch.setattr("bakeoff.results.provenance.wakeup_indicator", lambda: probe)
+    run = write_run(tmp_path / "results", run_id="r1", repetitions=1)
+    md = tmp_path / "r.md"
+    render_reports([run], markdown=md)
+    text = md.read_text()
+    assert "idle CPU wake-up" in text
+    assert "round trip p50 47.5 µs, 2 idle entries per round trip" in text

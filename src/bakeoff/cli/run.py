@@ -36,6 +36,7 @@ from bakeoff.cli.run_options import (
     MemoryOption,
     PrometheusOption,
     ReadFromOption,
+    SpinWaitOption,
     TelemetryIntervalOption,
     TelemetryOption,
     TopologyOption,
@@ -109,6 +110,7 @@ def run(
             "(docs/load-generator.md).",
         ),
     ] = True,
+    spin_wait: SpinWaitOption = None,
     connections: Annotated[
         int | None,
         typer.Option(
@@ -298,6 +300,7 @@ def run(
             rate=rate,
             arrival=arrival,
             split_phase=split_phase,
+            spin_wait_us=spin_wait,
             interval_s=interval or (FAULT_INTERVAL_S if fault else 1.0),
             faults=tuple(fault or ()),
             telemetry=on_or_off("--telemetry", telemetry),

@@ -61,6 +61,8 @@ class PhaseCommand:
     arrival: str = "constant"
     split_phase: bool = False
     """Closed loop: one thread runs every connection of the group through SplitPhase."""
+    spin_ns: int = 0
+    """Split phase: how long that thread polls for a reply before it sleeps."""
     track_writes: bool = False
     """Note every write and what became of it (faults are scheduled: write_tracking.py)."""
 
@@ -319,6 +321,7 @@ class ThreadClientGroup:
                 self._states,
                 operations=[command.operations.get(w) for w in self.connections],
                 deadline_ns=command.deadline_ns,
+                spin_ns=command.spin_ns,
             )
         except Exception as exc:  # reported as the trial's failure
             self._states[0].fatal_error = f"{type(exc).__name__}: {exc}"

@@ -31,6 +31,11 @@ def load_report(
     report: dict[str, object] = {
         "client_io": (
             "split-phase: one thread per process waits on all its connections"
+            + (
+                f", polling {command.spin_ns / 1000:g} µs before it sleeps"
+                if command.spin_ns
+                else ""
+            )
             if command.split_phase
             else "blocking: one thread per connection"
         ),

@@ -53,8 +53,13 @@ def run_split_phase_closed_loop(
     *,
     operations: Sequence[int | None],
     deadline_ns: int | None,
+    spin_ns: int = 0,
 ) -> None:
     """Run every connection's closed loop until its count, the deadline or a stop request.
+
+    With `spin_ns`, the thread polls the sockets (without waiting) for up to that long
+    before it waits on them: a CPU that runs a poll is not idle when the reply comes, so
+    it is not halted and needs no wake-up (docs/load-generator.md).
 
     As in the blocking loop, the operation in flight when the deadline passes completes
     and is recorded; a stop request (Ctrl-C) ends the loop at once, keeping what completed.
@@ -76,8 +81,14 @@ def run_split_phase_closed_loop(
             waiting[fd] = loop
     try:
         ready = poller.ready
+        clock = time.perf_counter_ns
         while waiting:
-            for fd, _ in ready(_POLL_S):
+            events = ready(0) if spin_ns else None
+            if spin_ns and not events:
+                spin_until = clock() + spin_ns
+                while not events and clock() < spin_until:
+                    events = ready(0)
+            for fd, _ in events or ready(_POLL_S):
                 loop = waiting[fd]
                 try:
                     moved = next(loop)

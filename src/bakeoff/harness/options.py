@@ -50,6 +50,11 @@ class RunOptions:
     """Closed loops run each process's connections in one thread that waits on all their
     sockets, where the adapter declares SPLIT_PHASE and every operation of the workload
     has a split form (docs/load-generator.md); False keeps a thread per connection."""
+    spin_wait_us: float | None = None
+    """Split-phase loops poll their sockets this long for a reply before they sleep, so
+    that the client's CPU is not idle, and halted, when the reply arrives (docs/
+    load-generator.md, "Idle CPUs and one connection"). None: `AUTO_SPIN_WAIT_US`
+    when the worker processes leave a core of this machine free, else 0 (never)."""
     interval_s: float = 1.0
     """Width of the result intervals."""
     telemetry: bool = True
@@ -89,6 +94,8 @@ class RunOptions:
         if self.rate is not None and self.rate <= 0:
             raise ValueError(f"rate must be positive, got {self.rate}")
         parse_faults(self.faults)  # FaultSyntaxError (a ValueError) names entry and field
+        if self.spin_wait_us is not None and self.spin_wait_us < 0:
+            raise ValueError(f"spin wait must be 0 or more µs, got {self.spin_wait_us}")
         if self.interval_s <= 0:
             raise ValueError(f"interval_s must be positive, got {self.interval_s}")
         if self.telemetry_interval_s <= 0:
@@ -120,6 +127,7 @@ class RunOptions:
             "repeat": self.repeat,
             "reuse": self.reuse,
             "split_phase": self.split_phase,
+            "spin_wait_us": self.spin_wait_us,
             "interval_s": self.interval_s,
             "telemetry": self.telemetry,
             "telemetry_interval_s": self.telemetry_interval_s if self.telemetry else None,
@@ -161,3 +169,17 @@ def split_connections(connections: int, cores: int) -> tuple[int, int]:
     most = max(1, min(connections, cores))
     processes = max(p for p in range(1, most + 1) if connections % p == 0)
     return processes, connections // processes
+
+
+AUTO_SPIN_WAIT_US = 200.0
+"""The default spin: a round trip to an engine on this machine takes 30-100 µs."""
+
+
+def spin_wait_ns(options: RunOptions, usable_cores: int) -> int:
+    """How long a split-phase loop polls for a reply before it sleeps, in ns: the option,
+    or by default `AUTO_SPIN_WAIT_US` when the worker processes leave a core free (a
+    spinning process must not take the CPU the engine or another process needs)."""
+    spin = options.spin_wait_us
+    if spin is None:
+        spin = AUTO_SPIN_WAIT_US if options.processes < usable_cores else 0.0
+    return round(spin * 1000)

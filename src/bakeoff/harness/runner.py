@@ -27,6 +27,7 @@ from bakeoff.engines.catalog import Provision
 from bakeoff.engines.cleanup import signal_name
 from bakeoff.harness.answers_check import AnswerReferences
 from bakeoff.harness.client_groups import client_groups
+from bakeoff.harness.client_io import client_io
 from bakeoff.harness.clients import ClientGroup, PhaseCommand, PhaseResult
 from bakeoff.harness.executor import Executor, executor_for
 from bakeoff.harness.fault_trial import TrialFaults
@@ -110,18 +111,7 @@ class TrialRunner:
         self.options = trial.options or self.run_options
         self._faults = TrialFaults(parse_faults((*trial.workload.faults, *self.options.faults)))
         self._embedded = trial.engine.provision is Provision.EMBEDDED
-        # Decided before the trial from declared capabilities and the workload.
-        # With one client per process there is nothing to wait on together, and the
-        # extra wait before each read would only cost (one more system call).
-        self._split_phase = (
-            self.options.split_phase
-            and self.options.clients > 1
-            and self.options.rate is None
-            and self.options.engine_options.read_from == "primary"  # one socket per client
-            and Capability.SPLIT_PHASE in trial.adapter.capabilities
-            and trial.workload.operations.all_split_phase()
-            and not self._faults.specs  # with faults each connection reconnects on its own
-        )
+        self._io = client_io(self.options, trial, faults=bool(self._faults.specs))
         state = TrialState(trial, journal)
         status, error = "ok", None
         label = trial.progress_label
@@ -311,7 +301,8 @@ class TrialRunner:
             ),
             rate_per_connection=rate / connections if rate else None,
             arrival=self.options.arrival,
-            split_phase=self._split_phase,
+            split_phase=self._io.split_phase,
+            spin_ns=self._io.spin_ns,
             track_writes=self._faults.tracking and phase is Phase.MEASURE,
         )
         self._phase(

@@ -252,3 +252,41 @@ def test_a_driver_socket_timeout_does_not_cut_the_split_phase_wait(servers: Serv
     slowest = max(hdr.percentiles_us(hdr.merge_encoded([r.histogram]))["max_us"] for r in measured)
     assert slowest >= 300_000  # the pause, in the latencies
     assert sum(r.count for r in measured if r.start_s >= 1.0) > 0  # and work after it
+
+
+@pytest.mark.parametrize("engine", ["redis", "postgres"])
+def test_one_connection_spins_for_its_replies_and_counts_each_operation_once(
+    servers: ServerPool, engine: str
+) -> None:
+    record = _trial_record(
+        servers,
+        engine,
+        "ycsb-a",
+        RunOptions(processes=1, clients=1, spin_wait_us=150),
+        records=500,
+        operation_count=2001,
+    )
+    assert record.status == "ok", record.error
+    measure = record.load_generator["measure"]
+    assert isinstance(measure, dict)
+    assert measure["client_io"] == (
+        "split-phase: one thread per process waits on all its connections, "
+        "polling 150 µs before it sleeps"
+    )
+    assert sum(_outcomes(record).values()) == measure["operations"] == 2001
+    assert _outcomes(record)["errors"] == 0
+    assert record.verify["ok"] is True
+
+
+def test_without_a_spin_one_connection_makes_blocking_calls(servers: ServerPool) -> None:
+    record = _trial_record(
+        servers,
+        "redis",
+        "ycsb-c",
+        RunOptions(processes=1, clients=1, spin_wait_us=0),
+        records=200,
+        operation_count=500,
+    )
+    measure = record.load_generator["measure"]
+    assert isinstance(measure, dict)
+    assert str(measure["client_io"]).startswith("blocking")

@@ -8,7 +8,7 @@ import pytest
 
 from bakeoff.api import run_benchmark
 from bakeoff.engines.provisioning import EngineOptions
-from bakeoff.harness.options import RunOptions, split_connections
+from bakeoff.harness.options import RunOptions, spin_wait_ns, split_connections
 from bakeoff.results import load_manifest
 
 
@@ -19,6 +19,7 @@ from bakeoff.results import load_manifest
         ({"arrival": "bursty"}, "--arrival 'bursty': expected constant or poisson"),
         ({"processes": 0}, "processes must be at least 1"),
         ({"rate": 0.0}, "rate must be positive"),
+        ({"spin_wait_us": -1.0}, "spin wait must be 0 or more µs"),
     ],
 )
 def test_invalid_options_are_refused_with_one_message(
@@ -70,3 +71,20 @@ def test_split_multiplies_out_with_at_most_one_process_per_core(
     processes, clients = split
     assert processes * clients == connections
     assert processes <= cores
+
+
+@pytest.mark.parametrize(
+    ("processes", "cores", "spin_us", "expected_ns"),
+    [
+        (1, 2, None, 200_000),  # a core is free: poll for replies by default
+        (2, 2, None, 0),  # every core has a process: polling would take the engine's CPU
+        (3, 8, None, 200_000),
+        (2, 2, 50.0, 50_000),  # asked for: as asked
+        (1, 2, 0.0, 0),
+    ],
+)
+def test_split_phase_polls_for_replies_only_where_a_core_is_free(
+    processes: int, cores: int, spin_us: float | None, expected_ns: int
+) -> None:
+    options = RunOptions(processes=processes, spin_wait_us=spin_us)
+    assert spin_wait_ns(options, cores) == expected_ns

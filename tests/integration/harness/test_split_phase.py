@@ -130,7 +130,7 @@ def test_duration_bound_run_stops_at_the_deadline(servers: ServerPool) -> None:
     assert int(measure["operations"]) > 100
 
 
-def test_rmw_open_loop_opt_out_and_single_clients_keep_blocking_calls(
+def test_rmw_open_loop_opt_out_and_single_clients_not_polling_keep_blocking_calls(
     servers: ServerPool,
 ) -> None:
     rmw = _trial_record(
@@ -153,7 +153,12 @@ def test_rmw_open_loop_opt_out_and_single_clients_keep_blocking_calls(
         operation_count=400,
     )
     one_client = _trial_record(
-        servers, "redis", "ycsb-c", RunOptions(clients=1), records=200, operation_count=400
+        servers,
+        "redis",
+        "ycsb-c",
+        RunOptions(clients=1, spin_wait_us=0),
+        records=200,
+        operation_count=400,
     )
     for record in (rmw, open_loop, opted_out, one_client):
         assert record.status == "ok", record.error
@@ -276,17 +281,3 @@ def test_one_connection_spins_for_its_replies_and_counts_each_operation_once(
     assert sum(_outcomes(record).values()) == measure["operations"] == 2001
     assert _outcomes(record)["errors"] == 0
     assert record.verify["ok"] is True
-
-
-def test_without_a_spin_one_connection_makes_blocking_calls(servers: ServerPool) -> None:
-    record = _trial_record(
-        servers,
-        "redis",
-        "ycsb-c",
-        RunOptions(processes=1, clients=1, spin_wait_us=0),
-        records=200,
-        operation_count=500,
-    )
-    measure = record.load_generator["measure"]
-    assert isinstance(measure, dict)
-    assert str(measure["client_io"]).startswith("blocking")

@@ -28,11 +28,9 @@ import time
 from collections.abc import Callable, Generator, Sequence
 from typing import cast
 
-import numpy as np
-
 from bakeoff.adapters.errors import AdapterError, ErrorKind
 from bakeoff.adapters.protocol import PENDING, Adapter, SplitPhase
-from bakeoff.harness.loadgen import NEVER, OUTCOME_OF_KIND, ConnectionState
+from bakeoff.harness.loadgen import NEVER, OUTCOME_OF_KIND, ConnectionState, record_chunk
 from bakeoff.harness.operation_stream import GROWN_CHUNK, Stream, next_chunk_size
 from bakeoff.harness.recorder import Outcome, Recorder
 
@@ -171,7 +169,7 @@ def _connection_loop(  # noqa: PLR0912, PLR0915 - the timed loop stays in one fr
         finally:
             # Also when the loop is closed (a stop request): the operation in flight is
             # left out, and the keys of the chunk's unsent inserts are given back.
-            _record(recorder, op_indexes, starts, ends, outcomes, done)
+            record_chunk(recorder, op_indexes, starts, ends, outcomes, done)
             state.completed += done
             if remaining > 0:
                 remaining -= done
@@ -179,25 +177,6 @@ def _connection_loop(  # noqa: PLR0912, PLR0915 - the timed loop stays in one fr
                 stream.unissue(op_indexes[done:])
         if n == size:
             size = next_chunk_size(size, starts[0], ends[n - 1])
-
-
-def _record(
-    recorder: Recorder,
-    op_indexes: list[int],
-    starts: list[int],
-    ends: list[int],
-    outcomes: list[int],
-    done: int,
-) -> None:
-    if done == 0:
-        return
-    end_array = np.array(ends[:done], dtype=np.int64)
-    recorder.add_chunk(
-        np.array(op_indexes[:done], dtype=np.uint8),
-        end_array,
-        end_array - np.array(starts[:done], dtype=np.int64),
-        np.array(outcomes[:done], dtype=np.uint8),
-    )
 
 
 class _Poller:

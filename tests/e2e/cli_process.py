@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+
+@contextlib.contextmanager
+def _sighup_default() -> Iterator[None]:
+    hup = getattr(signal, "SIGHUP", None)
+    if hup is None or signal.getsignal(hup) is not signal.SIG_IGN:
+        yield
+        return
+    signal.signal(hup, signal.SIG_DFL)
+    try:
+        yield
+    finally:
+        signal.signal(hup, signal.SIG_IGN)
 
 
 class RunningBakeoff:
@@ -16,15 +31,18 @@ class RunningBakeoff:
     process group, as `timeout` and a terminal send it), its stderr read as it comes."""
 
     def __init__(self, *args: str, cwd: Path) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bakeoff", *args],
-            cwd=cwd,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"},
-            start_new_session=True,
-        )
+        # An ignored SIGHUP (the tests started under `nohup`) would be inherited, and
+        # bakeoff rightly keeps it ignored: the child starts as from a terminal.
+        with _sighup_default():
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "bakeoff", *args],
+                cwd=cwd,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env={**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"},
+                start_new_session=True,
+            )
         self._lines: list[str] = []
         self._stdout: list[str] = []
         self._readers = [

@@ -17,15 +17,13 @@ TelemetryOption = Annotated[
 ]
 
 SpinWaitOption = Annotated[
-    float | None,
+    float,
     typer.Option(
         "--spin-wait-us",
         min=0,
         metavar="MICROSECONDS",
         help="Split phase: poll for a reply this long before sleeping, so that an idle "
-        "CPU is not halted when it comes (docs/load-generator.md); 0: never. Default: "
-        "200 when the worker processes leave a core free, else 0.",
-        show_default="auto",
+        "CPU is not halted when it comes (docs/load-generator.md); 0: never.",
     ),
 ]
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bakeoff.adapters.protocol import Capability
-from bakeoff.harness.clients import usable_cores
 from bakeoff.harness.options import RunOptions, spin_wait_ns
 from bakeoff.harness.plan import Trial
 
@@ -26,7 +25,7 @@ def client_io(options: RunOptions, trial: Trial, *, faults: bool) -> ClientIo:
     process has several connections to wait on together or spins for its replies (with
     one connection and no spin the extra wait before each read would only cost a system
     call)."""
-    spin_ns = spin_wait_ns(options, usable_cores())
+    spin_ns = spin_wait_ns(options)
     split_phase = (
         options.split_phase
         and (options.clients > 1 or spin_ns > 0)

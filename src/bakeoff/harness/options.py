@@ -50,11 +50,10 @@ class RunOptions:
     """Closed loops run each process's connections in one thread that waits on all their
     sockets, where the adapter declares SPLIT_PHASE and every operation of the workload
     has a split form (docs/load-generator.md); False keeps a thread per connection."""
-    spin_wait_us: float | None = None
+    spin_wait_us: float = 0.0
     """Split-phase loops poll their sockets this long for a reply before they sleep, so
     that the client's CPU is not idle, and halted, when the reply arrives (docs/
-    load-generator.md, "Idle CPUs and one connection"). None: `AUTO_SPIN_WAIT_US`
-    when the worker processes leave a core of this machine free, else 0 (never)."""
+    load-generator.md, "Polling for the reply"); 0: they sleep at once."""
     interval_s: float = 1.0
     """Width of the result intervals."""
     telemetry: bool = True
@@ -94,7 +93,7 @@ class RunOptions:
         if self.rate is not None and self.rate <= 0:
             raise ValueError(f"rate must be positive, got {self.rate}")
         parse_faults(self.faults)  # FaultSyntaxError (a ValueError) names entry and field
-        if self.spin_wait_us is not None and self.spin_wait_us < 0:
+        if self.spin_wait_us < 0:
             raise ValueError(f"spin wait must be 0 or more µs, got {self.spin_wait_us}")
         if self.interval_s <= 0:
             raise ValueError(f"interval_s must be positive, got {self.interval_s}")
@@ -171,15 +170,6 @@ def split_connections(connections: int, cores: int) -> tuple[int, int]:
     return processes, connections // processes
 
 
-AUTO_SPIN_WAIT_US = 200.0
-"""The default spin: a round trip to an engine on this machine takes 30-100 µs."""
-
-
-def spin_wait_ns(options: RunOptions, usable_cores: int) -> int:
-    """How long a split-phase loop polls for a reply before it sleeps, in ns: the option,
-    or by default `AUTO_SPIN_WAIT_US` when the worker processes leave a core free (a
-    spinning process must not take the CPU the engine or another process needs)."""
-    spin = options.spin_wait_us
-    if spin is None:
-        spin = AUTO_SPIN_WAIT_US if options.processes < usable_cores else 0.0
-    return round(spin * 1000)
+def spin_wait_ns(options: RunOptions) -> int:
+    """How long a split-phase loop polls for a reply before it sleeps, in ns."""
+    return round(options.spin_wait_us * 1000)

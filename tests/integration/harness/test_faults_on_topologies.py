@@ -64,13 +64,16 @@ def test_a_killed_cassandra_ring_member_loses_no_write_at_quorum(tmp_path: Path)
     (fault,) = trial["faults"]
     assert fault["applied"] and fault["node_name"] == "node2"
     (figures,) = trial["availability"]
-    # The client used node2 (token-aware, through its published port): its requests
-    # there fail or stall when it dies. Two of three replicas still answer, so the ring
-    # keeps serving at QUORUM: down for far less than the 8 s after the kill. (Recovery
-    # to 90 % of the baseline is not asserted: one connection at ~100 ops/s on a busy
-    # machine is too noisy at 0.25 s intervals.)
-    assert figures["detect_s"] is not None
+    # Two of three replicas still answer, so the ring keeps serving at QUORUM: down for
+    # far less than the 8 s after the kill. Whether the client sees the kill at all
+    # depends on where its requests were in flight: a request on node2's connection fails
+    # or stalls, but the driver marks the host down as its connection closes and may
+    # route every later request to the two others, so an interval with an error or a
+    # stall may not show (a CI run saw none), so detect_s is not asserted. (Nor is
+    # recovery to 90 % of the baseline: one connection at ~100 ops/s on a busy machine
+    # is too noisy at 0.25 s intervals.)
     assert figures["unavailable_s"] < 4.0
+    assert figures["baseline_ops_per_s"] and figures["baseline_ops_per_s"] > 0
     lost = trial["lost_writes"]
     assert lost["keys_checked"] > 0 and lost["lost"] == 0 and lost["stale"] == 0
     assert lost["read_at"] in ("ALL", "QUORUM")

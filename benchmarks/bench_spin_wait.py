@@ -1,8 +1,8 @@
 """One connection, polling for replies against sleeping at once, with the native peer.
 
 The selftest's trials (workload A on Redis against redis-benchmark, C on PostgreSQL
-against `pgbench -S`, 100,000 records, one connection) run with the default
-`--spin-wait-us 200` (polling, split phase) and with the default 0 (blocking),
+against `pgbench -S`, 100,000 records, one connection) run with `--spin-wait-us 200`
+(polling, split phase, the default where a core is left free) and with 0 (blocking),
 alternated, the native peer after each pair; prints every run and the medians.
 
 Run (Docker and the engine images, `bakeoff images env`):

@@ -8,6 +8,7 @@ Prints ops/s, p50, client CPU µs/op and the ratio to the mean of the two peer r
 
 Run: python benchmarks/bench_worker_split.py postgres --splits 8x1 4x2 2x4 1x8
      [--thread-per-connection]
+A split may name a polling time: `1x8@200` runs it with `--spin-wait-us 200`.
 """
 
 from __future__ import annotations
@@ -27,15 +28,18 @@ from bakeoff.selftest.measured import Measured
 from bakeoff.selftest.native import pgbench, redis_benchmark
 
 
-def _split(text: str) -> tuple[int, int]:
-    processes, _, clients = text.partition("x")
-    return int(processes), int(clients)
+def _split(text: str) -> tuple[int, int, float]:
+    split, _, spin = text.partition("@")
+    processes, _, clients = split.partition("x")
+    return int(processes), int(clients), float(spin or 0)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("engine", choices=["postgres", "redis"])
-    parser.add_argument("--splits", nargs="+", type=_split, default=[(8, 1), (4, 2), (2, 4)])
+    parser.add_argument(
+        "--splits", nargs="+", type=_split, default=[(8, 1, 0.0), (4, 2, 0.0), (2, 4, 0.0)]
+    )
     parser.add_argument("--duration", type=float, default=8.0)
     parser.add_argument(
         "--thread-per-connection",
@@ -43,7 +47,7 @@ def main() -> None:
         help="blocking clients, one thread per connection (default: split phase)",
     )
     args = parser.parse_args()
-    connections = {p * c for p, c in args.splits}
+    connections = {p * c for p, c, _ in args.splits}
     if len(connections) != 1:
         parser.error("every split must multiply out to the same connection count")
     (n,) = connections
@@ -65,7 +69,7 @@ def main() -> None:
 
         peers = [] if args.engine == "redis" else [peer()]  # pgbench creates its table
         rows = []
-        for processes, clients in args.splits:
+        for processes, clients, spin in args.splits:
             record = bakeoff_runs.run_trial(
                 workload,
                 spec,
@@ -76,9 +80,11 @@ def main() -> None:
                     clients=clients,
                     engine_options=EngineOptions(keep=True),
                     split_phase=not args.thread_per_connection,
+                    spin_wait_us=spin,
                 ),
             )
-            rows.append((f"{processes} x {clients}", bakeoff_runs.measured_of(record)))
+            label = f"{processes} x {clients}" + (f" @{spin:g}" if spin else "")
+            rows.append((label, bakeoff_runs.measured_of(record)))
         peers.append(peer())
     native = statistics.mean(p.ops_per_s for p in peers)
     native_cpu = statistics.mean(p.cpu_us_per_op for p in peers)
@@ -89,13 +95,13 @@ def main() -> None:
     )
     for label, m in rows:
         print(
-            f"  {label:>8s}: {m.ops_per_s:8,.0f} ops/s ({m.ops_per_s / native:4.2f}x peer)  "
+            f"  {label:>12s}: {m.ops_per_s:8,.0f} ops/s ({m.ops_per_s / native:4.2f}x peer)  "
             f"p50 {m.p50_us:5.0f} µs  client cpu {m.cpu_us_per_op:5.1f} µs/op "
             f"({m.cpu_us_per_op / native_cpu:4.2f}x peer)"
         )
     for p in peers:
         print(
-            f"  native  : {p.ops_per_s:8,.0f} ops/s  p50 {p.p50_us:5.0f} µs  "
+            f"  native      : {p.ops_per_s:8,.0f} ops/s  p50 {p.p50_us:5.0f} µs  "
             f"client cpu {p.cpu_us_per_op:5.1f} µs/op"
         )
 

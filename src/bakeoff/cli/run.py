@@ -110,7 +110,7 @@ def run(
             "(docs/load-generator.md).",
         ),
     ] = True,
-    spin_wait: SpinWaitOption = 0.0,
+    spin_wait: SpinWaitOption = None,
     connections: Annotated[
         int | None,
         typer.Option(

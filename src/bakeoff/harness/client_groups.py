@@ -14,9 +14,10 @@ from bakeoff.harness.plan import Trial
 
 
 def client_groups(
-    trial: Trial, endpoint: Endpoint, options: RunOptions, executor: Executor
+    trial: Trial, endpoint: Endpoint, options: RunOptions, executor: Executor, *, spawn: bool
 ) -> list[ClientGroup]:
-    """One group per worker process (`options.processes`), `options.clients` connections each."""
+    """One group per worker process (`options.processes`), `options.clients` connections
+    each; `spawn`: in spawned processes even if there is one (harness/client_io.py)."""
     connections = options.connections
     workload = trial.workload
     total = workload.operation_count or 0
@@ -33,4 +34,4 @@ def client_groups(
         list(range(p * options.clients, (p + 1) * options.clients))
         for p in range(options.processes)
     ]
-    return executor.groups(slices, common)
+    return executor.groups(slices, common, spawn=spawn)

@@ -19,10 +19,11 @@ from bakeoff.harness.worker_process import ProcessClientGroup, SharedProgress
 
 class Executor(Protocol):
     def groups(
-        self, slices: Sequence[Sequence[int]], group_args: Mapping[str, Any]
+        self, slices: Sequence[Sequence[int]], group_args: Mapping[str, Any], *, spawn: bool
     ) -> list[ClientGroup]:
         """One group per slice of connection indexes, each made from `group_args`
-        (ThreadClientGroup's arguments besides `connections`)."""
+        (ThreadClientGroup's arguments besides `connections`); `spawn`: never as threads
+        of this process, even for one slice."""
 
     def schedule(self, command: PhaseCommand) -> PhaseCommand:
         """The command as the groups are to start it (a cluster starts on a barrier)."""
@@ -36,12 +37,13 @@ class Executor(Protocol):
 
 
 class LocalExecutor:
-    """Worker processes on this machine."""
+    """Worker processes on this machine (one: threads of this process, unless told to
+    spawn it)."""
 
     def groups(
-        self, slices: Sequence[Sequence[int]], group_args: Mapping[str, Any]
+        self, slices: Sequence[Sequence[int]], group_args: Mapping[str, Any], *, spawn: bool
     ) -> list[ClientGroup]:
-        if len(slices) == 1:
+        if len(slices) == 1 and not spawn:
             return [ThreadClientGroup(connections=slices[0], **group_args)]
         shared = SharedProgress(len(slices))
         return [

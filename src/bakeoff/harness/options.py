@@ -50,10 +50,11 @@ class RunOptions:
     """Closed loops run each process's connections in one thread that waits on all their
     sockets, where the adapter declares SPLIT_PHASE and every operation of the workload
     has a split form (docs/load-generator.md); False keeps a thread per connection."""
-    spin_wait_us: float = 0.0
+    spin_wait_us: float | None = None
     """Split-phase loops poll their sockets this long for a reply before they sleep, so
     that the client's CPU is not idle, and halted, when the reply arrives (docs/
-    load-generator.md, "Polling for the reply"); 0: they sleep at once."""
+    load-generator.md, "Polling for the reply"); 0: they sleep at once; None: `AUTO_SPIN_US`
+    where a core is left over for the engine and bakeoff's own process, else 0."""
     interval_s: float = 1.0
     """Width of the result intervals."""
     telemetry: bool = True
@@ -93,7 +94,7 @@ class RunOptions:
         if self.rate is not None and self.rate <= 0:
             raise ValueError(f"rate must be positive, got {self.rate}")
         parse_faults(self.faults)  # FaultSyntaxError (a ValueError) names entry and field
-        if self.spin_wait_us < 0:
+        if self.spin_wait_us is not None and self.spin_wait_us < 0:
             raise ValueError(f"spin wait must be 0 or more µs, got {self.spin_wait_us}")
         if self.interval_s <= 0:
             raise ValueError(f"interval_s must be positive, got {self.interval_s}")
@@ -170,6 +171,19 @@ def split_connections(connections: int, cores: int) -> tuple[int, int]:
     return processes, connections // processes
 
 
-def spin_wait_ns(options: RunOptions) -> int:
-    """How long a split-phase loop polls for a reply before it sleeps, in ns."""
-    return round(options.spin_wait_us * 1000)
+AUTO_SPIN_US = 200.0
+"""Polling time when none is asked for: above a round trip to an engine on this machine
+(30-100 µs measured), so a reply that comes at all comes while the client still polls."""
+
+
+def spin_wait_ns(options: RunOptions, cores: int) -> int:
+    """How long a split-phase loop polls for a reply before it sleeps, in ns, on a
+    machine with `cores` usable cores. Asked for: that. Otherwise `AUTO_SPIN_US` when the
+    worker processes leave a core over (a polling process keeps its core busy, and the
+    engine, bakeoff's own process and the other worker processes need theirs), on this
+    machine only (a cluster's nodes are not this machine's to judge); else 0."""
+    if options.spin_wait_us is not None:
+        return round(options.spin_wait_us * 1000)
+    if options.cluster is None and options.processes < cores:
+        return round(AUTO_SPIN_US * 1000)
+    return 0

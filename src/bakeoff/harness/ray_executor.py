@@ -54,7 +54,7 @@ class RayExecutor:
         return self._placement
 
     def groups(
-        self, slices: Sequence[Sequence[int]], group_args: Mapping[str, Any]
+        self, slices: Sequence[Sequence[int]], group_args: Mapping[str, Any], *, spawn: bool
     ) -> list[ClientGroup]:
         placement = self._placed(len(slices))
         refuse_unreachable(group_args["endpoint"], ray_api.alive_nodes())

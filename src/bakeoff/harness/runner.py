@@ -172,7 +172,9 @@ class TrialRunner:
                 control.teardown(table)
             self._loaded.pop(loaded_key, None)
             control.setup(table)
-            groups = client_groups(trial, endpoint, self.options, self.executor)
+            groups = client_groups(
+                trial, endpoint, self.options, self.executor, spawn=self._io.worker_processes
+            )
             for group in groups:
                 group.connect()
             for group in groups:

@@ -89,7 +89,7 @@ def test_the_merged_histogram_is_the_merge_of_every_worker_s(
         control: Any = trial.driver()
         control.connect(endpoint, {})
         control.setup(workload.table_spec())
-        groups = client_groups(trial, endpoint, runner.options, executor)
+        groups = client_groups(trial, endpoint, runner.options, executor, spawn=False)
         try:
             for group in groups:
                 group.connect()

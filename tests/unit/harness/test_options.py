@@ -73,6 +73,14 @@ def test_split_multiplies_out_with_at_most_one_process_per_core(
     assert processes <= cores
 
 
-def test_split_phase_polls_for_replies_only_when_asked() -> None:
-    assert spin_wait_ns(RunOptions()) == 0
-    assert spin_wait_ns(RunOptions(spin_wait_us=150.5)) == 150_500
+def test_split_phase_polls_by_default_only_where_a_core_is_left_free() -> None:
+    assert spin_wait_ns(RunOptions(), cores=2) == 200_000
+    assert spin_wait_ns(RunOptions(processes=2, clients=4), cores=2) == 0
+    assert spin_wait_ns(RunOptions(processes=2, clients=4), cores=4) == 200_000
+    assert spin_wait_ns(RunOptions(), cores=1) == 0
+    assert spin_wait_ns(RunOptions(cluster="auto"), cores=8) == 0
+
+
+def test_split_phase_polls_as_asked() -> None:
+    assert spin_wait_ns(RunOptions(spin_wait_us=150.5), cores=1) == 150_500
+    assert spin_wait_ns(RunOptions(spin_wait_us=0), cores=8) == 0

@@ -297,6 +297,7 @@ def run(
             reuse=reuse,
             processes=processes,
             clients=clients,
+            auto_split=connections is not None,
             rate=rate,
             arrival=arrival,
             split_phase=split_phase,

@@ -43,6 +43,9 @@ class RunOptions:
     """Worker processes. 1 runs the connections as threads of this process."""
     clients: int = 1
     """Connections per worker process."""
+    auto_split: bool = False
+    """processes × clients were picked by `split_connections` (`--connections`), so a
+    trial may regroup them (harness/client_io.py `regrouped`)."""
     rate: float | None = None
     """Open loop: target operations per second over all connections; None: closed loop."""
     arrival: str = "constant"
@@ -122,6 +125,7 @@ class RunOptions:
         return {
             "processes": self.processes,
             "clients_per_process": self.clients,
+            "split_picked_by_bakeoff": self.auto_split,
             "rate": self.rate,
             "arrival": self.arrival,
             "repeat": self.repeat,
@@ -156,17 +160,18 @@ class RunOptions:
         }
 
 
-def split_connections(connections: int, cores: int) -> tuple[int, int]:
+def split_connections(connections: int, cores: int, *, engine_cores: int = 0) -> tuple[int, int]:
     """A processes × clients split for `connections` connections.
 
-    One process per usable core, the remaining connections as threads in them; the split
-    multiplies out to exactly `connections`. One process drives at most one core of client
-    work (the interpreter lock), and the drivers release it while they wait for the
-    server, so more processes than cores only add switching: measured on 2 cores at 8
-    connections (docs/load-generator.md), 2 × 4 beat 4 × 2 and 8 × 1 for both psycopg
-    (libpq) and redis-py.
+    One process per usable core (but the `engine_cores` left to an engine on this
+    machine), the remaining connections as threads in them; the split multiplies out to
+    exactly `connections`. One process drives at most one core of client work (the
+    interpreter lock), and the drivers release it while they wait for the server, so more
+    processes than cores only add switching: measured on 2 cores at 8 connections
+    (docs/load-generator.md), 2 × 4 beat 4 × 2 and 8 × 1 for both psycopg (libpq) and
+    redis-py with a thread per connection.
     """
-    most = max(1, min(connections, cores))
+    most = max(1, min(connections, cores - engine_cores))
     processes = max(p for p in range(1, most + 1) if connections % p == 0)
     return processes, connections // processes
 

@@ -50,12 +50,13 @@ def options_at(options: RunOptions, point: Point, cores: int) -> RunOptions:
     unknown = set(point) - set(AXES)
     if unknown:
         raise ValueError(f"a point sets only {', '.join(AXES)}; not {', '.join(sorted(unknown))}")
-    processes, clients = options.processes, options.clients
+    processes, clients, auto_split = options.processes, options.clients, options.auto_split
     if "connections" in point:
         connections = int(point["connections"])
         if connections != point["connections"] or connections < 1:
             raise ValueError(f"connections must be a positive whole number: {dict(point)}")
         processes, clients = split_connections(connections, cores)
+        auto_split = True
     engine_options = options.engine_options
     if "cpus" in point:
         engine_options = replace(engine_options, cpus=float(point["cpus"]))
@@ -63,6 +64,7 @@ def options_at(options: RunOptions, point: Point, cores: int) -> RunOptions:
         options,
         processes=processes,
         clients=clients,
+        auto_split=auto_split,
         rate=float(point["rate"]) if "rate" in point else options.rate,
         engine_options=engine_options,
     )

@@ -27,7 +27,7 @@ from bakeoff.engines.catalog import Provision
 from bakeoff.engines.cleanup import signal_name
 from bakeoff.harness.answers_check import AnswerReferences
 from bakeoff.harness.client_groups import client_groups
-from bakeoff.harness.client_io import client_io
+from bakeoff.harness.client_io import trial_io
 from bakeoff.harness.clients import ClientGroup, PhaseCommand, PhaseResult
 from bakeoff.harness.executor import Executor, executor_for
 from bakeoff.harness.fault_trial import TrialFaults
@@ -111,7 +111,7 @@ class TrialRunner:
         self.options = trial.options or self.run_options
         self._faults = TrialFaults(parse_faults((*trial.workload.faults, *self.options.faults)))
         self._embedded = trial.engine.provision is Provision.EMBEDDED
-        self._io = client_io(self.options, trial, faults=bool(self._faults.specs))
+        self.options, self._io = trial_io(self.options, trial, faults=bool(self._faults.specs))
         state = TrialState(trial, journal)
         status, error = "ok", None
         label = trial.progress_label

@@ -96,12 +96,19 @@ def bakeoff_on(
         adapter_class(spec.adapter),
         ExternalProvisioner(spec, endpoint.url),
         # Keep the records: a peer runs next over the same keys.
-        RunOptions(processes=processes, clients=clients, engine_options=EngineOptions(keep=True)),
+        RunOptions(
+            processes=processes,
+            clients=clients,
+            auto_split=True,  # as `bakeoff run --connections` picks it
+            engine_options=EngineOptions(keep=True),
+        ),
     )
     generator = record.load_generator["measure"]
     assert isinstance(generator, dict)
     io = str(generator["client_io"]).partition(":")[0]
-    return measured_of(record), f"{processes} processes x {clients} clients, {io}"
+    ran = record.load_generator  # the split the trial ran, maybe regrouped
+    split = f"{ran['processes']} processes x {ran['clients_per_process']} clients"
+    return measured_of(record), f"{split}, {io}"
 
 
 # -- the no-op harness ----------------------------------------------------------------

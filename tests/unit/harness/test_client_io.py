@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bakeoff.engines.catalog import engine_spec
+from bakeoff.engines.provisioning import EngineOptions
 from bakeoff.harness import client_io as client_io_module
-from bakeoff.harness.client_io import client_io
+from bakeoff.harness.client_io import client_io, trial_io
 from bakeoff.harness.options import RunOptions
 from bakeoff.harness.plan import Trial, plan_trials
 from bakeoff.workloads.loader import load_workload, shipped_workloads_dir
@@ -56,3 +57,34 @@ def test_what_cannot_run_split_phase_never_polls(
 ) -> None:
     io = client_io(options, _trial(engine, workload), faults=faults)
     assert (io.split_phase, io.spin_ns, io.worker_processes) == (False, 0, False)
+
+
+@pytest.mark.usefixtures("two_cores")
+def test_connections_bakeoff_split_leave_a_core_to_an_engine_on_this_machine() -> None:
+    picked = RunOptions(processes=2, clients=4, auto_split=True)
+    options, io = trial_io(picked, _trial("redis"), faults=False)
+    assert (options.processes, options.clients) == (1, 8)
+    assert (io.split_phase, io.spin_ns, io.worker_processes) == (True, 200_000, True)
+
+
+@pytest.mark.usefixtures("two_cores")
+@pytest.mark.parametrize(
+    ("engine", "options"),
+    [
+        ("redis", RunOptions(processes=2, clients=4)),  # the user's own split
+        ("sqlite", RunOptions(processes=2, clients=4, auto_split=True)),  # in this process
+        (
+            "redis",
+            RunOptions(
+                processes=2,
+                clients=4,
+                auto_split=True,
+                engine_options=EngineOptions(urls={"redis": "redis://db.internal:6379/0"}),
+            ),
+        ),
+        ("redis", RunOptions(processes=2, clients=4, auto_split=True, rate=500.0)),
+    ],
+)
+def test_other_splits_stay_as_given(engine: str, options: RunOptions) -> None:
+    regrouped, _ = trial_io(options, _trial(engine), faults=False)
+    assert (regrouped.processes, regrouped.clients) == (2, 4)

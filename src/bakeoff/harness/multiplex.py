@@ -23,6 +23,7 @@ there is no epoll.
 from __future__ import annotations
 
 import contextlib
+import os
 import select
 import time
 from collections.abc import Callable, Generator, Sequence
@@ -57,7 +58,8 @@ def run_split_phase_closed_loop(
 
     With `spin_ns`, the thread polls the sockets (without waiting) for up to that long
     before it waits on them: a CPU that runs a poll is not idle when the reply comes, so
-    it is not halted and needs no wake-up (docs/load-generator.md).
+    it is not halted and needs no wake-up (docs/load-generator.md). Between polls it
+    yields the CPU to any thread that is ready to run there.
 
     As in the blocking loop, the operation in flight when the deadline passes completes
     and is recorded; a stop request (Ctrl-C) ends the loop at once, keeping what completed.
@@ -80,11 +82,15 @@ def run_split_phase_closed_loop(
     try:
         ready = poller.ready
         clock = time.perf_counter_ns
+        give_way = os.sched_yield
         while waiting:
             events = ready(0) if spin_ns else None
             if spin_ns and not events:
                 spin_until = clock() + spin_ns
                 while not events and clock() < spin_until:
+                    # The core stays busy, so it is not halted, but a thread that has
+                    # work (the engine's, on a shared machine) gets it between polls.
+                    give_way()
                     events = ready(0)
             for fd, _ in events or ready(_POLL_S):
                 loop = waiting[fd]

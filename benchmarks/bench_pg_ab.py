@@ -10,6 +10,9 @@ PYTHONPATH. Prints each round and the medians: ops/s and client CPU µs/op, and 
 ratios to pgbench in the same round. The load averages before and after say how busy
 the machine was.
 
+A tree may name its own split (``--tree one=.,1x8 --tree two=.,2x4``): the same code at
+two splits.
+
 Run: python benchmarks/bench_pg_ab.py --tree base=/tmp/base/src --tree new=. \\
      [--connections 8] [--rounds 3] [--duration 10] [--split 2x4]
 """
@@ -58,12 +61,21 @@ print(json.dumps({**asdict(measured), "split": how}))
 """
 
 
-def _trial(tree: str, url: str, args: argparse.Namespace) -> dict[str, object]:
+def _trial(spec: str, url: str, args: argparse.Namespace) -> dict[str, object]:
+    tree, _, split = spec.partition(",")
     env = dict(os.environ)
     if tree != ".":
         env["PYTHONPATH"] = os.pathsep.join(p for p in (tree, env.get("PYTHONPATH")) if p)
     out = subprocess.run(
-        [sys.executable, "-c", _CHILD, url, str(args.connections), str(args.duration), args.split],
+        [
+            sys.executable,
+            "-c",
+            _CHILD,
+            url,
+            str(args.connections),
+            str(args.duration),
+            split or args.split,
+        ],
         env=env,
         capture_output=True,
         text=True,
@@ -78,7 +90,9 @@ def _load() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--tree", action="append", required=True, help="NAME=DIR (or NAME=.)")
+    parser.add_argument(
+        "--tree", action="append", required=True, help="NAME=DIR[,PxC] (DIR . = installed)"
+    )
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=float, default=10.0)

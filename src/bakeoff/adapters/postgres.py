@@ -109,6 +109,9 @@ class PostgresAdapter(SqlAdapter):
 
     def close(self) -> None:
         self._pgconn = None
+        # The bound calls hold the connection too.
+        self._send_query_prepared = self._flush = self._consume_input = None
+        self._is_busy = self._get_result = None
         self._prepared.clear()
         self._all_fields.clear()
         super().close()

@@ -162,8 +162,9 @@ def test_one_field_read_of_a_null_field_is_none(endpoint: Endpoint) -> None:
     try:
         adapter.insert(one.name, "null", {})
         adapter.insert(one.name, "set", {"field0": "v"})
-        assert adapter.read(one.name, "null", None) == {"field0": None}
-        assert _split_read(adapter, one.name, "null", None) == {"field0": None}
+        null_field: dict[str, str | None] = {"field0": None}
+        assert adapter.read(one.name, "null", None) == null_field
+        assert _split_read(adapter, one.name, "null", None) == null_field
         assert _split_read(adapter, one.name, "set", None) == {"field0": "v"}
         adapter.teardown(one)
         # Recreated with more columns: the cached read of all fields is not reused.

@@ -3,20 +3,28 @@ PostgreSQL adapters, one connection: ops/s and client CPU µs per operation, wit
 ratio of each to the plain cursor. Starts its own PostgreSQL container (the project's
 image).
 
-Run: python benchmarks/bench_psycopg_calls.py [--ops 20000]
+The split-phase styles send, wait for the socket (select) and collect the reply, as the
+epoll loop does: bare libpq calls (the floor through psycopg), the same returning the
+record as the adapter does, and the adapter's send_read / receive. The styles run in
+turns of --block operations, each turn's CPU read from the thread's clock, and the
+median turn is printed: on a shared machine, a burst of load then costs every style
+alike instead of the one that was running.
+
+Run: python benchmarks/bench_psycopg_calls.py [--ops 20000] [--block 500]
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
+import select
+import statistics
 import time
 from collections.abc import Callable
 
 import psycopg
 
 from bakeoff.adapters.postgres import PostgresAdapter
-from bakeoff.adapters.protocol import TableSpec
+from bakeoff.adapters.protocol import PENDING, TableSpec
 from bakeoff.adapters.sql import SqlAdapter
 from bakeoff.engines.catalog import engine_spec
 from bakeoff.engines.container import ContainerProvisioner
@@ -25,15 +33,64 @@ from bakeoff.engines.images import local_image
 RECORDS = 10_000
 
 
-def _cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+def _split_styles(
+    pgconn: psycopg.pq.abc.PGconn, pg_adapter: PostgresAdapter
+) -> dict[str, Callable[[str], object]]:
+    fd = pgconn.socket
+    tuples_ok = int(psycopg.pq.ExecStatus.TUPLES_OK)
+
+    def bare(key: str) -> object:
+        pgconn.send_query_prepared(b"point_read", [key.encode()])
+        select.select([fd], [], [])
+        pgconn.consume_input()
+        while pgconn.is_busy():
+            select.select([fd], [], [])
+            pgconn.consume_input()
+        result = pgconn.get_result()
+        while pgconn.get_result() is not None:
+            pass
+        return result.get_value(0, 0) if result is not None else None
+
+    def as_record(key: str) -> object:
+        pgconn.send_query_prepared(b"point_read", [key.encode()])
+        select.select([fd], [], [])
+        pgconn.consume_input()
+        while pgconn.is_busy():
+            select.select([fd], [], [])
+            pgconn.consume_input()
+        result = pgconn.get_result()
+        while pgconn.get_result() is not None:
+            pass
+        if result is None or result.status != tuples_ok:
+            raise RuntimeError("read failed")
+        if not result.ntuples:
+            return None
+        value = result.get_value(0, 0)
+        return {"field0": None if value is None else value.decode()}
+
+    adapter_fd = pg_adapter.fileno()
+
+    def adapter(key: str) -> object:
+        pg_adapter.send_read("usertable", key, None)
+        select.select([adapter_fd], [], [])
+        result = pg_adapter.receive()
+        while result is PENDING:
+            select.select([adapter_fd], [], [])
+            result = pg_adapter.receive()
+        return result
+
+    return {
+        "split: bare pgconn calls": bare,
+        "split: pgconn, as a record": as_record,
+        "split: PostgresAdapter": adapter,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--ops", type=int, default=20_000)
-    ops = parser.parse_args().ops
+    parser.add_argument("--ops", type=int, default=20_000, help="per style")
+    parser.add_argument("--block", type=int, default=500, help="operations per turn")
+    args = parser.parse_args()
     with ContainerProvisioner(engine_spec("postgres"), image=local_image("postgres")) as ep:
         adapter = SqlAdapter()
         adapter.connect(ep, {})
@@ -64,14 +121,23 @@ def main() -> None:
                 ).get_value(0, 0),
                 "bakeoff SqlAdapter.read": lambda k: adapter.read("usertable", k, None),
                 "bakeoff PostgresAdapter.read": lambda k: pg_adapter.read("usertable", k, None),
+                **_split_styles(pgconn, pg_adapter),
             }
-            results = {}
-            for name, call in styles.items():
-                cpu, start = _cpu(), time.perf_counter()
-                for i in range(ops):
-                    call(f"user{i % RECORDS:012d}")
-                wall = time.perf_counter() - start
-                results[name] = (ops / wall, (_cpu() - cpu) / ops * 1e6)
+            turns: dict[str, list[tuple[float, float]]] = {name: [] for name in styles}
+            for turn in range(max(1, args.ops // args.block)):
+                keys = [f"user{(turn * args.block + i) % RECORDS:012d}" for i in range(args.block)]
+                for name, call in styles.items():
+                    cpu, start = time.thread_time(), time.perf_counter()
+                    for key in keys:
+                        call(key)
+                    wall = time.perf_counter() - start
+                    turns[name].append(
+                        (args.block / wall, (time.thread_time() - cpu) / args.block * 1e6)
+                    )
+            results = {
+                name: (statistics.median(r for r, _ in t), statistics.median(c for _, c in t))
+                for name, t in turns.items()
+            }
         adapter.teardown(table)
         adapter.close()
         pg_adapter.close()

@@ -130,3 +130,48 @@ def test_split_phase_sends_a_record_larger_than_the_socket_buffer(endpoint: Endp
     finally:
         adapter.teardown(big)
         adapter.close()
+
+
+def _split_read(
+    adapter: PostgresAdapter, table: str, key: str, fields: tuple[str, ...] | None
+) -> object:
+    adapter.send_read(table, key, fields)
+    result = PENDING
+    while result is PENDING:
+        readable, _, _ = select.select([adapter.fileno()], [], [], 10.0)
+        assert readable, "no reply"
+        result = adapter.receive()
+    return result
+
+
+def test_split_phase_reads_return_what_blocking_reads_return(adapter: PostgresAdapter) -> None:
+    adapter.insert(TABLE.name, "k", {"field0": "a", "field1": "b"})
+    for fields in (None, ("field1",), ("field1", "field0")):
+        expected = adapter.read(TABLE.name, "k", fields)
+        assert _split_read(adapter, TABLE.name, "k", fields) == expected
+    assert _split_read(adapter, TABLE.name, "missing", None) is None
+
+
+def test_one_field_read_of_a_null_field_is_none(endpoint: Endpoint) -> None:
+    """A one-field table's read has its own, shorter conversion."""
+    one = TableSpec("pg_adapter_one", ("field0",), 20)
+    adapter = PostgresAdapter()
+    adapter.connect(endpoint, {})
+    adapter.teardown(one)
+    adapter.setup(one)
+    try:
+        adapter.insert(one.name, "null", {})
+        adapter.insert(one.name, "set", {"field0": "v"})
+        null_field: dict[str, str | None] = {"field0": None}
+        assert adapter.read(one.name, "null", None) == null_field
+        assert _split_read(adapter, one.name, "null", None) == null_field
+        assert _split_read(adapter, one.name, "set", None) == {"field0": "v"}
+        adapter.teardown(one)
+        # Recreated with more columns: the cached read of all fields is not reused.
+        wider = TableSpec(one.name, ("field0", "field1"), 20)
+        adapter.setup(wider)
+        adapter.insert(wider.name, "set", {"field0": "v", "field1": "w"})
+        assert _split_read(adapter, wider.name, "set", None) == {"field0": "v", "field1": "w"}
+    finally:
+        adapter.teardown(one)
+        adapter.close()

@@ -64,6 +64,8 @@ def run_split_phase_closed_loop(
     As in the blocking loop, the operation in flight when the deadline passes completes
     and is recorded; a stop request (Ctrl-C) ends the loop at once, keeping what completed.
     """
+    if not states:
+        return
     deadline = deadline_ns if deadline_ns is not None else NEVER
     poller = _Poller()
     waiting: dict[int, _Loop] = {}
@@ -83,6 +85,8 @@ def run_split_phase_closed_loop(
         ready = poller.ready
         clock = time.perf_counter_ns
         give_way = os.sched_yield
+        # A stop request sets every connection's flag at once (ThreadClientGroup).
+        stop_flag_of = states[0]
         while waiting:
             events = ready(0) if spin_ns else None
             if spin_ns and not events:
@@ -107,7 +111,7 @@ def run_split_phase_closed_loop(
                     del waiting[fd]
                     poller.register(moved)
                     waiting[moved] = loop
-            if any(state.stop_requested for state in states):
+            if stop_flag_of.stop_requested:
                 # Replies still in flight are not waited for (the server may be stalled);
                 # those operations are not recorded and the connections are closed next.
                 break

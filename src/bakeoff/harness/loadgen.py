@@ -9,7 +9,7 @@ into the recorder's histograms in one vectorised call.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,7 +115,7 @@ def run_closed_loop(
 
 def record_chunk(
     recorder: Recorder,
-    op_indexes: list[int],
+    op_indexes: Sequence[int],
     starts: list[int],
     ends: list[int],
     outcomes: list[int],
@@ -125,12 +125,14 @@ def record_chunk(
     subtracted in numpy, off the timed loop)."""
     if done == 0:
         return
-    end_array = np.array(ends[:done], dtype=np.int64)
+    # Operation indexes and outcome codes are bytes: bytes() reads them faster than
+    # np.array does, and np.fromiter reads the timestamps faster.
+    end_array = np.fromiter(ends, dtype=np.int64, count=done)
     recorder.add_chunk(
-        np.array(op_indexes[:done], dtype=np.uint8),
+        np.frombuffer(bytes(op_indexes[:done]), dtype=np.uint8),
         end_array,
-        end_array - np.array(starts[:done], dtype=np.int64),
-        np.array(outcomes[:done], dtype=np.uint8),
+        end_array - np.fromiter(starts, dtype=np.int64, count=done),
+        np.frombuffer(bytes(outcomes[:done]), dtype=np.uint8),
     )
 
 

@@ -1,0 +1,126 @@
+"""What the harness costs per operation: the selftest's no-op figure, and its parts.
+
+Run: .venv/bin/python benchmarks/bench_noop_overhead.py [--runs 5] [--seconds 5] [--parts]
+
+Each run is `noop_overhead` (what `bakeoff selftest` prints as noop_us_per_op: workload A
+on the no-op adapter, one connection, wall time per operation) in a fresh interpreter;
+the median is printed with the load average, since other processes on the machine
+inflate it. `--parts` times the closed loop's three parts on their own, in this process,
+by thread CPU time over a million operations each: drawing chunks
+(`OperationStream.next_chunk`), the loop around the adapter calls, and recording
+(`record_chunk`).
+
+To compare two trees, alternate this script between them, e.g. with a second worktree:
+    for i in 1 2 3 4 5; do
+      PYTHONPATH=/tmp/old/src .venv/bin/python benchmarks/bench_noop_overhead.py --runs 1
+      .venv/bin/python benchmarks/bench_noop_overhead.py --runs 1
+    done
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+from bakeoff.adapters.noop import NoopAdapter
+from bakeoff.core.measures import Phase
+from bakeoff.harness.loadgen import ConnectionState, record_chunk, run_closed_loop
+from bakeoff.harness.operation_stream import GROWN_CHUNK, OperationStream
+from bakeoff.harness.recorder import Recorder
+from bakeoff.selftest.bakeoff_runs import MIXES, RECORDS, selftest_workload
+
+OPERATIONS = 1_000_000
+
+
+def fresh_run(seconds: float) -> float:
+    code = (
+        "from bakeoff.selftest.bakeoff_runs import noop_overhead\n"
+        f"print(noop_overhead({seconds}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    return float(out.strip().splitlines()[-1])
+
+
+def stream() -> OperationStream:
+    workload = selftest_workload("noop", MIXES["a"], RECORDS, 1.0)
+    return OperationStream(workload, connection=0, connections=1, expected_operations=RECORDS)
+
+
+def thread_ns_per_op(run: object, ops: int) -> float:
+    assert callable(run)
+    start = time.thread_time_ns()
+    run()
+    return (time.thread_time_ns() - start) / ops
+
+
+def parts() -> dict[str, float]:
+    adapter = NoopAdapter()
+    chunks = OPERATIONS // GROWN_CHUNK
+    ops = chunks * GROWN_CHUNK
+
+    s = stream()
+
+    def draw() -> None:
+        for _ in range(chunks):
+            s.next_chunk(adapter, GROWN_CHUNK)
+
+    drawing = thread_ns_per_op(draw, ops)
+
+    s = stream()
+    recorder = Recorder(list(s.operations), Phase.MEASURE, start_ns=time.perf_counter_ns())
+    whole = thread_ns_per_op(
+        lambda: run_closed_loop(
+            adapter, s, recorder, ConnectionState(), operations=ops, deadline_ns=None
+        ),
+        ops,
+    )
+
+    s = stream()
+    recorder = Recorder(list(s.operations), Phase.MEASURE, start_ns=0)
+    op_indexes, _ = s.next_chunk(adapter, GROWN_CHUNK)
+    base = time.perf_counter_ns()
+    starts = list(range(base, base + GROWN_CHUNK * 800, 800))
+    ends = [start + 250 for start in starts]
+    outcomes = [0] * GROWN_CHUNK
+
+    def record() -> None:
+        for _ in range(chunks):
+            record_chunk(recorder, op_indexes, starts, ends, outcomes, GROWN_CHUNK)
+
+    recording = thread_ns_per_op(record, ops)
+    return {
+        "closed loop, whole": whole,
+        "next_chunk": drawing,
+        "record_chunk": recording,
+        "the rest (loop, adapter, clock)": whole - drawing - recording,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--parts", action="store_true")
+    args = parser.parse_args()
+    import bakeoff
+
+    print(f"tree: {os.path.dirname(bakeoff.__file__)}")
+    if args.parts:
+        for name, ns in parts().items():
+            print(f"  {name:<34}{ns:8.1f} ns/op (thread CPU)")
+    figures = [fresh_run(args.seconds) for _ in range(args.runs)]
+    if not figures:
+        return
+    shown = " ".join(f"{f:.3f}" for f in figures)
+    print(f"noop_us_per_op median {statistics.median(figures):.3f} ({shown})")
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()

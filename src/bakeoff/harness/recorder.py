@@ -14,7 +14,7 @@ import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from enum import IntEnum
-from typing import cast
+from typing import ClassVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -67,9 +67,8 @@ _HistKey = tuple[LatencyKind, int, _GroupKey]
 
 
 class Recorder:
-    """Per connection, never shared between threads.
-
-    Interval = floor((end_ns - start_ns) / interval_ns).
+    """Per connection, never shared between threads. Interval = floor((end_ns -
+    start_ns) / interval_ns).
 
     Only the newest interval's histograms are kept live (hdrh allocates 33,792 eight-byte
     counters, 270 KB, per histogram at 3 significant digits up to an hour, so 600 intervals x
@@ -77,6 +76,9 @@ class Recorder:
     ones are encoded (a few KB each) and their histograms reused. A chunk that goes back to an
     encoded interval decodes it again, which is exact: the encoding holds every counter.
     """
+
+    per_chunk: ClassVar[bool] = False
+    """True: it reads its stream's last chunk, so loops hand it each chunk alone."""
 
     def __init__(
         self,
@@ -262,8 +264,7 @@ class Recorder:
             used = np.flatnonzero(table.any(axis=1))
         else:  # latencies spread over many buckets: count the buckets that occur
             used = np.unique(groups)
-        mins: list[int] = lowest.tolist()
-        maxes: list[int] = highest.tolist()
+        mins, maxes = lowest.tolist(), highest.tolist()
         for g in cast("list[int]", used.tolist()):
             hist = self._histogram((*histograms, key_of(g)))
             if table is not None:

@@ -7,8 +7,9 @@ on the no-op adapter, one connection, wall time per operation) in a fresh interp
 the median is printed with the load average, since other processes on the machine
 inflate it. `--parts` times the closed loop's three parts on their own, in this process,
 by thread CPU time over a million operations each: drawing chunks
-(`OperationStream.next_chunk`), the loop around the adapter calls, and recording
-(`record_chunk`).
+(`OperationStream.next_chunk`), recording (`record_chunk`, a few chunks at a time as the
+loop does), and the rest: the loop around the adapter calls, the calls and clock reads,
+and freeing each chunk's calls.
 
 To compare two trees, alternate this script between them, e.g. with a second worktree:
     for i in 1 2 3 4 5; do
@@ -28,12 +29,15 @@ import time
 
 from bakeoff.adapters.noop import NoopAdapter
 from bakeoff.core.measures import Phase
+from bakeoff.harness import loadgen
 from bakeoff.harness.loadgen import ConnectionState, record_chunk, run_closed_loop
 from bakeoff.harness.operation_stream import GROWN_CHUNK, OperationStream
 from bakeoff.harness.recorder import Recorder
 from bakeoff.selftest.bakeoff_runs import MIXES, RECORDS, selftest_workload
 
 OPERATIONS = 1_000_000
+# Read so: trees from before the loop recorded several chunks at once run this too.
+RECORDED_AT_ONCE: int = getattr(loadgen, "RECORDED_AT_ONCE", GROWN_CHUNK)
 
 
 def fresh_run(seconds: float) -> float:
@@ -61,7 +65,8 @@ def thread_ns_per_op(run: object, ops: int) -> float:
 
 def parts() -> dict[str, float]:
     adapter = NoopAdapter()
-    chunks = OPERATIONS // GROWN_CHUNK
+    batches = RECORDED_AT_ONCE // GROWN_CHUNK
+    chunks = OPERATIONS // RECORDED_AT_ONCE * batches
     ops = chunks * GROWN_CHUNK
 
     s = stream()
@@ -83,15 +88,15 @@ def parts() -> dict[str, float]:
 
     s = stream()
     recorder = Recorder(list(s.operations), Phase.MEASURE, start_ns=0)
-    op_indexes, _ = s.next_chunk(adapter, GROWN_CHUNK)
+    op_indexes = [i for _ in range(batches) for i in s.next_chunk(adapter, GROWN_CHUNK)[0]]
     base = time.perf_counter_ns()
-    starts = list(range(base, base + GROWN_CHUNK * 800, 800))
+    starts = list(range(base, base + RECORDED_AT_ONCE * 800, 800))
     ends = [start + 250 for start in starts]
-    outcomes = [0] * GROWN_CHUNK
+    outcomes = [0] * RECORDED_AT_ONCE
 
-    def record() -> None:
-        for _ in range(chunks):
-            record_chunk(recorder, op_indexes, starts, ends, outcomes, GROWN_CHUNK)
+    def record() -> None:  # as the closed loop does: a few chunks at a time
+        for _ in range(chunks // batches):
+            record_chunk(recorder, op_indexes, starts, ends, outcomes, RECORDED_AT_ONCE)
 
     recording = thread_ns_per_op(record, ops)
     return {

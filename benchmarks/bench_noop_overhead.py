@@ -2,10 +2,11 @@
 
 Run: .venv/bin/python benchmarks/bench_noop_overhead.py [--runs 5] [--seconds 5] [--parts]
 
-Each run is `noop_overhead` (what `bakeoff selftest` prints as noop_us_per_op: workload A
-on the no-op adapter, one connection, wall time per operation) in a fresh interpreter;
-the median is printed with the load average, since other processes on the machine
-inflate it. `--parts` times the closed loop's three parts on their own, in this process,
+Each run is the trial of `noop_overhead` (what `bakeoff selftest` prints as
+noop_us_per_op: workload A on the no-op adapter, one connection, wall time per operation)
+in a fresh interpreter; the medians of that and of the client CPU per operation are
+printed with the load average, since other processes on the machine inflate both (the
+wall time most). `--parts` times the closed loop's three parts on their own, in this process,
 by thread CPU time over a million operations each: drawing chunks
 (`OperationStream.next_chunk`), recording (`record_chunk`, a few chunks at a time as the
 loop does), and the rest: the loop around the adapter calls, the calls and clock reads,
@@ -40,15 +41,24 @@ OPERATIONS = 1_000_000
 RECORDED_AT_ONCE: int = getattr(loadgen, "RECORDED_AT_ONCE", GROWN_CHUNK)
 
 
-def fresh_run(seconds: float) -> float:
+def fresh_run(seconds: float) -> tuple[float, float]:
+    """(noop_us_per_op, client CPU µs per operation) of one fresh interpreter: the trial
+    `noop_overhead` runs, with the CPU figure beside its wall-time one (CPU time suffers
+    less from other processes on the machine)."""
     code = (
-        "from bakeoff.selftest.bakeoff_runs import noop_overhead\n"
-        f"print(noop_overhead({seconds}))\n"
+        "from bakeoff.harness.options import RunOptions\n"
+        "from bakeoff.selftest import bakeoff_runs as b\n"
+        f"w = b.selftest_workload('noop', b.MIXES['a'], b.RECORDS, {seconds})\n"
+        "r = b.run_trial(w, b.NOOP_SPEC, b.NoopAdapter, b.NoopProvisioner(),\n"
+        "                RunOptions(verify_sample=0))\n"
+        "m = r.load_generator['measure']\n"
+        "print(m['wall_s'] / m['operations'] * 1e6, m['client_cpu_per_op_us'])\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
-    return float(out.strip().splitlines()[-1])
+    wall, cpu = out.strip().splitlines()[-1].split()
+    return float(wall), float(cpu)
 
 
 def stream() -> OperationStream:
@@ -122,8 +132,10 @@ def main() -> None:
     figures = [fresh_run(args.seconds) for _ in range(args.runs)]
     if not figures:
         return
-    shown = " ".join(f"{f:.3f}" for f in figures)
-    print(f"noop_us_per_op median {statistics.median(figures):.3f} ({shown})")
+    for i, name in enumerate(("noop_us_per_op", "client_cpu_us_per_op")):
+        values = [f[i] for f in figures]
+        shown = " ".join(f"{v:.3f}" for v in values)
+        print(f"{name} median {statistics.median(values):.3f} ({shown})")
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

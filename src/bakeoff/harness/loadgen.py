@@ -1,9 +1,9 @@
 """Closed-loop load generation: one connection = one adapter + one operation stream + one recorder.
 
-The per-operation path is kept to a dispatch, two clock reads and four list stores.
-Everything else happens per chunk, outside the timed region: keys, values, field choices
-and scan lengths are generated in bulk with numpy, and the chunk's latencies are folded
-into the recorder's histograms in one vectorised call.
+The per-operation path is kept to a dispatch, two clock reads, two list stores and one
+comparison. Everything else happens per chunk, outside the timed region: keys, values,
+field choices and scan lengths are generated in bulk with numpy, and the latencies of a
+chunk (or of a few quick ones) are folded into the recorder's histograms in one call.
 """
 
 from __future__ import annotations

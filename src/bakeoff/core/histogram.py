@@ -42,8 +42,6 @@ HIGHEST_NS = 3_600_000_000_000
 """One hour: anything slower is clamped (and counted) rather than dropped."""
 SIGNIFICANT_DIGITS = 3
 
-VALUE_BITS = HIGHEST_NS.bit_length()
-"""Clamped values fit in this many bits; the recorder packs a group id above them."""
 
 # frexp on float64 yields the exact bit length only while the value converts exactly.
 _EXACT_FLOAT_LIMIT = 1 << 53
@@ -95,27 +93,20 @@ def counts_indices(hist: Histogram, values_ns: npt.NDArray[np.int64]) -> npt.NDA
     return indices
 
 
-def record_sorted(hist: Histogram, sorted_ns: npt.NDArray[np.int64]) -> None:
-    """Fold values that are already clamped and sorted ascending into `hist`.
-
-    Sorted input turns counting into run-length encoding and gives min/max for free; the
-    recorder sorts a whole chunk once and hands each group's slice here.
-    """
-    n = len(sorted_ns)
-    if n == 0:
-        return
-    indices = counts_indices(hist, sorted_ns)
-    # edges = start of every run of equal indices, then n.
-    marks = np.empty(n + 1, dtype=np.bool_)
-    marks[0] = marks[n] = True
-    np.not_equal(indices[1:], indices[:-1], out=marks[1:n])
-    edges = marks.nonzero()[0]
-    run_lengths = (edges[1:] - edges[:-1]).astype(np.uint64)
-    # Run starts have distinct indices, so plain fancy-index += cannot lose increments.
-    counts_view(hist)[indices[edges[:-1]]] += run_lengths
-    hist.total_count += n
-    hist.min_value = min(hist.min_value, int(sorted_ns[0]))
-    hist.max_value = max(hist.max_value, int(sorted_ns[-1]))
+def add_counts(
+    hist: Histogram,
+    where: slice | npt.NDArray[np.int64],
+    counts: npt.NDArray[np.uint64],
+    lowest_ns: int,
+    highest_ns: int,
+) -> None:
+    """Add `counts` to `hist`'s counters at `where` (a slice, or distinct counts indices),
+    as `record_value` would for values whose least and greatest are `lowest_ns` and
+    `highest_ns`; the recorder computes the indices of a whole chunk at once."""
+    counts_view(hist)[where] += counts
+    hist.total_count += int(counts.sum())
+    hist.min_value = min(hist.min_value, lowest_ns)
+    hist.max_value = max(hist.max_value, highest_ns)
 
 
 def record_bulk(hist: Histogram, values_ns: npt.NDArray[np.int64]) -> int:
@@ -128,10 +119,12 @@ def record_bulk(hist: Histogram, values_ns: npt.NDArray[np.int64]) -> int:
     if highest >= _EXACT_FLOAT_LIMIT:
         raise ValueError(f"highest trackable value {highest} is too large for record_bulk")
     values = np.asarray(values_ns, dtype=np.int64)
+    if values.size == 0:
+        return 0
     clipped = np.minimum(np.maximum(values, LOWEST_NS), highest)
     clamped = int(np.count_nonzero(clipped != values))
-    clipped.sort()
-    record_sorted(hist, clipped)
+    indices, counts = np.unique(counts_indices(hist, clipped), return_counts=True)
+    add_counts(hist, indices, counts.astype(np.uint64), int(clipped.min()), int(clipped.max()))
     return clamped
 
 

@@ -45,7 +45,6 @@ def next_chunk_size(size: int, first_start_ns: int, last_end_ns: int) -> int:
 
 Call = tuple[Callable[..., Any], tuple[Any, ...]]
 """A bound operation: the adapter method and its arguments."""
-_NOTHING: Call = (print, ())  # placeholder, every slot is overwritten
 
 
 class Stream(Protocol):
@@ -112,7 +111,7 @@ class OperationStream:
         self._ops = OperationChooser(w.operations, rng("operations"))
         self.operations = self._ops.operations
         self._definitions = tuple(BY_NAME[name] for name in self.operations)
-        self._new_key_indexes = frozenset(
+        self._new_key_indexes = tuple(
             k for k, op in enumerate(self._definitions) if Argument.NEW_KEY in op.arguments
         )
         self._layouts = [step_positions(op) if op.steps else None for op in self._definitions]
@@ -126,6 +125,8 @@ class OperationStream:
         self._values = ValuePool(w.fields.length, rng("values"))
         self._field_choice = rng("fields")
         self._field_names = w.fields.names()
+        # Shared by the reads of each field (tuples: no adapter can change them).
+        self._field_tuples = [(name,) for name in self._field_names]
         # Built here, before any phase is timed (tens of milliseconds at the limit).
         self._key_table = loaded_key_table(
             w.key_prefix, w.insert_order, min(w.records, KEY_TABLE_LIMIT)
@@ -152,20 +153,21 @@ class OperationStream:
         """
         w = self.workload
         op_array = self._ops.choose(n)
-        op_indexes = ints(op_array)
         upper = w.records + self.inserted
         chosen = self._keys.choose(n, upper)
         positions = [np.flatnonzero(op_array == k) for k in range(len(self.operations))]
-        for k in sorted(self._new_key_indexes):
+        for k in self._new_key_indexes:
             at_new = positions[k]
             chosen[at_new] = np.arange(upper, upper + at_new.size, dtype=np.int64)
             upper += int(at_new.size)
             self.inserted += int(at_new.size)
-        numbers = connection_key_number(chosen, w.records, self.connection, self.connections)
-        keys = self._key_names(numbers)
-        one_field = self._field_choice.integers(0, len(self._field_names), size=n)
+        if self.connections > 1 and self.inserted:  # else every number is its own
+            chosen = connection_key_number(chosen, w.records, self.connection, self.connections)
+        # Drawn only to choose among several fields (one field draws nothing from the rng).
+        names = self._field_names
+        fields = self._field_choice.integers(0, len(names), size=n) if len(names) > 1 else None
         table = w.table
-        calls: list[Call] = [_NOTHING] * n
+        calls = np.empty(n, dtype=object)
         methods = [
             split_method(adapter, op) if split else blocking_method(adapter, op)
             for op in self._definitions
@@ -175,13 +177,15 @@ class OperationStream:
             self._definitions, methods, self._layouts, positions, strict=True
         ):
             if where.size:
-                at = ints(where)
-                field_choice = one_field[where]
-                columns = [arguments[kind](at, keys, field_choice) for kind in op.arguments]
+                keys = self._key_names(chosen[where])
+                field_choice = None if fields is None else fields[where]
+                columns = [arguments[kind](keys, field_choice) for kind in op.arguments]
                 rows = _argument_rows(table, columns, layout)
-                for i, args in zip(at, rows, strict=True):
-                    calls[i] = (method, args)
-        return op_indexes, calls
+                # Scattered by numpy: a Python loop over the positions cost more.
+                calls[where] = np.fromiter(
+                    zip(repeat(method), rows), dtype=object, count=where.size
+                )
+        return ints(op_array), cast("list[Call]", calls.tolist())
 
     def _key_names(self, numbers: npt.NDArray[np.int64]) -> list[str]:
         """The keys of `numbers`: the loaded records' from a table shared by the process's
@@ -198,32 +202,34 @@ class OperationStream:
         return cast("list[str]", keys.tolist())
 
     def _read_fields(
-        self, at: list[int], keys: list[str], field_indexes: npt.NDArray[Any]
+        self, keys: list[str], field_indexes: npt.NDArray[Any] | None
     ) -> list[tuple[str, ...] | None]:
         if self.workload.read_all_fields:
-            return [None] * len(at)
-        names = self._field_names
-        return [(names[f],) for f in ints(field_indexes)]
+            return [None] * len(keys)
+        if field_indexes is None:
+            return [self._field_tuples[0]] * len(keys)
+        return list(map(self._field_tuples.__getitem__, ints(field_indexes)))
 
     def _write_values(
-        self, at: list[int], keys: list[str], field_indexes: npt.NDArray[Any]
+        self, keys: list[str], field_indexes: npt.NDArray[Any] | None
     ) -> list[dict[str, str]]:
         if self.workload.write_all_fields:
-            return self._records(at, keys, field_indexes)
+            return self._records(keys, field_indexes)
         names = self._field_names
-        payloads = self._values.values(len(at))
+        payloads = self._values.values(len(keys))
+        if field_indexes is None:
+            name = names[0]
+            return [{name: v} for v in payloads]
         return [{names[f]: v} for f, v in zip(ints(field_indexes), payloads, strict=True)]
 
     def _records(
-        self, at: list[int], keys: list[str], field_indexes: npt.NDArray[Any]
+        self, keys: list[str], field_indexes: npt.NDArray[Any] | None
     ) -> list[dict[str, str]]:
         pool, names = self._values, self._field_names
-        return [pool.record(names) for _ in at]
+        return [pool.record(names) for _ in keys]
 
-    def _lengths(
-        self, at: list[int], keys: list[str], field_indexes: npt.NDArray[Any]
-    ) -> list[int]:
-        return ints(self._scan_lengths.choose(len(at)))
+    def _lengths(self, keys: list[str], field_indexes: npt.NDArray[Any] | None) -> list[int]:
+        return ints(self._scan_lengths.choose(len(keys)))
 
     def unissue(self, op_indexes: Sequence[int]) -> None:
         """Give back the keys of generated inserts that were never issued (the phase ended
@@ -251,10 +257,11 @@ def loaded_key_table(prefix: str, insert_order: str, records: int) -> npt.NDArra
 
 
 class _ArgumentColumn(Protocol):
-    """One argument for each position `at` of a chunk."""
+    """One argument for each of a chunk's operations of one type, given their keys and
+    their field choices (None: the workload has one field)."""
 
     def __call__(
-        self, at: list[int], keys: list[str], field_indexes: npt.NDArray[Any]
+        self, keys: list[str], field_indexes: npt.NDArray[Any] | None
     ) -> Sequence[Any]: ...
 
 
@@ -269,8 +276,8 @@ def _argument_rows(
     return zip(*per_step, strict=True)
 
 
-def _keys_at(at: list[int], keys: list[str], field_indexes: npt.NDArray[Any]) -> list[str]:
-    return list(map(keys.__getitem__, at))
+def _keys_at(keys: list[str], field_indexes: npt.NDArray[Any] | None) -> list[str]:
+    return keys
 
 
 def step_positions(op: OperationDefinition) -> list[list[int]]:

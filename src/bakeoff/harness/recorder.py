@@ -1,8 +1,9 @@
 """Per-connection latency and outcome recording, folded in chunks, reported per interval.
 
 The connection's hot path only stores timestamps and outcome codes into preallocated arrays; every
-few hundred operations it hands the filled arrays to `Recorder.add_chunk`, which groups them
-by (interval, operation) with one sort and folds each group into an HdrHistogram in bulk.
+few hundred operations it hands the filled arrays to `Recorder.add_chunk`, which counts them
+per (interval, operation) and histogram bucket in one table and adds each group's counts
+to its HdrHistogram.
 Operations that end in an error keep their latency too, in a histogram per error kind,
 never mixed with the successes' (a stall that ends in a timeout must stay visible).
 """
@@ -13,7 +14,7 @@ import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from enum import IntEnum
-from typing import cast
+from typing import ClassVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -51,9 +52,10 @@ _LATENCY_OUTCOMES = (_OK, *sorted(_ERROR_KIND_OF_CODE, key=_ERROR_KIND_OF_CODE._
 """The outcomes whose latencies are kept: successes, then each error kind by name."""
 
 
-_VALUE_MASK = (1 << hdr.VALUE_BITS) - 1
-# Group ids are packed above the value bits of an int64 sort key.
-_MAX_PACKED_GROUPS = 1 << (63 - hdr.VALUE_BITS)
+_MAX_PACKED_GROUPS = 1 << 16
+"""A chunk spanning more (interval, operation) groups numbers the ones it has by sorting."""
+_DENSE_CELLS = 1 << 14
+"""(group, histogram bucket) cells a chunk counts in one dense table at most."""
 
 _PHASE_ORDER = {phase: i for i, phase in enumerate(Phase)}
 _KIND_ORDER = {kind: i for i, kind in enumerate(LatencyKind)}
@@ -65,9 +67,8 @@ _HistKey = tuple[LatencyKind, int, _GroupKey]
 
 
 class Recorder:
-    """Per connection, never shared between threads.
-
-    Interval = floor((end_ns - start_ns) / interval_ns).
+    """Per connection, never shared between threads. Interval = floor((end_ns -
+    start_ns) / interval_ns).
 
     Only the newest interval's histograms are kept live (hdrh allocates 33,792 eight-byte
     counters, 270 KB, per histogram at 3 significant digits up to an hour, so 600 intervals x
@@ -75,6 +76,9 @@ class Recorder:
     ones are encoded (a few KB each) and their histograms reused. A chunk that goes back to an
     encoded interval decodes it again, which is exact: the encoding holds every counter.
     """
+
+    per_chunk: ClassVar[bool] = False
+    """True: it reads its stream's last chunk, so loops hand it each chunk alone."""
 
     def __init__(
         self,
@@ -162,23 +166,18 @@ class Recorder:
             raise ValueError("unknown outcome code")
 
         ends = np.asarray(ends_ns, dtype=np.int64)
-        intervals = (ends - self._start_ns) // self._interval_ns
-        first, last = int(intervals.min()), int(intervals.max())
+        end_max = int(ends.max())
+        first = (int(ends.min()) - self._start_ns) // self._interval_ns
+        last = (end_max - self._start_ns) // self._interval_ns
         if first < 0:
             raise ValueError("an operation ended before the recorder's start_ns")
-        groups, key_of = self._group(intervals, op_index, first, last)
-
-        self._count_outcomes(groups, outcome, key_of)
-
-        latencies: list[tuple[LatencyKind, npt.NDArray[np.int64]]] = [
-            (LatencyKind.SERVICE, np.asarray(service_ns, dtype=np.int64))
-        ]
+        groups, key_of = self._group(ends, op_index, first, last)
+        n_groups = self._count_outcomes(groups, outcome, key_of)
+        latencies = [(LatencyKind.SERVICE, np.asarray(service_ns, dtype=np.int64))]
         if response_ns is not None:
             latencies.append((LatencyKind.RESPONSE, np.asarray(response_ns, dtype=np.int64)))
-        self._fold_latencies(groups, outcome, latencies, key_of)
-
+        self._fold_latencies(groups, n_groups, outcome, latencies, key_of)
         self._total_ops += n
-        end_max = int(ends.max())
         if self._last_end_ns is None or end_max > self._last_end_ns:
             self._last_end_ns = end_max
         if last > self._newest_interval:
@@ -187,14 +186,17 @@ class Recorder:
 
     def _group(
         self,
-        intervals: npt.NDArray[np.int64],
+        ends: npt.NDArray[np.int64],
         op_index: npt.NDArray[np.int64],
         first: int,
         last: int,
     ) -> tuple[npt.NDArray[np.int64], Callable[[int], _GroupKey]]:
         """Chunk-local group ids (small, dense) and the map back to recorder-wide keys."""
+        base = first * self._n_ops
+        if first == last:  # the usual chunk: the operation index is the group
+            return op_index, lambda g: base + g
+        intervals = (ends - self._start_ns) // self._interval_ns
         if (last - first + 1) * self._n_ops <= _MAX_PACKED_GROUPS:
-            base = first * self._n_ops
             local = (intervals - first) * self._n_ops + op_index
             return local, lambda g: base + g
         # Only a chunk straddling a stall of millions of intervals gets here.
@@ -206,60 +208,70 @@ class Recorder:
         groups: npt.NDArray[np.int64],
         outcome: npt.NDArray[np.int64],
         key_of: Callable[[int], _GroupKey],
-    ) -> None:
+    ) -> int:
+        """Count the chunk's outcomes per group; returns the number of group ids."""
         n_groups = int(groups.max()) + 1
         table = np.bincount(groups * _N_OUTCOMES + outcome, minlength=n_groups * _N_OUTCOMES)
         table = table.reshape(n_groups, _N_OUTCOMES)
-        nonzero = cast("list[int]", np.flatnonzero(table.any(axis=1)).tolist())
-        for g in nonzero:
-            key = key_of(g)
-            counts = self._outcomes.get(key)
-            if counts is None:
-                self._outcomes[key] = table[g].astype(np.int64)
-            else:
-                counts += table[g]
+        for g in cast("list[int]", np.flatnonzero(table.any(axis=1)).tolist()):
+            counts = self._outcomes.setdefault(key_of(g), np.zeros(_N_OUTCOMES, dtype=np.int64))
+            counts += table[g]
+        return n_groups
 
     def _fold_latencies(
         self,
         groups: npt.NDArray[np.int64],
+        n_groups: int,
         outcome: npt.NDArray[np.int64],
         latencies: Sequence[tuple[LatencyKind, npt.NDArray[np.int64]]],
         key_of: Callable[[int], _GroupKey],
     ) -> None:
         """Successes into their histograms, each error kind into its own."""
-        if bool((outcome == _OK).all()):  # the hot case: no mask to apply
-            for kind, values in latencies:
-                self._fold((kind, _OK), groups, values, key_of)
-            return
         present = np.bincount(outcome, minlength=_N_OUTCOMES)
+        if present[_OK] == len(outcome):  # the hot case: no mask to apply
+            for kind, values in latencies:
+                self._fold((kind, _OK), groups, n_groups, values, key_of)
+            return
         for code in (c for c in _LATENCY_OUTCOMES if present[c]):
             selected = outcome == code
             for kind, values in latencies:
-                self._fold((kind, code), groups[selected], values[selected], key_of)
+                self._fold((kind, code), groups[selected], n_groups, values[selected], key_of)
 
     def _fold(
         self,
         histograms: tuple[LatencyKind, int],
         groups: npt.NDArray[np.int64],
+        n_groups: int,
         values: npt.NDArray[np.int64],
         key_of: Callable[[int], _GroupKey],
     ) -> None:
+        """Count the chunk per (group, histogram bucket) and add each group's counts."""
         if len(values) == 0:
             return
         clipped, clamped = hdr.clamp(values)
         self._clamped += clamped
-        # One sort orders the chunk by group, then by value: each group is a contiguous,
-        # sorted slice, which is what record_sorted wants.
-        packed = np.left_shift(groups, hdr.VALUE_BITS) | clipped
-        packed.sort()
-        sorted_groups = np.right_shift(packed, hdr.VALUE_BITS)
-        sorted_values = packed & _VALUE_MASK
-        bounds = (sorted_groups[1:] != sorted_groups[:-1]).nonzero()[0] + 1
-        starts = [0, *bounds.tolist()]
-        stops = [*bounds.tolist(), len(packed)]
-        for start, stop in zip(starts, stops, strict=True):
-            key = key_of(int(sorted_groups[start]))
-            hdr.record_sorted(self._histogram((*histograms, key)), sorted_values[start:stop])
+        index = hdr.counts_indices(_layout(), clipped)
+        lowest = np.full(n_groups, hdr.HIGHEST_NS, dtype=np.int64)
+        np.minimum.at(lowest, groups, clipped)
+        highest = np.zeros(n_groups, dtype=np.int64)
+        np.maximum.at(highest, groups, clipped)
+        low = int(index.min())
+        width = int(index.max()) - low + 1
+        table = None
+        if n_groups * width <= _DENSE_CELLS:  # the usual chunk: one table, no sort
+            cells = np.bincount(groups * width + (index - low), minlength=n_groups * width)
+            table = cells.reshape(n_groups, width).astype(np.uint64)
+            used = np.flatnonzero(table.any(axis=1))
+        else:  # latencies spread over many buckets: count the buckets that occur
+            used = np.unique(groups)
+        mins, maxes = lowest.tolist(), highest.tolist()
+        for g in cast("list[int]", used.tolist()):
+            hist = self._histogram((*histograms, key_of(g)))
+            if table is not None:
+                hdr.add_counts(hist, slice(low, low + width), table[g], mins[g], maxes[g])
+            else:
+                buckets, counts = np.unique(index[groups == g], return_counts=True)
+                hdr.add_counts(hist, buckets, counts.astype(np.uint64), mins[g], maxes[g])
 
     def _histogram(self, live_key: _HistKey) -> hdr.Histogram:
         hist = self._live.get(live_key)
@@ -326,6 +338,12 @@ class Recorder:
     def _encoded_histogram(self, key: _HistKey, empty: str) -> str:
         live = self._live.get(key)
         return hdr.encode(live) if live is not None else self._encoded.get(key, empty)
+
+
+@functools.cache
+def _layout() -> hdr.Histogram:
+    """A histogram whose bucket layout every recorder histogram shares."""
+    return hdr.new_histogram()
 
 
 @functools.cache

@@ -13,7 +13,7 @@ connection, never per operation.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -104,6 +104,7 @@ class TrackingRecorder(Recorder):
 
     stream: TrackingStream | None = None
     writes: list[Write]
+    per_chunk: ClassVar[bool] = True  # the stream's pending writes are the last chunk's
 
     def add_chunk(
         self,

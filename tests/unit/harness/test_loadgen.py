@@ -1,15 +1,24 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
+from bakeoff.adapters.noop import NoopAdapter
+from bakeoff.adapters.protocol import Record
 from bakeoff.adapters.sql import SqlAdapter
 from bakeoff.core.measures import Phase
 from bakeoff.engines.catalog import engine_spec
 from bakeoff.engines.embedded import EmbeddedProvisioner
-from bakeoff.harness.loadgen import ConnectionState, load_records, run_closed_loop, split_evenly
+from bakeoff.harness.loadgen import (
+    STOP_POLL_NS,
+    ConnectionState,
+    load_records,
+    run_closed_loop,
+    split_evenly,
+)
 from bakeoff.harness.operation_stream import OperationStream
 from bakeoff.harness.recorder import Recorder
 from bakeoff.workloads.loader import load_workload, shipped_workloads_dir
@@ -44,7 +53,6 @@ def test_closed_loop_runs_exact_count_against_sqlite(sqlite_adapter: SqlAdapter)
     load_records(sqlite_adapter, workload, 0, 200, loader, state, batch_size=64, connection=0)
     assert sqlite_adapter.count_records(workload.table) == 200
     stream = OperationStream(workload, connection=0, connections=1, expected_operations=1000)
-    import time
 
     recorder = Recorder(list(stream.operations), Phase.MEASURE, start_ns=time.perf_counter_ns())
     state = ConnectionState()
@@ -81,7 +89,6 @@ def test_inserts_extend_the_key_space(sqlite_adapter: SqlAdapter) -> None:
 
 
 def test_duration_bound_loop_stops_on_time(sqlite_adapter: SqlAdapter) -> None:
-    import time
 
     workload = ycsb("ycsb-c", records=50)
     sqlite_adapter.setup(workload.table_spec())
@@ -124,3 +131,31 @@ def test_stop_request_ends_the_loop(sqlite_adapter: SqlAdapter) -> None:
         deadline_ns=None,
     )
     assert state.completed == 0
+
+
+def test_a_stop_request_mid_chunk_ends_the_loop_within_a_poll() -> None:
+    # The loop looks at its stop flag after the first operation of a chunk and then at
+    # most every STOP_POLL_NS: with operations slower than that, after every one.
+    state = ConnectionState()
+
+    class SlowNoop(NoopAdapter):
+        calls = 0
+
+        def read(self, table: str, key: str, fields: Sequence[str] | None) -> Record | None:
+            SlowNoop.calls += 1
+            if SlowNoop.calls == 3:
+                state.stop_requested = True
+            time.sleep(STOP_POLL_NS * 1.5 / 1e9)
+            return super().read(table, key, fields)
+
+    workload = ycsb("ycsb-c", records=10)
+    stream = OperationStream(workload, connection=0, connections=1, expected_operations=0)
+    run_closed_loop(
+        SlowNoop(),
+        stream,
+        Recorder(["read"], Phase.MEASURE, start_ns=0),
+        state,
+        operations=None,
+        deadline_ns=None,
+    )
+    assert state.completed == 3

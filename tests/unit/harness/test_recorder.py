@@ -158,6 +158,30 @@ def test_rows_equal_a_per_operation_reference(response: bool, chunk: int) -> Non
     assert rec.total_ops == len(run)
 
 
+@pytest.mark.parametrize("response", [False, True])
+def test_narrow_latencies_counted_in_one_table_equal_the_reference(response: bool) -> None:
+    # The no-op adapter's latencies (a few hundred ns) span few buckets: the recorder
+    # counts such chunks in one dense table rather than per bucket found.
+    run = random_run(2, n=20_000)
+    rng = np.random.default_rng(3)
+    run = dataclasses.replace(
+        run, service=rng.integers(80, 700, len(run)), response=rng.integers(80, 900, len(run))
+    )
+    end_ns = int(run.ends[-1]) + 1
+    rec = Recorder(OPS, Phase.MEASURE, start_ns=START, response_time=response)
+    feed(rec, run, chunk=1024, response=response)
+    assert rec.rows(end_ns) == reference_rows(run, end_ns, response)
+
+
+def test_live_histograms_keep_the_exact_least_and_greatest_value() -> None:
+    rec = Recorder(OPS, Phase.MEASURE, start_ns=START)
+    run = make_ops([0, 1, 0, 1], [START + 1, START + 2, START + 3, START + 4], [350, 90, 123, 7])
+    rec.add_chunk(run.ops, run.ends, run.service, run.outcomes)
+    live = {key[2]: hist for key, hist in rec._live.items()}
+    assert (live[0].min_value, live[0].max_value) == (123, 350)
+    assert (live[1].min_value, live[1].max_value) == (7, 90)
+
+
 def test_interval_assignment_at_boundaries() -> None:
     ends = [START, START + S - 1, START + S, START + 2 * S - 1, START + 3 * S]
     run = make_ops([0] * 5, ends, [1_000, 2_000, 3_000, 4_000, 5_000])

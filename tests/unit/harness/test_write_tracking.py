@@ -3,10 +3,14 @@ each one as acknowledged or indeterminate from the chunk's outcomes."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
+from bakeoff.adapters.noop import NoopAdapter
 from bakeoff.core.measures import Phase
-from bakeoff.harness.operation_stream import OperationStream
+from bakeoff.harness.loadgen import ConnectionState, run_closed_loop
+from bakeoff.harness.operation_stream import GROWN_CHUNK, OperationStream
 from bakeoff.harness.recorder import Outcome
 from bakeoff.harness.write_tracking import TrackingRecorder, tracked, version_of
 from bakeoff.workloads.model import Workload
@@ -48,3 +52,21 @@ def test_writes_are_versioned_and_their_outcomes_noted() -> None:
     assert [w.key for w in recorder.writes] == [calls[i][1][1] for i in issued]
     assert [w.acknowledged for w in recorder.writes] == [i != first_write for i in issued]
     assert recorder.writes[0].end_ns - recorder.writes[0].start_ns == 100
+
+
+def test_a_closed_loop_hands_a_tracking_recorder_every_chunk_on_its_own() -> None:
+    # The loop records quick chunks a few at a time, but a tracking recorder matches the
+    # outcomes to its stream's last chunk: every write of every chunk must be noted.
+    workload = Workload.model_validate(
+        {"name": "w", "records": 50, "operations": {"update": 0.5, "read": 0.5}}
+    )
+    stream = OperationStream(workload, connection=0, connections=1, expected_operations=5000)
+    recorder = TrackingRecorder(list(stream.operations), Phase.MEASURE, start_ns=0)
+    tracking, recorder = tracked(stream, recorder, 0)
+    state = ConnectionState()
+    run_closed_loop(NoopAdapter(), tracking, recorder, state, operations=5000, deadline_ns=None)
+    updates = recorder.rows(time.perf_counter_ns())
+    issued = sum(row.count for row in updates if row.operation == "update")
+    assert state.completed == 5000
+    assert len(recorder.writes) == issued > 2 * GROWN_CHUNK
+    assert all(w.acknowledged and w.end_ns >= w.start_ns for w in recorder.writes)

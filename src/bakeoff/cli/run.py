@@ -118,7 +118,9 @@ def run(
             max=4096,
             metavar="N",
             help="Total connections; bakeoff picks the processes × clients split "
-            "for the usable cores (with --cluster: its nodes' cores).",
+            "for the usable cores (with --cluster: its nodes' cores), leaving a core "
+            "to an engine server on this machine where one thread waits on all of a "
+            "process's connections (docs/load-generator.md).",
             show_default="processes × clients",
         ),
     ] = None,

@@ -24,7 +24,7 @@ SpinWaitOption = Annotated[
         metavar="MICROSECONDS",
         help="Split phase: poll for a reply this long before sleeping, so that an idle "
         "CPU is not halted when it comes (docs/load-generator.md); 0: never. Default: "
-        "200 where the worker processes leave a core free, else 0.",
+        "200 for one connection per process where a core is left free, else 0.",
         show_default=False,
     ),
 ]

@@ -57,7 +57,7 @@ class RunOptions:
     """Split-phase loops poll their sockets this long for a reply before they sleep, so
     that the client's CPU is not idle, and halted, when the reply arrives (docs/
     load-generator.md, "Polling for the reply"); 0: they sleep at once; None: `AUTO_SPIN_US`
-    where a core is left over for the engine and bakeoff's own process, else 0."""
+    for one connection per process where a core is left over, else 0 (`spin_wait_ns`)."""
     interval_s: float = 1.0
     """Width of the result intervals."""
     telemetry: bool = True
@@ -183,12 +183,14 @@ AUTO_SPIN_US = 200.0
 
 def spin_wait_ns(options: RunOptions, cores: int) -> int:
     """How long a split-phase loop polls for a reply before it sleeps, in ns, on a
-    machine with `cores` usable cores. Asked for: that. Otherwise `AUTO_SPIN_US` when the
-    worker processes leave a core over (a polling process keeps its core busy, and the
-    engine, bakeoff's own process and the other worker processes need theirs), on this
-    machine only (a cluster's nodes are not this machine's to judge); else 0."""
+    machine with `cores` usable cores. Asked for: that. Otherwise `AUTO_SPIN_US` where a
+    process waits on one connection, so that its CPU would halt between every reply and
+    the next request (with several, replies come closer together and a polling process
+    mostly takes CPU time from the engine: measured in docs/load-generator.md), and the
+    worker processes leave a core over (a polling process keeps its own core busy), on
+    this machine only (a cluster's nodes are not this machine's to judge); else 0."""
     if options.spin_wait_us is not None:
         return round(options.spin_wait_us * 1000)
-    if options.cluster is None and options.processes < cores:
+    if options.cluster is None and options.clients == 1 and options.processes < cores:
         return round(AUTO_SPIN_US * 1000)
     return 0

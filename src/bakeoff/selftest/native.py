@@ -3,7 +3,10 @@
 Like for like: they run the operations bakeoff's adapters issue. For Redis that is
 HGETALL / HSET of a one-field hash (bakeoff stores records as hashes), driven through
 redis-benchmark's custom-command mode over the same keys; for PostgreSQL it is a point
-SELECT by primary key, prepared, over a table of the same size (pgbench's own).
+SELECT by primary key, prepared, over a table of the same size (pgbench's own). pgbench's
+own row is cheaper for the engine to find and send (an integer key, one integer column)
+than bakeoff's (a 16-character key, a 100-byte field), so pgbench also runs the selftest's
+own SELECT over bakeoff's table (`pgbench_on_bakeoff_rows`): the same work for the engine.
 """
 
 from __future__ import annotations
@@ -17,9 +20,13 @@ import tempfile
 from pathlib import Path
 
 from bakeoff.adapters.protocol import Endpoint
+from bakeoff.adapters.sql_statements import KEY_COLUMN
 from bakeoff.harness.clients import usable_cores
-from bakeoff.selftest.bakeoff_runs import FIELD_LENGTH, KEY_PREFIX, RECORDS, TABLE
+from bakeoff.selftest.bakeoff_runs import FIELD_LENGTH, KEY_PREFIX, KEY_WIDTH, RECORDS, TABLE
 from bakeoff.selftest.measured import Measured, children_cpu_s, host_port_password, run_peer
+
+FIELD0 = "field0"
+"""The selftest workload's one field (`fields: {count: 1}`)."""
 
 
 def redis_benchmark(endpoint: Endpoint, connections: int, requests: int) -> Measured:
@@ -28,7 +35,7 @@ def redis_benchmark(endpoint: Endpoint, connections: int, requests: int) -> Meas
     results: list[tuple[float, float, float]] = []
     key = f"{TABLE}:{KEY_PREFIX}__rand_int__"
     cpu_before = children_cpu_s()
-    for command in (["HGETALL", key], ["HSET", key, "field0", "x" * FIELD_LENGTH]):
+    for command in (["HGETALL", key], ["HSET", key, FIELD0, "x" * FIELD_LENGTH]):
         out = run_peer(
             [
                 *("redis-benchmark", "-h", host, "-p", str(port), "-a", password),
@@ -58,24 +65,60 @@ def redis_benchmark(endpoint: Endpoint, connections: int, requests: int) -> Meas
 
 
 def pgbench(endpoint: Endpoint, connections: int, duration_s: float) -> Measured:
-    host, port, password = host_port_password(endpoint.url)
-    env = {**os.environ, "PGPASSWORD": password}
-    base = ["-h", host, "-p", str(port), "-U", "bakeoff"]
+    """`pgbench -S -M prepared` on pgbench's own table (scale 1: 100,000 rows)."""
+    password = host_port_password(endpoint.url)[2]
     run_peer(
-        ["pgbench", "-i", "-s", str(RECORDS // 100_000), "-q", *base, "bakeoff"],
+        ["pgbench", "-i", "-s", str(RECORDS // 100_000), "-q", *_pgbench_target(endpoint)],
         secret=password,
-        env=env,
+        env=_pgbench_env(password),
     )
+    return _pgbench_run(endpoint, connections, duration_s, ["-S"])
+
+
+def pgbench_on_bakeoff_rows(
+    endpoint: Endpoint, connections: int, duration_s: float, records: int = RECORDS
+) -> Measured:
+    """pgbench running bakeoff's point read, prepared, over the `records` rows bakeoff
+    loaded (`bakeoff_rows_script`)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", encoding="utf-8") as file:
+        file.write(bakeoff_rows_script(records))
+        file.flush()
+        return _pgbench_run(endpoint, connections, duration_s, ["-f", file.name])
+
+
+def bakeoff_rows_script(records: int) -> str:
+    """A pgbench script: a uniform key `user` + 12 digits, its one field. The key is built
+    in the statement (pgbench's variables are numbers), a concatenation per read."""
+    return (
+        f"\\set k random(0, {records - 1})\n"
+        f"SELECT {FIELD0} FROM {TABLE} WHERE {KEY_COLUMN} = "
+        f"'{KEY_PREFIX}' || lpad(:k::text, {KEY_WIDTH}, '0');\n"
+    )
+
+
+def _pgbench_target(endpoint: Endpoint) -> list[str]:
+    host, port, _ = host_port_password(endpoint.url)
+    return ["-h", host, "-p", str(port), "-U", "bakeoff", "bakeoff"]
+
+
+def _pgbench_env(password: str) -> dict[str, str]:
+    return {**os.environ, "PGPASSWORD": password}
+
+
+def _pgbench_run(
+    endpoint: Endpoint, connections: int, duration_s: float, script: list[str]
+) -> Measured:
+    password = host_port_password(endpoint.url)[2]
     with tempfile.TemporaryDirectory() as logs:
         cpu_before = children_cpu_s()
         out = run_peer(
             [
-                *("pgbench", "-S", "-M", "prepared", "-c", str(connections)),
+                *("pgbench", *script, "-M", "prepared", "-c", str(connections)),
                 *("-j", str(min(connections, usable_cores())), "-T", str(int(duration_s))),
-                *("-l", "--log-prefix", str(Path(logs) / "pgbench"), *base, "bakeoff"),
+                *("-l", "--log-prefix", str(Path(logs) / "pgbench"), *_pgbench_target(endpoint)),
             ],
             secret=password,
-            env=env,
+            env=_pgbench_env(password),
         )
         cpu = children_cpu_s() - cpu_before
         latencies = sorted(

@@ -24,7 +24,7 @@ from bakeoff.selftest.bakeoff_runs import (
 )
 from bakeoff.selftest.goycsb import GoYcsb, as_figures
 from bakeoff.selftest.measured import Measured, ratio
-from bakeoff.selftest.native import pgbench, redis_benchmark
+from bakeoff.selftest.native import pgbench, pgbench_on_bakeoff_rows, redis_benchmark
 from bakeoff.selftest.wakeup import wakeup_figures
 
 Say = Callable[[str], None]
@@ -112,6 +112,11 @@ def _measure_engine(
             native = redis_benchmark(endpoint, n, max(2000, int(ours.ops_per_s * duration_s)))
         else:
             native = pgbench(endpoint, n, duration_s)
+            say(f"pgbench on bakeoff's rows, {n} connection(s) ...")
+            same_rows = pgbench_on_bakeoff_rows(endpoint, n, duration_s)
+            figures[f"{prefix}_rows_bakeoff_{n}"] = asdict(ours)
+            figures[f"{prefix}_rows_native_{n}"] = asdict(same_rows)
+            _ratios(figures, f"{prefix}_rows", n, ours, same_rows)
         figures[f"{prefix}_bakeoff_{n}"] = asdict(ours)
         figures[f"{prefix}_native_{n}"] = asdict(native)
         figures[f"{prefix}_split_{n}"] = split

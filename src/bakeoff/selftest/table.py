@@ -31,7 +31,11 @@ BUSY_LOAD_PER_CORE = 0.5
 """A one-minute load average above half a process per core at the start: the selftest's
 figures then measure the machine's other work as well."""
 
-_PEERS = (("redis", "redis-benchmark"), ("pg", "pgbench -S -M prepared"))
+_PEERS = (
+    ("redis", "redis-benchmark"),
+    ("pg", "pgbench -S -M prepared"),
+    ("pg_rows", "pgbench on bakeoff's rows"),
+)
 
 
 def notes(figures: dict[str, Any]) -> list[str]:
@@ -108,7 +112,7 @@ def _comparisons(figures: dict[str, Any]) -> list[str]:
                 lines.append(_ratio_line(figures, prefix, n))
     if figures.get("goycsb_binary") is None:
         lines.append("go-ycsb: not run (name a binary with --go-ycsb or BAKEOFF_GO_YCSB)")
-    for prefix, _ in _PEERS:
+    for prefix in ("redis", "pg"):
         for w in ("a", "c"):
             for n in (1, 8):
                 key = f"goycsb_{prefix}_{w}"

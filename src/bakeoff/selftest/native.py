@@ -72,7 +72,7 @@ def pgbench(endpoint: Endpoint, connections: int, duration_s: float) -> Measured
         secret=password,
         env=_pgbench_env(password),
     )
-    return _pgbench_run(endpoint, connections, duration_s, ["-S"])
+    return run_pgbench(endpoint, connections, duration_s, ["-S"])
 
 
 def pgbench_on_bakeoff_rows(
@@ -83,7 +83,7 @@ def pgbench_on_bakeoff_rows(
     with tempfile.NamedTemporaryFile("w", suffix=".sql", encoding="utf-8") as file:
         file.write(bakeoff_rows_script(records))
         file.flush()
-        return _pgbench_run(endpoint, connections, duration_s, ["-f", file.name])
+        return run_pgbench(endpoint, connections, duration_s, ["-f", file.name])
 
 
 def bakeoff_rows_script(records: int) -> str:
@@ -105,16 +105,23 @@ def _pgbench_env(password: str) -> dict[str, str]:
     return {**os.environ, "PGPASSWORD": password}
 
 
-def _pgbench_run(
-    endpoint: Endpoint, connections: int, duration_s: float, script: list[str]
+def run_pgbench(
+    endpoint: Endpoint,
+    connections: int,
+    duration_s: float,
+    script: list[str],
+    threads: int | None = None,
 ) -> Measured:
+    """pgbench's `script` options (`-S`, `-f FILE`), prepared, on a table that exists; its
+    threads one per connection up to the usable cores, unless `threads` says."""
     password = host_port_password(endpoint.url)[2]
+    threads = threads or min(connections, usable_cores())
     with tempfile.TemporaryDirectory() as logs:
         cpu_before = children_cpu_s()
         out = run_peer(
             [
                 *("pgbench", *script, "-M", "prepared", "-c", str(connections)),
-                *("-j", str(min(connections, usable_cores())), "-T", str(int(duration_s))),
+                *("-j", str(threads), "-T", str(int(duration_s))),
                 *("-l", "--log-prefix", str(Path(logs) / "pgbench"), *_pgbench_target(endpoint)),
             ],
             secret=password,

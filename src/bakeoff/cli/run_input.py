@@ -10,7 +10,7 @@ from typing import Literal
 from bakeoff.cli.common import fail, note
 from bakeoff.cli.doctor import WARN, userland_proxy_check
 from bakeoff.cli.runs import orphaned_runs
-from bakeoff.engines.catalog import CATALOG, Provision, engine_spec
+from bakeoff.engines.catalog import CATALOG, Provision
 from bakeoff.harness import ray_api
 from bakeoff.harness.clients import usable_cores
 from bakeoff.harness.options import RunOptions, split_connections
@@ -121,9 +121,7 @@ def warn_before_start(options: RunOptions, trials: Sequence[Trial]) -> None:
             f"{', '.join(str(o.path) for o in orphans)}; `bakeoff runs recover "
             f"{options.output}` finishes them"
         )
-    urls = options.engine_options.urls
-    containers = {t.engine.name for t in trials} - set(urls)
-    if any(engine_spec(name).provision is Provision.CONTAINER for name in containers):
+    if any(options.engine_options.starts_container(t.engine) for t in trials):
         check = userland_proxy_check()
         if check.status == WARN:
             note(f"dockerd's userland proxy is {check.detail}", "warning")

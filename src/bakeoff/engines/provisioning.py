@@ -39,6 +39,11 @@ class EngineOptions:
     read_from: str = "primary"
     """Where reads go in a topology: "primary", or "replica" (`--read-from`)."""
 
+    def starts_container(self, spec: EngineSpec) -> bool:
+        """bakeoff starts this engine in a container on this machine (not embedded, not an
+        existing server given by URL)."""
+        return spec.provision is Provision.CONTAINER and spec.name not in self.urls
+
     def knob_checks(self) -> dict[str, str]:
         """What each engine's knob names were checked against, for the manifest."""
         return {
@@ -65,7 +70,7 @@ def missing_pieces(
     missing: dict[str, tuple[str, list[str]]] = {}
     for spec in specs:
         modules = [(m, spec.extra) for m in missing_drivers(spec)]
-        if spec.provision is Provision.CONTAINER and spec.name not in options.urls:
+        if options.starts_container(spec):
             modules += [(m, CONTAINER_EXTRA) for m in CONTAINER_MODULES if not module_installed(m)]
         for module, extra in modules:
             missing.setdefault(module, (extra, []))[1].append(spec.name)

@@ -23,7 +23,6 @@ from urllib.parse import urlsplit, urlunsplit
 from bakeoff.adapters.protocol import Endpoint, TableSpec
 from bakeoff.adapters.redis_sentinel import follows_sentinel
 from bakeoff.core.faults import DOCKER_KINDS, FaultSpec
-from bakeoff.engines.catalog import Provision
 from bakeoff.engines.node_faults import NodeFaults, Undo, topology_of
 from bakeoff.engines.topology_nodes import RunningTopology, TopologyNode
 from bakeoff.engines.toxiproxy import Toxiproxy
@@ -66,9 +65,7 @@ def refuse_unreachable_faults(trials: Sequence[Trial], options: RunOptions) -> N
     for trial in trials:
         if not (options.faults or trial.workload.faults):
             continue
-        if trial.engine.provision is not Provision.CONTAINER or trial.engine.name in (
-            options.engine_options.urls
-        ):
+        if not options.engine_options.starts_container(trial.engine):
             raise ValueError(
                 f"faults need an engine bakeoff starts in a container; {trial.engine.name} "
                 "is embedded or an existing server (--url)"

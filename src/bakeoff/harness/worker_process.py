@@ -8,6 +8,7 @@ client work; worker processes scale past that.
 from __future__ import annotations
 
 import contextlib
+import functools
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -25,6 +26,7 @@ __all__ = ["ProcessClientGroup", "SharedProgress"]
 _CLOSE_S = 3.0
 
 
+@functools.cache
 def _context() -> Any:
     """Worker processes are forked from a fork server that has imported the harness once,
     not spawned afresh: a spawned interpreter imports bakeoff again for each worker

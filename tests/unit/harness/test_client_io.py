@@ -7,7 +7,7 @@ import pytest
 from bakeoff.engines.catalog import engine_spec
 from bakeoff.engines.provisioning import EngineOptions
 from bakeoff.harness import client_io as client_io_module
-from bakeoff.harness.client_io import client_io, trial_io
+from bakeoff.harness.client_io import trial_io
 from bakeoff.harness.options import RunOptions
 from bakeoff.harness.plan import Trial, plan_trials
 from bakeoff.workloads.loader import load_workload, shipped_workloads_dir
@@ -26,19 +26,19 @@ def two_cores(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.usefixtures("two_cores")
 def test_one_connection_polls_in_a_worker_process_of_its_own_by_default() -> None:
-    io = client_io(RunOptions(), _trial("redis"), faults=False)
+    _, io = trial_io(RunOptions(), _trial("redis"), faults=False)
     assert (io.split_phase, io.spin_ns, io.worker_processes) == (True, 200_000, True)
 
 
 @pytest.mark.usefixtures("two_cores")
 def test_worker_processes_on_every_core_sleep_at_once_in_their_own_threads() -> None:
-    io = client_io(RunOptions(processes=2, clients=4), _trial("postgres"), faults=False)
+    _, io = trial_io(RunOptions(processes=2, clients=4), _trial("postgres"), faults=False)
     assert (io.split_phase, io.spin_ns, io.worker_processes) == (True, 0, False)
 
 
 @pytest.mark.usefixtures("two_cores")
 def test_one_connection_asked_not_to_poll_blocks_in_this_process() -> None:
-    io = client_io(RunOptions(spin_wait_us=0), _trial("redis"), faults=False)
+    _, io = trial_io(RunOptions(spin_wait_us=0), _trial("redis"), faults=False)
     assert (io.split_phase, io.spin_ns, io.worker_processes) == (False, 0, False)
 
 
@@ -55,7 +55,7 @@ def test_one_connection_asked_not_to_poll_blocks_in_this_process() -> None:
 def test_what_cannot_run_split_phase_never_polls(
     engine: str, workload: str, options: RunOptions, faults: bool
 ) -> None:
-    io = client_io(options, _trial(engine, workload), faults=faults)
+    _, io = trial_io(options, _trial(engine, workload), faults=faults)
     assert (io.split_phase, io.spin_ns, io.worker_processes) == (False, 0, False)
 
 

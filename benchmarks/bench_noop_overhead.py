@@ -98,11 +98,11 @@ def parts() -> dict[str, float]:
 
     s = stream()
     recorder = Recorder(list(s.operations), Phase.MEASURE, start_ns=0)
-    op_indexes = [i for _ in range(batches) for i in s.next_chunk(adapter, GROWN_CHUNK)[0]]
+    op_indexes = bytearray(b"".join(s.next_chunk(adapter, GROWN_CHUNK)[0] for _ in range(batches)))
     base = time.perf_counter_ns()
     starts = list(range(base, base + RECORDED_AT_ONCE * 800, 800))
     ends = [start + 250 for start in starts]
-    outcomes = [0] * RECORDED_AT_ONCE
+    outcomes = bytearray(RECORDED_AT_ONCE)
 
     def record() -> None:  # as the closed loop does: a few chunks at a time
         for _ in range(chunks // batches):

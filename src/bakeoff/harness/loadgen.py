@@ -9,11 +9,12 @@ chunk (or of a few quick ones) are folded into the recorder's histograms in one 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from bakeoff.adapters.errors import AdapterError, ErrorKind
 from bakeoff.adapters.protocol import Adapter, BatchInsert
@@ -24,6 +25,7 @@ from bakeoff.harness.operation_stream import (
     Stream,
     ints,
     next_chunk_size,
+    not_found_by_op,
 )
 from bakeoff.harness.recorder import Outcome, Recorder
 from bakeoff.workloads.generators import connection_rng
@@ -31,6 +33,8 @@ from bakeoff.workloads.keys import key_names
 from bakeoff.workloads.model import Workload
 from bakeoff.workloads.values import ValuePool
 
+Codes = bytearray | npt.NDArray[np.uint8]
+"""One byte per operation: operation indexes or outcome codes."""
 NEVER = 2**63 - 1
 """A deadline that never comes (a phase bound by its operation count only)."""
 RECORDED_AT_ONCE = 4 * GROWN_CHUNK
@@ -76,7 +80,7 @@ def run_closed_loop(  # noqa: PLR0912, PLR0915 - the timed loop stays in one fra
     measures service time only (a stalled engine delays the requests that would have been
     sent meanwhile, and they never appear: that is what closed-loop results are).
     """
-    missing_by_op = stream.not_found_results()
+    missing_by_op = not_found_by_op(stream)
     clock = time.perf_counter_ns
     remaining = operations if operations is not None else -1
     deadline = deadline_ns if deadline_ns is not None else NEVER
@@ -84,10 +88,9 @@ def run_closed_loop(  # noqa: PLR0912, PLR0915 - the timed loop stays in one fra
     capacity = GROWN_CHUNK if recorder.per_chunk else RECORDED_AT_ONCE
     starts = [0] * capacity
     ends = [0] * capacity
-    outcomes = [0] * capacity
-    ops = [0] * capacity
-    missing: list[object] = [None] * capacity
-    cleared = [0] * GROWN_CHUNK
+    outcomes = bytearray(capacity)
+    ops = bytearray(capacity)
+    cleared = bytes(GROWN_CHUNK)
     kept = 0
     size = stream.chunk
     not_found = int(Outcome.NOT_FOUND)
@@ -101,18 +104,18 @@ def run_closed_loop(  # noqa: PLR0912, PLR0915 - the timed loop stays in one fra
             if kept + n > capacity:
                 record_chunk(recorder, ops, starts, ends, outcomes, kept)
                 kept = 0
-            op_indexes, calls = stream.next_chunk(adapter, n)
+            op_indexes, methods, arguments = stream.next_chunk(adapter, n)
             first = kept
-            ops[first : first + n] = op_indexes
-            missing[first : first + n] = map(missing_by_op.__getitem__, op_indexes)
+            ops[first : first + n] = op_indexes.data
             outcomes[first : first + n] = cleared[:n]
+            missing = missing_by_op[op_indexes].tolist()
             failed = False
             check_at = 0  # the chunk's first operation looks
             i = first
-            for fn, args in calls:
+            for fn, args, result_if_missing in zip(methods, arguments, missing):  # noqa: B905
                 start = clock()
                 try:
-                    if fn(*args) is missing[i]:
+                    if fn(*args) is result_if_missing:
                         outcomes[i] = not_found
                 except AdapterError as exc:
                     outcomes[i] = int(OUTCOME_OF_KIND[exc.kind])
@@ -136,7 +139,7 @@ def run_closed_loop(  # noqa: PLR0912, PLR0915 - the timed loop stays in one fra
             if remaining > 0:
                 remaining -= done
             if failed or done < n:
-                stream.unissue(op_indexes[done:])
+                stream.unissue(ints(op_indexes[done:]))
                 return
             if n == size:
                 size = next_chunk_size(size, starts[first], ends[i - 1])
@@ -145,31 +148,30 @@ def run_closed_loop(  # noqa: PLR0912, PLR0915 - the timed loop stays in one fra
                 kept = 0
             # Freed before the next chunk is drawn, which then reuses the memory (and the
             # caches) these calls held, rather than drawing into new memory beside them.
-            del calls
+            del methods, arguments, missing
     finally:
         record_chunk(recorder, ops, starts, ends, outcomes, kept)
 
 
 def record_chunk(
     recorder: Recorder,
-    op_indexes: Sequence[int],
+    op_indexes: Codes,
     starts: list[int],
     ends: list[int],
-    outcomes: list[int],
+    outcomes: Codes,
     done: int,
 ) -> None:
     """Hand the first `done` operations of a chunk to the recorder (latency = end - start,
-    subtracted in numpy, off the timed loop)."""
+    subtracted in numpy, off the timed loop). Operation indexes and outcome codes are
+    bytes (a bytearray or a uint8 array): numpy reads them without a conversion each."""
     if done == 0:
         return
-    # Operation indexes and outcome codes are bytes: bytes() reads them faster than
-    # np.array does, and np.fromiter reads the timestamps faster.
     end_array = np.fromiter(ends, dtype=np.int64, count=done)
     recorder.add_chunk(
-        np.frombuffer(bytes(op_indexes[:done]), dtype=np.uint8),
+        np.frombuffer(op_indexes, dtype=np.uint8, count=done).copy(),
         end_array,
         end_array - np.fromiter(starts, dtype=np.int64, count=done),
-        np.frombuffer(bytes(outcomes[:done]), dtype=np.uint8),
+        np.frombuffer(outcomes, dtype=np.uint8, count=done).copy(),
     )
 
 
@@ -232,7 +234,7 @@ def run_open_loop(  # noqa: PLR0915 - the timed loop stays in one frame, on purp
     A duration-bound phase ends at the deadline even with a backlog; the backlog (intended
     starts not yet issued) is reported by the caller from `schedule` and the counts.
     """
-    missing_by_op = stream.not_found_results()
+    missing_by_op = not_found_by_op(stream)
     clock = time.perf_counter_ns
     sleep = time.sleep
     remaining = operations if operations is not None else -1
@@ -245,7 +247,8 @@ def run_open_loop(  # noqa: PLR0915 - the timed loop stays in one frame, on purp
     spin_ns = 200_000
     while remaining != 0 and not state.stop_requested:
         n = stream.chunk if remaining < 0 else min(stream.chunk, remaining)
-        op_indexes, calls = stream.next_chunk(adapter, n)
+        op_indexes, methods, arguments = stream.next_chunk(adapter, n)
+        missing = missing_by_op[op_indexes].tolist()
         offsets, schedule.next_offset_ns = arrival_offsets(
             n, schedule.rate, schedule.arrival, schedule.rng, schedule.next_offset_ns
         )
@@ -264,11 +267,11 @@ def run_open_loop(  # noqa: PLR0915 - the timed loop stays in one frame, on purp
                     pass
             else:
                 late += 1
-            fn, args = calls[i]
+            fn, args = methods[i], arguments[i]
             start = clock()
             try:
                 result = fn(*args)
-                outcome = not_found if result is missing_by_op[op_indexes[i]] else ok
+                outcome = not_found if result is missing[i] else ok
             except AdapterError as exc:
                 outcome = int(OUTCOME_OF_KIND[exc.kind])
                 if exc.kind is ErrorKind.FATAL:
@@ -287,7 +290,7 @@ def run_open_loop(  # noqa: PLR0915 - the timed loop stays in one frame, on purp
                 break
         schedule.late += late
         recorder.add_chunk(
-            np.array(op_indexes[:done], dtype=np.uint8),
+            op_indexes[:done],
             np.array(ends[:done], dtype=np.int64),
             np.array(services[:done], dtype=np.int64),
             np.array(outcomes[:done], dtype=np.uint8),
@@ -297,7 +300,7 @@ def run_open_loop(  # noqa: PLR0915 - the timed loop stays in one frame, on purp
         if remaining > 0:
             remaining -= done
         if state.fatal_error is not None or done < n:
-            stream.unissue(op_indexes[done:])
+            stream.unissue(ints(op_indexes[done:]))
             return
 
 

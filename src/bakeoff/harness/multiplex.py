@@ -32,10 +32,16 @@ from typing import cast
 from bakeoff.adapters.errors import AdapterError, ErrorKind
 from bakeoff.adapters.protocol import PENDING, Adapter, SplitPhase
 from bakeoff.harness.loadgen import NEVER, OUTCOME_OF_KIND, ConnectionState, record_chunk
-from bakeoff.harness.operation_stream import GROWN_CHUNK, Stream, next_chunk_size
+from bakeoff.harness.operation_stream import (
+    GROWN_CHUNK,
+    Stream,
+    ints,
+    next_chunk_size,
+    not_found_by_op,
+)
 from bakeoff.harness.recorder import Outcome, Recorder
 
-_CLEARED = [0] * GROWN_CHUNK
+_CLEARED = bytes(GROWN_CHUNK)
 _POLL_S = 0.05
 """Longest wait without a reply: how often a stop request or the deadline is checked."""
 
@@ -133,25 +139,25 @@ def _connection_loop(  # noqa: PLR0912, PLR0915 - the timed loop stays in one fr
     clock = time.perf_counter_ns
     receive = split.receive
     remaining = count if count is not None else -1
-    missing_by_op = stream.not_found_results()
+    missing_by_op = not_found_by_op(stream)
     not_found = int(Outcome.NOT_FOUND)
     starts = [0] * GROWN_CHUNK
     ends = [0] * GROWN_CHUNK
-    outcomes = [0] * GROWN_CHUNK
+    outcomes = bytearray(GROWN_CHUNK)
     size = stream.chunk
     fd: int | None = None
     while remaining != 0 and not state.stop_requested:
         n = size if remaining < 0 else min(size, remaining)
-        op_indexes, calls = stream.next_chunk(split, n, split=True)
-        missing = [missing_by_op[o] for o in op_indexes]
+        op_indexes, methods, arguments = stream.next_chunk(split, n, split=True)
+        missing = missing_by_op[op_indexes].tolist()
         outcomes[:n] = _CLEARED[:n]
         done = 0
         try:
             for i in range(n):
-                fn, args = calls[i]
+                fn = methods[i]
                 starts[i] = clock()
                 try:
-                    fn(*args)
+                    fn(*arguments[i])
                     if fd is None:
                         fd = split.fileno()
                         yield fd
@@ -184,7 +190,7 @@ def _connection_loop(  # noqa: PLR0912, PLR0915 - the timed loop stays in one fr
             if remaining > 0:
                 remaining -= done
             if done < n:
-                stream.unissue(op_indexes[done:])
+                stream.unissue(ints(op_indexes[done:]))
         if n == size:
             size = next_chunk_size(size, starts[0], ends[n - 1])
 

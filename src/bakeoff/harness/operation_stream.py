@@ -11,7 +11,7 @@ import functools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
-from typing import Any, Protocol, cast
+from typing import Any, NamedTuple, Protocol, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -43,8 +43,15 @@ def next_chunk_size(size: int, first_start_ns: int, last_end_ns: int) -> int:
     return size
 
 
-Call = tuple[Callable[..., Any], tuple[Any, ...]]
-"""A bound operation: the adapter method and its arguments."""
+class Chunk(NamedTuple):
+    """Operations drawn together: their indexes into `Stream.operations`, and the adapter
+    methods and their arguments as parallel lists. A loop walks these with `zip`, which
+    reuses its tuple, where a list of (method, arguments) pairs would build and free one
+    per operation."""
+
+    op_indexes: npt.NDArray[np.uint8]
+    methods: list[Callable[..., Any]]
+    arguments: list[tuple[Any, ...]]
 
 
 class Stream(Protocol):
@@ -57,9 +64,7 @@ class Stream(Protocol):
     grow it while chunks are quick); progress is counted per chunk, so slow operations
     want small ones."""
 
-    def next_chunk(
-        self, adapter: Any, n: int, *, split: bool = False
-    ) -> tuple[list[int], list[Call]]: ...
+    def next_chunk(self, adapter: Any, n: int, *, split: bool = False) -> Chunk: ...
 
     def not_found_results(self) -> list[object]: ...
 
@@ -68,6 +73,16 @@ class Stream(Protocol):
 
 def ints(values: npt.NDArray[Any]) -> list[int]:
     return cast("list[int]", values.tolist())
+
+
+def not_found_by_op(stream: Stream) -> npt.NDArray[Any]:
+    """The stream's `not_found_results` as an object array: `[chunk.op_indexes].tolist()`
+    gives a chunk's results that mean not found, one per operation, in one numpy call."""
+    results = stream.not_found_results()
+    by_op = np.empty(len(results), dtype=object)
+    for k, result in enumerate(results):  # element by element: a result may be a list
+        by_op[k] = result  # type: ignore[call-overload]
+    return by_op
 
 
 def connection_key_number(
@@ -125,6 +140,9 @@ class OperationStream:
         self._values = ValuePool(w.fields.length, rng("values"))
         self._field_choice = rng("fields")
         self._field_names = w.fields.names()
+        self._bound_methods: npt.NDArray[Any] = np.empty(0, dtype=object)
+        self._bound_to: object = None
+        self._bound_split = False
         # Shared by the reads of each field (tuples: no adapter can change them).
         self._field_tuples = [(name,) for name in self._field_names]
         # Built here, before any phase is timed (tens of milliseconds at the limit).
@@ -140,10 +158,8 @@ class OperationStream:
             Argument.SCAN_LENGTH: self._lengths,
         }
 
-    def next_chunk(
-        self, adapter: Adapter, n: int, *, split: bool = False
-    ) -> tuple[list[int], list[Call]]:
-        """`n` operations as (operation indexes, bound calls).
+    def next_chunk(self, adapter: Adapter, n: int, *, split: bool = False) -> Chunk:
+        """`n` operations: their indexes, the adapter methods and their arguments.
 
         With `split`, the calls are the adapter's `send_*` halves (SplitPhase), whose
         replies the caller collects with `receive`.
@@ -155,7 +171,7 @@ class OperationStream:
         op_array = self._ops.choose(n)
         upper = w.records + self.inserted
         chosen = self._keys.choose(n, upper)
-        positions = [np.flatnonzero(op_array == k) for k in range(len(self.operations))]
+        positions = [(op_array == k).nonzero()[0] for k in range(len(self.operations))]
         for k in self._new_key_indexes:
             at_new = positions[k]
             chosen[at_new] = np.arange(upper, upper + at_new.size, dtype=np.int64)
@@ -167,25 +183,32 @@ class OperationStream:
         names = self._field_names
         fields = self._field_choice.integers(0, len(names), size=n) if len(names) > 1 else None
         table = w.table
-        calls = np.empty(n, dtype=object)
-        methods = [
-            split_method(adapter, op) if split else blocking_method(adapter, op)
-            for op in self._definitions
-        ]
-        arguments = self._arguments
-        for op, method, layout, where in zip(
-            self._definitions, methods, self._layouts, positions, strict=True
-        ):
+        arguments = np.empty(n, dtype=object)
+        columns_of = self._arguments
+        for op, layout, where in zip(self._definitions, self._layouts, positions, strict=True):
             if where.size:
                 keys = self._key_names(chosen[where])
                 field_choice = None if fields is None else fields[where]
-                columns = [arguments[kind](keys, field_choice) for kind in op.arguments]
-                rows = _argument_rows(table, columns, layout)
+                columns = [columns_of[kind](keys, field_choice) for kind in op.arguments]
                 # Scattered by numpy: a Python loop over the positions cost more.
-                calls[where] = np.fromiter(
-                    zip(repeat(method), rows), dtype=object, count=where.size
+                arguments[where] = np.fromiter(
+                    _argument_rows(table, columns, layout), dtype=object, count=where.size
                 )
-        return ints(op_array), cast("list[Call]", calls.tolist())
+        methods = self._methods(adapter, split)
+        return Chunk(
+            op_array,
+            cast("list[Callable[..., Any]]", methods[op_array].tolist()),
+            cast("list[tuple[Any, ...]]", arguments.tolist()),
+        )
+
+    def _methods(self, adapter: Adapter, split: bool) -> npt.NDArray[Any]:
+        """The adapter's method per operation index, bound once per adapter and half."""
+        if self._bound_to is not adapter or self._bound_split is not split:
+            bind = split_method if split else blocking_method
+            methods = np.empty(len(self._definitions), dtype=object)
+            methods[:] = [bind(adapter, op) for op in self._definitions]  # type: ignore[assignment]
+            self._bound_methods, self._bound_to, self._bound_split = methods, adapter, split
+        return self._bound_methods
 
     def _key_names(self, numbers: npt.NDArray[np.int64]) -> list[str]:
         """The keys of `numbers`: the loaded records' from a table shared by the process's
@@ -216,10 +239,9 @@ class OperationStream:
         if self.workload.write_all_fields:
             return self._records(keys, field_indexes)
         names = self._field_names
-        payloads = self._values.values(len(keys))
         if field_indexes is None:
-            name = names[0]
-            return [{name: v} for v in payloads]
+            return self._values.value_maps(names[0], len(keys))
+        payloads = self._values.values(len(keys))
         return [{names[f]: v} for f, v in zip(ints(field_indexes), payloads, strict=True)]
 
     def _records(

@@ -17,7 +17,7 @@ from bakeoff.adapters.data_model import DataModel, Prepared
 from bakeoff.core.operations import ALWAYS_FOUND
 from bakeoff.core.schema import OperationKind
 from bakeoff.harness.loadgen import ConnectionState, split_evenly, timed_call
-from bakeoff.harness.operation_stream import Call, ints
+from bakeoff.harness.operation_stream import Chunk, ints
 from bakeoff.harness.recorder import Recorder
 from bakeoff.workloads.generators import OperationChooser, connection_rng
 from bakeoff.workloads.logical import LogicalMix
@@ -71,20 +71,22 @@ class SchemaStream:
             self._prepared_for = model
         return self._prepared
 
-    def next_chunk(
-        self, adapter: Any, n: int, *, split: bool = False
-    ) -> tuple[list[int], list[Call]]:
-        """`n` operations as (operation indexes, bound calls); logical operations have no
+    def next_chunk(self, adapter: Any, n: int, *, split: bool = False) -> Chunk:
+        """`n` operations (`Chunk`); logical operations have no
         split-phase form, so `split` is never asked for (`LogicalMix.all_split_phase`)."""
         prepared = self._bound(adapter)
-        op_indexes = ints(self._ops.choose(n))
-        counts = np.bincount(op_indexes, minlength=len(self.operations))
+        op_array = self._ops.choose(n)
+        op_indexes = ints(op_array)
+        counts = np.bincount(op_array, minlength=len(self.operations))
         drawn = [
             iter(source.draw(int(c))) if c else iter(())
             for source, c in zip(self._sources, counts, strict=True)
         ]
-        calls: list[Call] = [(prepared[k], (next(drawn[k]),)) for k in op_indexes]
-        return op_indexes, calls
+        return Chunk(
+            op_array,
+            [prepared[k] for k in op_indexes],
+            [(next(drawn[k]),) for k in op_indexes],
+        )
 
     def unissue(self, op_indexes: Sequence[int]) -> None:
         """Nothing to give back: new keys left unused are gaps no operation reads."""

@@ -18,7 +18,7 @@ from typing import Any, ClassVar, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from bakeoff.harness.operation_stream import Call, Stream
+from bakeoff.harness.operation_stream import Chunk, Stream, ints
 from bakeoff.harness.recorder import Outcome, Recorder
 
 DELETED = "-"
@@ -49,6 +49,14 @@ def version_of(value: object) -> str | None:
     return value.split(VERSION_END, 1)[0]
 
 
+def _replaced(args: tuple[Any, ...], old: object, new: object) -> tuple[Any, ...]:
+    """`args` with the object `old` replaced by `new`, in a composite's steps too."""
+    return tuple(
+        new if arg is old else _replaced(arg, old, new) if isinstance(arg, tuple) else arg
+        for arg in args
+    )
+
+
 def _written(args: tuple[Any, ...]) -> tuple[str, dict[str, str]] | None:
     """(key, values) of a call that writes; a composite's last writing step."""
     found = None
@@ -72,13 +80,12 @@ class TrackingStream:
         self.pending: list[tuple[int, str, str, tuple[str, ...]]] = []
         """(position in the chunk, key, version, fields) of the last chunk's writes."""
 
-    def next_chunk(
-        self, adapter: Any, n: int, *, split: bool = False
-    ) -> tuple[list[int], list[Call]]:
-        op_indexes, calls = self._inner.next_chunk(adapter, n, split=split)
+    def next_chunk(self, adapter: Any, n: int, *, split: bool = False) -> Chunk:
+        chunk = self._inner.next_chunk(adapter, n, split=split)
+        arguments = chunk.arguments
         self.pending = []
-        for position, (_, args) in enumerate(calls):
-            if self.operations[op_indexes[position]] == "delete":
+        for position, (op, args) in enumerate(zip(ints(chunk.op_indexes), arguments, strict=True)):
+            if self.operations[op] == "delete":
                 self.pending.append((position, str(args[1]), DELETED, ()))
                 continue
             write = _written(args)
@@ -87,10 +94,11 @@ class TrackingStream:
             key, values = write
             self._sequence += 1
             version = f"{self._prefix}{self._sequence:x}"
-            for name in values:
-                values[name] = stamped(values[name], version)
+            # A stamped copy: the stream may hand the same values to other writes.
+            stamped_values = {name: stamped(value, version) for name, value in values.items()}
+            arguments[position] = _replaced(args, values, stamped_values)
             self.pending.append((position, key, version, tuple(values)))
-        return op_indexes, calls
+        return chunk
 
     def not_found_results(self) -> list[object]:
         return self._inner.not_found_results()

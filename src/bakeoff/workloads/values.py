@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from itertools import islice
-from typing import Final, cast
+from collections.abc import Sequence
+from typing import Any, Final, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from bakeoff.workloads.lengths import make_length_chooser
 from bakeoff.workloads.model import LengthDistribution
@@ -29,8 +29,9 @@ class ValuePool:
 
     `size` payloads are built once, with lengths drawn from `length`; if they would exceed
     64 MiB, fewer are kept (at least one). Calls hand out pool entries in a random order
-    that is drawn in bulk, so a call only walks an iterator. Lengths follow the pool's
-    empirical distribution, which for the default 4096 payloads is close to `length`.
+    that is drawn in bulk (a stream of pool positions), so a call only slices it. Lengths
+    follow the pool's empirical distribution, which for the default 4096 payloads is close
+    to `length`.
     """
 
     def __init__(
@@ -48,34 +49,50 @@ class ValuePool:
         stops = cast("list[int]", ends.tolist())
         payloads = [text[s:e] for s, e in zip(starts, stops, strict=True)]
         self._pool = np.array(payloads, dtype=object)
+        self._maps: dict[str, npt.NDArray[Any]] = {}
         self._stream_size = max(_STREAM_MIN, 4 * keep)
-        self._stream: Iterator[str] = iter(())
-        self._left = 0
+        self._positions: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
+        self._payloads: list[str] = []  # the pool's payloads at `_positions`
+        self._next = 0
 
-    def _picks(self, n: int) -> list[str]:
-        picked = cast("list[str]", self._pool[self._rng.integers(0, self._pool.size, n)].tolist())
-        return picked
+    def _draw(self, n: int) -> npt.NDArray[np.int64]:
+        return self._rng.integers(0, self._pool.size, n)
 
-    def _reserve(self, n: int) -> bool:
-        """Make n payloads available from the stream; False if n exceeds a whole stream."""
-        if n > self._left:
+    def _reserve(self, n: int) -> int | None:
+        """Where the next n payloads start in the stream; None if n exceeds a whole one."""
+        if n > len(self._payloads) - self._next:
             if n > self._stream_size:
-                return False
-            self._stream = iter(self._picks(self._stream_size))
-            self._left = self._stream_size
-        self._left -= n
-        return True
+                return None
+            self._positions = self._draw(self._stream_size)
+            self._payloads = cast("list[str]", self._pool[self._positions].tolist())
+            self._next = 0
+        start = self._next
+        self._next += n
+        return start
 
     def values(self, n: int) -> list[str]:
         """n payloads."""
-        if not self._reserve(n):
-            return self._picks(n)
-        return list(islice(self._stream, n))
+        start = self._reserve(n)
+        if start is None:
+            return cast("list[str]", self._pool[self._draw(n)].tolist())
+        return self._payloads[start : start + n]
+
+    def value_maps(self, field_name: str, n: int) -> list[dict[str, str]]:
+        """n one-field values {field_name: payload}, the payloads `values` would give.
+
+        The dicts are built once per pool entry and handed out again: a dict per
+        operation cost more than the no-op operation it is for. Nobody may change them
+        (adapters take values as a read-only Mapping).
+        """
+        maps = self._maps.get(field_name)
+        if maps is None:
+            maps = np.empty(self._pool.size, dtype=object)
+            maps[:] = [{field_name: payload} for payload in self._pool.tolist()]  # type: ignore[assignment]
+            self._maps[field_name] = maps
+        start = self._reserve(n)
+        positions = self._draw(n) if start is None else self._positions[start : start + n]
+        return cast("list[dict[str, str]]", maps[positions].tolist())
 
     def record(self, field_names: Sequence[str]) -> dict[str, str]:
         """One payload per field."""
-        if not self._reserve(len(field_names)):
-            return dict(zip(field_names, self._picks(len(field_names)), strict=True))
-        # zip stops at the end of the names without drawing an extra payload, so the shared
-        # iterator avoids building an intermediate list per record.
-        return dict(zip(field_names, self._stream))  # noqa: B905
+        return dict(zip(field_names, self.values(len(field_names)), strict=True))

@@ -48,8 +48,7 @@ def test_stream_is_deterministic_per_seed() -> None:
         stream = OperationStream(
             seed_workload, connection=0, connections=1, expected_operations=100
         )
-        _, calls = stream.next_chunk(NoopAdapter(), 100)
-        return [args[1] for _, args in calls]
+        return [args[1] for args in stream.next_chunk(NoopAdapter(), 100).arguments]
 
     assert keys(workload) == keys(workload)
     assert keys(workload) != keys(workload.with_overrides(seed=workload.seed + 1))
@@ -101,8 +100,8 @@ def test_every_operation_is_bound_with_its_argument_kinds() -> None:
     shares = {op.name: 1 / len(OPERATIONS) for op in OPERATIONS}
     workload = Workload(name="all", records=100, operations=OperationMix(**shares))
     stream = OperationStream(workload, connection=0, connections=1, expected_operations=1000)
-    op_indexes, calls = stream.next_chunk(NoopAdapter(), 512)
-    for index, (method, args) in zip(op_indexes, calls, strict=True):
+    op_indexes, methods, arguments = stream.next_chunk(NoopAdapter(), 512)
+    for index, method, args in zip(op_indexes, methods, arguments, strict=True):
         op = BY_NAME[stream.operations[index]]
         if op.steps:
             assert [len(step) for step in args] == [
@@ -139,8 +138,7 @@ def _chunks_digest(workload: Workload) -> str:
             workload, connection=connection, connections=3, expected_operations=5000
         )
         for n in (512, 1024, 700):
-            op_indexes, calls = stream.next_chunk(NoopAdapter(), n)
-            for index, (method, args) in zip(op_indexes, calls, strict=True):
+            for index, method, args in zip(*stream.next_chunk(NoopAdapter(), n), strict=True):
                 digest.update(f"{index} {method.__name__} {args!r}\n".encode())
     return digest.hexdigest()[:16]
 

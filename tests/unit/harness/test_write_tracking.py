@@ -33,8 +33,12 @@ def test_writes_are_versioned_and_their_outcomes_noted() -> None:
         def read(self, *args: object) -> None: ...
         def update(self, *args: object) -> None: ...
 
-    op_indexes, calls = tracking.next_chunk(Adapter(), 20)
-    writes = [(i, args) for i, (fn, args) in enumerate(calls) if fn.__name__ == "update"]
+    op_indexes, methods, arguments = tracking.next_chunk(Adapter(), 20)
+    writes = [
+        (i, args)
+        for i, (fn, args) in enumerate(zip(methods, arguments, strict=True))
+        if fn.__name__ == "update"
+    ]
     assert writes and all(version_of(v) for _, args in writes for v in args[2].values())
     assert all(version_of(next(iter(args[2].values()))).startswith("3.") for _, args in writes)  # type: ignore[union-attr]
     outcomes = np.full(20, int(Outcome.OK), dtype=np.uint8)
@@ -49,7 +53,7 @@ def test_writes_are_versioned_and_their_outcomes_noted() -> None:
         outcomes[:done],
     )
     issued = [i for i, _ in writes if i < done]
-    assert [w.key for w in recorder.writes] == [calls[i][1][1] for i in issued]
+    assert [w.key for w in recorder.writes] == [arguments[i][1] for i in issued]
     assert [w.acknowledged for w in recorder.writes] == [i != first_write for i in issued]
     assert recorder.writes[0].end_ns - recorder.writes[0].start_ns == 100
 
@@ -70,3 +74,25 @@ def test_a_closed_loop_hands_a_tracking_recorder_every_chunk_on_its_own() -> Non
     assert state.completed == 5000
     assert len(recorder.writes) == issued > 2 * GROWN_CHUNK
     assert all(w.acknowledged and w.end_ns >= w.start_ns for w in recorder.writes)
+
+
+def test_stamping_a_write_leaves_the_values_other_writes_share_unchanged() -> None:
+    # The stream hands the same one-field dict to several updates; a stamp written into
+    # it would reach the writes that follow, and other connections' versions with them.
+    workload = Workload.model_validate(
+        {
+            "name": "w",
+            "records": 50,
+            "fields": {"count": 1},
+            "operation_count": 4000,
+            "operations": {"update": 1.0},
+        }
+    )
+    stream = OperationStream(workload, connection=0, connections=1, expected_operations=4000)
+    tracking, _ = tracked(
+        stream, TrackingRecorder(list(stream.operations), Phase.MEASURE, start_ns=0), 0
+    )
+    stamped = tracking.next_chunk(NoopAdapter(), 2000).arguments
+    assert all(version_of(args[2]["field0"]) for args in stamped)
+    plain = stream.next_chunk(NoopAdapter(), 2000).arguments
+    assert not any(version_of(args[2]["field0"]) for args in plain)

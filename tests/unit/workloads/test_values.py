@@ -51,3 +51,16 @@ def test_value_pool_caps_its_memory(monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(set(pool.values(1000))) == 3
     huge = ValuePool(ConstantLength(value=5000), connection_rng(1, 0, "values"))
     assert {len(v) for v in huge.values(10)} == {5000}
+
+
+def test_value_maps_hand_out_the_payloads_values_would_and_reuse_their_dicts() -> None:
+    def pool() -> ValuePool:
+        return ValuePool(ConstantLength(value=8), connection_rng(1, 0, "values"), size=16)
+
+    values = pool()
+    payloads = [v for _ in range(40) for v in values.values(1000)]  # crosses stream refills
+    maps = pool()
+    drawn = [m for _ in range(40) for m in maps.value_maps("field3", 1000)]
+    assert [m["field3"] for m in drawn] == payloads and {len(m) for m in drawn} == {1}
+    # One dict per pool entry, built once: 40,000 writes share at most 16 of them.
+    assert len({id(m) for m in drawn}) <= 16

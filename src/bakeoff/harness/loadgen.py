@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from bakeoff.adapters.errors import AdapterError, ErrorKind
 from bakeoff.adapters.protocol import Adapter, BatchInsert
+from bakeoff.harness.chunk_collection import ChunkCollection
 from bakeoff.harness.operation_stream import (
     CHUNK,
     GROWN_CHUNK,
@@ -94,63 +95,65 @@ def run_closed_loop(  # noqa: PLR0912, PLR0915 - the timed loop stays in one fra
     kept = 0
     size = stream.chunk
     not_found = int(Outcome.NOT_FOUND)
-    try:
-        # The loop body is the measured path: locals only, one store per timestamp,
-        # outcome slots written only when not OK, one comparison to decide whether to
-        # look at the deadline, a failure or the stop flag, the latency subtraction
-        # done later in numpy.
-        while remaining != 0 and not state.stop_requested:
-            n = size if remaining < 0 else min(size, remaining)
-            if kept + n > capacity:
-                record_chunk(recorder, ops, starts, ends, outcomes, kept)
-                kept = 0
-            op_indexes, methods, arguments = stream.next_chunk(adapter, n)
-            first = kept
-            ops[first : first + n] = op_indexes.data
-            outcomes[first : first + n] = cleared[:n]
-            missing = missing_by_op[op_indexes].tolist()
-            failed = False
-            check_at = 0  # the chunk's first operation looks
-            i = first
-            for fn, args, result_if_missing in zip(methods, arguments, missing):  # noqa: B905
-                start = clock()
-                try:
-                    if fn(*args) is result_if_missing:
-                        outcomes[i] = not_found
-                except AdapterError as exc:
-                    outcomes[i] = int(OUTCOME_OF_KIND[exc.kind])
-                    if exc.kind is ErrorKind.FATAL:
-                        state.fatal_error = str(exc)
-                        failed = True
-                        check_at = 0
-                end = clock()
-                starts[i] = start
-                ends[i] = end
-                i += 1
-                if end >= check_at:
-                    # Looked at after every operation slower than STOP_POLL_NS: with slow
-                    # operations a chunk can last minutes, and Ctrl-C must not wait for it.
-                    if failed or end >= deadline or state.stop_requested:
-                        break
-                    check_at = min(deadline, end + STOP_POLL_NS)
-            kept = i
-            done = i - first
-            state.completed += done
-            if remaining > 0:
-                remaining -= done
-            if failed or done < n:
-                stream.unissue(ints(op_indexes[done:]))
-                return
-            if n == size:
-                size = next_chunk_size(size, starts[first], ends[i - 1])
-            if ends[i - 1] - starts[first] >= QUICK_CHUNK_NS:
-                record_chunk(recorder, ops, starts, ends, outcomes, kept)
-                kept = 0
-            # Freed before the next chunk is drawn, which then reuses the memory (and the
-            # caches) these calls held, rather than drawing into new memory beside them.
-            del methods, arguments, missing
-    finally:
-        record_chunk(recorder, ops, starts, ends, outcomes, kept)
+    with ChunkCollection() as collection:
+        try:
+            # The loop body is the measured path: locals only, one store per timestamp,
+            # outcome slots written only when not OK, one comparison to decide whether to
+            # look at the deadline, a failure or the stop flag, the latency subtraction
+            # done later in numpy.
+            while remaining != 0 and not state.stop_requested:
+                n = size if remaining < 0 else min(size, remaining)
+                if kept + n > capacity:
+                    record_chunk(recorder, ops, starts, ends, outcomes, kept)
+                    kept = 0
+                op_indexes, methods, arguments = stream.next_chunk(adapter, n)
+                first = kept
+                ops[first : first + n] = op_indexes.data
+                outcomes[first : first + n] = cleared[:n]
+                missing = missing_by_op[op_indexes].tolist()
+                failed = False
+                check_at = 0  # the chunk's first operation looks
+                i = first
+                for fn, args, result_if_missing in zip(methods, arguments, missing):  # noqa: B905
+                    start = clock()
+                    try:
+                        if fn(*args) is result_if_missing:
+                            outcomes[i] = not_found
+                    except AdapterError as exc:
+                        outcomes[i] = int(OUTCOME_OF_KIND[exc.kind])
+                        if exc.kind is ErrorKind.FATAL:
+                            state.fatal_error = str(exc)
+                            failed = True
+                            check_at = 0
+                    end = clock()
+                    starts[i] = start
+                    ends[i] = end
+                    i += 1
+                    if end >= check_at:
+                        # Looked at after every operation slower than STOP_POLL_NS: with slow
+                        # operations a chunk can last minutes, and Ctrl-C must not wait for it.
+                        if failed or end >= deadline or state.stop_requested:
+                            break
+                        check_at = min(deadline, end + STOP_POLL_NS)
+                kept = i
+                done = i - first
+                state.completed += done
+                if remaining > 0:
+                    remaining -= done
+                if failed or done < n:
+                    stream.unissue(ints(op_indexes[done:]))
+                    return
+                if n == size:
+                    size = next_chunk_size(size, starts[first], ends[i - 1])
+                if ends[i - 1] - starts[first] >= QUICK_CHUNK_NS:
+                    record_chunk(recorder, ops, starts, ends, outcomes, kept)
+                    kept = 0
+                # Freed before the next chunk is drawn, which then reuses the memory (and the
+                # caches) these calls held, rather than drawing into new memory beside them.
+                del methods, arguments, missing
+                collection.after_chunk()
+        finally:
+            record_chunk(recorder, ops, starts, ends, outcomes, kept)
 
 
 def record_chunk(
@@ -245,63 +248,65 @@ def run_open_loop(  # noqa: PLR0915 - the timed loop stays in one frame, on purp
     ok, not_found = int(Outcome.OK), int(Outcome.NOT_FOUND)
     # Sleeping is coarse: wake up this early and spin for the rest.
     spin_ns = 200_000
-    while remaining != 0 and not state.stop_requested:
-        n = stream.chunk if remaining < 0 else min(stream.chunk, remaining)
-        op_indexes, methods, arguments = stream.next_chunk(adapter, n)
-        missing = missing_by_op[op_indexes].tolist()
-        offsets, schedule.next_offset_ns = arrival_offsets(
-            n, schedule.rate, schedule.arrival, schedule.rng, schedule.next_offset_ns
-        )
-        done = 0
-        late = 0
-        for i in range(n):
-            intended = start_ns + offsets[i]
-            if deadline_ns is not None and intended >= deadline_ns:
-                break
-            now = clock()
-            if now < intended:
-                wait = intended - now
-                if wait > spin_ns:
-                    sleep((wait - spin_ns) / 1e9)
-                while clock() < intended:
-                    pass
-            else:
-                late += 1
-            fn, args = methods[i], arguments[i]
-            start = clock()
-            try:
-                result = fn(*args)
-                outcome = not_found if result is missing[i] else ok
-            except AdapterError as exc:
-                outcome = int(OUTCOME_OF_KIND[exc.kind])
-                if exc.kind is ErrorKind.FATAL:
-                    state.fatal_error = str(exc)
-            end = clock()
-            ends[i] = end
-            services[i] = end - start
-            responses[i] = end - intended
-            outcomes[i] = outcome
-            done = i + 1
-            if (
-                state.fatal_error is not None
-                or (deadline_ns is not None and end >= deadline_ns)
-                or state.stop_requested
-            ):
-                break
-        schedule.late += late
-        recorder.add_chunk(
-            op_indexes[:done],
-            np.array(ends[:done], dtype=np.int64),
-            np.array(services[:done], dtype=np.int64),
-            np.array(outcomes[:done], dtype=np.uint8),
-            np.array(responses[:done], dtype=np.int64),
-        )
-        state.completed += done
-        if remaining > 0:
-            remaining -= done
-        if state.fatal_error is not None or done < n:
-            stream.unissue(ints(op_indexes[done:]))
-            return
+    with ChunkCollection() as collection:
+        while remaining != 0 and not state.stop_requested:
+            n = stream.chunk if remaining < 0 else min(stream.chunk, remaining)
+            op_indexes, methods, arguments = stream.next_chunk(adapter, n)
+            missing = missing_by_op[op_indexes].tolist()
+            offsets, schedule.next_offset_ns = arrival_offsets(
+                n, schedule.rate, schedule.arrival, schedule.rng, schedule.next_offset_ns
+            )
+            done = 0
+            late = 0
+            for i in range(n):
+                intended = start_ns + offsets[i]
+                if deadline_ns is not None and intended >= deadline_ns:
+                    break
+                now = clock()
+                if now < intended:
+                    wait = intended - now
+                    if wait > spin_ns:
+                        sleep((wait - spin_ns) / 1e9)
+                    while clock() < intended:
+                        pass
+                else:
+                    late += 1
+                fn, args = methods[i], arguments[i]
+                start = clock()
+                try:
+                    result = fn(*args)
+                    outcome = not_found if result is missing[i] else ok
+                except AdapterError as exc:
+                    outcome = int(OUTCOME_OF_KIND[exc.kind])
+                    if exc.kind is ErrorKind.FATAL:
+                        state.fatal_error = str(exc)
+                end = clock()
+                ends[i] = end
+                services[i] = end - start
+                responses[i] = end - intended
+                outcomes[i] = outcome
+                done = i + 1
+                if (
+                    state.fatal_error is not None
+                    or (deadline_ns is not None and end >= deadline_ns)
+                    or state.stop_requested
+                ):
+                    break
+            schedule.late += late
+            recorder.add_chunk(
+                op_indexes[:done],
+                np.array(ends[:done], dtype=np.int64),
+                np.array(services[:done], dtype=np.int64),
+                np.array(outcomes[:done], dtype=np.uint8),
+                np.array(responses[:done], dtype=np.int64),
+            )
+            state.completed += done
+            if remaining > 0:
+                remaining -= done
+            if state.fatal_error is not None or done < n:
+                stream.unissue(ints(op_indexes[done:]))
+                return
+            collection.after_chunk()
 
 
 def load_records(

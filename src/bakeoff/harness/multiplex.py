@@ -31,6 +31,7 @@ from typing import cast
 
 from bakeoff.adapters.errors import AdapterError, ErrorKind
 from bakeoff.adapters.protocol import PENDING, Adapter, SplitPhase
+from bakeoff.harness.chunk_collection import ChunkCollection
 from bakeoff.harness.loadgen import NEVER, OUTCOME_OF_KIND, ConnectionState, record_chunk
 from bakeoff.harness.operation_stream import (
     GROWN_CHUNK,
@@ -73,58 +74,60 @@ def run_split_phase_closed_loop(
     if not states:
         return
     deadline = deadline_ns if deadline_ns is not None else NEVER
-    poller = _Poller()
-    waiting: dict[int, _Loop] = {}
-    """Socket descriptor -> the connection's loop waiting on it."""
-    for adapter, stream, recorder, state, count in zip(
-        adapters, streams, recorders, states, operations, strict=True
-    ):
-        loop = _connection_loop(
-            cast("SplitPhase", adapter), stream, recorder, state, count, deadline
-        )
-        with contextlib.suppress(StopIteration):
-            fd = next(loop)
-            assert fd is not None, "a connection's loop names its socket first"
-            poller.register(fd)
-            waiting[fd] = loop
-    try:
-        ready = poller.ready
-        clock = time.perf_counter_ns
-        give_way = os.sched_yield
-        # A stop request sets every connection's flag at once (ThreadClientGroup).
-        stop_flag_of = states[0]
-        while waiting:
-            events = ready(0) if spin_ns else None
-            if spin_ns and not events:
-                spin_until = clock() + spin_ns
-                while not events and clock() < spin_until:
-                    # The core stays busy, so it is not halted, but a thread that has
-                    # work (the engine's, on a shared machine) gets it between polls.
-                    give_way()
-                    events = ready(0)
-            for fd, _ in events or ready(_POLL_S):
-                loop = waiting[fd]
-                try:
-                    moved = next(loop)
-                except StopIteration:
-                    poller.unregister(fd)
-                    del waiting[fd]
-                    continue
-                if moved is not None:
-                    # After an error the driver may have opened a new socket, possibly
-                    # under the same number as the old one.
-                    poller.unregister(fd)
-                    del waiting[fd]
-                    poller.register(moved)
-                    waiting[moved] = loop
-            if stop_flag_of.stop_requested:
-                # Replies still in flight are not waited for (the server may be stalled);
-                # those operations are not recorded and the connections are closed next.
-                break
-    finally:
-        for loop in waiting.values():
-            loop.close()  # records what each connection completed
-        poller.close()
+    # One for all the connections: cycles are collected once per chunk of any of them.
+    with ChunkCollection() as collection:
+        poller = _Poller()
+        waiting: dict[int, _Loop] = {}
+        """Socket descriptor -> the connection's loop waiting on it."""
+        for adapter, stream, recorder, state, count in zip(
+            adapters, streams, recorders, states, operations, strict=True
+        ):
+            loop = _connection_loop(
+                cast("SplitPhase", adapter), stream, recorder, state, count, deadline, collection
+            )
+            with contextlib.suppress(StopIteration):
+                fd = next(loop)
+                assert fd is not None, "a connection's loop names its socket first"
+                poller.register(fd)
+                waiting[fd] = loop
+        try:
+            ready = poller.ready
+            clock = time.perf_counter_ns
+            give_way = os.sched_yield
+            # A stop request sets every connection's flag at once (ThreadClientGroup).
+            stop_flag_of = states[0]
+            while waiting:
+                events = ready(0) if spin_ns else None
+                if spin_ns and not events:
+                    spin_until = clock() + spin_ns
+                    while not events and clock() < spin_until:
+                        # The core stays busy, so it is not halted, but a thread that has
+                        # work (the engine's, on a shared machine) gets it between polls.
+                        give_way()
+                        events = ready(0)
+                for fd, _ in events or ready(_POLL_S):
+                    loop = waiting[fd]
+                    try:
+                        moved = next(loop)
+                    except StopIteration:
+                        poller.unregister(fd)
+                        del waiting[fd]
+                        continue
+                    if moved is not None:
+                        # After an error the driver may have opened a new socket, possibly
+                        # under the same number as the old one.
+                        poller.unregister(fd)
+                        del waiting[fd]
+                        poller.register(moved)
+                        waiting[moved] = loop
+                if stop_flag_of.stop_requested:
+                    # Replies still in flight are not waited for (the server may be stalled);
+                    # those operations are not recorded and the connections are closed next.
+                    break
+        finally:
+            for loop in waiting.values():
+                loop.close()  # records what each connection completed
+            poller.close()
 
 
 def _connection_loop(  # noqa: PLR0912, PLR0915 - the timed loop stays in one frame
@@ -134,6 +137,7 @@ def _connection_loop(  # noqa: PLR0912, PLR0915 - the timed loop stays in one fr
     state: ConnectionState,
     count: int | None,
     deadline: int,
+    collection: ChunkCollection,
 ) -> _Loop:
     """One connection's closed loop: send, yield until readable, receive, record."""
     clock = time.perf_counter_ns
@@ -193,6 +197,7 @@ def _connection_loop(  # noqa: PLR0912, PLR0915 - the timed loop stays in one fr
                 stream.unissue(ints(op_indexes[done:]))
         if n == size:
             size = next_chunk_size(size, starts[0], ends[n - 1])
+        collection.after_chunk()
 
 
 class _Poller:

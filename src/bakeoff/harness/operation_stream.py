@@ -177,8 +177,12 @@ class OperationStream:
             chosen[at_new] = np.arange(upper, upper + at_new.size, dtype=np.int64)
             upper += int(at_new.size)
             self.inserted += int(at_new.size)
+        largest = upper - 1
         if self.connections > 1 and self.inserted:  # else every number is its own
             chosen = connection_key_number(chosen, w.records, self.connection, self.connections)
+            largest = int(chosen.max()) if n else 0
+        # Whether every key is a loaded record's, named by the shared table.
+        tabled = largest < self._key_table.size
         # Drawn only to choose among several fields (one field draws nothing from the rng).
         names = self._field_names
         fields = self._field_choice.integers(0, len(names), size=n) if len(names) > 1 else None
@@ -187,7 +191,7 @@ class OperationStream:
         columns_of = self._arguments
         for op, layout, where in zip(self._definitions, self._layouts, positions, strict=True):
             if where.size:
-                keys = self._key_names(chosen[where])
+                keys = self._key_names(chosen[where], tabled)
                 field_choice = None if fields is None else fields[where]
                 columns = [columns_of[kind](keys, field_choice) for kind in op.arguments]
                 # Scattered by numpy: a Python loop over the positions cost more.
@@ -210,12 +214,12 @@ class OperationStream:
             self._bound_methods, self._bound_to, self._bound_split = methods, adapter, split
         return self._bound_methods
 
-    def _key_names(self, numbers: npt.NDArray[np.int64]) -> list[str]:
+    def _key_names(self, numbers: npt.NDArray[np.int64], tabled: bool) -> list[str]:
         """The keys of `numbers`: the loaded records' from a table shared by the process's
         streams (formatting a key costs more than the no-op operation it is for), the
-        rest formatted."""
+        rest formatted. `tabled`: every number is in the table."""
         w, table = self.workload, self._key_table
-        if numbers.size and int(numbers.max()) < table.size:
+        if tabled:
             return cast("list[str]", table[numbers].tolist())
         known = numbers < table.size
         keys = np.empty(numbers.size, dtype=object)

@@ -67,5 +67,5 @@ class OperationChooser:
 
     def choose(self, n: int) -> npt.NDArray[np.uint8]:
         """n indexes into `self.operations`."""
-        picks = np.searchsorted(self._cdf, self._rng.random(n), side="right")
+        picks: npt.NDArray[np.intp] = self._cdf.searchsorted(self._rng.random(n), side="right")
         return picks.astype(np.uint8)

@@ -62,8 +62,8 @@ def test_keys_from_the_table_of_loaded_keys_are_the_formatted_ones() -> None:
         )
         stream = OperationStream(workload, connection=0, connections=1, expected_operations=10)
         expected = key_names(numbers, prefix=workload.key_prefix, insert_order=order)
-        assert stream._key_names(numbers) == expected
-        assert stream._key_names(numbers[:3]) == expected[:3]  # all from the table
+        assert stream._key_names(numbers, tabled=False) == expected
+        assert stream._key_names(numbers[:3], tabled=True) == expected[:3]
         assert loaded_key_table(workload.key_prefix, order, 20).size == 20
 
 

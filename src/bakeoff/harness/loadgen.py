@@ -86,7 +86,8 @@ def run_closed_loop(  # noqa: PLR0912, PLR0915 - the timed loop stays in one fra
     remaining = operations if operations is not None else -1
     deadline = deadline_ns if deadline_ns is not None else NEVER
     # Quick chunks are recorded a few at a time: recording costs mostly per call.
-    capacity = GROWN_CHUNK if recorder.per_chunk else RECORDED_AT_ONCE
+    per_chunk = recorder.per_chunk
+    capacity = GROWN_CHUNK if per_chunk else RECORDED_AT_ONCE
     starts = [0] * capacity
     ends = [0] * capacity
     outcomes = bytearray(capacity)
@@ -145,7 +146,7 @@ def run_closed_loop(  # noqa: PLR0912, PLR0915 - the timed loop stays in one fra
                     return
                 if n == size:
                     size = next_chunk_size(size, starts[first], ends[i - 1])
-                if ends[i - 1] - starts[first] >= QUICK_CHUNK_NS:
+                if per_chunk or ends[i - 1] - starts[first] >= QUICK_CHUNK_NS:
                     record_chunk(recorder, ops, starts, ends, outcomes, kept)
                     kept = 0
                 # Freed before the next chunk is drawn, which then reuses the memory (and the

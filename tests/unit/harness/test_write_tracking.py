@@ -64,14 +64,14 @@ def test_a_closed_loop_hands_a_tracking_recorder_every_chunk_on_its_own() -> Non
     workload = Workload.model_validate(
         {"name": "w", "records": 50, "operations": {"update": 0.5, "read": 0.5}}
     )
-    stream = OperationStream(workload, connection=0, connections=1, expected_operations=5000)
+    stream = OperationStream(workload, connection=0, connections=1, expected_operations=10_000)
     recorder = TrackingRecorder(list(stream.operations), Phase.MEASURE, start_ns=0)
     tracking, recorder = tracked(stream, recorder, 0)
     state = ConnectionState()
-    run_closed_loop(NoopAdapter(), tracking, recorder, state, operations=5000, deadline_ns=None)
+    run_closed_loop(NoopAdapter(), tracking, recorder, state, operations=10_000, deadline_ns=None)
     updates = recorder.rows(time.perf_counter_ns())
     issued = sum(row.count for row in updates if row.operation == "update")
-    assert state.completed == 5000
+    assert state.completed == 10_000
     assert len(recorder.writes) == issued > 2 * GROWN_CHUNK
     assert all(w.acknowledged and w.end_ns >= w.start_ns for w in recorder.writes)
 

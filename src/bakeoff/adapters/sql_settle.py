@@ -13,6 +13,7 @@ DuckDB: ``CHECKPOINT`` (the log into the database file) and ``ANALYZE`` (statist
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 _NONE = ()
@@ -63,7 +64,7 @@ def settle_statements(dialect: str) -> tuple[SettleStatement, ...]:
     return _BY_DIALECT.get(dialect, _NONE)
 
 
-def answer_error(rows: list[tuple[object, ...]]) -> str | None:
+def answer_error(rows: Sequence[Sequence[object]]) -> str | None:
     """The error among MariaDB's ``ANALYZE TABLE`` answer rows (Table, Op, Msg_type,
     Msg_text), or None; other statements' answers carry none."""
     for row in rows:

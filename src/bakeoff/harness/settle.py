@@ -1,11 +1,11 @@
 """Settling the table between the load and the measurement (docs/load-generator.md,
 "Settling after the load").
 
-A table read straight after its bulk load costs the engine more per read than the same
-table a while later: on PostgreSQL the first read of each row sets its hint bits and
-dirties its page, the planner has no statistics, and autovacuum wakes up in the middle of
-the measured phase. `pgbench -i` VACUUMs its tables after loading them, so the comparison
-with it, and any reading of the figures as those of a system in service, needs the same.
+A table read straight after its bulk load is not in the state of the same table in
+service: on PostgreSQL the first read of each row sets its hint bits and dirties its
+page, the planner has no statistics, and autovacuum may wake up in the middle of the
+measured phase. `pgbench -i` VACUUMs its tables after loading them; a comparison with it,
+and any reading of the figures as those of a system in service, needs the same.
 Where the adapter declares `Capability.SETTLE`, the runner has it run the engine's own
 statements once after the load phase, on the runner's connection, outside every timed
 phase, and records what ran and how long it took. YCSB never settles; `--no-settle` (or

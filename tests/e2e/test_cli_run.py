@@ -51,9 +51,31 @@ def test_ycsb_a_on_sqlite_and_duckdb(tmp_path: Path) -> None:
     trials = manifest["trials"]
     assert isinstance(trials, list) and {t["engine"] for t in trials} == {"sqlite", "duckdb"}
     assert all(t["verify"]["ok"] for t in trials)
+    # Settled after the load, as the engine documents it (--settle is the default).
+    assert {t["engine"]: t["load_generator"]["settle"]["statements"] for t in trials} == {
+        "sqlite": "ANALYZE usertable; PRAGMA wal_checkpoint(TRUNCATE)",
+        "duckdb": "CHECKPOINT; ANALYZE usertable",
+    }
     # Nothing of the embedded databases is left behind without --keep.
     for trial in trials:
         assert not Path(trial["provenance"]["database_file"]).exists()
+
+
+def test_no_settle_measures_the_table_as_loaded(tmp_path: Path) -> None:
+    result = bakeoff(
+        "run", "ycsb-c", "--engine", "sqlite", "--records", "100", "--operations", "100",
+        "--no-settle", "--output", str(tmp_path / "results"), cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    (run,) = [p for p in (tmp_path / "results").iterdir() if not p.name.startswith(".")]
+    manifest = load_manifest(run)
+    assert manifest["options"]["settle"] is False  # type: ignore[index]
+    trials = manifest["trials"]
+    assert isinstance(trials, list) and len(trials) == 1
+    assert trials[0]["load_generator"]["settle"] == {
+        "settled": False,
+        "why_not": "switched off (--no-settle)",
+    }
 
 
 def test_malformed_workload_fails_with_one_line(tmp_path: Path) -> None:

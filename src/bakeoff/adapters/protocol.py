@@ -29,6 +29,7 @@ __all__ = [
     "KeyExists",
     "Record",
     "RecordCount",
+    "Settles",
     "SplitKeyExists",
     "SplitPhase",
     "TableSpec",
@@ -113,6 +114,24 @@ class ExplainQueries(Protocol):
 
     def explain(self, table: str, shape: QueryShape) -> QueryPlan:
         """The plan of `shape` on `table` (access path UNKNOWN when the engine cannot say)."""
+
+
+@runtime_checkable
+class Settles(Protocol):
+    """Capability SETTLE: the engine's own maintenance of a table just bulk-loaded.
+
+    A table read right after its load is not in the state a long-running system's is:
+    PostgreSQL's first read of each row sets its hint bits and dirties its page, the
+    planner has no statistics yet, and autovacuum wakes up in the middle of the
+    measurement. `pgbench -i` runs VACUUM after its load for that reason. The runner
+    calls this once after the load phase, on its own connection, outside any timed phase
+    (harness/settle.py); it is never called on data reused from an earlier trial.
+    """
+
+    def settle(self, table: TableSpec) -> str:
+        """Run the engine's documented statements for a table after a bulk load (with the
+        table's name quoted by the engine's dialect); what was run, in a few words, for
+        the trial's manifest."""
 
 
 PENDING: object = object()

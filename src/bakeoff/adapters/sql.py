@@ -29,6 +29,7 @@ from bakeoff.adapters.errors import (
 )
 from bakeoff.adapters.protocol import Capability, Endpoint, Record, TableSpec
 from bakeoff.adapters.sql_explain import explain_statement
+from bakeoff.adapters.sql_settle import answer_error, settle_statements
 from bakeoff.adapters.sql_statements import (
     KEY_COLUMN,
     CompiledStatement,
@@ -70,6 +71,7 @@ class SqlAdapter:
             Capability.COUNT,
             Capability.EXISTS,
             Capability.EXPLAIN,
+            Capability.SETTLE,
         }
     )
 
@@ -278,6 +280,24 @@ class SqlAdapter:
             )
         except self._driver_errors as exc:
             raise self._translate(exc) from exc
+
+    def settle(self, table: TableSpec) -> str:
+        """The dialect's statements for a table after a bulk load (sql_settle.py)."""
+        dialect = self._engine.dialect
+        quoted = dialect.identifier_preparer.format_table(self._table(table))
+        done = []
+        for statement in settle_statements(dialect.name):
+            sql = statement.sql(quoted)
+            try:
+                self._cursor.execute(sql)
+                error = answer_error(list(self._cursor.fetchall())) if statement.answers else None
+            except self._driver_errors as exc:
+                failed = self._translate(exc)
+                raise type(failed)(f"{sql} ({statement.purpose}): {failed}") from exc
+            if error is not None:
+                raise FatalError(f"{sql} ({statement.purpose}): {error}")
+            done.append(sql)
+        return "; ".join(done) or f"nothing: no settling statement known for {dialect.name}"
 
     def session(self) -> SqlSession:
         """This connection as the data models (`bakeoff.adapters.sql_models`) use it."""

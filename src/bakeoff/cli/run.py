@@ -36,6 +36,7 @@ from bakeoff.cli.run_options import (
     MemoryOption,
     PrometheusOption,
     ReadFromOption,
+    SettleOption,
     SpinWaitOption,
     TelemetryIntervalOption,
     TelemetryOption,
@@ -188,6 +189,7 @@ def run(
             "data of workloads that neither insert nor delete.",
         ),
     ] = False,
+    settle: SettleOption = True,
     output: Annotated[
         str,
         typer.Option(metavar="FOLDER", help="Folder that receives the run's results folder."),
@@ -259,8 +261,9 @@ def run(
 ) -> None:
     """Run WORKLOADs on every --engine and print a comparison table.
 
-    Each trial provisions a fresh engine, loads the records, runs the optional warm-up
-    (not counted), measures, verifies the data and removes the engine. Results go to
+    Each trial provisions a fresh engine, loads the records, settles them (the engine's
+    own upkeep, where it has one), runs the optional warm-up (not counted), measures,
+    verifies the data and removes the engine. Results go to
     FOLDER/<run-id>/ (manifest.json + samples.parquet; bakeoff.report.load() reads
     them). Ctrl-C or SIGTERM keeps what was measured; `bakeoff runs recover` finishes a
     run that was killed outright. Mistakes (an unknown engine or knob, a missing driver)
@@ -297,6 +300,7 @@ def run(
             seed=seed,
             repeat=repeat,
             reuse=reuse,
+            settle=settle,
             processes=processes,
             clients=clients,
             auto_split=connections is not None,

@@ -16,6 +16,15 @@ TelemetryOption = Annotated[
     ),
 ]
 
+SettleOption = Annotated[
+    bool,
+    typer.Option(
+        help="After the load, run the engine's own upkeep of the table (VACUUM, "
+        "ANALYZE, CHECKPOINT) where its adapter can, as pgbench -i does; --no-settle "
+        "measures the table as loaded, as YCSB does (docs/load-generator.md).",
+    ),
+]
+
 SpinWaitOption = Annotated[
     float | None,
     typer.Option(

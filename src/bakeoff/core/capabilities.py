@@ -23,5 +23,8 @@ class Capability(StrEnum):
     EXPLAIN = "explain"
     """The adapter implements `ExplainQueries.explain`: the engine's plan of a query shape
     (docs/query-plans.md)."""
+    SETTLE = "settle"
+    """The adapter implements `Settles.settle`: the engine's own maintenance of a freshly
+    loaded table, run once between the load and the measurement (docs/load-generator.md)."""
     TRANSACTIONS = "transactions"
     SECONDARY_INDEX = "secondary-index"

@@ -37,6 +37,10 @@ class RunOptions:
     reuse: bool = False
     """Keep each engine's container across trials, and its loaded table across trials of
     a workload that neither inserts nor deletes (so the data stays as loaded)."""
+    settle: bool = True
+    """After the load, run the engine's own maintenance of the table (VACUUM, ANALYZE,
+    CHECKPOINT) where the adapter declares SETTLE, as pgbench -i does; False measures
+    the table as the load left it, as YCSB does (harness/settle.py)."""
 
     # -- the load generator (docs/glossary.md: connection, worker process) --
     processes: int = 1
@@ -130,6 +134,7 @@ class RunOptions:
             "arrival": self.arrival,
             "repeat": self.repeat,
             "reuse": self.reuse,
+            "settle": self.settle,
             "split_phase": self.split_phase,
             "spin_wait_us": self.spin_wait_us,
             "interval_s": self.interval_s,

@@ -1,4 +1,4 @@
-"""Runs trials: provision → setup → load → warm-up → measure → verify → teardown.
+"""Runs trials: provision → setup → load → settle → warm-up → measure → verify → teardown.
 
 Each connection has its own adapter, operation stream and recorder, so nothing is shared
 on the measured path (docs/glossary.md). The main thread only starts, polls and joins the
@@ -41,6 +41,7 @@ from bakeoff.harness.progress import ProgressSink, SilentProgress
 from bakeoff.harness.query_plans import explain_shapes
 from bakeoff.harness.recorder import merge_rows
 from bakeoff.harness.schema_trial import answers_of, layout_of, verify_trial
+from bakeoff.harness.settle import REUSED, SettleFailedError, not_settled, settle_after_load
 from bakeoff.harness.steady_state import SteadyStateMonitor
 from bakeoff.harness.telemetry_sampler import TrialRowListener, trial_sampler
 from bakeoff.harness.trial import PhaseJournal, TrialRecord
@@ -134,7 +135,7 @@ class TrialRunner:
             raise stopped_here from interrupt
         except TrialPartialError as exc:
             status, error = "partial", str(exc)
-        except (TrialFailedError, ProvisioningError, AdapterError) as exc:
+        except (TrialFailedError, ProvisioningError, AdapterError, SettleFailedError) as exc:
             status, error = "failed", str(exc)
         except Exception as exc:
             status, error = "failed", f"{type(exc).__name__}: {exc}"
@@ -181,8 +182,10 @@ class TrialRunner:
                 group.setup(table)
             if reuse_data:
                 state.verify["data"] = "reused from an earlier trial (--reuse)"
+                state.load_generator["settle"] = not_settled(REUSED)
             else:
                 self._load(groups, trial, state)
+                state.load_generator["settle"] = settle_after_load(control, trial, self.options)
                 state.answers = answers_of(control, trial)
                 state.plans += explain_shapes(control, trial, Moment.AFTER_LOAD)
             self._warm_up(groups, provisioner, state, workload)

@@ -28,6 +28,8 @@ class TrialInfo:
     connections: str
     settings: dict[str, str]
     provenance: dict[str, str]
+    settled: str
+    """What ran on the table between the load and the measurement (harness/settle.py)."""
 
 
 def trial_infos(run: StoredRun) -> list[TrialInfo]:
@@ -46,9 +48,19 @@ def trial_infos(run: StoredRun) -> list[TrialInfo]:
             connections=as_text(item.get("connections", item.get("threads"))),
             settings={k: _setting_text(v) for k, v in _mapping(item.get("settings")).items()},
             provenance={k: as_text(v) for k, v in _mapping(item.get("provenance")).items()},
+            settled=settled_text(_mapping(_mapping(item.get("load_generator")).get("settle"))),
         )
         for item in run.trials
     ]
+
+
+def settled_text(settle: Mapping[str, object]) -> str:
+    """A trial's settling as a report shows it: the statements, or why none ran ("" for
+    a manifest from before bakeoff settled)."""
+    if settle.get("settled"):
+        return as_text(settle.get("statements"))
+    why_not = settle.get("why_not")
+    return f"none: {as_text(why_not)}" if why_not else ""
 
 
 EMPTY_SETTING = "(empty)"
@@ -78,6 +90,7 @@ def engine_setup(engine: str, all_trials: Sequence[TrialInfo]) -> EngineSetup:
         versions=_distinct(t.engine_version for t in mine),
         adapters=_distinct(t.adapter for t in mine),
         connections=_distinct(t.connections for t in mine),
+        settled=_distinct(t.settled for t in mine),
         settings={
             name: _distinct(t.settings.get(name, "") for t in mine) for name in setting_names
         },

@@ -209,6 +209,7 @@ def _engines_section(report: ReportData) -> Section:
         elif any(e.provenance.get(key) for e in engines):
             add(label, (joined(e.provenance.get(key, ()), "–") for e in engines))
     add("connections", (joined(e.connections) for e in engines))
+    add("after the load", (joined(e.settled) for e in engines))
     add("trials ok / run", (f"{e.trials_ok} / {e.trials_total}" for e in engines))
     names = dict.fromkeys(name for e in engines for name in e.settings)
     durable = [n for n in names if is_durability_setting(n)]
@@ -231,6 +232,9 @@ def _engines_section(report: ReportData) -> Section:
         "so compare those rows before comparing the numbers. Settings are what bakeoff "
         "set or read back from the engine; “not set” means that engine did not report "
         "that setting, not that it has no equivalent.",
+        "“After the load” is what ran on the table between its load and the measurement: "
+        "the engine's own upkeep after a bulk load (VACUUM, ANALYZE, CHECKPOINT), as "
+        "pgbench -i does, or why none ran (YCSB runs none; --no-settle).",
     )
     table = Table(columns, tuple(rows), groups=frozenset(groups), marked=frozenset(marked))
     return Section("engines", "Engines side by side", paragraphs, (table,))

@@ -219,6 +219,8 @@ class EngineSetup:
     provenance: Mapping[str, tuple[str, ...]]
     trials_ok: int
     trials_total: int
+    settled: tuple[str, ...] = ()
+    """What ran on the table after each load (`manifests.settled_text`)."""
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from bakeoff.adapters.protocol import (
     ExplainQueries,
     KeyExists,
     RecordCount,
+    Settles,
     SplitKeyExists,
     SplitPhase,
     TableSpec,
@@ -109,6 +110,8 @@ class AdapterConformance:
             assert isinstance(adapter, SplitPhase)
         if Capability.EXPLAIN in caps:
             assert isinstance(adapter, ExplainQueries)
+        if Capability.SETTLE in caps:
+            assert isinstance(adapter, Settles)
         for op in OPERATIONS:
             if op.steps or not op.capabilities <= caps:
                 continue
@@ -264,6 +267,18 @@ class AdapterConformance:
         adapter.insert(table.name, "here", _record("a"))
         assert adapter.exists(table.name, "here") is True
         assert adapter.exists(table.name, "absent") is False
+
+    def test_settle_after_a_load_keeps_the_data(self, adapter: Adapter, table: TableSpec) -> None:
+        self._needs(adapter, Capability.SETTLE)
+        assert isinstance(adapter, Settles)
+        keys = self._fill(adapter, table, 20)
+        done = adapter.settle(table)
+        assert isinstance(done, str) and done.strip(), "settle says what it ran"
+        assert {k: adapter.read(table.name, k, None) for k in keys} == {k: _record(k) for k in keys}
+        # The connection goes on as before: it writes, and settles again.
+        adapter.insert(table.name, "after", _record("after"))
+        assert adapter.read(table.name, "after", None) == _record("after")
+        adapter.settle(table)
 
     # -- split phase -------------------------------------------------------------------
 

@@ -82,6 +82,26 @@ def test_recreated_table_with_other_columns_gets_new_statements(
     assert adapter.read(wider.name, "k", None) == {"field0": "a", "field1": "b", "field2": "c"}
 
 
+def test_settle_vacuums_and_analyzes_the_loaded_table(adapter: PostgresAdapter) -> None:
+    """What pgbench -i does after its load: the table vacuumed (hint bits, visibility map)
+    and analyzed, by the adapter's own connection, after a batch load and a split read."""
+    rows = [(f"k{i:04d}", {"field0": "a", "field1": "b"}) for i in range(500)]
+    adapter.insert_batch(TABLE.name, rows)
+    adapter.send_read(TABLE.name, "k0001", None)
+    while adapter.receive() is PENDING:
+        select.select([adapter.fileno()], [], [], 5.0)
+    assert adapter.settle(TABLE) == f"VACUUM (ANALYZE) {TABLE.name}"
+    vacuumed, analyzed, pages, all_visible = adapter._dbapi.execute(
+        "SELECT s.last_vacuum IS NOT NULL, s.last_analyze IS NOT NULL, c.relpages,"
+        " c.relallvisible FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid"
+        " WHERE s.relname = %s",
+        (TABLE.name,),
+    ).fetchone()
+    assert (vacuumed, analyzed) == (True, True)
+    assert 0 < all_visible == pages, "the visibility map marks every loaded page all-visible"
+    assert adapter.read(TABLE.name, "k0499", None) == {"field0": "a", "field1": "b"}
+
+
 def test_null_field_reads_as_none(adapter: PostgresAdapter) -> None:
     adapter.insert(TABLE.name, "partial", {"field0": "a"})
     assert adapter.read(TABLE.name, "partial", None) == {"field0": "a", "field1": None}

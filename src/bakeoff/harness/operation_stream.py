@@ -151,8 +151,6 @@ class OperationStream:
             w.key_prefix, w.insert_order, min(w.records, KEY_TABLE_LIMIT)
         )
         self._arguments: dict[Argument, _ArgumentColumn] = {
-            Argument.KEY: _keys_at,
-            Argument.NEW_KEY: _keys_at,
             Argument.READ_FIELDS: self._read_fields,
             Argument.WRITE_VALUES: self._write_values,
             Argument.RECORD: self._records,
@@ -194,7 +192,10 @@ class OperationStream:
             if where.size:
                 keys = self._key_names(chosen[where], tabled)
                 field_choice = None if fields is None else fields[where]
-                columns = [columns_of[kind](keys, field_choice) for kind in op.arguments]
+                columns = [
+                    keys if kind in _KEYS else columns_of[kind](where.size, field_choice)
+                    for kind in op.arguments
+                ]
                 # Scattered by numpy: a Python loop over the positions cost more.
                 arguments[where] = np.fromiter(
                     _argument_rows(table, columns, layout), dtype=object, count=where.size
@@ -230,33 +231,31 @@ class OperationStream:
         return cast("list[str]", keys.tolist())
 
     def _read_fields(
-        self, keys: list[str], field_indexes: npt.NDArray[Any] | None
+        self, count: int, field_indexes: npt.NDArray[Any] | None
     ) -> list[tuple[str, ...] | None]:
         if self.workload.read_all_fields:
-            return [None] * len(keys)
+            return [None] * count
         if field_indexes is None:
-            return [self._field_tuples[0]] * len(keys)
+            return [self._field_tuples[0]] * count
         return list(map(self._field_tuples.__getitem__, ints(field_indexes)))
 
     def _write_values(
-        self, keys: list[str], field_indexes: npt.NDArray[Any] | None
+        self, count: int, field_indexes: npt.NDArray[Any] | None
     ) -> list[dict[str, str]]:
         if self.workload.write_all_fields:
-            return self._records(keys, field_indexes)
+            return self._records(count, field_indexes)
         names = self._field_names
         if field_indexes is None:
-            return self._values.value_maps(names[0], len(keys))
-        payloads = self._values.values(len(keys))
+            return self._values.value_maps(names[0], count)
+        payloads = self._values.values(count)
         return [{names[f]: v} for f, v in zip(ints(field_indexes), payloads, strict=True)]
 
-    def _records(
-        self, keys: list[str], field_indexes: npt.NDArray[Any] | None
-    ) -> list[dict[str, str]]:
+    def _records(self, count: int, field_indexes: npt.NDArray[Any] | None) -> list[dict[str, str]]:
         pool, names = self._values, self._field_names
-        return [pool.record(names) for _ in keys]
+        return [pool.record(names) for _ in range(count)]
 
-    def _lengths(self, keys: list[str], field_indexes: npt.NDArray[Any] | None) -> list[int]:
-        return ints(self._scan_lengths.choose(len(keys)))
+    def _lengths(self, count: int, field_indexes: npt.NDArray[Any] | None) -> list[int]:
+        return ints(self._scan_lengths.choose(count))
 
     def unissue(self, op_indexes: Sequence[int]) -> None:
         """Give back the keys of generated inserts that were never issued (the phase ended
@@ -284,12 +283,14 @@ def loaded_key_table(prefix: str, insert_order: str, records: int) -> npt.NDArra
 
 
 class _ArgumentColumn(Protocol):
-    """One argument for each of a chunk's operations of one type, given their keys and
+    """One argument other than the key for each of `count` operations of one type, given
     their field choices (None: the workload has one field)."""
 
-    def __call__(
-        self, keys: list[str], field_indexes: npt.NDArray[Any] | None
-    ) -> Sequence[Any]: ...
+    def __call__(self, count: int, field_indexes: npt.NDArray[Any] | None) -> Sequence[Any]: ...
+
+
+_KEYS = (Argument.KEY, Argument.NEW_KEY)
+"""The arguments that are the operation's key (named from the drawn numbers)."""
 
 
 def _argument_rows(
@@ -301,10 +302,6 @@ def _argument_rows(
         return zip(repeat(table), *columns, strict=False)
     per_step = [zip(repeat(table), *(columns[p] for p in picks), strict=False) for picks in steps]
     return zip(*per_step, strict=True)
-
-
-def _keys_at(keys: list[str], field_indexes: npt.NDArray[Any] | None) -> list[str]:
-    return keys
 
 
 def step_positions(op: OperationDefinition) -> list[list[int]]:

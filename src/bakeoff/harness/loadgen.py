@@ -115,6 +115,8 @@ def run_closed_loop(  # noqa: PLR0912, PLR0915 - the timed loop stays in one fra
                 failed = False
                 check_at = 0  # the chunk's first operation looks
                 i = first
+                # Not zip(strict=True): the lists hold one entry per operation by
+                # construction, and the check would cost time on the measured path.
                 for fn, args, result_if_missing in zip(methods, arguments, missing):  # noqa: B905
                     start = clock()
                     try:

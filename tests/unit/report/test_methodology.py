@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
-from bakeoff.harness.trial import TrialRecord
 from bakeoff.report.build import build_report
 from bakeoff.report.markdown import render_markdown
 from bakeoff.report.methodology import methodology
-from bakeoff.results import RunWriter
-from tests.unit.report.test_report_model import ENGINES, START, WORKLOAD, interval_rows
+from tests.unit.report.test_report_model import write_run
 
 SETTLED = {
     "fastdb": {"settled": True, "statements": "VACUUM (ANALYZE) usertable", "seconds": 0.3},
@@ -20,20 +16,13 @@ SETTLED = {
 
 
 def test_the_engines_table_says_what_ran_after_the_load(tmp_path: Path) -> None:
-    rng = np.random.default_rng(0)
-    writer = RunWriter(tmp_path, run_id="run-s")
-    for trial, (engine, shape) in enumerate(ENGINES.items()):
-        writer.add_trial(
-            TrialRecord(
-                trial=trial, repetition=0, engine=engine, engine_version=shape.version,
-                workload=WORKLOAD, endpoint_display_url="x://", settings={}, provenance={},
-                adapter="sql", connections=1, seed=1, started_at=START, ended_at=START,
-                status="ok", error=None, verify={"ok": True},
-                rows=interval_rows(rng, shape, 4),
-                load_generator={"settle": SETTLED[engine]},
-            )
-        )  # fmt: skip
-    report = build_report(writer.finish("ok"), workers=0)
+    run = write_run(
+        tmp_path,
+        run_id="run-s",
+        repetitions=1,
+        load_generators={engine: {"settle": settle} for engine, settle in SETTLED.items()},
+    )
+    report = build_report(run, workers=0)
     (engines,) = [s for s in methodology(report) if s.slug == "engines"]
     (table,) = engines.tables
     (row,) = [r for r in table.rows if r[0] == "after the load"]

@@ -125,8 +125,10 @@ def write_run(
     response: bool = False,
     command: Sequence[str] = ("bakeoff", "run", "mix"),
     endpoint: str = "sqlite:///bench.db",
+    load_generators: Mapping[str, dict[str, object]] | None = None,
 ) -> Path:
-    """A finished run: every engine `repetitions` times, interleaved like the runner."""
+    """A finished run: every engine `repetitions` times, interleaved like the runner;
+    `load_generators`: an engine's trials' `load_generator` facts."""
     rng = np.random.default_rng(seed)
     writer = RunWriter(
         folder, run_id=run_id, command=command, options={"threads": 1, "repeat": repetitions}
@@ -158,6 +160,7 @@ def write_run(
                     error="connection lost" if status == "failed" else None,
                     verify={"ok": status == "ok"},
                     rows=rows,
+                    load_generator=dict((load_generators or {}).get(engine, {})),
                 )
             )
             trial += 1

@@ -24,7 +24,6 @@ from bakeoff.engines.external import ExternalProvisioner
 from bakeoff.engines.images import local_image
 from bakeoff.engines.provisioning import EngineOptions
 from bakeoff.harness.options import RunOptions
-from bakeoff.harness.plan import Trial
 from bakeoff.harness.runner import TrialRunner
 from bakeoff.selftest import bakeoff_runs
 from bakeoff.selftest.measured import Measured
@@ -58,10 +57,13 @@ def main() -> None:
 
         def bakeoff(label: str) -> None:
             before = engine_cpu()
-            trial = Trial(0, 0, spec, workload, None, adapter_class(spec.adapter))
-            record = runner.run(trial, ExternalProvisioner(spec, endpoint.url))
-            if record.status != "ok":
-                raise SystemExit(f"bakeoff: {record.error}")
+            record = bakeoff_runs.run_with(
+                runner,
+                workload,
+                spec,
+                adapter_class(spec.adapter),
+                ExternalProvisioner(spec, endpoint.url),
+            )
             spent = engine_cpu() - before
             measured = bakeoff_runs.measured_of(record)
             reads = sum(

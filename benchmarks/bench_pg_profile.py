@@ -30,7 +30,6 @@ from bakeoff.engines.images import local_image
 from bakeoff.engines.provisioning import EngineOptions
 from bakeoff.harness.clients import usable_cores
 from bakeoff.harness.options import RunOptions
-from bakeoff.harness.plan import Trial
 from bakeoff.harness.runner import TrialRunner
 from bakeoff.selftest import bakeoff_runs
 from bakeoff.selftest.measured import Measured
@@ -91,10 +90,13 @@ def main() -> None:
             workload = bakeoff_runs.selftest_workload(
                 "profile", {"read": 1.0}, bakeoff_runs.RECORDS, duration_s
             )
-            trial = Trial(0, 0, spec, workload, None, adapter_class(spec.adapter))
-            record = runner.run(trial, ExternalProvisioner(spec, endpoint.url))
-            if record.status != "ok":
-                raise SystemExit(f"bakeoff: {record.error}")
+            record = bakeoff_runs.run_with(
+                runner,
+                workload,
+                spec,
+                adapter_class(spec.adapter),
+                ExternalProvisioner(spec, endpoint.url),
+            )
             return bakeoff_runs.measured_of(record)
 
         print(f"load average at start: {os.getloadavg()[0]:.2f}")

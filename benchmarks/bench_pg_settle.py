@@ -33,8 +33,6 @@ from bakeoff.engines.images import local_image
 from bakeoff.engines.provisioning import EngineOptions
 from bakeoff.harness.clients import usable_cores
 from bakeoff.harness.options import RunOptions, split_connections
-from bakeoff.harness.plan import Trial
-from bakeoff.harness.runner import TrialRunner
 from bakeoff.selftest import bakeoff_runs
 from bakeoff.selftest.native import pgbench, run_pgbench
 
@@ -85,10 +83,13 @@ def main() -> None:
                 settle=settle,
                 engine_options=EngineOptions(keep=True),
             )
-            trial = Trial(0, 0, spec, workload, None, adapter_class(spec.adapter))
-            record = TrialRunner(options).run(trial, ServerInContainer(provisioner, endpoint.url))
-            if record.status != "ok":
-                raise SystemExit(f"bakeoff: {record.error}")
+            record = bakeoff_runs.run_trial(
+                workload,
+                spec,
+                adapter_class(spec.adapter),
+                ServerInContainer(provisioner, endpoint.url),
+                options,
+            )
             measure = record.load_generator["measure"]
             settled = record.load_generator["settle"]
             assert isinstance(measure, dict) and isinstance(settled, dict)

@@ -1,4 +1,4 @@
-"""Python's cycle collector run between chunks, never inside a timed call.
+"""Python's cycle collector run between chunks, never started by a timed call.
 
 Left automatic, the collector runs after every 700 or so new container objects: in the
 middle of whichever operation happens to allocate then, so that operation's latency
@@ -12,7 +12,10 @@ the run made since, and collecting it stays cheap. Reference counting still free
 everything else at once; only cyclic garbage waits for a chunk's end.
 
 The collector's state is the process's: loops running on several threads share one
-switch, taken by the first loop to start and given back by the last one to end.
+switch, taken by the first loop to start and given back by the last one to end. A
+collection at one connection's chunk end still delays what other connections of the
+process have in flight (the split-phase loop's other sockets, other threads' calls), as
+any work of that process does; it no longer lands in the call that happened to allocate.
 """
 
 from __future__ import annotations

@@ -158,10 +158,10 @@ def _connection_loop(  # noqa: PLR0912, PLR0915 - the timed loop stays in one fr
         done = 0
         try:
             for i in range(n):
-                fn = methods[i]
+                fn, args = methods[i], arguments[i]
                 starts[i] = clock()
                 try:
-                    fn(*arguments[i])
+                    fn(*args)
                     if fd is None:
                         fd = split.fileno()
                         yield fd

@@ -81,7 +81,8 @@ def not_found_by_op(stream: Stream) -> npt.NDArray[Any]:
     gives a chunk's results that mean not found, one per operation, in one numpy call."""
     results = stream.not_found_results()
     by_op = np.empty(len(results), dtype=object)
-    for k, result in enumerate(results):  # element by element: a result may be a list
+    # Element by element: np.array would unpack a result that is itself a sequence.
+    for k, result in enumerate(results):
         by_op[k] = result  # type: ignore[call-overload]
     return by_op
 

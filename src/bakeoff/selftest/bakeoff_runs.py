@@ -62,8 +62,20 @@ def run_trial(
     provisioner: ProvisionerBase,
     options: RunOptions,
 ) -> TrialRecord:
-    trial = Trial(0, 0, spec, workload, None, adapter)
-    record = TrialRunner(options).run(trial, provisioner)
+    """One trial, on a runner of its own (`run_with`)."""
+    return run_with(TrialRunner(options), workload, spec, adapter, provisioner)
+
+
+def run_with(
+    runner: TrialRunner,
+    workload: Workload,
+    spec: EngineSpec,
+    adapter: type[Any],
+    provisioner: ProvisionerBase,
+) -> TrialRecord:
+    """One trial on `runner` (kept across trials with `reuse`, it reuses the table an
+    earlier one loaded); raises unless the trial ended ok."""
+    record = runner.run(Trial(0, 0, spec, workload, None, adapter), provisioner)
     if record.status != "ok":
         raise RuntimeError(f"{spec.name}: {record.error}")
     return record

@@ -32,8 +32,9 @@ SpinWaitOption = Annotated[
         min=0,
         metavar="MICROSECONDS",
         help="Split phase: poll for a reply this long before sleeping, so that an idle "
-        "CPU is not halted when it comes (docs/load-generator.md); 0: never. Default: "
-        "200 for one connection per process where a core is left free, else 0.",
+        "CPU is not halted when it comes (docs/load-generator.md); 0: never. Default, "
+        "where a core is left free: 200 for one connection per process, 20 for several; "
+        "else 0.",
         show_default=False,
     ),
 ]

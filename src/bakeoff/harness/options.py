@@ -60,8 +60,8 @@ class RunOptions:
     spin_wait_us: float | None = None
     """Split-phase loops poll their sockets this long for a reply before they sleep, so
     that the client's CPU is not idle, and halted, when the reply arrives (docs/
-    load-generator.md, "Polling for the reply"); 0: they sleep at once; None: `AUTO_SPIN_US`
-    for one connection per process where a core is left over, else 0 (`spin_wait_ns`)."""
+    load-generator.md, "Polling for the reply"); 0: they sleep at once; None: chosen by
+    `spin_wait_ns` (where the worker processes leave a core over), else 0."""
     interval_s: float = 1.0
     """Width of the result intervals."""
     telemetry: bool = True
@@ -182,20 +182,27 @@ def split_connections(connections: int, cores: int, *, engine_cores: int = 0) ->
 
 
 AUTO_SPIN_US = 200.0
-"""Polling time when none is asked for: above a round trip to an engine on this machine
-(30-100 µs measured), so a reply that comes at all comes while the client still polls."""
+"""Polling time when none is asked for, one connection per process: above a round trip
+to an engine on this machine (30-100 µs measured), so a reply that comes at all comes
+while the client still polls."""
+
+AUTO_SPIN_SHARED_US = 20.0
+"""Polling time when none is asked for, several connections per process: about the gap
+between two of their replies, so the client's CPU seldom halts between them, while a
+longer poll mostly takes CPU time from the engine (docs/load-generator.md)."""
 
 
 def spin_wait_ns(options: RunOptions, cores: int) -> int:
     """How long a split-phase loop polls for a reply before it sleeps, in ns, on a
-    machine with `cores` usable cores. Asked for: that. Otherwise `AUTO_SPIN_US` where a
-    process waits on one connection, so that its CPU would halt between every reply and
-    the next request (with several, replies come closer together and a polling process
-    mostly takes CPU time from the engine: measured in docs/load-generator.md), and the
-    worker processes leave a core over (a polling process keeps its own core busy), on
-    this machine only (a cluster's nodes are not this machine's to judge); else 0."""
+    machine with `cores` usable cores. Asked for: that. Otherwise, where the worker
+    processes leave a core over (a polling process keeps its own core busy), on this
+    machine only (a cluster's nodes are not this machine's to judge): `AUTO_SPIN_US` for
+    one connection per process (its CPU would halt between every reply and the next
+    request), `AUTO_SPIN_SHARED_US` for several (replies come closer together; a halted
+    CPU between them still makes the engine's wake-ups dearer: measured in
+    docs/load-generator.md); else 0."""
     if options.spin_wait_us is not None:
         return round(options.spin_wait_us * 1000)
-    if options.cluster is None and options.clients == 1 and options.processes < cores:
-        return round(AUTO_SPIN_US * 1000)
+    if options.cluster is None and options.processes < cores:
+        return round((AUTO_SPIN_US if options.clients == 1 else AUTO_SPIN_SHARED_US) * 1000)
     return 0

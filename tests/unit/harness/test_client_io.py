@@ -64,7 +64,8 @@ def test_connections_bakeoff_split_leave_a_core_to_an_engine_on_this_machine() -
     picked = RunOptions(processes=2, clients=4, auto_split=True)
     options, io = trial_io(picked, _trial("redis"), faults=False)
     assert (options.processes, options.clients) == (1, 8)
-    assert (io.split_phase, io.spin_ns, io.worker_processes) == (True, 0, False)
+    # The core left over lets the one process poll briefly between its replies.
+    assert (io.split_phase, io.spin_ns, io.worker_processes) == (True, 20_000, True)
 
 
 @pytest.mark.usefixtures("two_cores")

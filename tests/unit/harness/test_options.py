@@ -77,9 +77,15 @@ def test_split_phase_polls_by_default_for_one_connection_where_a_core_is_left_fr
     assert spin_wait_ns(RunOptions(), cores=2) == 200_000
     assert spin_wait_ns(RunOptions(processes=3), cores=4) == 200_000
     assert spin_wait_ns(RunOptions(processes=2), cores=2) == 0
-    assert spin_wait_ns(RunOptions(processes=1, clients=8), cores=2) == 0
     assert spin_wait_ns(RunOptions(), cores=1) == 0
     assert spin_wait_ns(RunOptions(cluster="auto"), cores=8) == 0
+
+
+def test_several_connections_per_process_poll_briefly_where_a_core_is_left_free() -> None:
+    assert spin_wait_ns(RunOptions(processes=1, clients=8), cores=2) == 20_000
+    assert spin_wait_ns(RunOptions(processes=2, clients=4), cores=4) == 20_000
+    assert spin_wait_ns(RunOptions(processes=2, clients=4), cores=2) == 0
+    assert spin_wait_ns(RunOptions(processes=1, clients=8, cluster="auto"), cores=8) == 0
 
 
 def test_split_phase_polls_as_asked() -> None:

@@ -17,6 +17,14 @@ def selftest(
     duration: Annotated[
         float, typer.Option(min=1, help="Seconds per throughput measurement.")
     ] = 10.0,
+    rounds: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Runs of every comparison, bakeoff and its peers alternated; each "
+            "figure is the median over them.",
+        ),
+    ] = 3,
     memory_minutes: Annotated[
         float,
         typer.Option(
@@ -38,13 +46,15 @@ def selftest(
     Prints the harness overhead per operation, bakeoff against redis-benchmark and
     pgbench on the same servers (1 and 8 connections), client CPU per operation, and the
     memory of a long run against a short one. With --go-ycsb (or BAKEOFF_GO_YCSB), also
-    bakeoff against go-ycsb on YCSB workloads A and C, alternated. A probe says when
-    slow-waking idle CPUs make the one-connection figures unreliable.
+    bakeoff against go-ycsb on YCSB workloads A and C, alternated. Each comparison runs
+    --rounds times; the figures are the medians, each ratio's range is printed beside
+    it. A probe says when slow-waking idle CPUs make the one-connection figures
+    unreliable.
 
     Starts its own Redis and PostgreSQL containers (needs Docker and the engine images,
     see `bakeoff images build`) and runs redis-benchmark and pgbench from this host
-    (Debian: redis-tools, postgresql-client). Takes about two minutes (five with
-    go-ycsb) plus the memory runs.
+    (Debian: redis-tools, postgresql-client). Takes about two minutes per round (five
+    with go-ycsb) plus the memory runs.
     """
     from bakeoff.selftest.goycsb import goycsb_binary
     from bakeoff.selftest.run import run_selftest
@@ -57,7 +67,11 @@ def selftest(
         raise typer.BadParameter(str(exc), param_hint="--go-ycsb") from None
     say = stderr.print if json_output else stdout.print
     figures = run_selftest(
-        duration_s=duration, memory_long_s=memory_minutes * 60, say=say, go_ycsb=binary
+        duration_s=duration,
+        memory_long_s=memory_minutes * 60,
+        say=say,
+        rounds=rounds,
+        go_ycsb=binary,
     )
     if json_output:
         print(to_json(figures))

@@ -25,6 +25,7 @@ from bakeoff.selftest.bakeoff_runs import (
 from bakeoff.selftest.goycsb import GoYcsb, as_figures
 from bakeoff.selftest.measured import Measured, ratio
 from bakeoff.selftest.native import pgbench, pgbench_on_bakeoff_rows, redis_benchmark
+from bakeoff.selftest.rounds import median_figures, per_round
 from bakeoff.selftest.wakeup import wakeup_figures
 
 Say = Callable[[str], None]
@@ -35,17 +36,27 @@ ENGINES = (("redis", "redis", "a"), ("postgres", "pg", "c"))
 
 
 def run_selftest(
-    *, duration_s: float, memory_long_s: float, say: Say, go_ycsb: Path | None = None
+    *,
+    duration_s: float,
+    memory_long_s: float,
+    say: Say,
+    rounds: int,
+    go_ycsb: Path | None = None,
 ) -> dict[str, Any]:
+    """Every measurement; the compared ones `rounds` times each (bakeoff and its peers
+    alternated), their figures the medians over the rounds (`rounds.median_figures`)."""
     figures: dict[str, Any] = {
         "machine_cores": usable_cores(),
         "duration_s": duration_s,
+        "rounds": rounds,
         "load_average_start": list(os.getloadavg()),
     }
     say("wake-up probe: idle, then with a lowest-priority busy loop per CPU ...")
     figures["wakeup"] = wakeup_figures()
+    measured: list[dict[str, Any]] = [{} for _ in range(rounds)]
     say("no-op harness overhead ...")
-    figures["noop_us_per_op"] = noop_overhead(min(duration_s, 10.0))
+    for round_figures in measured:
+        round_figures["noop_us_per_op"] = noop_overhead(min(duration_s, 10.0))
 
     goycsb = GoYcsb(go_ycsb) if go_ycsb is not None else None
     figures["goycsb_binary"] = str(go_ycsb) if go_ycsb is not None else None
@@ -61,9 +72,22 @@ def run_selftest(
                 say("go-ycsb load on redis (its own keys) ...")
                 goycsb.load(engine, endpoint, RECORDS)
             for n in CONNECTIONS:
-                _measure_engine(
-                    figures, engine, prefix, native_mix, endpoint, n, duration_s, say, goycsb
-                )
+                for number, round_figures in enumerate(measured, start=1):
+                    if rounds > 1:
+                        say(f"round {number} of {rounds}:")
+                    _measure_engine(
+                        round_figures,
+                        engine,
+                        prefix,
+                        native_mix,
+                        endpoint,
+                        n,
+                        duration_s,
+                        say,
+                        goycsb,
+                    )
+    figures.update(median_figures(measured))
+    figures["per_round"] = per_round(measured)
     figures["proxy"] = " / ".join(forwarding)
     figures["proxy_caps_ratios"] = USERLAND_PROXY in forwarding
 

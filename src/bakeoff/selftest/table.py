@@ -66,16 +66,24 @@ def notes(figures: dict[str, Any]) -> list[str]:
     for key, value in sorted(figures.items()):
         if key.startswith("goycsb_") and isinstance(value, dict) and value.get("errors"):
             # The interrupt that ends a run fails the operation each connection had in
-            # flight: up to one error per connection is that, not the engine.
+            # flight: up to one error per connection and round is that, not the engine
+            # (the errors are summed over the rounds).
             connections = int(key.rpartition("_")[2])
-            if sum(value["errors"].values()) > connections:
+            if sum(value["errors"].values()) > connections * figures.get("rounds", 1):
                 found.append(f"{key}: go-ycsb failed operations {value['errors']}")
     return found
 
 
 def format_table(figures: dict[str, Any]) -> str:
-    lines = [f"{'figure':34s} {'value':>12s}  bar"]
-    lines += [_verdict(key, op, bar, figures.get(key)) for key, op, bar in BARS]
+    rounds = figures.get("rounds", 1)
+    spread = figures.get("per_round", {})
+    ranged = rounds > 1 and bool(spread)
+    header = f"{'figure':34s} {'value':>12s}"
+    lines = [header + (f" {f'range ({rounds} rounds)':>16s}" if ranged else "") + "  bar"]
+    lines += [
+        _verdict(key, op, bar, figures.get(key), _range(spread.get(key)) if ranged else None)
+        for key, op, bar in BARS
+    ]
     lines.append("")
     lines += _comparisons(figures)
     if "memory_peak_rss_short_mb" in figures:
@@ -93,11 +101,23 @@ def format_table(figures: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _verdict(key: str, op: str, bar: float, value: float | None) -> str:
+def _range(values: list[float | None] | None) -> str:
+    """A figure's lowest and highest value over the rounds (blank: not measured in
+    rounds, like the memory figure)."""
+    present = [v for v in values or [] if v is not None]
+    return f"{min(present):.3f}-{max(present):.3f}" if present else ""
+
+
+def _verdict(key: str, op: str, bar: float, value: float | None, spread: str | None) -> str:
+    """The figure, its range over the rounds (None: not shown), its bar and the verdict
+    on the figure (the median, when there are rounds)."""
+    shown = f"{key:34s} " + (f"{'n/a':>12s}" if value is None else f"{value:12.3f}")
+    if spread is not None:
+        shown += f" {spread:>16s}"
     if value is None:
-        return f"{key:34s} {'n/a':>12s}  {op} {bar}"
+        return f"{shown}  {op} {bar}"
     met = value <= bar if op == "<=" else value >= bar
-    return f"{key:34s} {value:12.3f}  {op} {bar}  {'met' if met else 'NOT MET'}"
+    return f"{shown}  {op} {bar}  {'met' if met else 'NOT MET'}"
 
 
 def _comparisons(figures: dict[str, Any]) -> list[str]:

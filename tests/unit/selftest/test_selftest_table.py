@@ -113,3 +113,31 @@ def test_a_busy_machine_at_the_start_is_noted() -> None:
     assert "The machine was busy when the selftest started (load average 1.5" in format_table(busy)
     quiet = _figures(load_average_start=[0.2, 0.5, 0.8], machine_cores=2)
     assert "was busy" not in format_table(quiet)
+
+
+def test_with_rounds_each_bar_shows_its_range_and_is_judged_on_the_median() -> None:
+    figures = _figures(
+        rounds=3,
+        pg_ratio_8=0.92,
+        per_round={"pg_ratio_8": [0.85, 0.92, 0.97], "noop_us_per_op": [0.4, 0.5, None]},
+    )
+    lines = format_table(figures).splitlines()
+    assert "range (3 rounds)" in lines[0]
+    pg = next(x for x in lines if x.startswith("pg_ratio_8"))
+    assert "0.850-0.970" in pg and pg.endswith("  met")
+    noop = next(x for x in lines if x.startswith("noop_us_per_op"))
+    assert "0.400-0.500" in noop
+    assert _verdicts(format_table(figures)) == _verdicts(format_table(_figures()))
+
+
+def test_go_ycsb_errors_summed_over_rounds_allow_one_per_connection_and_round() -> None:
+    tool = {"ops_per_s": 1000.0, "p50_us": 50.0, "p99_us": 90.0, "cpu_us_per_op": 20.0}
+    figures = _figures(
+        rounds=3,
+        goycsb_binary="/opt/go-ycsb",
+        goycsb_pg_a_goycsb_1={**tool, "errors": {"UPDATE_ERROR": 3}},
+        goycsb_pg_c_goycsb_1={**tool, "errors": {"READ_ERROR": 4}},
+    )
+    table = format_table(figures)
+    assert "UPDATE_ERROR" not in table
+    assert "go-ycsb failed operations {'READ_ERROR': 4}" in table

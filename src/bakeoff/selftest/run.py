@@ -140,6 +140,7 @@ def _measure_engine(
             same_rows = pgbench_on_bakeoff_rows(endpoint, n, duration_s)
             figures[f"{prefix}_rows_bakeoff_{n}"] = asdict(ours)
             figures[f"{prefix}_rows_native_{n}"] = asdict(same_rows)
+            figures[f"{prefix}_rows_split_{n}"] = split
             _ratios(figures, f"{prefix}_rows", n, ours, same_rows)
         figures[f"{prefix}_bakeoff_{n}"] = asdict(ours)
         figures[f"{prefix}_native_{n}"] = asdict(native)

@@ -1,9 +1,10 @@
 """bakeoff against `pgbench -S` at N connections, two source trees alternated, one server.
 
 Each round runs, on one PostgreSQL container of the project's image: bakeoff's trial
-from every tree given (the selftest's workload C, 100,000 records, the selftest's
-processes × clients split unless --split), then pgbench -S -M prepared at the same
-connection count, as `bakeoff selftest` does. A tree is a checkout's ``src`` folder
+from every tree given, in the order given and reversed every other round (the
+selftest's workload C, 100,000 records, the selftest's processes × clients split unless
+--split), then pgbench -S -M prepared at the same connection count, as `bakeoff
+selftest` does. A tree is a checkout's ``src`` folder
 (``git archive REV src | tar -x -C DIR`` gives one of an older commit) or ``.`` for the
 installed bakeoff; each trial runs in a child process with that tree first on
 PYTHONPATH. Prints each round and the medians: ops/s and client CPU µs/op, and their
@@ -104,7 +105,11 @@ def main() -> None:
     peers: list[Measured] = []
     with ContainerProvisioner(engine_spec("postgres"), image=local_image("postgres")) as ep:
         for r in range(args.rounds):
-            trials = {name: _trial(tree, ep.url, args) for name, tree in trees.items()}
+            # The order turns every other round: the trial run just before pgbench did
+            # better in both runs of a two-tree comparison that kept one order.
+            order = list(trees) if r % 2 == 0 else list(reversed(trees))
+            ran = {name: _trial(trees[name], ep.url, args) for name in order}
+            trials = {name: ran[name] for name in trees}
             peer = pgbench(ep, args.connections, args.duration)
             peers.append(peer)
             for name, m in trials.items():

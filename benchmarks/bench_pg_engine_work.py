@@ -17,10 +17,8 @@ import argparse
 import os
 from collections.abc import Callable
 
-from bakeoff.adapters.registry import adapter_class
 from bakeoff.engines.catalog import engine_spec
 from bakeoff.engines.container import ContainerProvisioner
-from bakeoff.engines.external import ExternalProvisioner
 from bakeoff.engines.images import local_image
 from bakeoff.engines.provisioning import EngineOptions
 from bakeoff.harness.options import RunOptions
@@ -57,13 +55,7 @@ def main() -> None:
 
         def bakeoff(label: str) -> None:
             before = engine_cpu()
-            record = bakeoff_runs.run_with(
-                runner,
-                workload,
-                spec,
-                adapter_class(spec.adapter),
-                ExternalProvisioner(spec, endpoint.url),
-            )
+            record = bakeoff_runs.run_on(runner, "postgres", endpoint, workload)
             spent = engine_cpu() - before
             measured = bakeoff_runs.measured_of(record)
             reads = sum(

@@ -22,10 +22,8 @@ import tempfile
 import threading
 from pathlib import Path
 
-from bakeoff.adapters.registry import adapter_class
 from bakeoff.engines.catalog import engine_spec
 from bakeoff.engines.container import ContainerProvisioner
-from bakeoff.engines.external import ExternalProvisioner
 from bakeoff.engines.images import local_image
 from bakeoff.engines.provisioning import EngineOptions
 from bakeoff.harness.clients import usable_cores
@@ -90,13 +88,7 @@ def main() -> None:
             workload = bakeoff_runs.selftest_workload(
                 "profile", {"read": 1.0}, bakeoff_runs.RECORDS, duration_s
             )
-            record = bakeoff_runs.run_with(
-                runner,
-                workload,
-                spec,
-                adapter_class(spec.adapter),
-                ExternalProvisioner(spec, endpoint.url),
-            )
+            record = bakeoff_runs.run_on(runner, "postgres", endpoint, workload)
             return bakeoff_runs.measured_of(record)
 
         print(f"load average at start: {os.getloadavg()[0]:.2f}")

@@ -25,16 +25,14 @@ import threading
 import time
 from collections.abc import Callable
 
-from bakeoff.adapters.registry import adapter_class
 from bakeoff.engines.catalog import engine_spec
 from bakeoff.engines.container import ContainerProvisioner
-from bakeoff.engines.external import ExternalProvisioner
 from bakeoff.engines.images import local_image
 from bakeoff.engines.provisioning import EngineOptions
 from bakeoff.harness.clients import usable_cores
 from bakeoff.harness.options import RunOptions, split_connections
 from bakeoff.harness.runner import TrialRunner
-from bakeoff.selftest.bakeoff_runs import MIXES, RECORDS, measured_of, run_with, selftest_workload
+from bakeoff.selftest.bakeoff_runs import MIXES, RECORDS, measured_of, run_on, selftest_workload
 from bakeoff.selftest.measured import Measured
 from bakeoff.selftest.native import pgbench, redis_benchmark, run_pgbench
 
@@ -125,14 +123,7 @@ def compare(
         }
 
         def trial(spin: float) -> Measured:
-            record = run_with(
-                runners[spin],
-                workload,
-                spec,
-                adapter_class(spec.adapter),
-                ExternalProvisioner(spec, endpoint.url),
-            )
-            return measured_of(record)
+            return measured_of(run_on(runners[spin], engine, endpoint, workload))
 
         for spin in spins:
             trial(spin)  # loads the table, not counted

@@ -16,13 +16,11 @@ from __future__ import annotations
 import argparse
 import statistics
 
-from bakeoff.adapters.registry import adapter_class
 from bakeoff.engines.catalog import engine_spec
 from bakeoff.engines.container import ContainerProvisioner
-from bakeoff.engines.external import ExternalProvisioner
 from bakeoff.engines.images import local_image
 from bakeoff.engines.provisioning import EngineOptions
-from bakeoff.harness.runner import RunOptions
+from bakeoff.harness.runner import RunOptions, TrialRunner
 from bakeoff.selftest import bakeoff_runs
 from bakeoff.selftest.measured import Measured
 from bakeoff.selftest.native import pgbench, redis_benchmark
@@ -70,19 +68,14 @@ def main() -> None:
         peers = [] if args.engine == "redis" else [peer()]  # pgbench creates its table
         rows = []
         for processes, clients, spin in args.splits:
-            record = bakeoff_runs.run_trial(
-                workload,
-                spec,
-                adapter_class(spec.adapter),
-                ExternalProvisioner(spec, endpoint.url),
-                RunOptions(
-                    processes=processes,
-                    clients=clients,
-                    engine_options=EngineOptions(keep=True),
-                    split_phase=not args.thread_per_connection,
-                    spin_wait_us=spin,
-                ),
+            options = RunOptions(
+                processes=processes,
+                clients=clients,
+                engine_options=EngineOptions(keep=True),
+                split_phase=not args.thread_per_connection,
+                spin_wait_us=spin,
             )
+            record = bakeoff_runs.run_on(TrialRunner(options), args.engine, endpoint, workload)
             label = f"{processes} x {clients}" + (f" @{spin:g}" if spin else "")
             rows.append((label, bakeoff_runs.measured_of(record)))
         peers.append(peer())

@@ -81,6 +81,14 @@ def run_with(
     return record
 
 
+def run_on(runner: TrialRunner, engine: str, endpoint: Endpoint, workload: Workload) -> TrialRecord:
+    """One trial of `engine`, through its own adapter, against its server already running
+    at `endpoint` (bakeoff neither starts nor stops it), on `runner`."""
+    spec = engine_spec(engine)
+    provisioner = ExternalProvisioner(spec, endpoint.url)
+    return run_with(runner, workload, spec, adapter_class(spec.adapter), provisioner)
+
+
 def measured_of(record: TrialRecord) -> Measured:
     rows = [
         r for r in record.rows if r.phase.value == "measure" and r.latency_kind.value == "service"
@@ -100,21 +108,15 @@ def bakeoff_on(
     engine: str, endpoint: Endpoint, workload: Workload, connections: int
 ) -> tuple[Measured, str]:
     """bakeoff's figures on a running server, and the split of its connections."""
-    spec = engine_spec(engine)
     processes, clients = split_connections(connections, usable_cores())
-    record = run_trial(
-        workload,
-        spec,
-        adapter_class(spec.adapter),
-        ExternalProvisioner(spec, endpoint.url),
-        # Keep the records: a peer runs next over the same keys.
-        RunOptions(
-            processes=processes,
-            clients=clients,
-            auto_split=True,  # as `bakeoff run --connections` picks it
-            engine_options=EngineOptions(keep=True),
-        ),
+    # Keep the records: a peer runs next over the same keys.
+    options = RunOptions(
+        processes=processes,
+        clients=clients,
+        auto_split=True,  # as `bakeoff run --connections` picks it
+        engine_options=EngineOptions(keep=True),
     )
+    record = run_on(TrialRunner(options), engine, endpoint, workload)
     generator = record.load_generator["measure"]
     assert isinstance(generator, dict)
     io = str(generator["client_io"]).partition(":")[0]

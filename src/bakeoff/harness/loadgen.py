@@ -26,7 +26,6 @@ from bakeoff.harness.operation_stream import (
     Stream,
     ints,
     next_chunk_size,
-    not_found_by_op,
 )
 from bakeoff.harness.recorder import Outcome, Recorder
 from bakeoff.workloads.generators import connection_rng
@@ -81,7 +80,6 @@ def run_closed_loop(  # noqa: PLR0912, PLR0915 - the timed loop stays in one fra
     measures service time only (a stalled engine delays the requests that would have been
     sent meanwhile, and they never appear: that is what closed-loop results are).
     """
-    missing_by_op = not_found_by_op(stream)
     clock = time.perf_counter_ns
     remaining = operations if operations is not None else -1
     deadline = deadline_ns if deadline_ns is not None else NEVER
@@ -107,17 +105,16 @@ def run_closed_loop(  # noqa: PLR0912, PLR0915 - the timed loop stays in one fra
                 if kept + n > capacity:
                     record_chunk(recorder, ops, starts, ends, outcomes, kept)
                     kept = 0
-                op_indexes, methods, arguments = stream.next_chunk(adapter, n)
+                op_indexes, calls, arguments = stream.next_chunk(adapter, n)
                 first = kept
                 ops[first : first + n] = op_indexes.data
                 outcomes[first : first + n] = cleared[:n]
-                missing = missing_by_op[op_indexes].tolist()
                 failed = False
                 check_at = 0  # the chunk's first operation looks
                 i = first
                 # Not zip(strict=True): the lists hold one entry per operation by
                 # construction, and the check would cost time on the measured path.
-                for fn, args, result_if_missing in zip(methods, arguments, missing):  # noqa: B905
+                for (fn, result_if_missing), args in zip(calls, arguments):  # noqa: B905
                     start = clock()
                     try:
                         if fn(*args) is result_if_missing:
@@ -153,7 +150,7 @@ def run_closed_loop(  # noqa: PLR0912, PLR0915 - the timed loop stays in one fra
                     kept = 0
                 # Freed before the next chunk is drawn, which then reuses the memory (and the
                 # caches) these calls held, rather than drawing into new memory beside them.
-                del methods, arguments, missing
+                del calls, arguments
                 collection.after_chunk()
         finally:
             record_chunk(recorder, ops, starts, ends, outcomes, kept)
@@ -240,7 +237,6 @@ def run_open_loop(  # noqa: PLR0915 - the timed loop stays in one frame, on purp
     A duration-bound phase ends at the deadline even with a backlog; the backlog (intended
     starts not yet issued) is reported by the caller from `schedule` and the counts.
     """
-    missing_by_op = not_found_by_op(stream)
     clock = time.perf_counter_ns
     sleep = time.sleep
     remaining = operations if operations is not None else -1
@@ -254,8 +250,7 @@ def run_open_loop(  # noqa: PLR0915 - the timed loop stays in one frame, on purp
     with ChunkCollection() as collection:
         while remaining != 0 and not state.stop_requested:
             n = stream.chunk if remaining < 0 else min(stream.chunk, remaining)
-            op_indexes, methods, arguments = stream.next_chunk(adapter, n)
-            missing = missing_by_op[op_indexes].tolist()
+            op_indexes, calls, arguments = stream.next_chunk(adapter, n)
             offsets, schedule.next_offset_ns = arrival_offsets(
                 n, schedule.rate, schedule.arrival, schedule.rng, schedule.next_offset_ns
             )
@@ -274,11 +269,11 @@ def run_open_loop(  # noqa: PLR0915 - the timed loop stays in one frame, on purp
                         pass
                 else:
                     late += 1
-                fn, args = methods[i], arguments[i]
+                (fn, result_if_missing), args = calls[i], arguments[i]
                 start = clock()
                 try:
                     result = fn(*args)
-                    outcome = not_found if result is missing[i] else ok
+                    outcome = not_found if result is result_if_missing else ok
                 except AdapterError as exc:
                     outcome = int(OUTCOME_OF_KIND[exc.kind])
                     if exc.kind is ErrorKind.FATAL:

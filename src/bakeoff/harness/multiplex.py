@@ -38,7 +38,6 @@ from bakeoff.harness.operation_stream import (
     Stream,
     ints,
     next_chunk_size,
-    not_found_by_op,
 )
 from bakeoff.harness.recorder import Outcome, Recorder
 
@@ -143,7 +142,6 @@ def _connection_loop(  # noqa: PLR0912, PLR0915 - the timed loop stays in one fr
     clock = time.perf_counter_ns
     receive = split.receive
     remaining = count if count is not None else -1
-    missing_by_op = not_found_by_op(stream)
     not_found = int(Outcome.NOT_FOUND)
     starts = [0] * GROWN_CHUNK
     ends = [0] * GROWN_CHUNK
@@ -152,13 +150,12 @@ def _connection_loop(  # noqa: PLR0912, PLR0915 - the timed loop stays in one fr
     fd: int | None = None
     while remaining != 0 and not state.stop_requested:
         n = size if remaining < 0 else min(size, remaining)
-        op_indexes, methods, arguments = stream.next_chunk(split, n, split=True)
-        missing = missing_by_op[op_indexes].tolist()
+        op_indexes, calls, arguments = stream.next_chunk(split, n, split=True)
         outcomes[:n] = _CLEARED[:n]
         done = 0
         try:
             for i in range(n):
-                fn, args = methods[i], arguments[i]
+                (fn, result_if_missing), args = calls[i], arguments[i]
                 starts[i] = clock()
                 try:
                     fn(*args)
@@ -171,7 +168,7 @@ def _connection_loop(  # noqa: PLR0912, PLR0915 - the timed loop stays in one fr
                     while result is PENDING:
                         yield None
                         result = receive()
-                    if result is missing[i]:
+                    if result is result_if_missing:
                         outcomes[i] = not_found
                 except AdapterError as exc:
                     outcomes[i] = int(OUTCOME_OF_KIND[exc.kind])

@@ -44,14 +44,19 @@ def next_chunk_size(size: int, first_start_ns: int, last_end_ns: int) -> int:
     return size
 
 
+Call = tuple[Callable[..., Any], object]
+"""An operation's adapter method and the result of it that means not found (compared
+with `is`): one pair, so a loop gets both from one gather per chunk."""
+
+
 class Chunk(NamedTuple):
-    """Operations drawn together: their indexes into `Stream.operations`, and the adapter
-    methods and their arguments as parallel lists. A loop walks these with `zip`, which
-    reuses its tuple, where a list of (method, arguments) pairs would build and free one
+    """Operations drawn together: their indexes into `Stream.operations`, and each one's
+    call (`Call`) and arguments as parallel lists. A loop walks these with `zip`, which
+    reuses its tuple, where a list of (call, arguments) pairs would build and free one
     per operation."""
 
     op_indexes: npt.NDArray[np.uint8]
-    methods: list[Callable[..., Any]]
+    calls: list[Call]
     arguments: list[tuple[Any, ...]]
 
 
@@ -67,24 +72,11 @@ class Stream(Protocol):
 
     def next_chunk(self, adapter: Any, n: int, *, split: bool = False) -> Chunk: ...
 
-    def not_found_results(self) -> list[object]: ...
-
     def unissue(self, op_indexes: Sequence[int]) -> None: ...
 
 
 def ints(values: npt.NDArray[Any]) -> list[int]:
     return cast("list[int]", values.tolist())
-
-
-def not_found_by_op(stream: Stream) -> npt.NDArray[Any]:
-    """The stream's `not_found_results` as an object array: `[chunk.op_indexes].tolist()`
-    gives a chunk's results that mean not found, one per operation, in one numpy call."""
-    results = stream.not_found_results()
-    by_op = np.empty(len(results), dtype=object)
-    # Element by element: np.array would unpack a result that is itself a sequence.
-    for k, result in enumerate(results):
-        by_op[k] = result  # type: ignore[call-overload]
-    return by_op
 
 
 def connection_key_number(
@@ -142,7 +134,7 @@ class OperationStream:
         self._values = ValuePool(w.fields.length, rng("values"))
         self._field_choice = rng("fields")
         self._field_names = w.fields.names()
-        self._bound_methods: npt.NDArray[Any] = np.empty(0, dtype=object)
+        self._bound_calls: npt.NDArray[Any] = np.empty(0, dtype=object)
         self._bound_to: object = None
         self._bound_split = False
         # Shared by the reads of each field (tuples: no adapter can change them).
@@ -201,21 +193,22 @@ class OperationStream:
                 arguments[where] = np.fromiter(
                     _argument_rows(table, columns, layout), dtype=object, count=where.size
                 )
-        methods = self._methods(adapter, split)
+        calls = self._calls(adapter, split)
         return Chunk(
             op_array,
-            cast("list[Callable[..., Any]]", methods[op_array].tolist()),
+            cast("list[Call]", calls[op_array].tolist()),
             cast("list[tuple[Any, ...]]", arguments.tolist()),
         )
 
-    def _methods(self, adapter: Adapter, split: bool) -> npt.NDArray[Any]:
-        """The adapter's method per operation index, bound once per adapter and half."""
+    def _calls(self, adapter: Adapter, split: bool) -> npt.NDArray[Any]:
+        """The `Call` per operation index, bound once per adapter and half."""
         if self._bound_to is not adapter or self._bound_split is not split:
             bind = split_method if split else blocking_method
-            methods = np.empty(len(self._definitions), dtype=object)
-            methods[:] = [bind(adapter, op) for op in self._definitions]  # type: ignore[assignment]
-            self._bound_methods, self._bound_to, self._bound_split = methods, adapter, split
-        return self._bound_methods
+            calls = np.empty(len(self._definitions), dtype=object)
+            for k, op in enumerate(self._definitions):
+                calls[k] = (bind(adapter, op), op.not_found_result)  # type: ignore[assignment]
+            self._bound_calls, self._bound_to, self._bound_split = calls, adapter, split
+        return self._bound_calls
 
     def _key_names(self, numbers: npt.NDArray[np.int64], tabled: bool) -> list[str]:
         """The keys of `numbers`: the loaded records' from a table shared by the process's
@@ -263,10 +256,6 @@ class OperationStream:
         mid-chunk), so later phases do not read keys that were never written."""
         new_keys = self._new_key_indexes
         self.inserted -= sum(1 for i in op_indexes if i in new_keys)
-
-    def not_found_results(self) -> list[object]:
-        """Per operation index: the result that means NOT_FOUND (compared with `is`)."""
-        return [op.not_found_result for op in self._definitions]
 
 
 KEY_TABLE_LIMIT = 1 << 18

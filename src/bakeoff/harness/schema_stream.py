@@ -1,8 +1,8 @@
 """A schema workload's operations for one connection, and its load phase.
 
 `SchemaStream` answers the load generator as `OperationStream` does (`next_chunk`,
-`not_found_results`, `unissue`, `operations`), so the closed and open loops run either
-unchanged: each call is a data model's prepared operation and one parameter set.
+`unissue`, `operations`), so the closed and open loops run either unchanged: each call
+is a data model's prepared operation and one parameter set.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from bakeoff.adapters.data_model import DataModel, Prepared
+from bakeoff.adapters.data_model import DataModel
 from bakeoff.core.operations import ALWAYS_FOUND
 from bakeoff.core.schema import OperationKind
 from bakeoff.harness.loadgen import ConnectionState, split_evenly, timed_call
-from bakeoff.harness.operation_stream import Chunk, ints
+from bakeoff.harness.operation_stream import Call, Chunk, ints
 from bakeoff.harness.recorder import Recorder
 from bakeoff.workloads.generators import OperationChooser, connection_rng
 from bakeoff.workloads.logical import LogicalMix
@@ -58,23 +58,27 @@ class SchemaStream:
             )
             for name in self.operations
         ]
-        self._prepared: list[Prepared] = []
+        self._calls: list[Call] = []
         self._prepared_for: object = None
 
-    def _bound(self, model: DataModel) -> list[Prepared]:
+    def _bound(self, model: DataModel) -> list[Call]:
         # Compiled once per connection: statements are prepared on the model's connection.
         if self._prepared_for is not model:
-            self._prepared = [
-                model.prepare(name, spec)
+            # A get that finds nothing answers None; no other answer means not found.
+            self._calls = [
+                (
+                    model.prepare(name, spec),
+                    None if spec.kind is OperationKind.GET else ALWAYS_FOUND,
+                )
                 for name, spec in zip(self.operations, self._specs, strict=True)
             ]
             self._prepared_for = model
-        return self._prepared
+        return self._calls
 
     def next_chunk(self, adapter: Any, n: int, *, split: bool = False) -> Chunk:
         """`n` operations (`Chunk`); logical operations have no
         split-phase form, so `split` is never asked for (`LogicalMix.all_split_phase`)."""
-        prepared = self._bound(adapter)
+        calls = self._bound(adapter)
         op_array = self._ops.choose(n)
         op_indexes = ints(op_array)
         counts = np.bincount(op_array, minlength=len(self.operations))
@@ -84,16 +88,12 @@ class SchemaStream:
         ]
         return Chunk(
             op_array,
-            [prepared[k] for k in op_indexes],
+            [calls[k] for k in op_indexes],
             [(next(drawn[k]),) for k in op_indexes],
         )
 
     def unissue(self, op_indexes: Sequence[int]) -> None:
         """Nothing to give back: new keys left unused are gaps no operation reads."""
-
-    def not_found_results(self) -> list[object]:
-        """A get that finds nothing answers None; no other answer means not found."""
-        return [None if spec.kind is OperationKind.GET else ALWAYS_FOUND for spec in self._specs]
 
 
 def load_rows(

@@ -100,9 +100,6 @@ class TrackingStream:
             self.pending.append((position, key, version, tuple(values)))
         return chunk
 
-    def not_found_results(self) -> list[object]:
-        return self._inner.not_found_results()
-
     def unissue(self, op_indexes: Sequence[int]) -> None:
         self._inner.unissue(op_indexes)
 

@@ -33,10 +33,10 @@ def test_writes_are_versioned_and_their_outcomes_noted() -> None:
         def read(self, *args: object) -> None: ...
         def update(self, *args: object) -> None: ...
 
-    op_indexes, methods, arguments = tracking.next_chunk(Adapter(), 20)
+    op_indexes, calls, arguments = tracking.next_chunk(Adapter(), 20)
     writes = [
         (i, args)
-        for i, (fn, args) in enumerate(zip(methods, arguments, strict=True))
+        for i, ((fn, _), args) in enumerate(zip(calls, arguments, strict=True))
         if fn.__name__ == "update"
     ]
     assert writes and all(version_of(v) for _, args in writes for v in args[2].values())

@@ -59,13 +59,17 @@ class OperationChooser:
         shares = mix.proportions()
         self.operations: tuple[str, ...] = tuple(mix.active())
         weights = np.array([shares[op] for op in self.operations], dtype=np.float64)
-        cdf = np.cumsum(weights / weights.sum())
-        # The mix sums to 1 only within 1e-6; pinning the end keeps every draw in range.
-        cdf[-1] = 1.0
-        self._cdf = cdf
+        # The last operation takes every draw above the others' thresholds, so a mix that
+        # sums to 1 only within 1e-6 still keeps every draw in range.
+        self._thresholds: list[float] = np.cumsum(weights / weights.sum())[:-1].tolist()
         self._rng = rng
 
     def choose(self, n: int) -> npt.NDArray[np.uint8]:
         """n indexes into `self.operations`."""
-        picks: npt.NDArray[np.intp] = self._cdf.searchsorted(self._rng.random(n), side="right")
-        return picks.astype(np.uint8)
+        draws = self._rng.random(n)
+        # An operation's index is the count of thresholds its draw reached: searchsorted
+        # (side="right") on the cumulative shares, without its branch on every draw.
+        picks = np.zeros(n, dtype=np.uint8)
+        for threshold in self._thresholds:
+            picks += draws >= threshold
+        return picks

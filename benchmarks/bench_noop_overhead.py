@@ -99,9 +99,9 @@ def parts() -> dict[str, float]:
     s = stream()
     recorder = Recorder(list(s.operations), Phase.MEASURE, start_ns=0)
     op_indexes = bytearray(b"".join(s.next_chunk(adapter, GROWN_CHUNK)[0] for _ in range(batches)))
-    base = time.perf_counter_ns()
-    starts = list(range(base, base + RECORDED_AT_ONCE * 800, 800))
-    ends = [start + 250 for start in starts]
+    base = time.perf_counter()  # the loops' clock (loadgen.LOOP_CLOCK), float seconds
+    starts = [base + k * 800e-9 for k in range(RECORDED_AT_ONCE)]
+    ends = [start + 250e-9 for start in starts]
     outcomes = bytearray(RECORDED_AT_ONCE)
 
     def record() -> None:  # as the closed loop does: a few chunks at a time

@@ -8,6 +8,7 @@ chunk (or of a few quick ones) are folded into the recorder's histograms in one 
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from bakeoff.harness.chunk_collection import ChunkCollection
 from bakeoff.harness.operation_stream import (
     CHUNK,
     GROWN_CHUNK,
-    QUICK_CHUNK_NS,
+    QUICK_CHUNK_S,
     Stream,
     ints,
     next_chunk_size,
@@ -35,13 +36,18 @@ from bakeoff.workloads.values import ValuePool
 
 Codes = bytearray | npt.NDArray[np.uint8]
 """One byte per operation: operation indexes or outcome codes."""
-NEVER = 2**63 - 1
-"""A deadline that never comes (a phase bound by its operation count only)."""
 RECORDED_AT_ONCE = 4 * GROWN_CHUNK
 """Operations of quick chunks a closed loop hands its recorder at once."""
-STOP_POLL_NS = 1_000_000
+STOP_POLL_S = 0.001
 """How often at most a closed loop looks at its stop flag between operations (the
 deadline is compared after every operation)."""
+LOOP_CLOCK = time.perf_counter
+"""What the closed loops time operations with: the clock of `time.perf_counter_ns`
+(CLOCK_MONOTONIC), in float seconds. A read costs less than perf_counter_ns's, whose
+integer the loop would allocate twice per operation (the no-op figure, docs/
+load-generator.md). `record_chunk` turns the readings back into integer nanoseconds:
+exact for 26 days after boot (2**51 ns), then within 1 ns until day 104 and 3 ns a year
+after boot, as a double holds fewer of the digits."""
 
 OUTCOME_OF_KIND = {
     ErrorKind.TRANSIENT: Outcome.TRANSIENT,
@@ -80,14 +86,14 @@ def run_closed_loop(  # noqa: PLR0912, PLR0915 - the timed loop stays in one fra
     measures service time only (a stalled engine delays the requests that would have been
     sent meanwhile, and they never appear: that is what closed-loop results are).
     """
-    clock = time.perf_counter_ns
+    clock = LOOP_CLOCK
     remaining = operations if operations is not None else -1
-    deadline = deadline_ns if deadline_ns is not None else NEVER
+    deadline = deadline_ns / 1e9 if deadline_ns is not None else math.inf
     # Quick chunks are recorded a few at a time: recording costs mostly per call.
     per_chunk = recorder.per_chunk
     capacity = GROWN_CHUNK if per_chunk else RECORDED_AT_ONCE
-    starts = [0] * capacity
-    ends = [0] * capacity
+    starts = [0.0] * capacity
+    ends = [0.0] * capacity
     outcomes = bytearray(capacity)
     ops = bytearray(capacity)
     cleared = bytes(GROWN_CHUNK)
@@ -110,7 +116,7 @@ def run_closed_loop(  # noqa: PLR0912, PLR0915 - the timed loop stays in one fra
                 ops[first : first + n] = op_indexes.data
                 outcomes[first : first + n] = cleared[:n]
                 failed = False
-                check_at = 0  # the chunk's first operation looks
+                check_at = 0.0  # the chunk's first operation looks
                 i = first
                 # Not zip(strict=True): the lists hold one entry per operation by
                 # construction, and the check would cost time on the measured path.
@@ -124,17 +130,17 @@ def run_closed_loop(  # noqa: PLR0912, PLR0915 - the timed loop stays in one fra
                         if exc.kind is ErrorKind.FATAL:
                             state.fatal_error = str(exc)
                             failed = True
-                            check_at = 0
+                            check_at = 0.0
                     end = clock()
                     starts[i] = start
                     ends[i] = end
                     i += 1
                     if end >= check_at:
-                        # Looked at after every operation slower than STOP_POLL_NS: with slow
+                        # Looked at after every operation slower than STOP_POLL_S: with slow
                         # operations a chunk can last minutes, and Ctrl-C must not wait for it.
                         if failed or end >= deadline or state.stop_requested:
                             break
-                        check_at = min(deadline, end + STOP_POLL_NS)
+                        check_at = min(deadline, end + STOP_POLL_S)
                 kept = i
                 done = i - first
                 state.completed += done
@@ -145,7 +151,7 @@ def run_closed_loop(  # noqa: PLR0912, PLR0915 - the timed loop stays in one fra
                     return
                 if n == size:
                     size = next_chunk_size(size, starts[first], ends[i - 1])
-                if per_chunk or ends[i - 1] - starts[first] >= QUICK_CHUNK_NS:
+                if per_chunk or ends[i - 1] - starts[first] >= QUICK_CHUNK_S:
                     record_chunk(recorder, ops, starts, ends, outcomes, kept)
                     kept = 0
                 # Freed before the next chunk is drawn, which then reuses the memory (and the
@@ -159,23 +165,31 @@ def run_closed_loop(  # noqa: PLR0912, PLR0915 - the timed loop stays in one fra
 def record_chunk(
     recorder: Recorder,
     op_indexes: Codes,
-    starts: list[int],
-    ends: list[int],
+    starts: list[float],
+    ends: list[float],
     outcomes: Codes,
     done: int,
 ) -> None:
-    """Hand the first `done` operations of a chunk to the recorder (latency = end - start,
-    subtracted in numpy, off the timed loop). Operation indexes and outcome codes are
-    bytes (a bytearray or a uint8 array): numpy reads them without a conversion each."""
+    """Hand the first `done` operations of a chunk to the recorder. Their start and end
+    times are `LOOP_CLOCK` readings, turned into nanoseconds and subtracted in numpy, off
+    the timed loop. Operation indexes and outcome codes are bytes (a bytearray or a uint8
+    array): numpy reads them without a conversion each."""
     if done == 0:
         return
-    end_array = np.fromiter(ends, dtype=np.int64, count=done)
+    end_ns = _nanoseconds(ends, done)
     recorder.add_chunk(
         np.frombuffer(op_indexes, dtype=np.uint8, count=done).copy(),
-        end_array,
-        end_array - np.fromiter(starts, dtype=np.int64, count=done),
+        end_ns,
+        end_ns - _nanoseconds(starts, done),
         np.frombuffer(outcomes, dtype=np.uint8, count=done).copy(),
     )
+
+
+def _nanoseconds(readings: list[float], count: int) -> npt.NDArray[np.int64]:
+    """The first `count` LOOP_CLOCK readings in integer nanoseconds."""
+    seconds = np.fromiter(readings, dtype=np.float64, count=count)
+    seconds *= 1e9
+    return np.rint(seconds, out=seconds).astype(np.int64)
 
 
 def arrival_offsets(

@@ -23,6 +23,7 @@ there is no epoll.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import select
 import time
@@ -32,7 +33,7 @@ from typing import cast
 from bakeoff.adapters.errors import AdapterError, ErrorKind
 from bakeoff.adapters.protocol import PENDING, Adapter, SplitPhase
 from bakeoff.harness.chunk_collection import ChunkCollection
-from bakeoff.harness.loadgen import NEVER, OUTCOME_OF_KIND, ConnectionState, record_chunk
+from bakeoff.harness.loadgen import LOOP_CLOCK, OUTCOME_OF_KIND, ConnectionState, record_chunk
 from bakeoff.harness.operation_stream import (
     GROWN_CHUNK,
     Stream,
@@ -72,7 +73,7 @@ def run_split_phase_closed_loop(
     """
     if not states:
         return
-    deadline = deadline_ns if deadline_ns is not None else NEVER
+    deadline = deadline_ns / 1e9 if deadline_ns is not None else math.inf
     # One for all the connections: cycles are collected once per chunk of any of them.
     with ChunkCollection() as collection:
         poller = _Poller()
@@ -135,16 +136,17 @@ def _connection_loop(  # noqa: PLR0912, PLR0915 - the timed loop stays in one fr
     recorder: Recorder,
     state: ConnectionState,
     count: int | None,
-    deadline: int,
+    deadline: float,
     collection: ChunkCollection,
 ) -> _Loop:
-    """One connection's closed loop: send, yield until readable, receive, record."""
-    clock = time.perf_counter_ns
+    """One connection's closed loop: send, yield until readable, receive, record.
+    `deadline`, like the timestamps, is a LOOP_CLOCK reading."""
+    clock = LOOP_CLOCK
     receive = split.receive
     remaining = count if count is not None else -1
     not_found = int(Outcome.NOT_FOUND)
-    starts = [0] * GROWN_CHUNK
-    ends = [0] * GROWN_CHUNK
+    starts = [0.0] * GROWN_CHUNK
+    ends = [0.0] * GROWN_CHUNK
     outcomes = bytearray(GROWN_CHUNK)
     size = stream.chunk
     fd: int | None = None

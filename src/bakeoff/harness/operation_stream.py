@@ -29,17 +29,18 @@ CHUNK = 512
 counted often, large enough that per-chunk work is amortised)."""
 GROWN_CHUNK = 2048
 """The closed loops' chunk at most: they double it while a chunk takes under
-QUICK_CHUNK_NS, which cuts the per-chunk work per operation of a fast engine (and of
+QUICK_CHUNK_S, which cuts the per-chunk work per operation of a fast engine (and of
 the no-op adapter), without coarsening a slow engine's progress. Measured with the
 no-op adapter (benchmarks/bench_noop_overhead.py, alternated with the other size): 3 %
 less time per operation at 2048 than at 1024, 3 % more at 4096 (a chunk's keys, values
 and calls no longer stay in the caches)."""
-QUICK_CHUNK_NS = 10_000_000
+QUICK_CHUNK_S = 0.01
 
 
-def next_chunk_size(size: int, first_start_ns: int, last_end_ns: int) -> int:
-    """The closed loops' next chunk size after a whole chunk of `size` operations."""
-    if size < GROWN_CHUNK and last_end_ns - first_start_ns < QUICK_CHUNK_NS:
+def next_chunk_size(size: int, first_start_s: float, last_end_s: float) -> int:
+    """The closed loops' next chunk size after a whole chunk of `size` operations, from
+    the first one's start and the last one's end (seconds)."""
+    if size < GROWN_CHUNK and last_end_s - first_start_s < QUICK_CHUNK_S:
         return min(size * 2, GROWN_CHUNK)
     return size
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,9 +14,11 @@ from bakeoff.core.measures import Phase
 from bakeoff.engines.catalog import engine_spec
 from bakeoff.engines.embedded import EmbeddedProvisioner
 from bakeoff.harness.loadgen import (
-    STOP_POLL_NS,
+    LOOP_CLOCK,
+    STOP_POLL_S,
     ConnectionState,
     load_records,
+    record_chunk,
     run_closed_loop,
     split_evenly,
 )
@@ -135,7 +138,7 @@ def test_stop_request_ends_the_loop(sqlite_adapter: SqlAdapter) -> None:
 
 def test_a_stop_request_mid_chunk_ends_the_loop_within_a_poll() -> None:
     # The loop looks at its stop flag after the first operation of a chunk and then at
-    # most every STOP_POLL_NS: with operations slower than that, after every one.
+    # most every STOP_POLL_S: with operations slower than that, after every one.
     state = ConnectionState()
 
     class SlowNoop(NoopAdapter):
@@ -145,7 +148,7 @@ def test_a_stop_request_mid_chunk_ends_the_loop_within_a_poll() -> None:
             SlowNoop.calls += 1
             if SlowNoop.calls == 3:
                 state.stop_requested = True
-            time.sleep(STOP_POLL_NS * 1.5 / 1e9)
+            time.sleep(STOP_POLL_S * 1.5)
             return super().read(table, key, fields)
 
     workload = ycsb("ycsb-c", records=10)
@@ -159,3 +162,47 @@ def test_a_stop_request_mid_chunk_ends_the_loop_within_a_poll() -> None:
         deadline_ns=None,
     )
     assert state.completed == 3
+
+
+def test_the_loop_clock_reads_the_recorders_clock() -> None:
+    # Recorders place operations on perf_counter_ns's time line; the loops read LOOP_CLOCK.
+    for _ in range(1000):
+        before = time.perf_counter_ns()
+        reading = LOOP_CLOCK()
+        after = time.perf_counter_ns()
+        assert before <= round(reading * 1e9) <= after
+
+
+class _Kept(Recorder):
+    """Keeps the arrays each chunk hands it."""
+
+    def __init__(self) -> None:
+        super().__init__(["read"], Phase.MEASURE, start_ns=0)
+        self.chunks: list[tuple[list[int], list[int]]] = []
+
+    def add_chunk(
+        self, ops: Any, ends_ns: Any, service_ns: Any, outcomes: Any, response_ns: Any = None
+    ) -> None:
+        self.chunks.append((ends_ns.tolist(), service_ns.tolist()))
+
+
+@pytest.mark.parametrize(("days_since_boot", "within_ns"), [(0.5, 0), (25, 0), (365, 3)])
+def test_recorded_times_are_the_clocks_nanoseconds(days_since_boot: float, within_ns: int) -> None:
+    # A reading is the clock's nanoseconds as float seconds (as perf_counter gives it);
+    # the recorder gets the nanoseconds back: exactly for 26 days after boot, to a few
+    # nanoseconds a year after.
+    boot_ns = int(days_since_boot * 86_400e9)
+    starts_ns = [boot_ns + 123_456_789 + k * 1_001 for k in range(50)]
+    ends_ns = [start + 20_000 + k for k, start in enumerate(starts_ns)]
+    recorder = _Kept()
+    record_chunk(
+        recorder,
+        bytearray(50),
+        [t / 1e9 for t in starts_ns],
+        [t / 1e9 for t in ends_ns],
+        bytearray(50),
+        50,
+    )
+    [(ends, services)] = recorder.chunks
+    assert max(abs(got - want) for got, want in zip(ends, ends_ns, strict=True)) <= within_ns
+    assert max(abs(got - 20_000 - k) for k, got in enumerate(services)) <= 2 * within_ns

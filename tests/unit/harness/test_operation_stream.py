@@ -14,7 +14,7 @@ from bakeoff.core.operations import BY_NAME, OPERATIONS, Argument
 from bakeoff.harness.operation_stream import (
     CHUNK,
     GROWN_CHUNK,
-    QUICK_CHUNK_NS,
+    QUICK_CHUNK_S,
     OperationStream,
     blocking_method,
     connection_key_number,
@@ -68,10 +68,10 @@ def test_keys_from_the_table_of_loaded_keys_are_the_formatted_ones() -> None:
 
 
 def test_closed_loop_chunks_grow_only_while_quick() -> None:
-    assert next_chunk_size(CHUNK, 0, QUICK_CHUNK_NS - 1) == 2 * CHUNK
-    assert next_chunk_size(CHUNK, 0, QUICK_CHUNK_NS) == CHUNK
-    assert next_chunk_size(GROWN_CHUNK, 0, 1) == GROWN_CHUNK
-    assert next_chunk_size(16, 0, 1) == 32  # a stream's own small chunk grows too
+    assert next_chunk_size(CHUNK, 5.0, 5.0 + QUICK_CHUNK_S * 0.9) == 2 * CHUNK
+    assert next_chunk_size(CHUNK, 5.0, 5.0 + QUICK_CHUNK_S * 1.1) == CHUNK
+    assert next_chunk_size(GROWN_CHUNK, 5.0, 5.001) == GROWN_CHUNK
+    assert next_chunk_size(16, 5.0, 5.001) == 32  # a stream's own small chunk grows too
 
 
 class _Logged(NoopAdapter):

@@ -52,7 +52,6 @@ class ValuePool:
         self._maps: dict[str, npt.NDArray[Any]] = {}
         self._stream_size = max(_STREAM_MIN, 4 * keep)
         self._positions: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
-        self._payloads: list[str] = []  # the pool's payloads at `_positions`
         self._next = 0
 
     def _draw(self, n: int) -> npt.NDArray[np.int64]:
@@ -60,11 +59,10 @@ class ValuePool:
 
     def _reserve(self, n: int) -> int | None:
         """Where the next n payloads start in the stream; None if n exceeds a whole one."""
-        if n > len(self._payloads) - self._next:
+        if n > self._positions.size - self._next:
             if n > self._stream_size:
                 return None
             self._positions = self._draw(self._stream_size)
-            self._payloads = cast("list[str]", self._pool[self._positions].tolist())
             self._next = 0
         start = self._next
         self._next += n
@@ -73,9 +71,10 @@ class ValuePool:
     def values(self, n: int) -> list[str]:
         """n payloads."""
         start = self._reserve(n)
-        if start is None:
-            return cast("list[str]", self._pool[self._draw(n)].tolist())
-        return self._payloads[start : start + n]
+        positions = self._draw(n) if start is None else self._positions[start : start + n]
+        # Gathered per call: a list of the whole stream's payloads, kept between calls,
+        # was walked by every collection of the cycle collector while it lived.
+        return cast("list[str]", self._pool[positions].tolist())
 
     def value_maps(self, field_name: str, n: int) -> list[dict[str, str]]:
         """n one-field values {field_name: payload}, the payloads `values` would give.

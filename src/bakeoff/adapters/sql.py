@@ -44,6 +44,11 @@ _SETTING_VALUE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _CONNECTION_SETTINGS = {"sqlite": "PRAGMA {name} = {value}", "duckdb": "SET {name} = '{value}'"}
 # Above this length a VARCHAR would exceed MySQL's row size limit; use an unbounded type.
 _MAX_VARCHAR = 4096
+# Keys compare as bytes, the order of every engine's ordered scan, whatever the locale of
+# a server bakeoff did not start (en_US would order "a" < "B" < "b"). PostgreSQL compares
+# text through strcoll unless the collation is "C"; C.UTF-8, the image's, is not "C" to
+# PostgreSQL 15 (docs/load-generator.md: what that costs on the image's server).
+_KEY_COLLATION = {"postgresql": "C"}
 
 
 def validate_identifier(name: str, what: str) -> str:
@@ -353,7 +358,11 @@ class SqlAdapter:
         sa_table = sa.Table(
             spec.name,
             metadata,
-            sa.Column(KEY_COLUMN, sa.String(spec.key_length), primary_key=True),
+            sa.Column(
+                KEY_COLUMN,
+                sa.String(spec.key_length, collation=_KEY_COLLATION.get(self._engine.dialect.name)),
+                primary_key=True,
+            ),
             *(sa.Column(name, text_type) for name in spec.field_names),
         )
         self._tables[spec.name] = sa_table

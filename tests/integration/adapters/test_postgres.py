@@ -195,3 +195,17 @@ def test_one_field_read_of_a_null_field_is_none(endpoint: Endpoint) -> None:
     finally:
         adapter.teardown(one)
         adapter.close()
+
+
+def test_keys_compare_as_bytes(adapter: PostgresAdapter) -> None:
+    # Byte order, as every engine's ordered scan has it: upper case before lower case and
+    # "_" between them, where a linguistic collation (en_US) would mix the cases.
+    [(collation,)] = adapter._dbapi.execute(
+        "SELECT collation_name FROM information_schema.columns"
+        " WHERE table_name = %s AND column_name = 'ycsb_key'",
+        (TABLE.name,),
+    ).fetchall()
+    assert collation == "C"
+    for key in ("b", "B", "_", "a", "A"):
+        adapter.insert(TABLE.name, key, {"field0": "x", "field1": "y"})
+    assert [k for k, _ in adapter.scan(TABLE.name, "A", 5, None)] == ["A", "B", "_", "a", "b"]

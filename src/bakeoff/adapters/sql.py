@@ -45,9 +45,9 @@ _CONNECTION_SETTINGS = {"sqlite": "PRAGMA {name} = {value}", "duckdb": "SET {nam
 # Above this length a VARCHAR would exceed MySQL's row size limit; use an unbounded type.
 _MAX_VARCHAR = 4096
 # Keys compare as bytes, the order of every engine's ordered scan, whatever the locale of
-# a server bakeoff did not start (en_US would order "a" < "B" < "b"). PostgreSQL compares
-# text through strcoll unless the collation is "C"; C.UTF-8, the image's, is not "C" to
-# PostgreSQL 15 (docs/load-generator.md: what that costs on the image's server).
+# a server bakeoff did not start (en_US puts "a" before "B"; bytes put "B" first).
+# PostgreSQL compares text through strcoll unless the collation is "C"; C.UTF-8, the
+# image's, is not "C" to PostgreSQL 15 (docs/load-generator.md: what that costs there).
 _KEY_COLLATION = {"postgresql": "C"}
 
 

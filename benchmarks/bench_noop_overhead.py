@@ -31,7 +31,7 @@ import time
 from bakeoff.adapters.noop import NoopAdapter
 from bakeoff.core.measures import Phase
 from bakeoff.harness import loadgen
-from bakeoff.harness.loadgen import ConnectionState, record_chunk, run_closed_loop
+from bakeoff.harness.loadgen import LOOP_CLOCK, ConnectionState, record_chunk, run_closed_loop
 from bakeoff.harness.operation_stream import GROWN_CHUNK, OperationStream
 from bakeoff.harness.recorder import Recorder
 from bakeoff.selftest.bakeoff_runs import MIXES, RECORDS, selftest_workload
@@ -99,7 +99,7 @@ def parts() -> dict[str, float]:
     s = stream()
     recorder = Recorder(list(s.operations), Phase.MEASURE, start_ns=0)
     op_indexes = bytearray(b"".join(s.next_chunk(adapter, GROWN_CHUNK)[0] for _ in range(batches)))
-    base = time.perf_counter()  # the loops' clock (loadgen.LOOP_CLOCK), float seconds
+    base = LOOP_CLOCK()
     starts = [base + k * 800e-9 for k in range(RECORDED_AT_ONCE)]
     ends = [start + 250e-9 for start in starts]
     outcomes = bytearray(RECORDED_AT_ONCE)

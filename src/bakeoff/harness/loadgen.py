@@ -49,6 +49,13 @@ load-generator.md). `record_chunk` turns the readings back into integer nanoseco
 exact for 26 days after boot (2**51 ns), then within 1 ns until day 104 and 3 ns a year
 after boot, as a double holds fewer of the digits."""
 
+
+def loop_deadline(deadline_ns: int | None) -> float:
+    """A phase's deadline (perf_counter_ns) as the LOOP_CLOCK reading it is compared with;
+    none: never."""
+    return deadline_ns / 1e9 if deadline_ns is not None else math.inf
+
+
 OUTCOME_OF_KIND = {
     ErrorKind.TRANSIENT: Outcome.TRANSIENT,
     ErrorKind.FATAL: Outcome.FATAL,
@@ -88,7 +95,7 @@ def run_closed_loop(  # noqa: PLR0912, PLR0915 - the timed loop stays in one fra
     """
     clock = LOOP_CLOCK
     remaining = operations if operations is not None else -1
-    deadline = deadline_ns / 1e9 if deadline_ns is not None else math.inf
+    deadline = loop_deadline(deadline_ns)
     # Quick chunks are recorded a few at a time: recording costs mostly per call.
     per_chunk = recorder.per_chunk
     capacity = GROWN_CHUNK if per_chunk else RECORDED_AT_ONCE

@@ -23,7 +23,6 @@ there is no epoll.
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import select
 import time
@@ -33,7 +32,13 @@ from typing import cast
 from bakeoff.adapters.errors import AdapterError, ErrorKind
 from bakeoff.adapters.protocol import PENDING, Adapter, SplitPhase
 from bakeoff.harness.chunk_collection import ChunkCollection
-from bakeoff.harness.loadgen import LOOP_CLOCK, OUTCOME_OF_KIND, ConnectionState, record_chunk
+from bakeoff.harness.loadgen import (
+    LOOP_CLOCK,
+    OUTCOME_OF_KIND,
+    ConnectionState,
+    loop_deadline,
+    record_chunk,
+)
 from bakeoff.harness.operation_stream import (
     GROWN_CHUNK,
     Stream,
@@ -73,7 +78,7 @@ def run_split_phase_closed_loop(
     """
     if not states:
         return
-    deadline = deadline_ns / 1e9 if deadline_ns is not None else math.inf
+    deadline = loop_deadline(deadline_ns)
     # One for all the connections: cycles are collected once per chunk of any of them.
     with ChunkCollection() as collection:
         poller = _Poller()

@@ -57,24 +57,23 @@ class ValuePool:
     def _draw(self, n: int) -> npt.NDArray[np.int64]:
         return self._rng.integers(0, self._pool.size, n)
 
-    def _reserve(self, n: int) -> int | None:
-        """Where the next n payloads start in the stream; None if n exceeds a whole one."""
+    def _next_positions(self, n: int) -> npt.NDArray[np.int64]:
+        """The pool positions of the next n payloads: the stream's next n, or n drawn
+        apart when n exceeds a whole stream."""
         if n > self._positions.size - self._next:
             if n > self._stream_size:
-                return None
+                return self._draw(n)
             self._positions = self._draw(self._stream_size)
             self._next = 0
         start = self._next
         self._next += n
-        return start
+        return self._positions[start : start + n]
 
     def values(self, n: int) -> list[str]:
         """n payloads."""
-        start = self._reserve(n)
-        positions = self._draw(n) if start is None else self._positions[start : start + n]
         # Gathered per call: a list of the whole stream's payloads, kept between calls,
         # was walked by every collection of the cycle collector while it lived.
-        return cast("list[str]", self._pool[positions].tolist())
+        return cast("list[str]", self._pool[self._next_positions(n)].tolist())
 
     def value_maps(self, field_name: str, n: int) -> list[dict[str, str]]:
         """n one-field values {field_name: payload}, the payloads `values` would give.
@@ -88,9 +87,7 @@ class ValuePool:
             maps = np.empty(self._pool.size, dtype=object)
             maps[:] = [{field_name: payload} for payload in self._pool.tolist()]  # type: ignore[assignment]
             self._maps[field_name] = maps
-        start = self._reserve(n)
-        positions = self._draw(n) if start is None else self._positions[start : start + n]
-        return cast("list[dict[str, str]]", maps[positions].tolist())
+        return cast("list[dict[str, str]]", maps[self._next_positions(n)].tolist())
 
     def record(self, field_names: Sequence[str]) -> dict[str, str]:
         """One payload per field."""
